@@ -5,6 +5,7 @@ go 1.26.8
 require github.com/gomlx/gomlx v0.27.2
 
 require (
+	github.com/dustin/go-humanize v1.0.1 // indirect
 	github.com/go-logr/logr v1.4.3 // indirect
 	github.com/gofrs/flock v0.13.0 // indirect
 	github.com/gomlx/go-xla v0.2.2 // indirect
