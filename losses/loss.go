@@ -1,7 +1,11 @@
 package losses
 
 import (
-	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+
+	"github.com/gometric/gometric/distances"
+	"github.com/gometric/gometric/reducers"
+	"github.com/gometric/gometric/regularizers"
 )
 
 // Inputs are what a loss is computed from: PyTorch Metric Learning's (embeddings, labels,
@@ -9,24 +13,69 @@ import (
 // over [N, M] instead of index lists, so a training loop compiles once whatever it selects.
 type Inputs struct {
 	// Embeddings are the N queries (anchors), shaped [N, D].
-	Embeddings *Node
+	Embeddings *graph.Node
 	// Labels are the N integer class labels, shaped [N]. They may be nil when Pos and Neg are given.
-	Labels *Node
+	Labels *graph.Node
 	// Ref are the M reference embeddings, shaped [M, D]. Nil means Embeddings, and then a query is
-	// never paired with itself (the diagonal is excluded).
-	Ref *Node
+	// never paired with itself (the diagonal is excluded from the label-derived positives).
+	Ref *graph.Node
 	// RefLabels are the M reference labels, shaped [M]. Required when Ref and Labels are both set:
 	// unlike PML, gometric never silently reuses Labels for the reference side.
-	RefLabels *Node
+	RefLabels *graph.Node
 	// Pos and Neg, when set, replace the label-derived pairs (PML's indices_tuple): Pos[i, j] is how
 	// many times the positive pair (query i, reference j) was selected, Neg[i, j] the same for
-	// negative pairs. Shaped [N, M], any float dtype; both must be set together. See Selection for
-	// building them from index lists.
-	Pos, Neg *Node
+	// negative pairs. Shaped [N, M], any numeric dtype; both must be set together. PairWeights and
+	// TripletWeights build them from index lists.
+	Pos, Neg *graph.Node
 }
 
 // Loss is a metric-learning loss.
 type Loss interface {
 	// Compute returns the scalar loss: the reduced loss terms plus any embedding regularization.
-	Compute(in Inputs) *Node
+	Compute(in Inputs) *graph.Node
+}
+
+// TermsLoss is a Loss that can also return its sub-losses before reduction (PML's loss dict), for
+// custom reductions such as chunking a large batch (use reducers.DoNothingReducer to say so).
+type TermsLoss interface {
+	Loss
+	// Terms returns the sub-losses of the loss, unreduced, including the embedding regularization as
+	// an already-reduced term when a regularizer is set.
+	Terms(in Inputs) []reducers.Terms
+}
+
+// Options are the settings every loss shares, PML's BaseMetricLossFunction arguments. Each loss's
+// constructor fills in PML's defaults for that loss.
+type Options struct {
+	// Distance compares embeddings; each loss documents its default.
+	Distance distances.Distance
+	// Reducer reduces each sub-loss; each loss documents its default.
+	Reducer reducers.Reducer
+	// EmbeddingRegularizer, when set, adds EmbeddingRegWeight · regularizer(Embeddings) to the loss.
+	EmbeddingRegularizer regularizers.Regularizer
+	// EmbeddingRegWeight weights the embedding regularizer (PML's embedding_reg_weight, default 1).
+	EmbeddingRegWeight float64
+}
+
+func defaultOptions(d distances.Distance, r reducers.Reducer) Options {
+	return Options{Distance: d, Reducer: r, EmbeddingRegWeight: 1}
+}
+
+// withRegularization appends the embedding regularization term (PML adds it as an already-reduced
+// sub-loss "embedding_reg_loss", computed on the query embeddings only).
+func (o *Options) withRegularization(terms []reducers.Terms, emb *graph.Node) []reducers.Terms {
+	if o.EmbeddingRegularizer == nil {
+		return terms
+	}
+	reg := o.EmbeddingRegularizer.Compute(emb)
+	if o.EmbeddingRegWeight != 1 {
+		reg = graph.MulScalar(reg, o.EmbeddingRegWeight)
+	}
+	return append(terms, reducers.Terms{Name: "embedding_reg_loss", Kind: reducers.AlreadyReduced, Losses: reg})
+}
+
+// reduce sums the reduced sub-losses: each sub-loss gets the reducer on its own (PML deep-copies the
+// reducer per sub-loss and sums: MultipleReducers).
+func (o *Options) reduce(terms []reducers.Terms) *graph.Node {
+	return reducers.ReduceAll(o.Reducer, terms)
 }

@@ -1,0 +1,37 @@
+package losses
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// constructors maps each loss's name (as the command line spells it) to its constructor with PML's
+// defaults.
+var constructors = map[string]func() Loss{
+	"contrastive":    func() Loss { return NewContrastive() },
+	"ntxent":         func() Loss { return NewNTXent() },
+	"supcon":         func() Loss { return NewSupCon() },
+	"snrcontrastive": func() Loss { return NewSNRContrastive() },
+}
+
+// Names lists the losses ByName knows, sorted.
+func Names() []string {
+	names := make([]string, 0, len(constructors))
+	for n := range constructors {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ByName returns the loss called name ("ntxent", "contrastive", "supcon", ...; case and "-"/"_" are
+// ignored, and PML's class names such as "NTXentLoss" are accepted) with PML's defaults.
+func ByName(name string) (Loss, error) {
+	key := strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(name))
+	key = strings.TrimSuffix(key, "loss")
+	if c, ok := constructors[key]; ok {
+		return c(), nil
+	}
+	return nil, fmt.Errorf("unknown loss %q (known: %s)", name, strings.Join(Names(), ", "))
+}

@@ -1,0 +1,60 @@
+package losses
+
+import (
+	"github.com/gomlx/gomlx/pkg/core/graph"
+
+	"github.com/gometric/gometric/distances"
+	"github.com/gometric/gometric/reducers"
+)
+
+// SupCon is PML's SupConLoss (Khosla et al., 2020): for each anchor i with positives P(i) and
+// negatives N(i),
+//
+//	−(1/|P(i)|) Σ_{p∈P(i)} [ s_ip/τ − log Σ_{k∈P(i)∪N(i)} e^{s_ik/τ} ]
+//
+// (with a distance, s = −d). Anchors without positives give 0; the whole loss is 0 when the batch has
+// no positive or no negative pair. Selections count once each (PML turns them into 0/1 masks).
+//
+// Defaults (NewSupCon): Temperature 0.1, CosineSimilarity, AvgNonZeroReducer (over anchors).
+type SupCon struct {
+	Options
+	Temperature float64
+}
+
+// NewSupCon returns SupConLoss with PML's defaults.
+func NewSupCon() *SupCon {
+	return &SupCon{Options: defaultOptions(distances.NewCosineSimilarity(), reducers.AvgNonZeroReducer{}), Temperature: 0.1}
+}
+
+// Terms implements TermsLoss: one "loss" element term per anchor.
+func (l *SupCon) Terms(in Inputs) []reducers.Terms {
+	p := in.resolve("SupConLoss")
+	logits := l.Distance.Matrix(p.emb, p.ref)
+	if !l.Distance.IsInverted() {
+		logits = graph.Neg(logits)
+	}
+	logits = graph.DivScalar(logits, l.Temperature)
+	zero := graph.ZerosLike(logits)
+	one := graph.OnesLike(logits)
+	posMask := graph.Where(graph.GreaterThan(p.pos, zero), one, zero)
+	negMask := graph.Where(graph.GreaterThan(p.neg, zero), one, zero)
+	den, _ := weightedLogSumExp(logits, graph.Add(posMask, negMask)) // [N]
+	logProb := graph.Sub(logits, graph.InsertAxes(den, -1))
+	logProb = graph.Where(graph.GreaterThan(posMask, zero), logProb, zero) // No garbage from unselected entries.
+	numPos := graph.ReduceSum(posMask, 1)
+	sumPos := graph.ReduceSum(graph.Mul(posMask, logProb), 1)
+	hasPos := graph.GreaterThan(numPos, graph.ZerosLike(numPos))
+	meanLogProbPos := graph.Where(hasPos, graph.Div(sumPos, graph.Where(hasPos, numPos, graph.OnesLike(numPos))), graph.ZerosLike(numPos))
+	perAnchor := graph.Neg(meanLogProbPos)
+
+	// PML returns a zero loss unless the batch has at least one positive and one negative pair.
+	active := graph.LogicalAnd(
+		graph.GreaterThan(graph.ReduceAllSum(posMask), graph.ScalarZero(logits.Graph(), logits.DType())),
+		graph.GreaterThan(graph.ReduceAllSum(negMask), graph.ScalarZero(logits.Graph(), logits.DType())))
+	weights := graph.Where(active, graph.OnesLike(perAnchor), graph.ZerosLike(perAnchor))
+	terms := []reducers.Terms{{Name: "loss", Kind: reducers.Element, Losses: perAnchor, Weights: weights, AnchorLabels: p.anchorLabels}}
+	return l.withRegularization(terms, p.emb)
+}
+
+// Compute implements Loss.
+func (l *SupCon) Compute(in Inputs) *graph.Node { return l.reduce(l.Terms(in)) }

@@ -1,0 +1,154 @@
+package reducers
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/pkg/core/graph"
+)
+
+// MeanReducer averages the selected entries (each counted by its weight): PML's MeanReducer. An empty
+// selection gives 0 with a zero gradient.
+type MeanReducer struct{}
+
+// Reduce implements Reducer.
+func (MeanReducer) Reduce(t Terms) *graph.Node { return weightedMean(t.Losses, t.weights(), nil) }
+
+// SumReducer sums the selected entries: PML's SumReducer.
+type SumReducer struct{}
+
+// Reduce implements Reducer.
+func (SumReducer) Reduce(t Terms) *graph.Node {
+	w := t.weights()
+	return graph.ReduceAllSum(graph.Where(graph.GreaterThan(w, graph.ZerosLike(w)), graph.Mul(w, t.Losses), graph.ZerosLike(w)))
+}
+
+// ThresholdReducer averages the entries strictly above Low and strictly below High (a nil bound is not
+// applied): PML's ThresholdReducer. No surviving entry gives 0.
+type ThresholdReducer struct {
+	Low, High *float64
+}
+
+// NewThresholdReducer returns a ThresholdReducer; pass nil for a bound that is not used. At least one
+// bound must be set.
+func NewThresholdReducer(low, high *float64) (*ThresholdReducer, error) {
+	if low == nil && high == nil {
+		return nil, fmt.Errorf("ThresholdReducer: at least one of low and high must be set")
+	}
+	return &ThresholdReducer{Low: low, High: high}, nil
+}
+
+// Reduce implements Reducer.
+func (r *ThresholdReducer) Reduce(t Terms) *graph.Node {
+	g, dt := t.Losses.Graph(), t.Losses.DType()
+	var keep *graph.Node
+	and := func(c *graph.Node) {
+		if keep == nil {
+			keep = c
+		} else {
+			keep = graph.LogicalAnd(keep, c)
+		}
+	}
+	if r.Low != nil {
+		and(graph.GreaterThan(t.Losses, graph.Scalar(g, dt, *r.Low)))
+	}
+	if r.High != nil {
+		and(graph.LessThan(t.Losses, graph.Scalar(g, dt, *r.High)))
+	}
+	return weightedMean(t.Losses, t.weights(), keep)
+}
+
+// AvgNonZeroReducer averages the strictly positive entries: PML's AvgNonZeroReducer
+// (ThresholdReducer with low=0). Like PML it drops negative losses as well as zeros.
+type AvgNonZeroReducer struct{}
+
+// Reduce implements Reducer.
+func (AvgNonZeroReducer) Reduce(t Terms) *graph.Node {
+	return weightedMean(t.Losses, t.weights(), graph.GreaterThan(t.Losses, graph.ZerosLike(t.Losses)))
+}
+
+// DivisorReducer divides the sum of the selected entries by Terms.Divisor: PML's DivisorReducer. A
+// zero divisor gives 0.
+type DivisorReducer struct{}
+
+// Reduce implements Reducer.
+func (DivisorReducer) Reduce(t Terms) *graph.Node {
+	if t.Divisor == nil {
+		panic(fmt.Sprintf("DivisorReducer: sub-loss %q has no divisor", t.Name))
+	}
+	sum := SumReducer{}.Reduce(t)
+	return safeDiv(sum, graph.ConvertDType(t.Divisor, sum.DType()))
+}
+
+// ClassWeightedReducer is PML's ClassWeightedReducer: the mean of loss·Weights[label of the anchor].
+// For pair terms the anchor is the row (query) of the pair.
+type ClassWeightedReducer struct {
+	// Weights holds one weight per class id (labels must be in [0, len(Weights))).
+	Weights []float64
+}
+
+// Reduce implements Reducer.
+func (r *ClassWeightedReducer) Reduce(t Terms) *graph.Node {
+	if t.AnchorLabels == nil {
+		panic(fmt.Sprintf("ClassWeightedReducer: sub-loss %q has no anchor labels (labels are required)", t.Name))
+	}
+	g := t.Losses.Graph()
+	cw := graph.Const(g, r.Weights)
+	cw = graph.ConvertDType(cw, t.Losses.DType())
+	labels := graph.ConvertDType(t.AnchorLabels, graph.Const(g, int32(0)).DType())
+	perAnchor := graph.Gather(cw, graph.InsertAxes(labels, -1)) // [N]
+	if t.Losses.Rank() == 2 {
+		perAnchor = graph.InsertAxes(perAnchor, -1)
+	}
+	return weightedMean(graph.Mul(t.Losses, perAnchor), t.weights(), nil)
+}
+
+// PerAnchorReducer first averages each anchor's pair losses (over its selected pairs; an anchor with
+// none gets 0), then reduces the per-anchor vector with Inner (default MeanReducer): PML's
+// PerAnchorReducer with its default aggregation. Element terms go straight to Inner.
+type PerAnchorReducer struct {
+	Inner Reducer
+}
+
+// Reduce implements Reducer.
+func (r *PerAnchorReducer) Reduce(t Terms) *graph.Node {
+	inner := r.Inner
+	if inner == nil {
+		inner = MeanReducer{}
+	}
+	if t.Kind == Element {
+		return inner.Reduce(t)
+	}
+	w := t.weights()
+	num := graph.ReduceSum(graph.Where(graph.GreaterThan(w, graph.ZerosLike(w)), graph.Mul(w, t.Losses), graph.ZerosLike(w)), 1)
+	perAnchor := safeDiv(num, graph.ReduceSum(w, 1))
+	return inner.Reduce(Terms{Name: t.Name, Kind: Element, Losses: perAnchor, AnchorLabels: t.AnchorLabels})
+}
+
+// DoNothingReducer marks a loss whose terms the caller reduces itself: use the loss's Terms method.
+// Reduce panics, since there is no scalar to return.
+type DoNothingReducer struct{}
+
+// Reduce panics: with DoNothingReducer, call the loss's Terms method instead of Compute.
+func (DoNothingReducer) Reduce(t Terms) *graph.Node {
+	panic(fmt.Sprintf("DoNothingReducer cannot reduce sub-loss %q: call the loss's Terms method and reduce the terms yourself", t.Name))
+}
+
+// MultipleReducers reduces each sub-loss with the reducer named after it in ByName, or Default
+// (MeanReducer when nil), and sums the results: PML's MultipleReducers.
+type MultipleReducers struct {
+	ByName  map[string]Reducer
+	Default Reducer
+}
+
+func (r *MultipleReducers) reducerFor(name string) Reducer {
+	if red, ok := r.ByName[name]; ok {
+		return red
+	}
+	if r.Default != nil {
+		return r.Default
+	}
+	return MeanReducer{}
+}
+
+// Reduce reduces one sub-loss with the reducer registered for its name.
+func (r *MultipleReducers) Reduce(t Terms) *graph.Node { return r.reducerFor(t.Name).Reduce(t) }
