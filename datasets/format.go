@@ -1,0 +1,79 @@
+package datasets
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// Format is an input or output file format.
+type Format string
+
+const (
+	// FormatAuto picks the format from the file name's extension (see FormatOf).
+	FormatAuto Format = ""
+	// FormatCSV is comma-separated values with a header row.
+	FormatCSV Format = "csv"
+	// FormatJSONL is JSON Lines: one JSON object per line.
+	FormatJSONL Format = "jsonl"
+)
+
+// ParseFormat parses a format name as a command-line flag gives it: "csv", "jsonl" (also "ndjson"
+// and "json"), or "" / "auto" for FormatAuto.
+func ParseFormat(s string) (Format, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "auto":
+		return FormatAuto, nil
+	case "csv":
+		return FormatCSV, nil
+	case "jsonl", "ndjson", "json":
+		return FormatJSONL, nil
+	}
+	return "", fmt.Errorf("unknown format %q (want csv or jsonl)", s)
+}
+
+// FormatOf returns the format of a file from its extension, ignoring case: .csv is FormatCSV;
+// .jsonl, .ndjson and .json are FormatJSONL (one object per line, also for .json).
+func FormatOf(name string) (Format, error) {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".csv":
+		return FormatCSV, nil
+	case ".jsonl", ".ndjson", ".json":
+		return FormatJSONL, nil
+	}
+	return "", fmt.Errorf("%s: cannot tell the format from the extension %q (want .csv, .jsonl, .ndjson or .json, or give the format explicitly)", name, filepath.Ext(name))
+}
+
+// resolve returns f, or the format of name when f is FormatAuto.
+func (f Format) resolve(name string) (Format, error) {
+	switch f {
+	case FormatAuto:
+		return FormatOf(name)
+	case FormatCSV, FormatJSONL:
+		return f, nil
+	}
+	return "", fmt.Errorf("%s: unknown format %q (want csv or jsonl)", name, string(f))
+}
+
+// ReadOptions tunes ReadItems and ReadPairs. The zero value (or a nil *ReadOptions) reads by
+// extension and rejects a file with any malformed line.
+type ReadOptions struct {
+	// Format overrides the format that the file name's extension implies.
+	Format Format
+	// SkipBadLines skips malformed lines instead of failing; the skipped lines come back as
+	// warnings, with the same detail as errors. Header problems and files with no valid line
+	// remain errors.
+	SkipBadLines bool
+	// ClassNames, for items files, fixes the class index of these label names (ClassNames[c] is
+	// class c), for example the training file's Items.ClassNames when reading its test file. Label
+	// names not in it get the next indices, in sorted order.
+	ClassNames []string
+}
+
+// orZero returns o, or the zero options when o is nil.
+func (o *ReadOptions) orZero() *ReadOptions {
+	if o == nil {
+		return &ReadOptions{}
+	}
+	return o
+}

@@ -1,0 +1,87 @@
+package datasets
+
+import (
+	"fmt"
+	"strings"
+)
+
+// LineError is a problem with one line of an input file, or with the whole file when Line is 0:
+// it prints as "file:line: message", for example
+//
+//	pairs.csv:7: column "label": "2" is not 0 or 1
+type LineError struct {
+	// File is the file's name as the caller gave it.
+	File string
+	// Line is the 1-based line number; 0 for a problem with the whole file.
+	Line int
+	// Msg says what is wrong.
+	Msg string
+}
+
+// Error returns "file:line: message" (or "file: message" when Line is 0).
+func (e *LineError) Error() string {
+	if e.Line == 0 {
+		return e.File + ": " + e.Msg
+	}
+	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+}
+
+// LineErrors is the list of every malformed line of an input file, in file order. errors.As finds
+// each *LineError in it.
+type LineErrors []*LineError
+
+// maxErrorLines bounds how many lines LineErrors.Error prints.
+const maxErrorLines = 20
+
+// Error returns one line per malformed line (the first 20, then a count of the rest).
+func (es LineErrors) Error() string {
+	var b strings.Builder
+	for i, e := range es {
+		if i == maxErrorLines {
+			fmt.Fprintf(&b, "\n(and %d more malformed lines)", len(es)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(e.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the individual errors, for errors.Is and errors.As.
+func (es LineErrors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// lineReport collects the malformed lines of one file.
+type lineReport struct {
+	file string
+	errs LineErrors
+}
+
+// bad records a malformed line.
+func (r *lineReport) bad(line int, format string, args ...any) {
+	r.errs = append(r.errs, &LineError{File: r.file, Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+// fatal returns a whole-file (line 0) or header error.
+func (r *lineReport) fatal(line int, format string, args ...any) error {
+	return &LineError{File: r.file, Line: line, Msg: fmt.Sprintf(format, args...)}
+}
+
+// finish applies the skip policy once the file is read: with skip false any malformed line is an
+// error; with skip true the malformed lines are returned as warnings.
+func (r *lineReport) finish(skip bool) (warnings []*LineError, err error) {
+	if len(r.errs) == 0 {
+		return nil, nil
+	}
+	if !skip {
+		return nil, r.errs
+	}
+	return r.errs, nil
+}

@@ -1,0 +1,239 @@
+package datasets
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// This file holds the line-level machinery shared by the items and pairs readers.
+
+// scanCSV reads a CSV file with a header row: onHeader gets the header (names trimmed, a UTF-8 byte
+// order mark dropped) and may reject it; onRow gets each row with its line number. CSV syntax
+// errors are reported as malformed lines. It is an error when the file is empty or has no row.
+func scanCSV(r io.Reader, rep *lineReport, onHeader func(line int, header []string) error, onRow func(line int, rec []string)) error {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	sawHeader, rows := false, 0
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			if !sawHeader {
+				return rep.fatal(pe.Line, "header: CSV syntax: %v", pe.Err)
+			}
+			rep.bad(pe.Line, "CSV syntax: %v", pe.Err)
+			rows++
+			continue
+		}
+		if err != nil {
+			return rep.fatal(0, "%v", err)
+		}
+		line, _ := cr.FieldPos(0)
+		if !sawHeader {
+			sawHeader = true
+			for i := range rec {
+				rec[i] = strings.TrimSpace(rec[i])
+			}
+			rec[0] = strings.TrimPrefix(rec[0], "\uFEFF")
+			if err := onHeader(line, rec); err != nil {
+				return err
+			}
+			continue
+		}
+		rows++
+		onRow(line, rec)
+	}
+	switch {
+	case !sawHeader:
+		return rep.fatal(0, "empty file (no header row)")
+	case rows == 0:
+		return rep.fatal(0, "no rows after the header")
+	}
+	return nil
+}
+
+// scanJSONL reads a JSON Lines file: onObject gets each non-blank line's object with its line
+// number. Lines that are not JSON objects are reported as malformed. It is an error when the file
+// has no non-blank line, or is a JSON array.
+func scanJSONL(r io.Reader, rep *lineReport, onObject func(line int, obj map[string]json.RawMessage)) error {
+	br := bufio.NewReader(r)
+	lines := 0
+	for line := 1; ; line++ {
+		text, err := br.ReadBytes('\n')
+		if err != nil && err != io.EOF {
+			return rep.fatal(0, "%v", err)
+		}
+		if line == 1 {
+			text = bytes.TrimPrefix(text, []byte("\uFEFF"))
+		}
+		if t := bytes.TrimSpace(text); len(t) > 0 {
+			if lines == 0 && t[0] == '[' {
+				return rep.fatal(line, "a JSON array; want JSON Lines, one object per line")
+			}
+			lines++
+			var obj map[string]json.RawMessage
+			switch {
+			case t[0] != '{':
+				if json.Valid(t) {
+					rep.bad(line, "a JSON %s, not an object", jsonKind(t))
+				} else {
+					rep.bad(line, "invalid JSON: %v", jsonSyntax(t))
+				}
+			default:
+				if err := json.Unmarshal(t, &obj); err != nil {
+					rep.bad(line, "invalid JSON: %v", jsonSyntax(t))
+				} else {
+					onObject(line, obj)
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+	}
+	if lines == 0 {
+		return rep.fatal(0, "empty file (no JSON lines)")
+	}
+	return nil
+}
+
+// jsonSyntax returns the JSON syntax error of t.
+func jsonSyntax(t []byte) error {
+	var v any
+	err := json.Unmarshal(t, &v)
+	if err == nil {
+		return errors.New("not valid JSON")
+	}
+	return err
+}
+
+// jsonKind names the kind of a JSON value: string, number, boolean, null, array or object.
+func jsonKind(raw json.RawMessage) string {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 {
+		return "nothing"
+	}
+	switch t[0] {
+	case '"':
+		return "string"
+	case '[':
+		return "array"
+	case '{':
+		return "object"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}
+
+// isNull reports whether raw is JSON null.
+func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
+
+// jsonID returns the id in raw: a string, or a number written as in the file.
+func jsonID(raw json.RawMessage) (string, error) {
+	switch jsonKind(raw) {
+	case "string":
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", err
+		}
+		return s, nil
+	case "number":
+		return string(bytes.TrimSpace(raw)), nil
+	}
+	return "", fmt.Errorf("a %s, want a string or number", jsonKind(raw))
+}
+
+// jsonLabelToken returns a label in raw: a string, or an integer written in decimal.
+func jsonLabelToken(raw json.RawMessage) (string, error) {
+	switch jsonKind(raw) {
+	case "string":
+		return jsonID(raw)
+	case "number":
+		s := string(bytes.TrimSpace(raw))
+		if _, err := strconv.Atoi(s); err != nil {
+			return "", fmt.Errorf("%s is not an integer or a string", s)
+		}
+		return s, nil
+	}
+	return "", fmt.Errorf("a %s, want a string or integer", jsonKind(raw))
+}
+
+// jsonVector returns the feature vector in raw, an array of finite numbers.
+func jsonVector(raw json.RawMessage) ([]float32, error) {
+	if jsonKind(raw) != "array" {
+		return nil, fmt.Errorf("a %s, want an array of numbers", jsonKind(raw))
+	}
+	var elems []json.RawMessage
+	if err := json.Unmarshal(raw, &elems); err != nil {
+		return nil, err
+	}
+	if len(elems) == 0 {
+		return nil, errors.New("an empty array")
+	}
+	v := make([]float32, len(elems))
+	for i, e := range elems {
+		if jsonKind(e) != "number" {
+			return nil, fmt.Errorf("element %d is a %s, not a number", i, jsonKind(e))
+		}
+		x, err := parseValue(string(bytes.TrimSpace(e)))
+		if err != nil {
+			return nil, fmt.Errorf("element %d: %w", i, err)
+		}
+		v[i] = x
+	}
+	return v, nil
+}
+
+// parseValue parses a finite float32 feature value.
+func parseValue(s string) (float32, error) {
+	s = strings.TrimSpace(s)
+	x, err := strconv.ParseFloat(s, 32)
+	if err != nil {
+		if errors.Is(err, strconv.ErrRange) {
+			return 0, fmt.Errorf("%q is out of float32 range", s)
+		}
+		return 0, fmt.Errorf("%q is not a number", s)
+	}
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0, fmt.Errorf("%q is not a finite number", s)
+	}
+	return float32(x), nil
+}
+
+// checkKeys reports the first key of obj not in allowed.
+func checkKeys(obj map[string]json.RawMessage, allowed ...string) error {
+	var unknown []string
+	for k := range obj {
+		known := false
+		for _, a := range allowed {
+			known = known || k == a
+		}
+		if !known {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	// The smallest, so that the message does not depend on map order.
+	first := unknown[0]
+	for _, k := range unknown {
+		first = min(first, k)
+	}
+	return fmt.Errorf("unknown key %q (want %s)", first, strings.Join(allowed, ", "))
+}
