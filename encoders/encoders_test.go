@@ -1,0 +1,113 @@
+package encoders
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/gometric/gometric/backend"
+)
+
+func TestImageShape(t *testing.T) {
+	tests := []struct {
+		in      int
+		h, w, c int
+		wantErr bool
+	}{
+		{784, 28, 28, 1, false},
+		{64, 8, 8, 1, false},
+		{9, 3, 3, 1, false},
+		{10, 0, 0, 0, true},
+		{0, 0, 0, 0, true},
+	}
+	for _, tt := range tests {
+		h, w, c, err := ImageShape(tt.in)
+		if (err != nil) != tt.wantErr || h != tt.h || w != tt.w || c != tt.c {
+			t.Errorf("ImageShape(%d) = %d,%d,%d,%v; want %d,%d,%d, error %v", tt.in, h, w, c, err, tt.h, tt.w, tt.c, tt.wantErr)
+		}
+	}
+}
+
+func TestSpecValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		spec    Spec
+		wantErr string
+	}{
+		{"mlp ok", Spec{Kind: "mlp", InputDim: 64, EmbeddingDim: 8}, ""},
+		{"mlp upper case", Spec{Kind: " MLP ", InputDim: 64, EmbeddingDim: 8}, ""},
+		{"cnn ok", Spec{Kind: "cnn", InputDim: 784, EmbeddingDim: 8}, ""},
+		{"unknown kind", Spec{Kind: "rnn", InputDim: 64, EmbeddingDim: 8}, "unknown kind"},
+		{"no input", Spec{Kind: "mlp", EmbeddingDim: 8}, "input dimension"},
+		{"no embedding", Spec{Kind: "mlp", InputDim: 4}, "embedding dimension"},
+		{"bad hidden", Spec{Kind: "mlp", InputDim: 4, EmbeddingDim: 2, Hidden: []int{0}}, "hidden"},
+		{"cnn not square", Spec{Kind: "cnn", InputDim: 10, EmbeddingDim: 2}, "not a square"},
+		{"cnn wrong shape", Spec{Kind: "cnn", InputDim: 16, EmbeddingDim: 2, Height: 2, Width: 2, ImageChannels: 2}, "has 8 values"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(tt.spec)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("New: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("New error = %v, want it to contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestEncode checks output shapes and that two Encode calls in one graph share the weights.
+func TestEncode(t *testing.T) {
+	tests := []struct {
+		name string
+		spec Spec
+	}{
+		{"mlp", Spec{Kind: KindMLP, InputDim: 12, EmbeddingDim: 5, Hidden: []int{7, 6}}},
+		{"cnn 8x8", Spec{Kind: KindCNN, InputDim: 64, EmbeddingDim: 4, Channels: []int{3, 4}, Hidden: []int{6}}},
+		{"cnn 3x3x2", Spec{Kind: KindCNN, InputDim: 18, EmbeddingDim: 3, Channels: []int{2, 2, 2}, Height: 3, Width: 3, ImageChannels: 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			enc, err := New(tt.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := make([][]float32, 4)
+			for i := range x {
+				x[i] = make([]float32, tt.spec.InputDim)
+				for j := range x[i] {
+					x[i][j] = float32(math.Sin(float64(i*31 + j)))
+				}
+			}
+			ctx := context.New()
+			outs, err := context.ExecOnceN(backend.MustShared(), ctx, func(ctx *context.Context, x *Node) []*Node {
+				return []*Node{enc.Encode(ctx, x), enc.Encode(ctx, x)}
+			}, x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := outs[0].Shape().Dimensions; got[0] != 4 || got[1] != tt.spec.EmbeddingDim {
+				t.Fatalf("output shape %v, want [4 %d]", got, tt.spec.EmbeddingDim)
+			}
+			a, b := tensors.MustCopyFlatData[float32](outs[0]), tensors.MustCopyFlatData[float32](outs[1])
+			for i := range a {
+				if a[i] != b[i] {
+					t.Fatalf("two Encode calls differ at %d: %g vs %g (weights not shared)", i, a[i], b[i])
+				}
+			}
+			for v := range ctx.IterVariables() {
+				if v.Trainable && !strings.HasPrefix(v.Scope(), "/"+Scope) {
+					t.Errorf("variable %s outside scope %q", v.ParameterName(), Scope)
+				}
+			}
+		})
+	}
+}
