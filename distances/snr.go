@@ -8,7 +8,8 @@ import (
 
 // SNRDistance is PML's SNRDistance, the signal-to-noise ratio distance of Yuan et al. (2019):
 // Var(q − r) / Var(q), with unbiased variances over the embedding dimensions, after L2
-// normalization (by default). It is computed from centred dot products, in O(N·M) memory.
+// normalization (by default). It is computed from centred dot products, in O(N·M) memory. A query
+// whose components are all equal has Var(q) = 0 and no defined SNR (infinite or NaN, as in PML).
 type SNRDistance struct {
 	// Power raises every distance (PML's power), 1 by default.
 	Power float64

@@ -1,0 +1,27 @@
+// Package losses holds gometric's metric-learning losses, with PyTorch Metric Learning's semantics and
+// defaults: Contrastive, NTXent, SupCon, SNR-Contrastive and the SelfSupervised wrapper.
+//
+// A loss is a GoMLX graph function: Compute(Inputs) returns a scalar *Node, differentiable with
+// respect to the embeddings (and the references). Inputs carries what PML's loss call takes:
+// embeddings and labels; reference embeddings with their labels (PML's ref_emb, ref_labels); and
+// explicit pair selections (PML's indices_tuple) as [N, M] weight matrices, so that shapes stay static
+// and a training loop compiles once (PairWeights and TripletWeights convert index lists). For labeled
+// pair data, see package pairs.
+//
+// Every loss shares Options: a Distance (package distances), a Reducer (package reducers: one copy per
+// sub-loss, summed, as PML's MultipleReducers) and an optional EmbeddingRegularizer (package
+// regularizers). The constructors set PML's defaults for each loss; change the exported fields to
+// configure.
+//
+// Where gometric departs from PML, on purpose:
+//   - Memory: every loss works on the [N, M] distance matrix: O(N·M). PML's NT-Xent builds a positive ×
+//     negative pairs matrix (O(N³) per batch; 4 GB at N=1024).
+//   - Stability: NT-Xent and SupCon use log-sum-exp; PML's NT-Xent computes log(num/den + tiny) and
+//     saturates near 87 in float32.
+//   - Ref without RefLabels is an error (PML silently reuses the query labels and drops the diagonal).
+//   - A selection of one positive and one negative pair is a selection (PML's GenericPairLoss returns 0
+//     whenever every index list has length ≤ 1).
+//
+// Install dotgrad (dotgrad.Install()) before training: GoMLX v0.27.2's gradient of a matrix product
+// is an order of magnitude slower without it.
+package losses

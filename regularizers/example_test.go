@@ -1,0 +1,18 @@
+package regularizers_test
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/pkg/core/graph"
+
+	"github.com/gometric/gometric/internal/testutil"
+	"github.com/gometric/gometric/regularizers"
+)
+
+func Example() {
+	x := [][]float64{{3, 4}, {0, 1}}
+	reg := regularizers.NewLpRegularizer()
+	out := testutil.MustExec(func(in []*graph.Node) []*graph.Node { return []*graph.Node{reg.Compute(in[0])} }, x)
+	fmt.Printf("mean L2 norm: %.1f\n", out[0])
+	// Output: mean L2 norm: 3.0
+}
