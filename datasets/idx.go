@@ -76,8 +76,8 @@ func ReadIDX(r io.Reader) (*IDX, error) {
 	case nil:
 		return nil, fmt.Errorf("idx: trailing data after %d bytes for dimensions %v", size, x.Dims)
 	case io.EOF:
-	default:
-		return nil, fmt.Errorf("idx: %w", err)
+	default: // a truncated or corrupt gzip trailer
+		return nil, fmt.Errorf("idx: after the data: %w", gzipErr(err))
 	}
 	return x, nil
 }
