@@ -43,7 +43,7 @@ func stratifiedSplitN(items *Items, fractions []float64, seed uint64) ([]*Items,
 		sum += f
 	}
 	if math.Abs(sum-1) > 1e-6 {
-		return nil, fmt.Errorf("stratified split: fractions %v sum to %v, not 1", fractions, sum)
+		return nil, fmt.Errorf("stratified split: fractions %v sum to %.6g, not 1", fractions, sum)
 	}
 	groups := [][]int{}
 	if items.Labels == nil {
