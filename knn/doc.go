@@ -1,0 +1,16 @@
+// Package knn finds the exact k nearest neighbours of a set of query embeddings in a set of
+// reference embeddings, with the distances of PyTorch Metric Learning (CosineSimilarity,
+// DotProductSimilarity, LpDistance with normalize_embeddings and power).
+//
+// Search compares a block of queries with a block of references at a time, in float64 and in
+// register-blocked loops, keeping a bounded heap of the best candidates per query; blocks of
+// queries are spread over all cores. Memory beyond the inputs is O(Workers·BlockSize² + Q·K)
+// whatever the number of queries Q and references R. Results are sorted best first (largest
+// similarity or smallest distance), ties broken by the lower reference index.
+//
+// Leave-one-out search (Options.ExcludeSelf, PML's ref_includes_query) skips reference i for query
+// i, which returns what PML's "K+1 neighbours, then drop self" returns.
+//
+// Distance.Pairwise and Distance.Rowwise compute values through the same code as Search, so a
+// threshold applied to either agrees with the ranking.
+package knn
