@@ -41,7 +41,7 @@ func FormatOf(name string) (Format, error) {
 	case ".jsonl", ".ndjson", ".json":
 		return FormatJSONL, nil
 	}
-	return "", fmt.Errorf("%s: cannot tell the format from the extension %q (want .csv, .jsonl, .ndjson or .json, or give the format explicitly)", name, filepath.Ext(name))
+	return "", &LineError{File: name, Msg: fmt.Sprintf("cannot tell the format from the extension %q (want .csv, .jsonl, .ndjson or .json, or give the format explicitly)", filepath.Ext(name))}
 }
 
 // resolve returns f, or the format of name when f is FormatAuto.
@@ -52,7 +52,7 @@ func (f Format) resolve(name string) (Format, error) {
 	case FormatCSV, FormatJSONL:
 		return f, nil
 	}
-	return "", fmt.Errorf("%s: unknown format %q (want csv or jsonl)", name, string(f))
+	return "", &LineError{File: name, Msg: fmt.Sprintf("unknown format %q (want csv or jsonl)", string(f))}
 }
 
 // ReadOptions tunes ReadItems and ReadPairs. The zero value (or a nil *ReadOptions) reads by

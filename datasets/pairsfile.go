@@ -236,7 +236,7 @@ func (b *pairsBuilder) readJSONL(r io.Reader) error {
 			if jsonKind(obj["label"]) == "number" {
 				b.rep.bad(line, "key \"label\": %s is not 0 or 1", l)
 			} else {
-				b.rep.bad(line, "key \"label\": a %s, want 0 or 1", jsonKind(obj["label"]))
+				b.rep.bad(line, "key \"label\": %s, want 0 or 1", aKind(obj["label"]))
 			}
 			return
 		}

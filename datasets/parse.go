@@ -87,7 +87,7 @@ func scanJSONL(r io.Reader, rep *lineReport, onObject func(line int, obj map[str
 			switch {
 			case t[0] != '{':
 				if json.Valid(t) {
-					rep.bad(line, "a JSON %s, not an object", jsonKind(t))
+					rep.bad(line, "%s, not a JSON object", aKind(t))
 				} else {
 					rep.bad(line, "invalid JSON: %v", jsonSyntax(t))
 				}
@@ -140,6 +140,18 @@ func jsonKind(raw json.RawMessage) string {
 	return "number"
 }
 
+// aKind names the kind of a JSON value with its article: "a string", "an array", ...
+func aKind(raw json.RawMessage) string {
+	switch k := jsonKind(raw); k {
+	case "array", "object":
+		return "an " + k
+	case "null", "nothing":
+		return k
+	default:
+		return "a " + k
+	}
+}
+
 // isNull reports whether raw is JSON null.
 func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
 
@@ -155,7 +167,7 @@ func jsonID(raw json.RawMessage) (string, error) {
 	case "number":
 		return string(bytes.TrimSpace(raw)), nil
 	}
-	return "", fmt.Errorf("a %s, want a string or number", jsonKind(raw))
+	return "", fmt.Errorf("%s, want a string or number", aKind(raw))
 }
 
 // jsonLabelToken returns a label in raw: a string, or an integer written in decimal.
@@ -170,13 +182,13 @@ func jsonLabelToken(raw json.RawMessage) (string, error) {
 		}
 		return s, nil
 	}
-	return "", fmt.Errorf("a %s, want a string or integer", jsonKind(raw))
+	return "", fmt.Errorf("%s, want a string or integer", aKind(raw))
 }
 
 // jsonVector returns the feature vector in raw, an array of finite numbers.
 func jsonVector(raw json.RawMessage) ([]float32, error) {
 	if jsonKind(raw) != "array" {
-		return nil, fmt.Errorf("a %s, want an array of numbers", jsonKind(raw))
+		return nil, fmt.Errorf("%s, want an array of numbers", aKind(raw))
 	}
 	var elems []json.RawMessage
 	if err := json.Unmarshal(raw, &elems); err != nil {
@@ -188,7 +200,7 @@ func jsonVector(raw json.RawMessage) ([]float32, error) {
 	v := make([]float32, len(elems))
 	for i, e := range elems {
 		if jsonKind(e) != "number" {
-			return nil, fmt.Errorf("element %d is a %s, not a number", i, jsonKind(e))
+			return nil, fmt.Errorf("element %d is %s, not a number", i, aKind(e))
 		}
 		x, err := parseValue(string(bytes.TrimSpace(e)))
 		if err != nil {
