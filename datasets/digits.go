@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/gometric/gometric/mat"
@@ -39,7 +40,7 @@ func LoadDigits() (*Items, error) {
 		IDs:        make([]string, 0, digitsRows),
 		Features:   &mat.Dense{Cols: digitsPixels, Data: make([]float32, 0, digitsRows*digitsPixels)},
 		Labels:     make([]int, 0, digitsRows),
-		ClassNames: MNISTClassNames,
+		ClassNames: slices.Clone(MNISTClassNames),
 	}
 	for row := 0; ; row++ {
 		rec, err := r.Read()

@@ -121,7 +121,7 @@ func (s idxSet) items(splits ...*rawSplit) *Items {
 		IDs:        make([]string, 0, n),
 		Features:   mat.New(n, dim),
 		Labels:     make([]int, 0, n),
-		ClassNames: s.classNames,
+		ClassNames: slices.Clone(s.classNames),
 	}
 	if len(splits) > 1 {
 		it.OfficialTest = make([]bool, 0, n)
@@ -150,7 +150,10 @@ func (s idxSet) items(splits ...*rawSplit) *Items {
 
 // readSplit reads and checks one split's image and label files.
 func (s idxSet) readSplit(dir, split string) (*rawSplit, error) {
-	prefix := map[string]string{"train": "train", "test": "t10k"}[split]
+	prefix := "train"
+	if split == "test" {
+		prefix = "t10k"
+	}
 	imgPath, err := findIDXFile(dir, prefix+"-images-idx3-ubyte")
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.name, err)
