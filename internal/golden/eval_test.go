@@ -1,0 +1,142 @@
+package golden
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/gometric/gometric/eval"
+)
+
+// evalTolerance is the absolute tolerance on every evaluation metric (golden/README.md).
+const evalTolerance = 1e-9
+
+func init() {
+	sectionCheckers["clustering"] = checkClustering
+	sectionCheckers["verification"] = checkVerification
+}
+
+// closeTo appends a problem when got differs from want by more than evalTolerance.
+func closeTo(problems []string, name string, got, want float64) []string {
+	if math.IsNaN(got) || math.Abs(got-want) > evalTolerance {
+		problems = append(problems, fmt.Sprintf("%s: got %.17g, want %.17g", name, got, want))
+	}
+	return problems
+}
+
+// checkClustering checks NMI and AMI against scikit-learn.
+func checkClustering(raw json.RawMessage) outcome {
+	var c struct {
+		LabelsTrue []int    `json:"labels_true"`
+		LabelsPred []int    `json:"labels_pred"`
+		NMI        *float64 `json:"nmi"`
+		AMI        *float64 `json:"ami"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return fail("decoding case: %v", err)
+	}
+	var problems []string
+	checks := 0
+	for _, m := range []struct {
+		name string
+		want *float64
+		fn   func(a, b []int) (float64, error)
+	}{{"nmi", c.NMI, eval.NMI}, {"ami", c.AMI, eval.AMI}} {
+		if m.want == nil {
+			continue
+		}
+		checks++
+		got, err := m.fn(c.LabelsTrue, c.LabelsPred)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", m.name, err))
+			continue
+		}
+		problems = closeTo(problems, m.name, got, *m.want)
+	}
+	if checks == 0 {
+		return skip("no nmi or ami in case")
+	}
+	return failOrMatch(problems)
+}
+
+// checkVerification checks the pair-verification metrics against scikit-learn: every metric
+// present in the case must match.
+func checkVerification(raw json.RawMessage) outcome {
+	var c struct {
+		Scores    []float64 `json:"scores"`
+		Labels    []int     `json:"labels"`
+		Threshold *float64  `json:"threshold"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return fail("decoding case: %v", err)
+	}
+	var want map[string]any
+	if err := json.Unmarshal(raw, &want); err != nil {
+		return fail("decoding case: %v", err)
+	}
+	p := eval.Similarities(c.Scores, c.Labels)
+	got := map[string]float64{}
+	var problems []string
+	note := func(name string, v float64, err error) {
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", name, err))
+			return
+		}
+		got[name] = v
+	}
+	v, err := eval.ROCAUC(p)
+	note("roc_auc", v, err)
+	v, err = eval.AveragePrecision(p)
+	note("average_precision", v, err)
+	v, err = eval.EER(p)
+	note("eer", v, err)
+	v, err = eval.BestAccuracy(p)
+	note("best_accuracy", v, err)
+	v, err = eval.BestF1(p)
+	note("best_f1", v, err)
+	if c.Threshold != nil {
+		m, err := eval.VerifyAt(p, eval.SimilarityThreshold(*c.Threshold))
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("at threshold: %v", err))
+		} else {
+			got["accuracy_at_threshold"] = m.Accuracy
+			got["f1_at_threshold"] = m.F1
+			got["precision_at_threshold"] = m.Precision
+			got["recall_at_threshold"] = m.Recall
+			got["mcc_at_threshold"] = m.MCC
+		}
+	}
+	checks := 0
+	for _, name := range sortedKeys(got) {
+		w, ok := want[name].(float64)
+		if !ok {
+			continue
+		}
+		checks++
+		problems = closeTo(problems, name, got[name], w)
+	}
+	for name := range want {
+		switch name {
+		case "scores", "labels", "threshold", "name":
+		default:
+			if _, ok := got[name]; !ok {
+				problems = append(problems, fmt.Sprintf("%s: no gometric counterpart", name))
+			}
+		}
+	}
+	if checks == 0 && len(problems) == 0 {
+		return skip("no metric in case")
+	}
+	return failOrMatch(problems)
+}
+
+// sortedKeys returns the keys of m in order, for stable messages.
+func sortedKeys(m map[string]float64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
