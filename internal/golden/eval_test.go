@@ -7,6 +7,8 @@ import (
 	"sort"
 
 	"github.com/gometric/gometric/eval"
+	"github.com/gometric/gometric/knn"
+	"github.com/gometric/gometric/mat"
 )
 
 // evalTolerance is the absolute tolerance on every evaluation metric (golden/README.md).
@@ -15,6 +17,7 @@ const evalTolerance = 1e-9
 func init() {
 	sectionCheckers["clustering"] = checkClustering
 	sectionCheckers["verification"] = checkVerification
+	sectionCheckers["accuracy"] = checkAccuracy
 }
 
 // closeTo appends a problem when got differs from want by more than evalTolerance.
@@ -56,6 +59,68 @@ func checkClustering(raw json.RawMessage) outcome {
 	}
 	if checks == 0 {
 		return skip("no nmi or ami in case")
+	}
+	return failOrMatch(problems)
+}
+
+// checkAccuracy checks the retrieval metrics against PML's AccuracyCalculator.
+func checkAccuracy(raw json.RawMessage) outcome {
+	var c struct {
+		Distance         string             `json:"distance"`
+		RefIncludesQuery bool               `json:"ref_includes_query"`
+		K                json.RawMessage    `json:"k"`
+		Query            [][]float32        `json:"query"`
+		QueryLabels      []int              `json:"query_labels"`
+		Reference        [][]float32        `json:"reference"`
+		ReferenceLabels  []int              `json:"reference_labels"`
+		Metrics          map[string]float64 `json:"metrics"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return fail("decoding case: %v", err)
+	}
+	var opt eval.RetrievalOptions
+	switch c.Distance {
+	case "CosineSimilarity":
+		opt.Distance = knn.Cosine()
+	case "LpDistance_raw":
+		opt.Distance = knn.Euclidean()
+	default:
+		return skip("distance %q not covered", c.Distance)
+	}
+	var kName string
+	if err := json.Unmarshal(c.K, &kName); err == nil {
+		if kName != "max_bin_count" {
+			return skip("k=%q not covered", kName)
+		}
+		opt.K = eval.KMaxBinCount
+	} else if err := json.Unmarshal(c.K, &opt.K); err != nil || opt.K < 1 {
+		return fail("k=%s is neither \"max_bin_count\" nor a positive integer", c.K)
+	}
+	opt.RefIncludesQuery = c.RefIncludesQuery
+	query, err := mat.FromRows(c.Query)
+	if err != nil {
+		return fail("query: %v", err)
+	}
+	reference, err := mat.FromRows(c.Reference)
+	if err != nil {
+		return fail("reference: %v", err)
+	}
+	res, err := eval.Retrieval(query, c.QueryLabels, reference, c.ReferenceLabels, opt)
+	if err != nil {
+		return fail("%v", err)
+	}
+	got := res.Map()
+	var problems []string
+	for _, name := range sortedKeys(c.Metrics) {
+		g, ok := got[name]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("%s: no gometric counterpart", name))
+			continue
+		}
+		problems = closeTo(problems, name, g, c.Metrics[name])
+	}
+	if len(c.Metrics) == 0 {
+		return skip("no metric in case")
 	}
 	return failOrMatch(problems)
 }
