@@ -33,9 +33,17 @@ func NewContrastive() *Contrastive {
 
 // Terms implements TermsLoss: "pos_loss" and "neg_loss" as [N, M] pair terms.
 func (l *Contrastive) Terms(in Inputs) []reducers.Terms {
-	p := in.resolve("ContrastiveLoss")
+	return l.terms(in, "ContrastiveLoss", l.block)
+}
+
+// Compute implements Loss.
+func (l *Contrastive) Compute(in Inputs) *graph.Node {
+	return l.compute(in, "ContrastiveLoss", l.block)
+}
+
+func (l *Contrastive) block(p pairsOf) blockResult {
 	d := l.Distance
-	mat := d.Matrix(p.emb, p.ref)
+	mat := d.Matrix(p.q, p.ref)
 	g, dt := mat.Graph(), mat.DType()
 	posLoss := relu(distances.Margin(d, mat, graph.Scalar(g, dt, l.PosMargin)))
 	negLoss := relu(distances.Margin(d, graph.Scalar(g, dt, l.NegMargin), mat))
@@ -43,11 +51,8 @@ func (l *Contrastive) Terms(in Inputs) []reducers.Terms {
 		{Name: "pos_loss", Kind: reducers.PosPair, Losses: posLoss, Weights: p.pos, AnchorLabels: p.anchorLabels},
 		{Name: "neg_loss", Kind: reducers.NegPair, Losses: negLoss, Weights: p.neg, AnchorLabels: p.anchorLabels},
 	}
-	return l.withRegularization(terms, p.emb)
+	return blockResult{terms: terms}
 }
-
-// Compute implements Loss.
-func (l *Contrastive) Compute(in Inputs) *graph.Node { return l.reduce(l.Terms(in)) }
 
 // NewSNRContrastive returns PML's SignalToNoiseRatioContrastiveLoss: Contrastive with SNRDistance
 // (Yuan et al., 2019), margins 0 and 1, AvgNonZeroReducer.

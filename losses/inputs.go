@@ -3,21 +3,33 @@ package losses
 import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/support/exceptions"
 )
 
-// pairsOf is Inputs resolved for a pair-based loss: embeddings, the references and the [N, M]
-// selection weights of positive and negative pairs, in the embeddings' dtype.
+// resolved is Inputs validated: the queries, the references, and where the pairs come from (explicit
+// weights, or labels), for a loss named lossName.
+type resolved struct {
+	lossName          string
+	emb, ref          *graph.Node
+	selfRef           bool
+	labels, refLabels *graph.Node // int64, nil when the pairs are explicit.
+	anchorLabels      *graph.Node // Inputs.Labels as given (for ClassWeightedReducer), may be nil.
+	pos, neg          *graph.Node // Explicit weights in the embeddings' dtype, or nil.
+	n, m              int
+}
+
+// pairsOf is one block of rows of a resolved input: queries q (rows [start, start+size) of the
+// embeddings), all references, and the block's [size, M] weights of positive and negative pairs.
 type pairsOf struct {
-	emb, ref     *graph.Node
+	q, ref       *graph.Node
 	pos, neg     *graph.Node
 	anchorLabels *graph.Node
 }
 
-// resolve validates in and derives the pair weights: the explicit Pos/Neg when given, else from the
-// labels (same label: positive, different: negative; with no Ref, a query is not its own positive).
-// Like every GoMLX graph function it panics on invalid input, with a message that names the problem.
-func (in Inputs) resolve(lossName string) pairsOf {
+// resolve validates in. Like every GoMLX graph function it panics on invalid input, with a message
+// that names the loss and the problem.
+func (in Inputs) resolve(lossName string) resolved {
 	emb := in.Embeddings
 	if emb == nil {
 		exceptions.Panicf("%s: Inputs.Embeddings is nil", lossName)
@@ -28,23 +40,23 @@ func (in Inputs) resolve(lossName string) pairsOf {
 	if !emb.DType().IsFloat() {
 		exceptions.Panicf("%s: embeddings must be floats, got %s", lossName, emb.DType())
 	}
-	n := emb.Shape().Dimensions[0]
-	ref, refLabels, selfRef := in.Ref, in.RefLabels, in.Ref == nil
-	if selfRef {
-		ref, refLabels = emb, in.Labels
+	r := resolved{lossName: lossName, emb: emb, ref: in.Ref, selfRef: in.Ref == nil, anchorLabels: in.Labels}
+	r.n = emb.Shape().Dimensions[0]
+	refLabels := in.RefLabels
+	if r.selfRef {
+		r.ref, refLabels = emb, in.Labels
 		if in.RefLabels != nil {
 			exceptions.Panicf("%s: RefLabels given without Ref", lossName)
 		}
 	} else {
-		if ref.Rank() != 2 || ref.Shape().Dimensions[1] != emb.Shape().Dimensions[1] {
-			exceptions.Panicf("%s: Ref must be [M, %d] like the embeddings' width, got shape %s", lossName, emb.Shape().Dimensions[1], ref.Shape())
+		if r.ref.Rank() != 2 || r.ref.Shape().Dimensions[1] != emb.Shape().Dimensions[1] {
+			exceptions.Panicf("%s: Ref must be [M, %d] like the embeddings' width, got shape %s", lossName, emb.Shape().Dimensions[1], r.ref.Shape())
 		}
-		if ref.DType() != emb.DType() {
-			exceptions.Panicf("%s: Ref dtype %s differs from the embeddings' %s", lossName, ref.DType(), emb.DType())
+		if r.ref.DType() != emb.DType() {
+			exceptions.Panicf("%s: Ref dtype %s differs from the embeddings' %s", lossName, r.ref.DType(), emb.DType())
 		}
 	}
-	m := ref.Shape().Dimensions[0]
-	out := pairsOf{emb: emb, ref: ref, anchorLabels: in.Labels}
+	r.m = r.ref.Shape().Dimensions[0]
 	dt := emb.DType()
 
 	if (in.Pos == nil) != (in.Neg == nil) {
@@ -52,33 +64,69 @@ func (in Inputs) resolve(lossName string) pairsOf {
 	}
 	if in.Pos != nil {
 		for _, w := range []*graph.Node{in.Pos, in.Neg} {
-			if w.Rank() != 2 || w.Shape().Dimensions[0] != n || w.Shape().Dimensions[1] != m {
-				exceptions.Panicf("%s: pair weights must be [%d, %d] (queries x references), got shape %s", lossName, n, m, w.Shape())
+			if w.Rank() != 2 || w.Shape().Dimensions[0] != r.n || w.Shape().Dimensions[1] != r.m {
+				exceptions.Panicf("%s: pair weights must be [%d, %d] (queries x references), got shape %s", lossName, r.n, r.m, w.Shape())
 			}
 		}
-		out.pos, out.neg = graph.ConvertDType(in.Pos, dt), graph.ConvertDType(in.Neg, dt)
-		return out
+		r.pos, r.neg = graph.ConvertDType(in.Pos, dt), graph.ConvertDType(in.Neg, dt)
+		return r
 	}
-
 	if in.Labels == nil {
 		exceptions.Panicf("%s: Inputs needs Labels, or explicit pairs in Pos and Neg", lossName)
 	}
-	if !selfRef && refLabels == nil {
+	if !r.selfRef && refLabels == nil {
 		exceptions.Panicf("%s: Ref given with Labels but without RefLabels; gometric does not reuse Labels for the references (PML silently does)", lossName)
 	}
-	checkLabels(lossName, "Labels", in.Labels, n)
-	checkLabels(lossName, "RefLabels", refLabels, m)
-	labels := graph.ConvertDType(in.Labels, dtypes.Int64)
-	refL := graph.ConvertDType(refLabels, dtypes.Int64)
-	same := graph.Equal(graph.InsertAxes(labels, -1), graph.InsertAxes(refL, 0)) // [N, M]
-	one, zero := graph.Ones(emb.Graph(), shapeNM(dt, n, m)), graph.Zeros(emb.Graph(), shapeNM(dt, n, m))
-	posMask := same
-	if selfRef {
-		posMask = graph.LogicalAnd(same, graph.LogicalNot(graph.Diagonal(emb.Graph(), n)))
+	checkLabels(lossName, "Labels", in.Labels, r.n)
+	checkLabels(lossName, "RefLabels", refLabels, r.m)
+	r.labels = graph.ConvertDType(in.Labels, dtypes.Int64)
+	r.refLabels = graph.ConvertDType(refLabels, dtypes.Int64)
+	return r
+}
+
+// all returns the whole input as one block.
+func (r resolved) all() pairsOf {
+	return r.block(r.emb, r.ref, 0, r.n, nil)
+}
+
+// block returns the pairs of rows [start, start+size) with queries q (already those rows) and
+// references ref. chain, when not nil, is a scalar int32 zero computed from the previous block: adding
+// it to this block's first inputs makes the block wait for the previous one (see blockwise.go).
+func (r resolved) block(q, ref *graph.Node, start, size int, chain *graph.Node) pairsOf {
+	g, dt := q.Graph(), q.DType()
+	p := pairsOf{q: q, ref: ref}
+	rows := func(x *graph.Node) *graph.Node {
+		if start == 0 && size == x.Shape().Dimensions[0] && chain == nil {
+			return x
+		}
+		x = graph.Slice(x, graph.AxisRange(start, start+size))
+		if chain != nil {
+			x = graph.Add(x, graph.ConvertDType(chain, x.DType()))
+		}
+		return x
 	}
-	out.pos = graph.Where(posMask, one, zero)
-	out.neg = graph.Where(same, zero, one)
-	return out
+	if r.anchorLabels != nil {
+		p.anchorLabels = rows(r.anchorLabels)
+	}
+	if r.pos != nil {
+		p.pos, p.neg = rows(r.pos), rows(r.neg)
+		return p
+	}
+	same := graph.Equal(graph.InsertAxes(rows(r.labels), -1), graph.InsertAxes(r.refLabels, 0)) // [size, M]
+	posMask := same
+	if r.selfRef {
+		// A query is not its own positive: exclude the (global) diagonal.
+		rowIdx := graph.Add(graph.Iota(g, shapes.Make(dtypes.Int32, size), 0), graph.Const(g, int32(start)))
+		if chain != nil {
+			rowIdx = graph.Add(rowIdx, chain)
+		}
+		colIdx := graph.Iota(g, shapes.Make(dtypes.Int32, r.m), 0)
+		notSelf := graph.NotEqual(graph.InsertAxes(rowIdx, -1), graph.InsertAxes(colIdx, 0))
+		posMask = graph.LogicalAnd(same, notSelf)
+	}
+	p.pos = graph.ConvertDType(posMask, dt)
+	p.neg = graph.ConvertDType(graph.LogicalNot(same), dt)
+	return p
 }
 
 func checkLabels(lossName, what string, labels *graph.Node, n int) {

@@ -55,6 +55,12 @@ type Options struct {
 	EmbeddingRegularizer regularizers.Regularizer
 	// EmbeddingRegWeight weights the embedding regularizer (PML's embedding_reg_weight, default 1).
 	EmbeddingRegWeight float64
+	// BlockRows sets how many query rows Compute processes at a time. 0 (the default) chooses: one
+	// block while N·M ≤ 4M entries, else blocks of about 4M entries; a negative value forces one
+	// block. Blocks bound memory by O(BlockRows·M) instead of O(N·M), with the same value and gradient
+	// (up to float rounding); reducers that cannot add up block results (DivisorReducer,
+	// DoNothingReducer) always get one block. Terms always returns one block.
+	BlockRows int
 }
 
 func defaultOptions(d distances.Distance, r reducers.Reducer) Options {
@@ -72,10 +78,4 @@ func (o *Options) withRegularization(terms []reducers.Terms, emb *graph.Node) []
 		reg = graph.MulScalar(reg, o.EmbeddingRegWeight)
 	}
 	return append(terms, reducers.Terms{Name: "embedding_reg_loss", Kind: reducers.AlreadyReduced, Losses: reg})
-}
-
-// reduce sums the reduced sub-losses: each sub-loss gets the reducer on its own (PML deep-copies the
-// reducer per sub-loss and sums: MultipleReducers).
-func (o *Options) reduce(terms []reducers.Terms) *graph.Node {
-	return reducers.ReduceAll(o.Reducer, terms)
 }

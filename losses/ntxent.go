@@ -31,9 +31,13 @@ func NewNTXent() *NTXent {
 }
 
 // Terms implements TermsLoss: one "loss" pair term per positive pair.
-func (l *NTXent) Terms(in Inputs) []reducers.Terms {
-	p := in.resolve("NTXentLoss")
-	logits := l.Distance.Matrix(p.emb, p.ref)
+func (l *NTXent) Terms(in Inputs) []reducers.Terms { return l.terms(in, "NTXentLoss", l.block) }
+
+// Compute implements Loss.
+func (l *NTXent) Compute(in Inputs) *graph.Node { return l.compute(in, "NTXentLoss", l.block) }
+
+func (l *NTXent) block(p pairsOf) blockResult {
+	logits := l.Distance.Matrix(p.q, p.ref)
 	if !l.Distance.IsInverted() {
 		logits = graph.Neg(logits)
 	}
@@ -41,8 +45,5 @@ func (l *NTXent) Terms(in Inputs) []reducers.Terms {
 	negLSE, _ := weightedLogSumExp(logits, p.neg) // [N]
 	perPair := softplus(graph.Sub(graph.InsertAxes(negLSE, -1), logits))
 	terms := []reducers.Terms{{Name: "loss", Kind: reducers.PosPair, Losses: perPair, Weights: p.pos, AnchorLabels: p.anchorLabels}}
-	return l.withRegularization(terms, p.emb)
+	return blockResult{terms: terms}
 }
-
-// Compute implements Loss.
-func (l *NTXent) Compute(in Inputs) *graph.Node { return l.reduce(l.Terms(in)) }

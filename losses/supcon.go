@@ -27,9 +27,13 @@ func NewSupCon() *SupCon {
 }
 
 // Terms implements TermsLoss: one "loss" element term per anchor.
-func (l *SupCon) Terms(in Inputs) []reducers.Terms {
-	p := in.resolve("SupConLoss")
-	logits := l.Distance.Matrix(p.emb, p.ref)
+func (l *SupCon) Terms(in Inputs) []reducers.Terms { return l.terms(in, "SupConLoss", l.block) }
+
+// Compute implements Loss.
+func (l *SupCon) Compute(in Inputs) *graph.Node { return l.compute(in, "SupConLoss", l.block) }
+
+func (l *SupCon) block(p pairsOf) blockResult {
+	logits := l.Distance.Matrix(p.q, p.ref)
 	if !l.Distance.IsInverted() {
 		logits = graph.Neg(logits)
 	}
@@ -47,14 +51,7 @@ func (l *SupCon) Terms(in Inputs) []reducers.Terms {
 	meanLogProbPos := graph.Where(hasPos, graph.Div(sumPos, graph.Where(hasPos, numPos, graph.OnesLike(numPos))), graph.ZerosLike(numPos))
 	perAnchor := graph.Neg(meanLogProbPos)
 
+	terms := []reducers.Terms{{Name: "loss", Kind: reducers.Element, Losses: perAnchor, AnchorLabels: p.anchorLabels}}
 	// PML returns a zero loss unless the batch has at least one positive and one negative pair.
-	active := graph.LogicalAnd(
-		graph.GreaterThan(graph.ReduceAllSum(posMask), graph.ScalarZero(logits.Graph(), logits.DType())),
-		graph.GreaterThan(graph.ReduceAllSum(negMask), graph.ScalarZero(logits.Graph(), logits.DType())))
-	weights := graph.Where(active, graph.OnesLike(perAnchor), graph.ZerosLike(perAnchor))
-	terms := []reducers.Terms{{Name: "loss", Kind: reducers.Element, Losses: perAnchor, Weights: weights, AnchorLabels: p.anchorLabels}}
-	return l.withRegularization(terms, p.emb)
+	return blockResult{terms: terms, gatePos: graph.ReduceAllSum(posMask), gateNeg: graph.ReduceAllSum(negMask)}
 }
-
-// Compute implements Loss.
-func (l *SupCon) Compute(in Inputs) *graph.Node { return l.reduce(l.Terms(in)) }

@@ -11,15 +11,20 @@ import (
 type MeanReducer struct{}
 
 // Reduce implements Reducer.
-func (MeanReducer) Reduce(t Terms) *graph.Node { return weightedMean(t.Losses, t.weights(), nil) }
+func (r MeanReducer) Reduce(t Terms) *graph.Node { return r.Partial(t).Value() }
+
+// Partial implements Decomposable.
+func (MeanReducer) Partial(t Terms) Partial { return weightedPartial(t.Losses, t.weights(), nil) }
 
 // SumReducer sums the selected entries: PML's SumReducer.
 type SumReducer struct{}
 
 // Reduce implements Reducer.
-func (SumReducer) Reduce(t Terms) *graph.Node {
-	w := t.weights()
-	return graph.ReduceAllSum(graph.Where(graph.GreaterThan(w, graph.ZerosLike(w)), graph.Mul(w, t.Losses), graph.ZerosLike(w)))
+func (r SumReducer) Reduce(t Terms) *graph.Node { return r.Partial(t).Value() }
+
+// Partial implements Decomposable: the sum, with no count.
+func (SumReducer) Partial(t Terms) Partial {
+	return Partial{Sum: weightedPartial(t.Losses, t.weights(), nil).Sum}
 }
 
 // ThresholdReducer averages the entries strictly above Low and strictly below High (a nil bound is not
@@ -38,7 +43,10 @@ func NewThresholdReducer(low, high *float64) (*ThresholdReducer, error) {
 }
 
 // Reduce implements Reducer.
-func (r *ThresholdReducer) Reduce(t Terms) *graph.Node {
+func (r *ThresholdReducer) Reduce(t Terms) *graph.Node { return r.Partial(t).Value() }
+
+// Partial implements Decomposable.
+func (r *ThresholdReducer) Partial(t Terms) Partial {
 	g, dt := t.Losses.Graph(), t.Losses.DType()
 	var keep *graph.Node
 	and := func(c *graph.Node) {
@@ -54,7 +62,7 @@ func (r *ThresholdReducer) Reduce(t Terms) *graph.Node {
 	if r.High != nil {
 		and(graph.LessThan(t.Losses, graph.Scalar(g, dt, *r.High)))
 	}
-	return weightedMean(t.Losses, t.weights(), keep)
+	return weightedPartial(t.Losses, t.weights(), keep)
 }
 
 // AvgNonZeroReducer averages the strictly positive entries: PML's AvgNonZeroReducer
@@ -62,8 +70,11 @@ func (r *ThresholdReducer) Reduce(t Terms) *graph.Node {
 type AvgNonZeroReducer struct{}
 
 // Reduce implements Reducer.
-func (AvgNonZeroReducer) Reduce(t Terms) *graph.Node {
-	return weightedMean(t.Losses, t.weights(), graph.GreaterThan(t.Losses, graph.ZerosLike(t.Losses)))
+func (r AvgNonZeroReducer) Reduce(t Terms) *graph.Node { return r.Partial(t).Value() }
+
+// Partial implements Decomposable.
+func (AvgNonZeroReducer) Partial(t Terms) Partial {
+	return weightedPartial(t.Losses, t.weights(), graph.GreaterThan(t.Losses, graph.ZerosLike(t.Losses)))
 }
 
 // DivisorReducer divides the sum of the selected entries by Terms.Divisor: PML's DivisorReducer. A
@@ -75,7 +86,7 @@ func (DivisorReducer) Reduce(t Terms) *graph.Node {
 	if t.Divisor == nil {
 		panic(fmt.Sprintf("DivisorReducer: sub-loss %q has no divisor", t.Name))
 	}
-	sum := SumReducer{}.Reduce(t)
+	sum := SumReducer{}.Partial(t).Sum
 	return safeDiv(sum, graph.ConvertDType(t.Divisor, sum.DType()))
 }
 
@@ -87,7 +98,10 @@ type ClassWeightedReducer struct {
 }
 
 // Reduce implements Reducer.
-func (r *ClassWeightedReducer) Reduce(t Terms) *graph.Node {
+func (r *ClassWeightedReducer) Reduce(t Terms) *graph.Node { return r.Partial(t).Value() }
+
+// Partial implements Decomposable.
+func (r *ClassWeightedReducer) Partial(t Terms) Partial {
 	if t.AnchorLabels == nil {
 		panic(fmt.Sprintf("ClassWeightedReducer: sub-loss %q has no anchor labels (labels are required)", t.Name))
 	}
@@ -99,7 +113,7 @@ func (r *ClassWeightedReducer) Reduce(t Terms) *graph.Node {
 	if t.Losses.Rank() == 2 {
 		perAnchor = graph.InsertAxes(perAnchor, -1)
 	}
-	return weightedMean(graph.Mul(t.Losses, perAnchor), t.weights(), nil)
+	return weightedPartial(graph.Mul(t.Losses, perAnchor), t.weights(), nil)
 }
 
 // PerAnchorReducer first averages each anchor's pair losses (over its selected pairs; an anchor with
@@ -110,18 +124,39 @@ type PerAnchorReducer struct {
 }
 
 // Reduce implements Reducer.
-func (r *PerAnchorReducer) Reduce(t Terms) *graph.Node {
-	inner := r.Inner
-	if inner == nil {
-		inner = MeanReducer{}
+func (r *PerAnchorReducer) Reduce(t Terms) *graph.Node { return r.inner().Reduce(r.perAnchor(t)) }
+
+// Partial implements Decomposable when Inner does (per-anchor averages only need their own row).
+func (r *PerAnchorReducer) Partial(t Terms) Partial {
+	d, ok := r.inner().(Decomposable)
+	if !ok {
+		panic(fmt.Sprintf("PerAnchorReducer: inner reducer %T cannot reduce block by block", r.inner()))
 	}
+	return d.Partial(r.perAnchor(t))
+}
+
+// IsDecomposable reports whether Partial can be used: whether Inner is Decomposable.
+func (r *PerAnchorReducer) IsDecomposable() bool {
+	_, ok := r.inner().(Decomposable)
+	return ok
+}
+
+func (r *PerAnchorReducer) inner() Reducer {
+	if r.Inner == nil {
+		return MeanReducer{}
+	}
+	return r.Inner
+}
+
+// perAnchor turns pair terms into the element terms of each anchor's average.
+func (r *PerAnchorReducer) perAnchor(t Terms) Terms {
 	if t.Kind == Element {
-		return inner.Reduce(t)
+		return t
 	}
 	w := t.weights()
 	num := graph.ReduceSum(graph.Where(graph.GreaterThan(w, graph.ZerosLike(w)), graph.Mul(w, t.Losses), graph.ZerosLike(w)), 1)
 	perAnchor := safeDiv(num, graph.ReduceSum(w, 1))
-	return inner.Reduce(Terms{Name: t.Name, Kind: Element, Losses: perAnchor, AnchorLabels: t.AnchorLabels})
+	return Terms{Name: t.Name, Kind: Element, Losses: perAnchor, AnchorLabels: t.AnchorLabels}
 }
 
 // DoNothingReducer marks a loss whose terms the caller reduces itself: use the loss's Terms method.
@@ -152,3 +187,6 @@ func (r *MultipleReducers) reducerFor(name string) Reducer {
 
 // Reduce reduces one sub-loss with the reducer registered for its name.
 func (r *MultipleReducers) Reduce(t Terms) *graph.Node { return r.reducerFor(t.Name).Reduce(t) }
+
+// ReducerFor returns the reducer used for the sub-loss called name.
+func (r *MultipleReducers) ReducerFor(name string) Reducer { return r.reducerFor(name) }

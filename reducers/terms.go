@@ -103,12 +103,73 @@ func safeDiv(num, den *graph.Node) *graph.Node {
 	return graph.Where(positive, graph.Div(num, safe), graph.ZerosLike(num))
 }
 
-// weightedMean returns Σ w·l / Σ w over the entries selected by keep (nil: all), 0 when nothing is
-// selected.
-func weightedMean(losses, w, keep *graph.Node) *graph.Node {
+// Partial is a sub-loss reduced to a sum and a count, whose ratio is the reduced loss. Sums and counts
+// of disjoint blocks of rows add up, which lets a loss be computed block by block (see package
+// losses): the count of every reducer here is piecewise constant in the losses, so the gradient of the
+// loss is the sum of the blocks' gradients divided by the total count.
+type Partial struct {
+	// Sum is the scalar weighted sum of the kept entries.
+	Sum *graph.Node
+	// Count is the scalar the total Sum is divided by; nil means 1 (no division).
+	Count *graph.Node
+}
+
+// Value returns Sum / Count, or 0 when Count is 0 (with a zero gradient).
+func (p Partial) Value() *graph.Node {
+	if p.Count == nil {
+		return p.Sum
+	}
+	return safeDiv(p.Sum, p.Count)
+}
+
+// Add returns the partial of the union of two disjoint blocks.
+func (p Partial) Add(q Partial) Partial {
+	out := Partial{Sum: graph.Add(p.Sum, q.Sum)}
+	if p.Count != nil {
+		out.Count = graph.Add(p.Count, q.Count)
+	}
+	return out
+}
+
+// Decomposable is a Reducer whose result is a Partial's Value, so that it can reduce a loss computed
+// block by block. Every reducer of this package is, except DivisorReducer and DoNothingReducer.
+type Decomposable interface {
+	Reducer
+	// Partial returns the sum and count of t's kept entries.
+	Partial(t Terms) Partial
+}
+
+// weightedPartial returns Σ w·l and Σ w over the entries selected by keep (nil: all).
+func weightedPartial(losses, w, keep *graph.Node) Partial {
 	if keep != nil {
 		w = graph.Where(keep, w, graph.ZerosLike(w))
 	}
 	num := graph.ReduceAllSum(graph.Where(graph.GreaterThan(w, graph.ZerosLike(w)), graph.Mul(w, losses), graph.ZerosLike(losses)))
-	return safeDiv(num, graph.ReduceAllSum(w))
+	return Partial{Sum: num, Count: graph.ReduceAllSum(w)}
+}
+
+// ReducerFor returns the reducer r applies to the sub-loss called name: r itself, or for
+// MultipleReducers the one registered for the name.
+func ReducerFor(r Reducer, name string) Reducer {
+	if m, ok := r.(*MultipleReducers); ok {
+		return m.ReducerFor(name)
+	}
+	return r
+}
+
+// PartialOf returns the Partial of t under r (the reducer for t's name), and false when that reducer
+// cannot reduce block by block. Already-reduced terms are their own sum.
+func PartialOf(r Reducer, t Terms) (Partial, bool) {
+	if t.Kind == AlreadyReduced {
+		return Partial{Sum: t.Losses}, true
+	}
+	red := ReducerFor(r, t.Name)
+	if pa, ok := red.(*PerAnchorReducer); ok && !pa.IsDecomposable() {
+		return Partial{}, false
+	}
+	d, ok := red.(Decomposable)
+	if !ok {
+		return Partial{}, false
+	}
+	return d.Partial(t), true
 }

@@ -1,0 +1,70 @@
+package losses_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/gometric/gometric/backend"
+	"github.com/gometric/gometric/dotgrad"
+	"github.com/gometric/gometric/losses"
+)
+
+// benchSizes are the batch sizes of docs/PERFORMANCE.md. Select one with, for example,
+// -bench 'Losses/ntxent/N=16384$'.
+var benchSizes = []int{256, 1024, 4096, 16384}
+
+// BenchmarkLosses measures one training step's loss work: forward and backward to the embeddings, in
+// float32, D=128, two views per class (N/2 classes), the setting of ../shared/bench.
+func BenchmarkLosses(b *testing.B) {
+	dotgrad.Install()
+	const d = 128
+	for _, name := range []string{"ntxent", "contrastive", "supcon"} {
+		for _, n := range benchSizes {
+			b.Run(fmt.Sprintf("%s/N=%d", name, n), func(b *testing.B) {
+				loss, err := losses.ByName(name)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if nt, ok := loss.(*losses.NTXent); ok {
+					nt.Temperature = 0.07
+				}
+				r := rand.New(rand.NewPCG(uint64(n), 1))
+				emb := make([]float32, n*d)
+				for i := range emb {
+					emb[i] = float32(r.NormFloat64())
+				}
+				labels := make([]int32, n)
+				for i := range labels {
+					labels[i] = int32(i / 2)
+				}
+				embT := tensors.FromFlatDataAndDimensions(emb, n, d)
+				labelsT := tensors.FromValue(labels)
+				exec, err := graph.NewExec(backend.MustShared(), func(e, l *graph.Node) (*graph.Node, *graph.Node) {
+					v := loss.Compute(losses.Inputs{Embeddings: e, Labels: l})
+					return v, graph.Gradient(v, e)[0]
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				run := func() {
+					outs, err := exec.Exec(embT, labelsT)
+					if err != nil {
+						b.Fatal(err)
+					}
+					for _, o := range outs {
+						o.FinalizeAll()
+					}
+				}
+				run() // Compile outside the timing.
+				b.ResetTimer()
+				for b.Loop() {
+					run()
+				}
+			})
+		}
+	}
+}
