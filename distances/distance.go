@@ -2,6 +2,8 @@ package distances
 
 import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
+
+	"github.com/gometric/gometric/internal/gmath"
 )
 
 // Distance computes the matrix of distances (or similarities) between N query embeddings and M
@@ -52,33 +54,17 @@ func lpNorm(x *graph.Node, p float64) *graph.Node {
 	g := x.Graph()
 	switch p {
 	case 2:
-		return safeSqrt(graph.ReduceSum(graph.Square(x), -1))
+		return gmath.SafeSqrt(graph.ReduceSum(graph.Square(x), -1))
 	case 1:
 		return graph.ReduceSum(graph.Abs(x), -1)
 	default:
 		s := graph.ReduceSum(graph.Pow(graph.Abs(x), graph.Scalar(g, x.DType(), p)), -1)
-		return safePow(s, 1/p)
+		return gmath.SafePow(s, 1/p)
 	}
 }
 
-// safeSqrt is graph.Sqrt with a zero gradient where x <= 0 (torch's cdist and norm behave this way), so a
-// zero distance, such as a point's distance to itself, never turns the gradient into NaN.
-func safeSqrt(x *graph.Node) *graph.Node {
-	g := x.Graph()
-	zero := graph.ScalarZero(g, x.DType())
-	positive := graph.GreaterThan(x, zero)
-	return graph.Where(positive, graph.Sqrt(graph.Where(positive, x, graph.OnesLike(x))), graph.ZerosLike(x))
-}
-
-// safePow is graph.Pow(x, e) for x >= 0 with a zero gradient at x == 0.
-func safePow(x *graph.Node, e float64) *graph.Node {
-	g := x.Graph()
-	positive := graph.GreaterThan(x, graph.ScalarZero(g, x.DType()))
-	return graph.Where(positive, graph.Pow(graph.Where(positive, x, graph.OnesLike(x)), graph.Scalar(g, x.DType(), e)), graph.ZerosLike(x))
-}
-
 // applyPower raises mat to power (1 leaves it untouched). Distances are >= 0, so a fractional power
-// uses safePow; similarities may be negative and use graph.Pow directly.
+// uses gmath.SafePow; similarities may be negative and use graph.Pow directly.
 func applyPower(mat *graph.Node, power float64, nonNegative bool) *graph.Node {
 	switch {
 	case power == 1:
@@ -86,7 +72,7 @@ func applyPower(mat *graph.Node, power float64, nonNegative bool) *graph.Node {
 	case power == 2:
 		return graph.Square(mat)
 	case nonNegative:
-		return safePow(mat, power)
+		return gmath.SafePow(mat, power)
 	default:
 		return graph.Pow(mat, graph.Scalar(mat.Graph(), mat.DType(), power))
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
+
+	"github.com/gometric/gometric/internal/gmath"
 )
 
 // LpDistance is PML's LpDistance: the Lp distance between (by default L2-normalized) embeddings, raised to
@@ -44,11 +46,11 @@ func (d *LpDistance) Matrix(query, ref *graph.Node) *graph.Node {
 		q2 := graph.InsertAxes(graph.ReduceSum(graph.Square(q), -1), -1) // [N, 1]
 		r2 := graph.InsertAxes(graph.ReduceSum(graph.Square(r), -1), 0)  // [1, M]
 		sq := graph.Sub(graph.Add(q2, r2), graph.MulScalar(matMulT(q, r), 2))
-		sq = graph.Max(sq, graph.ZerosLike(sq)) // Rounding can make it slightly negative.
+		sq = graph.Max(sq, gmath.Zero(sq)) // Rounding can make it slightly negative.
 		if d.Power == 2 {
 			return sq
 		}
-		mat = safeSqrt(sq)
+		mat = gmath.SafeSqrt(sq)
 	} else {
 		diff := graph.Sub(graph.InsertAxes(q, 1), graph.InsertAxes(r, 0)) // [N, M, D]
 		mat = lpNorm(diff, d.P)

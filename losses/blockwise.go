@@ -4,6 +4,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 
+	"github.com/gometric/gometric/internal/gmath"
 	"github.com/gometric/gometric/reducers"
 )
 
@@ -65,15 +66,14 @@ func isActive(gatePos, gateNeg *graph.Node) *graph.Node {
 	if gatePos == nil {
 		return nil
 	}
-	zero := graph.ZerosLike(gatePos)
-	return graph.LogicalAnd(graph.GreaterThan(gatePos, zero), graph.GreaterThan(gateNeg, zero))
+	return graph.LogicalAnd(graph.GreaterThan(gatePos, gmath.Zero(gatePos)), graph.GreaterThan(gateNeg, gmath.Zero(gateNeg)))
 }
 
 func gateValue(x, active *graph.Node) *graph.Node {
 	if active == nil {
 		return x
 	}
-	return graph.Where(active, x, graph.ZerosLike(x))
+	return graph.Where(active, x, gmath.Zero(x))
 }
 
 // terms returns the sub-losses of one block covering all rows, with the gate applied to their weights
@@ -215,8 +215,5 @@ func scaleByCount(grad, count *graph.Node) *graph.Node {
 	if count == nil {
 		return grad
 	}
-	zero := graph.ZerosLike(count)
-	positive := graph.GreaterThan(count, zero)
-	inv := graph.Where(positive, graph.Reciprocal(graph.Where(positive, count, graph.OnesLike(count))), zero)
-	return graph.Mul(grad, inv)
+	return graph.Mul(grad, gmath.SafeDiv(gmath.One(count), count))
 }

@@ -4,15 +4,13 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
+
+	"github.com/gometric/gometric/internal/gmath"
 )
 
 func shapeNM(dt dtypes.DType, n, m int) shapes.Shape { return shapes.Make(dt, n, m) }
 
-// relu is max(x, 0) with torch's gradient at 0 (zero), which GoMLX's Max does not share.
-func relu(x *graph.Node) *graph.Node {
-	zero := graph.ZerosLike(x)
-	return graph.Where(graph.GreaterThan(x, zero), x, zero)
-}
+func relu(x *graph.Node) *graph.Node { return gmath.Relu(x) }
 
 // softplus is log(1 + e^x), computed as max(x, 0) + log1p(e^−|x|): exact for large |x| in both
 // directions and free of overflow.
@@ -25,16 +23,16 @@ func softplus(x *graph.Node) *graph.Node {
 // gradient, so that softplus of it is exactly 0 and nothing downstream turns into NaN.
 func weightedLogSumExp(x, w *graph.Node) (lse, nonEmpty *graph.Node) {
 	g, dt := x.Graph(), x.DType()
-	keep := graph.GreaterThan(w, graph.ZerosLike(w))
+	keep := graph.GreaterThan(w, gmath.Zero(w))
 	veryNegative := graph.Scalar(g, dt, lowest(dt))
-	xm := graph.Where(keep, x, graph.BroadcastToShape(veryNegative, x.Shape()))
+	xm := graph.Where(keep, x, veryNegative)
 	rowMax := graph.StopGradient(graph.ReduceMax(xm, 1)) // [N]
 	shifted := graph.Sub(xm, graph.InsertAxes(rowMax, -1))
-	e := graph.Where(keep, graph.Mul(w, graph.Exp(shifted)), graph.ZerosLike(x))
+	e := graph.Where(keep, graph.Mul(w, graph.Exp(shifted)), gmath.Zero(x))
 	s := graph.ReduceSum(e, 1)
-	nonEmpty = graph.GreaterThan(s, graph.ZerosLike(s))
-	safe := graph.Where(nonEmpty, s, graph.OnesLike(s))
-	lse = graph.Where(nonEmpty, graph.Add(rowMax, graph.Log(safe)), graph.BroadcastToShape(veryNegative, s.Shape()))
+	nonEmpty = graph.GreaterThan(s, gmath.Zero(s))
+	safe := graph.Where(nonEmpty, s, gmath.One(s))
+	lse = graph.Where(nonEmpty, graph.Add(rowMax, graph.Log(safe)), veryNegative)
 	return lse, nonEmpty
 }
 

@@ -4,6 +4,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 
 	"github.com/gometric/gometric/distances"
+	"github.com/gometric/gometric/internal/gmath"
 	"github.com/gometric/gometric/reducers"
 )
 
@@ -38,17 +39,15 @@ func (l *SupCon) block(p pairsOf) blockResult {
 		logits = graph.Neg(logits)
 	}
 	logits = graph.DivScalar(logits, l.Temperature)
-	zero := graph.ZerosLike(logits)
-	one := graph.OnesLike(logits)
-	posMask := graph.Where(graph.GreaterThan(p.pos, zero), one, zero)
-	negMask := graph.Where(graph.GreaterThan(p.neg, zero), one, zero)
+	zero := gmath.Zero(logits)
+	posMask := graph.ConvertDType(graph.GreaterThan(p.pos, zero), logits.DType())
+	negMask := graph.ConvertDType(graph.GreaterThan(p.neg, zero), logits.DType())
 	den, _ := weightedLogSumExp(logits, graph.Add(posMask, negMask)) // [N]
 	logProb := graph.Sub(logits, graph.InsertAxes(den, -1))
 	logProb = graph.Where(graph.GreaterThan(posMask, zero), logProb, zero) // No garbage from unselected entries.
 	numPos := graph.ReduceSum(posMask, 1)
 	sumPos := graph.ReduceSum(graph.Mul(posMask, logProb), 1)
-	hasPos := graph.GreaterThan(numPos, graph.ZerosLike(numPos))
-	meanLogProbPos := graph.Where(hasPos, graph.Div(sumPos, graph.Where(hasPos, numPos, graph.OnesLike(numPos))), graph.ZerosLike(numPos))
+	meanLogProbPos := gmath.SafeDiv(sumPos, numPos)
 	perAnchor := graph.Neg(meanLogProbPos)
 
 	terms := []reducers.Terms{{Name: "loss", Kind: reducers.Element, Losses: perAnchor, AnchorLabels: p.anchorLabels}}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
+
+	"github.com/gometric/gometric/internal/gmath"
 )
 
 // MeanReducer averages the selected entries (each counted by its weight): PML's MeanReducer. An empty
@@ -74,7 +76,7 @@ func (r AvgNonZeroReducer) Reduce(t Terms) *graph.Node { return r.Partial(t).Val
 
 // Partial implements Decomposable.
 func (AvgNonZeroReducer) Partial(t Terms) Partial {
-	return weightedPartial(t.Losses, t.weights(), graph.GreaterThan(t.Losses, graph.ZerosLike(t.Losses)))
+	return weightedPartial(t.Losses, t.weights(), graph.GreaterThan(t.Losses, gmath.Zero(t.Losses)))
 }
 
 // DivisorReducer divides the sum of the selected entries by Terms.Divisor: PML's DivisorReducer. A
@@ -154,7 +156,7 @@ func (r *PerAnchorReducer) perAnchor(t Terms) Terms {
 		return t
 	}
 	w := t.weights()
-	num := graph.ReduceSum(graph.Where(graph.GreaterThan(w, graph.ZerosLike(w)), graph.Mul(w, t.Losses), graph.ZerosLike(w)), 1)
+	num := graph.ReduceSum(graph.Where(graph.GreaterThan(w, gmath.Zero(w)), graph.Mul(w, t.Losses), gmath.Zero(w)), 1)
 	perAnchor := safeDiv(num, graph.ReduceSum(w, 1))
 	return Terms{Name: t.Name, Kind: Element, Losses: perAnchor, AnchorLabels: t.AnchorLabels}
 }

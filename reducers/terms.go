@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
+
+	"github.com/gometric/gometric/internal/gmath"
 )
 
 // Kind says what the entries of a Terms are, PML's reduction_type.
@@ -96,12 +98,7 @@ func reduceOne(r Reducer, t Terms) *graph.Node {
 
 // safeDiv returns num / den where den > 0, else 0, with no NaN in the gradient: PML's "zero loss" for
 // an empty selection (sum(embeddings*0)), whose gradient is zero.
-func safeDiv(num, den *graph.Node) *graph.Node {
-	zero := graph.ZerosLike(den)
-	positive := graph.GreaterThan(den, zero)
-	safe := graph.Where(positive, den, graph.OnesLike(den))
-	return graph.Where(positive, graph.Div(num, safe), graph.ZerosLike(num))
-}
+func safeDiv(num, den *graph.Node) *graph.Node { return gmath.SafeDiv(num, den) }
 
 // Partial is a sub-loss reduced to a sum and a count, whose ratio is the reduced loss. Sums and counts
 // of disjoint blocks of rows add up, which lets a loss be computed block by block (see package
@@ -142,9 +139,9 @@ type Decomposable interface {
 // weightedPartial returns Σ w·l and Σ w over the entries selected by keep (nil: all).
 func weightedPartial(losses, w, keep *graph.Node) Partial {
 	if keep != nil {
-		w = graph.Where(keep, w, graph.ZerosLike(w))
+		w = graph.Where(keep, w, gmath.Zero(w))
 	}
-	num := graph.ReduceAllSum(graph.Where(graph.GreaterThan(w, graph.ZerosLike(w)), graph.Mul(w, losses), graph.ZerosLike(losses)))
+	num := graph.ReduceAllSum(graph.Where(graph.GreaterThan(w, gmath.Zero(w)), graph.Mul(w, losses), gmath.Zero(losses)))
 	return Partial{Sum: num, Count: graph.ReduceAllSum(w)}
 }
 

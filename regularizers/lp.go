@@ -3,6 +3,7 @@ package regularizers
 import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 
+	"github.com/gometric/gometric/internal/gmath"
 	"github.com/gometric/gometric/reducers"
 )
 
@@ -30,9 +31,7 @@ func (r *LpRegularizer) Compute(x *graph.Node) *graph.Node {
 	var norms *graph.Node
 	switch r.P {
 	case 2:
-		sq := graph.ReduceSum(graph.Square(x), -1)
-		pos := graph.GreaterThan(sq, graph.ZerosLike(sq))
-		norms = graph.Where(pos, graph.Sqrt(graph.Where(pos, sq, graph.OnesLike(sq))), graph.ZerosLike(sq))
+		norms = gmath.SafeSqrt(graph.ReduceSum(graph.Square(x), -1))
 	case 1:
 		norms = graph.ReduceSum(graph.Abs(x), -1)
 	default:
