@@ -13,6 +13,13 @@
 // regularizers). The constructors set PML's defaults for each loss; change the exported fields to
 // configure.
 //
+// Large batches: above 4M matrix entries (N·M > 2²²), Compute goes block by block over the query rows
+// (Options.BlockRows): each block computes its part of the loss and of its gradient at once, and only
+// one block's [rows, M] intermediates are alive at a time. The value and gradient are those of the
+// one-block computation; memory is O(rows·M + N·D) instead of a dozen [N, M] matrices (NT-Xent at
+// N = 16,384: about 0.5 GB instead of more than 20 GB). The price: Compute always computes the
+// gradient of a blockwise loss, even when nothing asks for it.
+//
 // Where gometric departs from PML, on purpose:
 //   - Memory: every loss works on the [N, M] distance matrix: O(N·M). PML's NT-Xent builds a positive ×
 //     negative pairs matrix (O(N³) per batch; 4 GB at N=1024).
