@@ -9,10 +9,11 @@ import (
 // constructors maps each loss's name (as the command line spells it) to its constructor with PML's
 // defaults.
 var constructors = map[string]func() Loss{
-	"contrastive":    func() Loss { return NewContrastive() },
-	"ntxent":         func() Loss { return NewNTXent() },
-	"supcon":         func() Loss { return NewSupCon() },
-	"snrcontrastive": func() Loss { return NewSNRContrastive() },
+	"contrastive":     func() Loss { return NewContrastive() },
+	"ntxent":          func() Loss { return NewNTXent() },
+	"supcon":          func() Loss { return NewSupCon() },
+	"snrcontrastive":  func() Loss { return NewSNRContrastive() },
+	"multisimilarity": func() Loss { return NewMultiSimilarity() },
 }
 
 // Names lists the losses ByName knows, sorted.
