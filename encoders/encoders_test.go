@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/gometric/gometric/backend"
+	"github.com/gometric/gometric/mat"
 )
 
 func TestImageShape(t *testing.T) {
@@ -109,5 +110,51 @@ func TestEncode(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestNormalizer(t *testing.T) {
+	x := &mat.Dense{Rows: 4, Cols: 3, Data: []float32{
+		0, 1, 5,
+		2, 1, 5,
+		4, 1, 5,
+		6, 1, 6,
+	}}
+	n := FitStandard(x)
+	if err := n.Validate(3); err != nil {
+		t.Fatal(err)
+	}
+	y, err := n.Apply(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Column 0: mean 3, std sqrt(5); column 1 is constant: centred to 0 with the floored scale.
+	if got, want := y.Row(0)[0], float32(-3/math.Sqrt(5)); math.Abs(float64(got-want)) > 1e-6 {
+		t.Errorf("standardised x[0][0] = %v, want %v", got, want)
+	}
+	for i := range 4 {
+		if y.Row(i)[1] != 0 {
+			t.Errorf("constant column: x[%d][1] = %v, want 0", i, y.Row(i)[1])
+		}
+	}
+	if x.Row(0)[0] != 0 {
+		t.Error("Apply modified its input")
+	}
+	tests := []struct {
+		name string
+		n    Normalizer
+		dim  int
+		ok   bool
+	}{
+		{"zero", Normalizer{}, 5, true},
+		{"fitted", n, 3, true},
+		{"wrong dim", n, 4, false},
+		{"zero scale", Normalizer{Scale: []float32{1, 0}}, 2, false},
+		{"nan mean", Normalizer{Mean: []float32{float32(math.NaN())}}, 1, false},
+	}
+	for _, tt := range tests {
+		if err := tt.n.Validate(tt.dim); (err == nil) != tt.ok {
+			t.Errorf("%s: Validate(%d) = %v, want ok=%v", tt.name, tt.dim, err, tt.ok)
+		}
 	}
 }

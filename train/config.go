@@ -1,0 +1,266 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/gometric/gometric/datasets"
+	"github.com/gometric/gometric/encoders"
+	"github.com/gometric/gometric/losses"
+	"github.com/gometric/gometric/pairs"
+)
+
+// Kinds of training batch, for Config.Batches.
+const (
+	// BatchesAuto picks BatchesClasses when the data is an items file alone, else BatchesPairs.
+	BatchesAuto = ""
+	// BatchesPairs trains on batches of labeled pairs: each pair's two sides go through the same
+	// encoder, and pairs.Loss turns the batch into the loss's inputs under Config.PairMode.
+	BatchesPairs = "pairs"
+	// BatchesClasses trains on batches of class-labelled items (M items of each of several classes,
+	// PML's MPerClassSampler), with the loss computed from the embeddings and their labels.
+	BatchesClasses = "classes"
+)
+
+// Normalisations of input features, for Config.Normalize.
+const (
+	// NormalizeStandard standardises each feature with the training items' mean and standard
+	// deviation (see encoders.FitStandard).
+	NormalizeStandard = "standard"
+	// NormalizeGlobal centres and scales all features by the training items' overall mean and
+	// standard deviation (see encoders.FitGlobal), keeping their relative scale.
+	NormalizeGlobal = "global"
+	// NormalizeNone feeds the features as they are.
+	NormalizeNone = "none"
+)
+
+// Learning-rate schedules, for Config.Schedule.
+const (
+	// ScheduleCosine anneals the learning rate from Config.LR to 0 along a half cosine over the
+	// run's steps.
+	ScheduleCosine = "cosine"
+	// ScheduleConstant keeps the learning rate at Config.LR.
+	ScheduleConstant = "constant"
+)
+
+// NormalizeNames lists the input normalisations.
+func NormalizeNames() []string { return []string{NormalizeGlobal, NormalizeStandard, NormalizeNone} }
+
+// Config is everything that defines a training run: the data, the encoder, the objective and the
+// optimisation. It is stored as config.json in the run folder, so a run can be resumed, evaluated
+// and reproduced from its folder alone. DefaultConfig holds the defaults of `gometric train`.
+type Config struct {
+	// Dataset is a built-in data set (datasets.Names: "digits", "mnist", "fashion-mnist"). Used
+	// when neither Items nor Pairs is set.
+	Dataset string `json:"dataset,omitempty"`
+	// Items is an items file (CSV or JSON Lines; see datasets.ReadItems): the items that Pairs
+	// names by id, or, alone, class-labelled items to train from.
+	Items string `json:"items,omitempty"`
+	// Pairs is a labeled pairs file (CSV or JSON Lines; see datasets.ReadPairs).
+	Pairs string `json:"pairs,omitempty"`
+	// SkipBadLines skips malformed lines of Items and Pairs (reporting them) instead of failing.
+	SkipBadLines bool `json:"skip_bad_lines,omitempty"`
+
+	// Split are the fractions of training, validation and test items (class-labelled data, split
+	// class by class) or pairs (a pairs file, split at random). For a data set with an official
+	// test split (MNIST) the test split is the official one and the official training items are
+	// split into training and validation in the ratio Split.Train : Split.Val.
+	Split datasets.Fractions `json:"split"`
+	// ValItems caps the number of validation items whose retrieval metric (MAP@R) is tracked during
+	// training (a stratified sample); 0 means all.
+	ValItems int `json:"val_items"`
+	// EvalPairs is the number of labeled pairs drawn from the validation items (to choose the match
+	// threshold) and from the test items (to report verification metrics), half positive.
+	EvalPairs int `json:"eval_pairs"`
+	// PairsPerEpoch is the number of training pairs drawn from the training items for each epoch
+	// (fresh pairs every epoch, half positive); 0 means 16 per training item. Ignored for a pairs
+	// file, whose epochs are its training pairs.
+	PairsPerEpoch int `json:"pairs_per_epoch"`
+	// PositiveFraction is the share of positive pairs drawn from class-labelled items.
+	PositiveFraction float64 `json:"positive_fraction"`
+	// Normalize is how input features are normalised: NormalizeGlobal, NormalizeStandard or
+	// NormalizeNone.
+	Normalize string `json:"normalize"`
+
+	// Encoder is the encoder's kind, encoders.KindMLP or encoders.KindCNN.
+	Encoder string `json:"encoder"`
+	// EmbeddingDim is the size of the embeddings.
+	EmbeddingDim int `json:"embedding_dim"`
+	// Hidden are the encoder's hidden Dense widths (nil: the kind's default).
+	Hidden []int `json:"hidden,omitempty"`
+	// Channels are the CNN's conv block channels (nil: the default).
+	Channels []int `json:"channels,omitempty"`
+
+	// Loss names the loss (losses.Names), with PML's default parameters.
+	Loss string `json:"loss"`
+	// Batches is BatchesPairs, BatchesClasses or BatchesAuto.
+	Batches string `json:"batches,omitempty"`
+	// PairMode is how a pair batch becomes the loss's inputs (pairs.ModeNames).
+	PairMode string `json:"pair_mode"`
+	// Miner names a miner (MinerNames); empty for none.
+	Miner string `json:"miner,omitempty"`
+
+	// Steps is the number of training steps; when Epochs is set, Steps is Epochs times the steps of
+	// one epoch instead.
+	Steps int `json:"steps"`
+	// Epochs, when positive, sets the length of training in epochs.
+	Epochs int `json:"epochs,omitempty"`
+	// BatchSize is the number of pairs (or items, for class batches) per step. Every batch has
+	// exactly this size, so the training step is compiled once.
+	BatchSize int `json:"batch_size"`
+	// LR is Adam's (initial) learning rate.
+	LR float64 `json:"lr"`
+	// Schedule is the learning-rate schedule: ScheduleCosine (annealed to 0 over the run) or
+	// ScheduleConstant.
+	Schedule string `json:"schedule"`
+	// Seed seeds the split, the pair sampling, the batches and the weight initialisation.
+	Seed uint64 `json:"seed"`
+	// EvalEvery is the number of steps between validation evaluations (and checkpoints); 0 means
+	// about 10 evaluations per run.
+	EvalEvery int `json:"eval_every"`
+	// Patience stops training early after this many validation evaluations without improvement of
+	// the validation metric; 0 never stops early. The model kept is the best one on validation.
+	Patience int `json:"patience"`
+	// Backend is the GoMLX backend configuration ("" for $GOMLX_BACKEND, else the pure-Go backend).
+	Backend string `json:"backend,omitempty"`
+}
+
+// DefaultConfig returns the defaults of `gometric train`: NT-Xent with the label construction on
+// pairs of the built-in digits data, an MLP encoder, 1,500 steps of 64 pairs.
+func DefaultConfig() Config {
+	return Config{
+		Dataset:          "digits",
+		Split:            datasets.Fractions{Train: 0.6, Val: 0.2, Test: 0.2},
+		ValItems:         2000,
+		EvalPairs:        2000,
+		PositiveFraction: datasets.DefaultPositiveFraction,
+		Normalize:        NormalizeGlobal,
+		Encoder:          encoders.KindMLP,
+		EmbeddingDim:     128,
+		Loss:             "ntxent",
+		PairMode:         pairs.LabelConstruction.String(),
+		Steps:            1500,
+		BatchSize:        64,
+		LR:               2e-3,
+		Schedule:         ScheduleCosine,
+		Seed:             1,
+		Patience:         0,
+	}
+}
+
+// DataName returns a short name for the configured data: the data set's name, or the items and
+// pairs files' base names.
+func (c Config) DataName() string {
+	switch {
+	case c.Pairs != "":
+		return "pairs " + baseName(c.Pairs)
+	case c.Items != "":
+		return "items " + baseName(c.Items)
+	}
+	return c.Dataset
+}
+
+// BatchKind returns the kind of training batch, resolving BatchesAuto.
+func (c Config) BatchKind() string {
+	if c.Batches == BatchesAuto {
+		if c.Items != "" && c.Pairs == "" {
+			return BatchesClasses
+		}
+		return BatchesPairs
+	}
+	return c.Batches
+}
+
+// Validate reports the first invalid setting of c, in words a command-line user can act on.
+func (c Config) Validate() error {
+	if c.Pairs == "" && c.Items == "" {
+		if !slices.Contains(datasets.Names(), c.Dataset) {
+			return fmt.Errorf("unknown data set %q (built-in: %s)", c.Dataset, strings.Join(datasets.Names(), ", "))
+		}
+	}
+	f := c.Split
+	for _, v := range []float64{f.Train, f.Val, f.Test} {
+		if !(v >= 0 && v <= 1) {
+			return fmt.Errorf("split fractions must be in [0, 1], got %v/%v/%v", f.Train, f.Val, f.Test)
+		}
+	}
+	if math.Abs(f.Train+f.Val+f.Test-1) > 1e-6 || f.Train <= 0 || f.Val <= 0 || f.Test <= 0 {
+		return fmt.Errorf("split fractions must be positive and sum to 1, got %v/%v/%v", f.Train, f.Val, f.Test)
+	}
+	if c.ValItems < 0 || c.EvalPairs < 0 || c.PairsPerEpoch < 0 {
+		return fmt.Errorf("val items, eval pairs and pairs per epoch must not be negative")
+	}
+	if !(c.PositiveFraction > 0 && c.PositiveFraction < 1) {
+		return fmt.Errorf("positive fraction must be in (0, 1), got %v", c.PositiveFraction)
+	}
+	if !slices.Contains(NormalizeNames(), c.Normalize) {
+		return fmt.Errorf("unknown normalisation %q (want one of %s)", c.Normalize, strings.Join(NormalizeNames(), ", "))
+	}
+	if !slices.Contains(encoders.Kinds(), c.Encoder) {
+		return fmt.Errorf("unknown encoder %q (want one of %s)", c.Encoder, strings.Join(encoders.Kinds(), ", "))
+	}
+	if c.EmbeddingDim <= 0 {
+		return fmt.Errorf("embedding dimension must be positive, got %d", c.EmbeddingDim)
+	}
+	if _, err := losses.ByName(c.Loss); err != nil {
+		return err
+	}
+	switch c.Batches {
+	case BatchesAuto, BatchesPairs, BatchesClasses:
+	default:
+		return fmt.Errorf("unknown batch kind %q (want %s or %s)", c.Batches, BatchesPairs, BatchesClasses)
+	}
+	if c.BatchKind() == BatchesClasses && c.Pairs != "" {
+		return fmt.Errorf("class batches need class-labelled items, not a pairs file")
+	}
+	if _, err := pairs.ParseMode(c.PairMode); err != nil {
+		return err
+	}
+	if _, err := NewMiner(c.Miner); err != nil {
+		return err
+	}
+	if c.Steps <= 0 && c.Epochs <= 0 {
+		return fmt.Errorf("give a positive number of steps or epochs")
+	}
+	if c.Steps < 0 || c.Epochs < 0 {
+		return fmt.Errorf("steps and epochs must not be negative")
+	}
+	if c.BatchSize < 2 {
+		return fmt.Errorf("batch size must be at least 2, got %d", c.BatchSize)
+	}
+	if !(c.LR > 0) || math.IsInf(c.LR, 0) {
+		return fmt.Errorf("learning rate must be positive, got %v", c.LR)
+	}
+	if c.Schedule != ScheduleCosine && c.Schedule != ScheduleConstant {
+		return fmt.Errorf("unknown learning-rate schedule %q (want %s or %s)", c.Schedule, ScheduleCosine, ScheduleConstant)
+	}
+	if c.EvalEvery < 0 || c.Patience < 0 {
+		return fmt.Errorf("eval-every and patience must not be negative")
+	}
+	return nil
+}
+
+// EncoderSpec returns the encoder description for inputDim features.
+func (c Config) EncoderSpec(inputDim int) encoders.Spec {
+	return encoders.Spec{
+		Kind:         c.Encoder,
+		InputDim:     inputDim,
+		EmbeddingDim: c.EmbeddingDim,
+		Hidden:       slices.Clone(c.Hidden),
+		Channels:     slices.Clone(c.Channels),
+	}.WithDefaults()
+}
+
+// MarshalIndent returns c as indented JSON, as config.json holds it.
+func (c Config) MarshalIndent() ([]byte, error) { return json.MarshalIndent(c, "", "  ") }
+
+// baseName returns the last element of a slash- or backslash-separated path.
+func baseName(path string) string {
+	if i := strings.LastIndexAny(path, `/\`); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}

@@ -1,0 +1,198 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gometric/gometric/datasets"
+)
+
+// Data is a run's data, split and ready: the training data, and validation and test data for the
+// retrieval metrics (class-labelled items) and the verification metrics (labeled pairs).
+//
+// Features are raw (not normalised): training normalises them with the normaliser it fits on the
+// training items, and the model applies it to any input.
+type Data struct {
+	// Name describes the data, for reports.
+	Name string
+	// Train holds the training items. For pair batches drawn from class labels, fresh pairs are
+	// drawn from them each epoch; for class batches they are the batches' items; for a pairs file
+	// they are the items the training pairs join.
+	Train *datasets.Items
+	// TrainPairs are the fixed training pairs of a pairs file (nil when pairs are drawn from Train).
+	TrainPairs *datasets.Pairs
+	// Val and Test are class-labelled validation and test items, for the retrieval metrics; nil for
+	// a pairs file.
+	Val, Test *datasets.Items
+	// ValTrack is the (stratified) sample of Val whose MAP@R is tracked during training.
+	ValTrack *datasets.Items
+	// ValPairs and TestPairs are labeled validation and test pairs, for the match threshold and the
+	// verification metrics.
+	ValPairs, TestPairs *datasets.Pairs
+	// Warnings are the malformed lines skipped (Config.SkipBadLines).
+	Warnings []*datasets.LineError
+}
+
+// Dim returns the number of input features.
+func (d *Data) Dim() int {
+	if d.TrainPairs != nil {
+		return d.TrainPairs.Items.Dim()
+	}
+	return d.Train.Dim()
+}
+
+// HasRetrieval reports whether the data has class-labelled validation and test items.
+func (d *Data) HasRetrieval() bool { return d.Val != nil && d.Test != nil }
+
+// Seed tags, mixed with Config.Seed by subSeed so that each random draw of a run has its own stream.
+const (
+	seedSplit uint64 = iota + 1
+	seedValPairs
+	seedTestPairs
+	seedValTrack
+	seedTrainPairs
+	seedBatches
+	seedInit
+	seedPairSplit
+)
+
+// subSeed derives an independent seed for one use (tag) from the run's seed (SplitMix64).
+func subSeed(seed, tag uint64) uint64 {
+	z := seed + tag*0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// LoadData reads the data cfg names (a built-in data set, an items file, a pairs file) and splits
+// it (see PrepareItems and PreparePairs). Malformed lines of the user's files are an error that
+// names each file and line (datasets.LineErrors), unless cfg.SkipBadLines.
+func LoadData(cfg Config) (*Data, error) {
+	opts := &datasets.ReadOptions{SkipBadLines: cfg.SkipBadLines}
+	var warnings []*datasets.LineError
+	var items *datasets.Items
+	var err error
+	switch {
+	case cfg.Items != "":
+		var w []*datasets.LineError
+		items, w, err = datasets.ReadItemsFile(cfg.Items, opts)
+		if err != nil {
+			return nil, err
+		}
+		warnings = append(warnings, w...)
+	case cfg.Pairs == "":
+		if items, err = datasets.Load(cfg.Dataset); err != nil {
+			return nil, err
+		}
+	}
+	var data *Data
+	if cfg.Pairs != "" {
+		p, w, err := datasets.ReadPairsFile(cfg.Pairs, items, opts)
+		if err != nil {
+			return nil, err
+		}
+		warnings = append(warnings, w...)
+		data, err = PreparePairs(cfg, p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", cfg.Pairs, err)
+		}
+	} else {
+		data, err = PrepareItems(cfg, items)
+		if err != nil {
+			return nil, err
+		}
+	}
+	data.Warnings = warnings
+	return data, nil
+}
+
+// PrepareItems splits class-labelled items into training, validation and test items (seeded,
+// class by class, in the fractions cfg.Split; a data set's official test split is kept), and draws
+// the validation and test pairs (cfg.EvalPairs each, half positive) from the validation and test
+// items.
+func PrepareItems(cfg Config, items *datasets.Items) (*Data, error) {
+	if items == nil {
+		return nil, errors.New("no items")
+	}
+	if err := items.Validate(); err != nil {
+		return nil, err
+	}
+	if !items.HasLabels() {
+		return nil, fmt.Errorf("items %q have no class labels: give labeled pairs (--pairs) to train on them", items.Name)
+	}
+	d := &Data{Name: items.Name}
+	var err error
+	if items.OfficialTest != nil {
+		var rest *datasets.Items
+		if rest, d.Test, err = items.OfficialSplit(); err != nil {
+			return nil, err
+		}
+		f := cfg.Split.Train + cfg.Split.Val
+		d.Train, d.Val, _, err = datasets.StratifiedSplit(rest, datasets.Fractions{Train: cfg.Split.Train / f, Val: 1 - cfg.Split.Train/f}, subSeed(cfg.Seed, seedSplit))
+	} else {
+		d.Train, d.Val, d.Test, err = datasets.StratifiedSplit(items, cfg.Split, subSeed(cfg.Seed, seedSplit))
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range []struct {
+		name  string
+		items *datasets.Items
+	}{{"training", d.Train}, {"validation", d.Val}, {"test", d.Test}} {
+		if s.items.NumClasses() < 2 || s.items.Len() < 4 {
+			return nil, fmt.Errorf("items %q: the %s split has %d items in %d classes; need at least 4 items in 2 classes (more data or other split fractions)",
+				items.Name, s.name, s.items.Len(), s.items.NumClasses())
+		}
+	}
+	d.ValTrack = d.Val
+	if cfg.ValItems > 0 && d.Val.Len() > cfg.ValItems {
+		frac := float64(cfg.ValItems) / float64(d.Val.Len())
+		if d.ValTrack, _, _, err = datasets.StratifiedSplit(d.Val, datasets.Fractions{Train: frac, Test: 1 - frac}, subSeed(cfg.Seed, seedValTrack)); err != nil {
+			return nil, err
+		}
+	}
+	if d.ValPairs, err = datasets.SamplePairs(d.Val, cfg.EvalPairs, 0.5, subSeed(cfg.Seed, seedValPairs)); err != nil {
+		return nil, fmt.Errorf("validation pairs: %w", err)
+	}
+	if d.TestPairs, err = datasets.SamplePairs(d.Test, cfg.EvalPairs, 0.5, subSeed(cfg.Seed, seedTestPairs)); err != nil {
+		return nil, fmt.Errorf("test pairs: %w", err)
+	}
+	return d, nil
+}
+
+// PreparePairs splits labeled pairs at random into training, validation and test pairs, in the
+// fractions cfg.Split (seeded). The pairs' items are shared: an item may occur in pairs of several
+// splits, so the test pairs measure how well pairs are told apart, not generalisation to unseen
+// items. There are no retrieval metrics.
+func PreparePairs(cfg Config, p *datasets.Pairs) (*Data, error) {
+	if p == nil {
+		return nil, errors.New("no pairs")
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	n := p.Len()
+	perm := permutation(n, subSeed(cfg.Seed, seedPairSplit))
+	nVal := int(float64(n)*cfg.Split.Val + 0.5)
+	nTest := int(float64(n)*cfg.Split.Test + 0.5)
+	nTrain := n - nVal - nTest
+	if nTrain < 2 || nVal < 2 || nTest < 2 {
+		return nil, fmt.Errorf("%d pairs are too few to split into training, validation and test pairs (%d/%d/%d)", n, nTrain, nVal, nTest)
+	}
+	d := &Data{
+		Name:       p.Items.Name,
+		Train:      p.Items,
+		TrainPairs: p.Subset(perm[:nTrain]),
+		ValPairs:   p.Subset(perm[nTrain : nTrain+nVal]),
+		TestPairs:  p.Subset(perm[nTrain+nVal:]),
+	}
+	for _, s := range []struct {
+		name string
+		p    *datasets.Pairs
+	}{{"validation", d.ValPairs}, {"test", d.TestPairs}} {
+		if pos := s.p.NumPositives(); pos == 0 || pos == s.p.Len() {
+			return nil, fmt.Errorf("the %s pairs (%d) are all of one label: need both positive and negative pairs", s.name, s.p.Len())
+		}
+	}
+	return d, nil
+}

@@ -1,0 +1,564 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	gomlxtrain "github.com/gomlx/gomlx/pkg/ml/train"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers/cosineschedule"
+	"github.com/gomlx/gomlx/pkg/support/exceptions"
+
+	"github.com/gometric/gometric/backend"
+	"github.com/gometric/gometric/datasets"
+	"github.com/gometric/gometric/dotgrad"
+	"github.com/gometric/gometric/encoders"
+	"github.com/gometric/gometric/eval"
+	"github.com/gometric/gometric/losses"
+	"github.com/gometric/gometric/mat"
+	"github.com/gometric/gometric/pairs"
+)
+
+// Names of the validation metric that Fit tracks.
+const (
+	// ValMAPAtR is the validation items' MAP@R (class-labelled data).
+	ValMAPAtR = "MAP@R"
+	// ValAveragePrecision is the validation pairs' average precision (a pairs file).
+	ValAveragePrecision = "AP"
+)
+
+// Options are how Fit runs, beyond what the Config fixes.
+type Options struct {
+	// Backend runs the graphs; nil means backend.New(cfg.Backend).
+	Backend backends.Backend
+	// RunDir is the run folder to write (config, checkpoints, model description, history). Empty:
+	// nothing is written (the best-on-validation weights go to a temporary folder).
+	RunDir string
+	// Resume continues the run in RunDir from its latest checkpoint.
+	Resume bool
+	// Progress, when set, is told the status after every step.
+	Progress Progress
+	// Log, when set, receives one-line notes (resuming, early stopping, skipped input lines).
+	Log io.Writer
+}
+
+// Result is the outcome of Fit.
+type Result struct {
+	// Model is the trained model: the weights with the best validation metric (the last weights
+	// when nothing was validated), with its match threshold chosen on the validation pairs.
+	Model *Model
+	// Threshold is the frozen match threshold, as package eval describes it.
+	Threshold eval.Threshold
+	// History records the training loss and the validation metric.
+	History History
+	// StartStep is the step this run started from (non-zero when resumed); Steps the step it
+	// ended at; BestStep the step of the kept weights.
+	StartStep, Steps, BestStep int
+	// StepsPerEpoch is the number of steps in one epoch.
+	StepsPerEpoch int
+	// StoppedEarly says that early stopping ended training before Steps reached the configured
+	// number.
+	StoppedEarly bool
+	// TrainTime is the time spent in training steps and validation; StepsPerSecond the speed.
+	TrainTime      time.Duration
+	StepsPerSecond float64
+}
+
+// errStopEarly ends the training loop from the validation hook.
+var errStopEarly = errors.New("early stop")
+
+// Fit trains an encoder on data as cfg says, with GoMLX's trainer and training loop (Adam,
+// static batch shapes), validating every cfg.EvalEvery steps and checkpointing when opts.RunDir is
+// set; see the package documentation. GoMLX panics are returned as errors.
+func Fit(cfg Config, data *Data, opts Options) (res *Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, fmt.Errorf("training failed: %v", r)
+		}
+	}()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	f, err := newFitter(cfg, data, opts)
+	if err != nil {
+		return nil, err
+	}
+	return f.train()
+}
+
+// fitter holds the state of one Fit call.
+type fitter struct {
+	cfg     Config
+	data    *Data
+	opts    Options
+	b       backends.Backend
+	run     *Run
+	tmpDir  string // best checkpoint when there is no run folder
+	spec    encoders.Spec
+	norm    encoders.Normalizer
+	loss    losses.Loss
+	mode    pairs.Mode
+	miner   Miner
+	src     batchSource
+	ctx     *context.Context
+	model   *Model
+	total   int
+	every   int
+	history History
+	log     io.Writer
+
+	start      time.Time
+	startStep  int
+	lastVal    float64
+	lastValAt  int
+	sinceBest  int
+	stopped    bool
+	lossEvery  int
+	lastLoss   float64
+	finalSteps int
+}
+
+// newFitter prepares the data, the encoder, the loss and the context.
+func newFitter(cfg Config, data *Data, opts Options) (*fitter, error) {
+	f := &fitter{cfg: cfg, data: data, opts: opts, log: opts.Log, lastVal: math.NaN(), lastValAt: -1}
+	if f.log == nil {
+		f.log = io.Discard
+	}
+	if data == nil || data.Train == nil {
+		return nil, errors.New("no training data")
+	}
+	var err error
+	if f.b = opts.Backend; f.b == nil {
+		if f.b, err = backend.New(cfg.Backend); err != nil {
+			return nil, err
+		}
+	}
+	dotgrad.Install()
+	if f.loss, err = losses.ByName(cfg.Loss); err != nil {
+		return nil, err
+	}
+	if f.mode, err = pairs.ParseMode(cfg.PairMode); err != nil {
+		return nil, err
+	}
+	if f.miner, err = NewMiner(cfg.Miner); err != nil {
+		return nil, err
+	}
+	f.spec = cfg.EncoderSpec(data.Dim())
+	if err := f.spec.Validate(); err != nil {
+		return nil, err
+	}
+	switch cfg.Normalize {
+	case NormalizeStandard:
+		f.norm = encoders.FitStandard(trainFeatures(data))
+	case NormalizeGlobal:
+		f.norm = encoders.FitGlobal(trainFeatures(data))
+	}
+	if err := f.makeSource(); err != nil {
+		return nil, err
+	}
+	spe := f.src.stepsPerEpoch()
+	if spe == 0 {
+		return nil, fmt.Errorf("the training data makes no batch of %d", cfg.BatchSize)
+	}
+	f.total = cfg.Steps
+	if cfg.Epochs > 0 {
+		f.total = cfg.Epochs * spe
+	}
+	if f.every = cfg.EvalEvery; f.every <= 0 {
+		f.every = max(f.total/10, 1)
+	}
+	f.lossEvery = max(f.total/500, 1)
+
+	f.ctx = context.New()
+	f.ctx.SetParam(context.ParamInitialSeed, int64(subSeed(cfg.Seed, seedInit)>>1))
+	if opts.RunDir != "" {
+		f.run = &Run{Dir: opts.RunDir}
+	} else {
+		if f.tmpDir, err = os.MkdirTemp("", "gometric-fit-*"); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Resume {
+		if f.run == nil {
+			return nil, errors.New("resume needs a run folder")
+		}
+		dir, step, err := f.run.Checkpoints().Latest()
+		if err != nil {
+			return nil, err
+		}
+		if dir == "" {
+			return nil, fmt.Errorf("%s has no checkpoint to resume from", f.run.Dir)
+		}
+		if err := LoadCheckpoint(f.ctx, dir); err != nil {
+			return nil, err
+		}
+		if f.history, err = f.run.History(); err != nil {
+			return nil, err
+		}
+		f.history.truncate(step)
+		fmt.Fprintf(f.log, "resuming %s from step %d\n", f.run.Dir, step)
+	}
+	if f.model, err = NewModel(f.b, f.ctx, f.spec, f.norm); err != nil {
+		return nil, err
+	}
+	f.history.ValMetric = f.valMetricName()
+	return f, nil
+}
+
+// trainFeatures returns the features the normaliser is fitted on: the training items, or, for a
+// pairs file, the items its training pairs use.
+func trainFeatures(d *Data) *mat.Dense {
+	if d.TrainPairs == nil {
+		return d.Train.Features
+	}
+	seen := map[int]bool{}
+	var rows []int
+	for i := range d.TrainPairs.Y {
+		for _, j := range []int{d.TrainPairs.A[i], d.TrainPairs.B[i]} {
+			if !seen[j] {
+				seen[j] = true
+				rows = append(rows, j)
+			}
+		}
+	}
+	return d.TrainPairs.Items.Features.Select(rows)
+}
+
+// normalized returns a copy of items with normalised features.
+func (f *fitter) normalized(items *datasets.Items) (*datasets.Items, error) {
+	x, err := f.norm.Apply(items.Features)
+	if err != nil {
+		return nil, err
+	}
+	out := *items
+	out.Features = x
+	return &out, nil
+}
+
+// makeSource builds the training batches.
+func (f *fitter) makeSource() error {
+	cfg, d := f.cfg, f.data
+	seed := subSeed(cfg.Seed, seedBatches)
+	warn := func(msg string) { fmt.Fprintln(f.log, "warning:", msg) }
+	if cfg.BatchKind() == BatchesClasses {
+		items, err := f.normalized(d.Train)
+		if err != nil {
+			return err
+		}
+		f.src, err = newClassSource(items, cfg.BatchSize, seed)
+		return err
+	}
+	posFrac := cfg.PositiveFraction
+	if f.mode == pairs.PositivesOnly {
+		posFrac = 1
+	}
+	if d.TrainPairs != nil {
+		items, err := f.normalized(d.TrainPairs.Items)
+		if err != nil {
+			return err
+		}
+		p := *d.TrainPairs
+		p.Items = items
+		if f.mode == pairs.PositivesOnly {
+			var keep []int
+			for i, y := range p.Y {
+				if y == 1 {
+					keep = append(keep, i)
+				}
+			}
+			p = *p.Subset(keep)
+		}
+		f.src, err = newPairSource(&p, nil, 0, 0, cfg.BatchSize, seed, warn)
+		return err
+	}
+	items, err := f.normalized(d.Train)
+	if err != nil {
+		return err
+	}
+	perEpoch := cfg.PairsPerEpoch
+	if perEpoch == 0 {
+		perEpoch = 16 * d.Train.Len()
+	}
+	perEpoch = max(perEpoch, cfg.BatchSize)
+	f.src, err = newPairSource(nil, items, perEpoch, posFrac, cfg.BatchSize, seed, warn)
+	return err
+}
+
+// valMetricName names the metric validation tracks.
+func (f *fitter) valMetricName() string {
+	if f.data.ValTrack != nil {
+		return ValMAPAtR
+	}
+	return ValAveragePrecision
+}
+
+// modelFn is the GoMLX model function: the embeddings of the batch's items (pair batches: both sides
+// in one encoder call, then split).
+func (f *fitter) modelFn(ctx *context.Context, _ any, inputs []*Node) []*Node {
+	enc := f.model.Encoder()
+	if f.cfg.Schedule == ScheduleCosine {
+		cosineschedule.New(ctx, inputs[0].Graph(), inputs[0].DType()).
+			LearningRate(f.cfg.LR).PeriodSteps(f.total).Done()
+	}
+	if len(inputs) == 2 {
+		b := inputs[0].Shape().Dimensions[0]
+		e := enc.Encode(ctx, Concatenate(inputs, 0))
+		return []*Node{Slice(e, AxisRange(0, b)), Slice(e, AxisRange(b, 2*b))}
+	}
+	return []*Node{enc.Encode(ctx, inputs[0])}
+}
+
+// lossFn is the GoMLX loss function.
+func (f *fitter) lossFn(labels, predictions []*Node) *Node {
+	var in losses.Inputs
+	if len(predictions) == 2 {
+		in = pairs.Inputs(f.mode, predictions[0], predictions[1], labels[0], labels[1])
+	} else {
+		in = losses.Inputs{Embeddings: predictions[0], Labels: labels[0]}
+	}
+	if f.miner != nil && in.Labels != nil && in.Pos == nil {
+		in.Pos, in.Neg = f.miner.Mine(in.Embeddings, in.Labels)
+	}
+	return f.loss.Compute(in)
+}
+
+// train trains and finishes the model.
+func (f *fitter) train() (*Result, error) {
+	if f.tmpDir != "" {
+		defer os.RemoveAll(f.tmpDir)
+	}
+	var trainer *gomlxtrain.Trainer
+	var loop *gomlxtrain.Loop
+	err := exceptions.TryCatch[error](func() {
+		trainer = gomlxtrain.NewTrainer(f.b, f.ctx, f.modelFn, f.lossFn,
+			optimizers.Adam().LearningRate(f.cfg.LR).Done(), nil, nil)
+		loop = gomlxtrain.NewLoop(trainer)
+	})
+	if err != nil {
+		return nil, err
+	}
+	f.startStep = loop.LoopStep
+	f.src.seek(f.startStep)
+	if best, ok := f.history.best(); ok {
+		f.lastVal, f.lastValAt = f.history.Val[len(f.history.Val)-1].Value, f.history.Val[len(f.history.Val)-1].Step
+		for _, v := range f.history.Val {
+			if v.Step > best.Step {
+				f.sinceBest++
+			}
+		}
+	}
+	loop.OnStep("gometric", 0, f.onStep)
+	f.start = time.Now()
+	if f.startStep < f.total && !(f.cfg.Patience > 0 && f.sinceBest >= f.cfg.Patience) {
+		_, err = loop.RunToGlobalStep(f.src, f.total)
+		if errors.Is(err, errStopEarly) {
+			err, f.stopped = nil, true
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	f.finalSteps = int(trainer.GlobalStep())
+	if f.lastValAt != f.finalSteps {
+		if err := f.validate(f.finalSteps); err != nil {
+			return nil, err
+		}
+	}
+	elapsed := time.Since(f.start)
+	status := f.status(f.finalSteps)
+	if f.opts.Progress != nil {
+		f.opts.Progress.Done(status)
+	}
+	if f.stopped {
+		fmt.Fprintf(f.log, "stopped early at step %d: validation %s did not improve for %d evaluations\n", f.finalSteps, f.history.ValMetric, f.cfg.Patience)
+	}
+	return f.finish(elapsed, status.StepsPerSecond)
+}
+
+// onStep records the loss, reports progress, and validates and checkpoints every f.every steps.
+func (f *fitter) onStep(loop *gomlxtrain.Loop, metrics []*tensors.Tensor) error {
+	step := loop.LoopStep + 1
+	if len(metrics) > 1 {
+		f.lastLoss = shapes.ConvertTo[float64](metrics[1].Value())
+	}
+	if step%f.lossEvery == 0 || step == f.total {
+		f.history.Loss = append(f.history.Loss, Point{Step: step, Value: f.lastLoss})
+	}
+	if step%f.every == 0 || step == f.total {
+		if err := f.validate(step); err != nil {
+			return err
+		}
+	}
+	if f.opts.Progress != nil {
+		f.opts.Progress.Update(f.status(step))
+	}
+	if f.cfg.Patience > 0 && f.sinceBest >= f.cfg.Patience {
+		return errStopEarly
+	}
+	return nil
+}
+
+// status returns the run's status at step.
+func (f *fitter) status(step int) Status {
+	elapsed := time.Since(f.start)
+	s := Status{
+		Step: step, TotalSteps: f.total, StartStep: f.startStep,
+		StepsPerEpoch: f.src.stepsPerEpoch(), Loss: f.lastLoss, Elapsed: elapsed,
+		ValMetric: f.history.ValMetric, Val: f.lastVal,
+	}
+	s.Epoch = max(step-1, 0)/s.StepsPerEpoch + 1
+	if done := step - f.startStep; done > 0 && elapsed > 0 {
+		s.StepsPerSecond = float64(done) / elapsed.Seconds()
+		s.Remaining = time.Duration(float64(f.total-step) / s.StepsPerSecond * float64(time.Second))
+	}
+	return s
+}
+
+// validate computes the validation metric at step, keeps the best weights and checkpoints.
+func (f *fitter) validate(step int) error {
+	v, err := ValidationMetric(f.model, f.data)
+	if err != nil {
+		return fmt.Errorf("validation at step %d: %w", step, err)
+	}
+	best, hadBest := f.history.best()
+	f.history.Val = append(f.history.Val, Point{Step: step, Value: v})
+	f.lastVal, f.lastValAt = v, step
+	if !hadBest || v > best.Value {
+		f.sinceBest = 0
+		if _, err := f.bestStore().Save(f.ctx, step); err != nil {
+			return err
+		}
+	} else {
+		f.sinceBest++
+	}
+	if f.run != nil {
+		if _, err := f.run.Checkpoints().Save(f.ctx, step); err != nil {
+			return err
+		}
+		if err := f.run.WriteJSON(HistoryFile, f.history); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bestStore is where the best weights go.
+func (f *fitter) bestStore() *Checkpoints {
+	if f.run != nil {
+		return f.run.Best()
+	}
+	return &Checkpoints{Dir: f.tmpDir, Keep: 1}
+}
+
+// finish loads the best weights, chooses the match threshold and writes model.json.
+func (f *fitter) finish(elapsed time.Duration, speed float64) (*Result, error) {
+	best, _ := f.history.best()
+	dir, _, err := f.bestStore().Latest()
+	if err != nil {
+		return nil, err
+	}
+	model := f.model
+	if dir != "" && best.Step != f.finalSteps {
+		if model, err = LoadModel(f.b, dir, f.spec, f.norm); err != nil {
+			return nil, err
+		}
+	}
+	th, err := ChooseThreshold(model, f.data.ValPairs)
+	if err != nil {
+		return nil, err
+	}
+	model.Threshold = th.Value
+	res := &Result{
+		Model: model, Threshold: th, History: f.history,
+		StartStep: f.startStep, Steps: f.finalSteps, BestStep: best.Step,
+		StepsPerEpoch: f.src.stepsPerEpoch(), StoppedEarly: f.stopped,
+		TrainTime: elapsed, StepsPerSecond: speed,
+	}
+	if f.run != nil {
+		info := ModelInfo{
+			Encoder: f.spec, Normalizer: f.norm, Embeddings: "cosine", Threshold: floatPtr(th.Value),
+			Weights: BestDir, Step: best.Step, ValMetric: f.history.ValMetric, ValValue: floatPtr(best.Value),
+			Data: f.data.Name, Created: time.Now().UTC().Round(time.Second),
+		}
+		if err := f.run.WriteJSON(ModelFile, info); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// ValidationMetric returns the metric Fit tracks on the validation data: the MAP@R of
+// data.ValTrack when the data has class-labelled validation items, else the average precision of
+// data.ValPairs (cosine similarities).
+func ValidationMetric(m *Model, data *Data) (float64, error) {
+	if data.ValTrack != nil {
+		emb, err := m.Embed(data.ValTrack.Features)
+		if err != nil {
+			return 0, err
+		}
+		r, err := retrieval(emb, data.ValTrack.Labels)
+		if err != nil {
+			return 0, err
+		}
+		return r.MAPAtR, nil
+	}
+	scores, err := PairScores(m, data.ValPairs)
+	if err != nil {
+		return 0, err
+	}
+	return eval.AveragePrecision(eval.Similarities(scores, data.ValPairs.Y))
+}
+
+// ChooseThreshold returns the cosine-similarity threshold with the best accuracy on the pairs (the
+// validation pairs), to be frozen.
+func ChooseThreshold(m *Model, p *datasets.Pairs) (eval.Threshold, error) {
+	if p == nil || p.Len() == 0 {
+		return eval.Threshold{Value: math.NaN()}, nil
+	}
+	scores, err := PairScores(m, p)
+	if err != nil {
+		return eval.Threshold{}, err
+	}
+	return eval.ChooseThreshold(eval.Similarities(scores, p.Y), eval.MaxAccuracy)
+}
+
+// PairScores returns the cosine similarity of each pair's two items under model m. Each item that
+// the pairs use is embedded once.
+func PairScores(m *Model, p *datasets.Pairs) ([]float64, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	pos := map[int]int{}
+	var rows []int
+	for i := range p.Y {
+		for _, j := range []int{p.A[i], p.B[i]} {
+			if _, ok := pos[j]; !ok {
+				pos[j] = len(rows)
+				rows = append(rows, j)
+			}
+		}
+	}
+	emb, err := m.Embed(p.Items.Features.Select(rows))
+	if err != nil {
+		return nil, err
+	}
+	scores := make([]float64, p.Len())
+	for i := range p.Y {
+		a, b := emb.Row(pos[p.A[i]]), emb.Row(pos[p.B[i]])
+		s := 0.0
+		for k := range a {
+			s += float64(a[k]) * float64(b[k])
+		}
+		scores[i] = s
+	}
+	return scores, nil
+}
