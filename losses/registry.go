@@ -9,11 +9,22 @@ import (
 // constructors maps each loss's name (as the command line spells it) to its constructor with PML's
 // defaults.
 var constructors = map[string]func() Loss{
-	"contrastive":     func() Loss { return NewContrastive() },
-	"ntxent":          func() Loss { return NewNTXent() },
-	"supcon":          func() Loss { return NewSupCon() },
-	"snrcontrastive":  func() Loss { return NewSNRContrastive() },
-	"multisimilarity": func() Loss { return NewMultiSimilarity() },
+	"contrastive":    func() Loss { return NewContrastive() },
+	"ntxent":         func() Loss { return NewNTXent() },
+	"supcon":         func() Loss { return NewSupCon() },
+	"snrcontrastive": func() Loss { return NewSNRContrastive() },
+
+	// Row-separable pair losses (and Lifted / IntraPairVariance, computed in one block).
+	"multisimilarity":   func() Loss { return NewMultiSimilarity() },
+	"circle":            func() Loss { return NewCircle() },
+	"generalizedlifted": func() Loss { return NewGeneralizedLiftedStructure() },
+	"intrapairvariance": func() Loss { return NewIntraPairVariance() },
+	"tupletmargin":      func() Loss { return NewTupletMargin() },
+	"nca":               func() Loss { return NewNCA() },
+	"lifted":            func() Loss { return NewLiftedStructure() },
+	// PML's class names (ByName trims "Loss"), for the two whose short names differ.
+	"liftedstructure":            func() Loss { return NewLiftedStructure() },
+	"generalizedliftedstructure": func() Loss { return NewGeneralizedLiftedStructure() },
 }
 
 // Names lists the losses ByName knows, sorted.

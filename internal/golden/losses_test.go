@@ -204,6 +204,30 @@ func buildLoss(spec lossSpec) (losses.Loss, error) {
 			// PML's own form (PairWeights over the concatenation).
 			return nil, notImplemented("pairs_indices for an element-reduced loss (pairs.Explicit averages over B anchors, PML over 2B rows)")
 		}
+	case "CircleLoss":
+		l := losses.NewCircle()
+		l.M, l.Gamma = p.float("m", 0.4), p.float("gamma", 80)
+		loss, opts = l, &l.Options
+	case "GeneralizedLiftedStructureLoss":
+		l := losses.NewGeneralizedLiftedStructure()
+		l.NegMargin, l.PosMargin = p.float("neg_margin", 1), p.float("pos_margin", 0)
+		loss, opts = l, &l.Options
+	case "LiftedStructureLoss":
+		l := losses.NewLiftedStructure()
+		l.NegMargin, l.PosMargin = p.float("neg_margin", 1), p.float("pos_margin", 0)
+		loss, opts = l, &l.Options
+	case "IntraPairVarianceLoss":
+		l := losses.NewIntraPairVariance()
+		l.PosEps, l.NegEps = p.float("pos_eps", 0.01), p.float("neg_eps", 0.01)
+		loss, opts = l, &l.Options
+	case "TupletMarginLoss":
+		l := losses.NewTupletMargin()
+		l.Margin, l.Scale = p.float("margin", 5.73), p.float("scale", 64)
+		loss, opts = l, &l.Options
+	case "NCALoss":
+		l := losses.NewNCA()
+		l.SoftmaxScale = p.float("softmax_scale", 1)
+		loss, opts = l, &l.Options
 	default:
 		return nil, notImplemented("loss " + spec.Loss)
 	}
