@@ -1,0 +1,296 @@
+package losses_test
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/graph"
+
+	"github.com/gometric/gometric/internal/testutil"
+	"github.com/gometric/gometric/losses"
+	"github.com/gometric/gometric/reducers"
+)
+
+// moreLoss is one of the pair losses of this file's tests, built fresh for each use.
+type moreLoss struct {
+	make func() (losses.TermsLoss, *losses.Options)
+	// rowSeparable losses go block by block; the others ignore Options.BlockRows.
+	rowSeparable bool
+}
+
+func moreLosses() map[string]moreLoss {
+	return map[string]moreLoss{
+		"multisimilarity": {func() (losses.TermsLoss, *losses.Options) {
+			l := losses.NewMultiSimilarity()
+			return l, &l.Options
+		}, true},
+		"circle": {func() (losses.TermsLoss, *losses.Options) {
+			l := losses.NewCircle()
+			l.Gamma = 8 // Keeps float32 rounding small enough to compare.
+			return l, &l.Options
+		}, true},
+		"generalizedlifted": {func() (losses.TermsLoss, *losses.Options) {
+			l := losses.NewGeneralizedLiftedStructure()
+			return l, &l.Options
+		}, true},
+		"tupletmargin": {func() (losses.TermsLoss, *losses.Options) {
+			l := losses.NewTupletMargin()
+			l.Scale = 8
+			return l, &l.Options
+		}, true},
+		"nca": {func() (losses.TermsLoss, *losses.Options) {
+			l := losses.NewNCA()
+			return l, &l.Options
+		}, true},
+		"intrapairvariance": {func() (losses.TermsLoss, *losses.Options) {
+			l := losses.NewIntraPairVariance()
+			return l, &l.Options
+		}, false},
+		"lifted": {func() (losses.TermsLoss, *losses.Options) {
+			l := losses.NewLiftedStructure()
+			return l, &l.Options
+		}, false},
+	}
+}
+
+// Block by block gives the value and gradients of one block, for every row-separable loss, several
+// reducers and every kind of input, with a last block smaller than the others. The losses that are
+// not row-separable must give the same result too (they ignore BlockRows).
+func TestMoreLossesBlockwiseMatchesOneBlock(t *testing.T) {
+	const n, m, d = 10, 7, 5
+	emb, ref := randEmb(31, n, d), randEmb(32, m, d)
+	labels := []int32{0, 1, 2, 0, 1, 2, 3, 3, 0, 4}
+	refLabels := []int32{0, 1, 2, 3, 5, 5, 0}
+	pos, neg, err := losses.PairWeights(n, n, []int{0, 0, 3, 9, 3}, []int{3, 8, 8, 2, 8}, []int{0, 1, 1, 5, 0}, []int{1, 2, 2, 6, 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	low := 0.01
+	thr, _ := reducers.NewThresholdReducer(&low, nil)
+	reducerCases := map[string]reducers.Reducer{
+		"default": nil, "mean": reducers.MeanReducer{}, "sum": reducers.SumReducer{}, "avgnonzero": reducers.AvgNonZeroReducer{},
+		"threshold": thr, "per_anchor": &reducers.PerAnchorReducer{},
+	}
+	for lossName, ml := range moreLosses() {
+		for redName, red := range reducerCases {
+			for _, kind := range []string{"labels", "ref", "explicit"} {
+				t.Run(fmt.Sprintf("%s/%s/%s", lossName, redName, kind), func(t *testing.T) {
+					var results [2]struct {
+						loss  float64
+						grads []any
+					}
+					for i, rows := range []int{-1, 3} {
+						l, o := ml.make()
+						if red != nil {
+							o.Reducer = red
+						}
+						o.BlockRows = rows
+						loss, grads, err := testutil.LossAndGrads(func(in []*graph.Node) *graph.Node {
+							g := in[0].Graph()
+							switch kind {
+							case "ref":
+								return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(g, labels), Ref: in[1], RefLabels: graph.Const(g, refLabels)})
+							case "explicit":
+								return l.Compute(losses.Inputs{Embeddings: in[0], Pos: graph.Const(g, pos), Neg: graph.Const(g, neg)})
+							}
+							return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(g, labels)})
+						}, emb, ref)
+						if err != nil {
+							t.Fatal(err)
+						}
+						results[i].loss, results[i].grads = loss, grads
+					}
+					one, blocks := results[0], results[1]
+					if one.loss == 0 {
+						t.Fatalf("loss is 0: the case tests nothing")
+					}
+					if math.Abs(one.loss-blocks.loss) > 1e-12*math.Max(1, math.Abs(one.loss)) {
+						t.Errorf("loss: one block %.15g, blocks %.15g", one.loss, blocks.loss)
+					}
+					for k := range one.grads {
+						a, b := one.grads[k].([][]float64), blocks.grads[k].([][]float64)
+						for i := range a {
+							for j := range a[i] {
+								if math.Abs(a[i][j]-b[i][j]) > 1e-12 {
+									t.Fatalf("gradient %d differs at %d,%d: one block %.15g, blocks %.15g", k, i, j, a[i][j], b[i][j])
+								}
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// Terms (one block, unreduced) reduced with the loss's reducer gives Compute's value.
+func TestMoreLossesTermsMatchCompute(t *testing.T) {
+	emb := randEmb(33, 9, 4)
+	labels := []int32{0, 1, 2, 0, 1, 2, 3, 3, 0}
+	for name, ml := range moreLosses() {
+		l, o := ml.make()
+		outs, err := testutil.Exec(func(in []*graph.Node) []*graph.Node {
+			inputs := losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), labels)}
+			return []*graph.Node{l.Compute(inputs), reducers.ReduceAll(o.Reducer, l.Terms(inputs))}
+		}, emb)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if c, r := outs[0].(float64), outs[1].(float64); math.Abs(c-r) > 1e-12 || c == 0 {
+			t.Errorf("%s: Compute %g, reduced Terms %g", name, c, r)
+		}
+	}
+}
+
+// No positive pair at all (every label distinct): the loss is finite and so is every gradient; the
+// losses that need positives are 0.
+func TestMoreLossesNoPositivesIsFinite(t *testing.T) {
+	emb := randEmb(34, 6, 4)
+	labels := []int32{0, 1, 2, 3, 4, 5}
+	needPositives := map[string]bool{"circle": true, "tupletmargin": true, "nca": true, "lifted": true}
+	for name, ml := range moreLosses() {
+		for _, dt := range []string{"float64", "float32"} {
+			l, _ := ml.make()
+			var in any = emb
+			if dt == "float32" {
+				in = to32(emb)
+			}
+			loss, grads, err := testutil.LossAndGrads(func(in []*graph.Node) *graph.Node {
+				return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), labels)})
+			}, in)
+			if err != nil {
+				t.Fatalf("%s/%s: %v", name, dt, err)
+			}
+			if math.IsNaN(loss) || math.IsInf(loss, 0) || hasNaN(grads[0]) {
+				t.Errorf("%s/%s: loss %g, NaN or Inf in gradient", name, dt, loss)
+			}
+			if needPositives[name] && loss != 0 {
+				t.Errorf("%s/%s: loss %g without positives, want 0", name, dt, loss)
+			}
+		}
+	}
+}
+
+// float32 (training) and float64 (golden tests) agree, value and gradient.
+func TestMoreLossesFloat32MatchesFloat64(t *testing.T) {
+	emb := randEmb(35, 12, 8)
+	labels := []int32{0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5}
+	for name, ml := range moreLosses() {
+		l, _ := ml.make()
+		fn := func(in []*graph.Node) *graph.Node {
+			return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), labels)})
+		}
+		l64, g64, err := testutil.LossAndGrads(fn, emb)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		l32, g32, err := testutil.LossAndGrads(fn, to32(emb))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if math.Abs(l32-l64) > 1e-5*math.Max(1, math.Abs(l64)) {
+			t.Errorf("%s: float32 %g, float64 %g", name, l32, l64)
+		}
+		a, b := g64[0].([][]float64), g32[0].([][]float32)
+		var diff, norm float64
+		for i := range a {
+			for j := range a[i] {
+				diff += (a[i][j] - float64(b[i][j])) * (a[i][j] - float64(b[i][j]))
+				norm += a[i][j] * a[i][j]
+			}
+		}
+		if math.Sqrt(diff) > 1e-4*math.Sqrt(norm) || norm == 0 {
+			t.Errorf("%s: gradient relative difference %g (norm %g)", name, math.Sqrt(diff/norm), math.Sqrt(norm))
+		}
+	}
+}
+
+// PML's acos has no clamp: a positive pair of identical embeddings (cosine 1, or a rounding above)
+// gives NaN there. gometric clamps, so value and gradient stay finite, in both precisions.
+func TestTupletMarginIdenticalPositivesAreFinite(t *testing.T) {
+	emb := [][]float64{{0.3, 0.4, 1.2}, {0.3, 0.4, 1.2}, {-1, 0.2, 0.1}, {0.5, -0.7, 0.2}}
+	labels := []int32{0, 0, 1, 2}
+	for _, dt := range []string{"float64", "float32"} {
+		var in any = emb
+		if dt == "float32" {
+			in = to32(emb)
+		}
+		l := losses.NewTupletMargin()
+		loss, grads, err := testutil.LossAndGrads(func(in []*graph.Node) *graph.Node {
+			return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), labels)})
+		}, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.IsNaN(loss) || math.IsInf(loss, 0) || loss <= 0 || hasNaN(grads[0]) {
+			t.Errorf("%s: loss %g, NaN or Inf in gradient: %v", dt, loss, grads[0])
+		}
+	}
+}
+
+// NCA keeps the anchors whose probability of a positive underflows (PML drops them, so the hardest
+// anchors cost nothing there): with a large scale the loss is large and finite.
+func TestNCAIsStableForLargeScales(t *testing.T) {
+	emb := [][]float64{{1, 0}, {-1, 0}, {1, 0.01}}
+	labels := []int32{0, 0, 1}
+	l := losses.NewNCA()
+	l.SoftmaxScale = 1000
+	loss, grads, err := testutil.LossAndGrads(func(in []*graph.Node) *graph.Node {
+		return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), labels)})
+	}, emb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Anchor 0: positive at squared distance 4, negative at ≈ 1e-4; anchor 1: positive at 4, negative
+	// at ≈ 4 − tiny. Anchor 0 alone costs ≈ 1000·(4 − 1e-4) ≈ 4000, so the mean is above 1900.
+	if math.IsNaN(loss) || math.IsInf(loss, 0) || loss < 1900 || hasNaN(grads[0]) {
+		t.Errorf("loss %g, gradient %v", loss, grads[0])
+	}
+}
+
+// With references, LiftedStructure uses only the anchor's negatives (references are not anchors);
+// without, a pair also uses its positive's negatives, which can only raise its loss.
+func TestLiftedStructureRefUsesAnchorNegativesOnly(t *testing.T) {
+	emb := randEmb(36, 6, 3)
+	labels := []int32{0, 0, 1, 1, 2, 2}
+	l := losses.NewLiftedStructure()
+	outs, err := testutil.Exec(func(in []*graph.Node) []*graph.Node {
+		g := in[0].Graph()
+		self := l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(g, labels)})
+		// The same values as a separate reference node, with the diagonal taken out of the positives.
+		var a1, p, a2, n []int
+		for i := range labels {
+			for j := range labels {
+				if labels[i] == labels[j] && i != j {
+					a1, p = append(a1, i), append(p, j)
+				} else if labels[i] != labels[j] {
+					a2, n = append(a2, i), append(n, j)
+				}
+			}
+		}
+		pos, neg, err := losses.PairWeights(6, 6, a1, p, a2, n)
+		if err != nil {
+			panic(err)
+		}
+		withRef := l.Compute(losses.Inputs{Embeddings: in[0], Ref: graph.Identity(in[0]), Pos: graph.Const(g, pos), Neg: graph.Const(g, neg)})
+		return []*graph.Node{self, withRef}
+	}, emb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, withRef := outs[0].(float64), outs[1].(float64)
+	if !(withRef > 0 && self > withRef) {
+		t.Errorf("without Ref %g, with Ref %g: want 0 < with Ref < without", self, withRef)
+	}
+}
+
+func TestMoreLossesByName(t *testing.T) {
+	for _, name := range []string{"multisimilarity", "MultiSimilarityLoss", "circle", "CircleLoss", "generalizedlifted",
+		"GeneralizedLiftedStructureLoss", "intrapairvariance", "IntraPairVarianceLoss", "tupletmargin", "TupletMarginLoss",
+		"nca", "NCALoss", "lifted", "LiftedStructureLoss"} {
+		if _, err := losses.ByName(name); err != nil {
+			t.Errorf("ByName(%q): %v", name, err)
+		}
+	}
+}
