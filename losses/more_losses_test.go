@@ -43,6 +43,16 @@ func moreLosses() map[string]moreLoss {
 			l := losses.NewNCA()
 			return l, &l.Options
 		}, true},
+		"tripletmargin": {func() (losses.TermsLoss, *losses.Options) {
+			l := losses.NewTripletMargin()
+			l.Margin = 0.3
+			return l, &l.Options
+		}, true},
+		"tripletmargin_swap_smooth": {func() (losses.TermsLoss, *losses.Options) {
+			l := losses.NewTripletMargin()
+			l.Swap, l.SmoothLoss = true, true
+			return l, &l.Options
+		}, true},
 		"intrapairvariance": {func() (losses.TermsLoss, *losses.Options) {
 			l := losses.NewIntraPairVariance()
 			return l, &l.Options
@@ -148,7 +158,7 @@ func TestMoreLossesTermsMatchCompute(t *testing.T) {
 func TestMoreLossesNoPositivesIsFinite(t *testing.T) {
 	emb := randEmb(34, 6, 4)
 	labels := []int32{0, 1, 2, 3, 4, 5}
-	needPositives := map[string]bool{"circle": true, "tupletmargin": true, "nca": true, "lifted": true}
+	needPositives := map[string]bool{"circle": true, "tupletmargin": true, "nca": true, "lifted": true, "tripletmargin": true, "tripletmargin_swap_smooth": true}
 	for name, ml := range moreLosses() {
 		for _, dt := range []string{"float64", "float32"} {
 			l, _ := ml.make()
@@ -288,9 +298,51 @@ func TestLiftedStructureRefUsesAnchorNegativesOnly(t *testing.T) {
 func TestMoreLossesByName(t *testing.T) {
 	for _, name := range []string{"multisimilarity", "MultiSimilarityLoss", "circle", "CircleLoss", "generalizedlifted",
 		"GeneralizedLiftedStructureLoss", "intrapairvariance", "IntraPairVarianceLoss", "tupletmargin", "TupletMarginLoss",
-		"nca", "NCALoss", "lifted", "LiftedStructureLoss"} {
+		"nca", "NCALoss", "lifted", "LiftedStructureLoss", "tripletmargin", "TripletMarginLoss"} {
 		if _, err := losses.ByName(name); err != nil {
 			t.Errorf("ByName(%q): %v", name, err)
+		}
+	}
+}
+
+// Without BlockRows, TripletMargin picks blocks of about 4M triplet entries: 70 queries against 300
+// references (6.3M triplets) go in two blocks, with the value and gradient of one block.
+func TestTripletMarginAutoBlocks(t *testing.T) {
+	const n, m = 70, 300
+	emb, ref := randEmb(37, n, 3), randEmb(38, m, 3)
+	labels, refLabels := make([]int32, n), make([]int32, m)
+	for i := range labels {
+		labels[i] = int32(i % 5)
+	}
+	for i := range refLabels {
+		refLabels[i] = int32(i % 7)
+	}
+	var losses2 [2]float64
+	var grads2 [2][]any
+	for i, rows := range []int{0, -1} {
+		l := losses.NewTripletMargin()
+		l.Reducer = reducers.MeanReducer{}
+		l.BlockRows = rows
+		loss, grads, err := testutil.LossAndGrads(func(in []*graph.Node) *graph.Node {
+			g := in[0].Graph()
+			return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(g, labels), Ref: in[1], RefLabels: graph.Const(g, refLabels)})
+		}, to32(emb), to32(ref))
+		if err != nil {
+			t.Fatal(err)
+		}
+		losses2[i], grads2[i] = loss, grads
+	}
+	if losses2[0] == 0 || math.Abs(losses2[0]-losses2[1]) > 1e-5*losses2[1] {
+		t.Errorf("auto blocks %g, one block %g", losses2[0], losses2[1])
+	}
+	for k := range grads2[0] {
+		a, b := grads2[0][k].([][]float32), grads2[1][k].([][]float32)
+		for i := range a {
+			for j := range a[i] {
+				if math.Abs(float64(a[i][j]-b[i][j])) > 1e-6 {
+					t.Fatalf("gradient %d differs at %d,%d: auto blocks %g, one block %g", k, i, j, a[i][j], b[i][j])
+				}
+			}
 		}
 	}
 }

@@ -22,6 +22,7 @@ var constructors = map[string]func() Loss{
 	"tupletmargin":      func() Loss { return NewTupletMargin() },
 	"nca":               func() Loss { return NewNCA() },
 	"lifted":            func() Loss { return NewLiftedStructure() },
+	"tripletmargin":     func() Loss { return NewTripletMargin() },
 	// PML's class names (ByName trims "Loss"), for the two whose short names differ.
 	"liftedstructure":            func() Loss { return NewLiftedStructure() },
 	"generalizedliftedstructure": func() Loss { return NewGeneralizedLiftedStructure() },

@@ -228,6 +228,14 @@ func buildLoss(spec lossSpec) (losses.Loss, error) {
 		l := losses.NewNCA()
 		l.SoftmaxScale = p.float("softmax_scale", 1)
 		loss, opts = l, &l.Options
+	case "TripletMarginLoss":
+		l := losses.NewTripletMargin()
+		l.Margin, l.Swap, l.SmoothLoss = p.float("margin", 0.05), p.bool("swap", false), p.bool("smooth_loss", false)
+		p.used["triplets_per_anchor"] = true
+		if v, ok := p.m["triplets_per_anchor"]; ok && v != nil && v != "all" {
+			return nil, notImplemented(fmt.Sprintf("TripletMarginLoss triplets_per_anchor=%v", v))
+		}
+		loss, opts = l, &l.Options
 	default:
 		return nil, notImplemented("loss " + spec.Loss)
 	}
