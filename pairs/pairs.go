@@ -155,7 +155,8 @@ func (b Batch) labels(mode Mode) ([]int32, error) {
 // Explicit; labels are the [2B] labels from Batch.Labels, read by LabelConstruction and
 // PositivesOnly (nil there: every item distinct, as in SelfSupervisedLoss).
 //
-//   - Explicit: queries e1, references e2, Pos = diag(y), Neg = diag(1−y).
+//   - Explicit: embeddings concat(e1, e2), Pos[i, B+i] = y[i], Neg[i, B+i] = 1−y[i] (PML's
+//     indices_tuple recipe, (P, P+B, N, N+B)).
 //   - LabelConstruction and PositivesOnly: embeddings concat(e1, e2) with labels.
 func Inputs(mode Mode, e1, e2, y, labels *graph.Node) losses.Inputs {
 	if e1.Rank() != 2 || !e1.Shape().Equal(e2.Shape()) {
@@ -168,13 +169,20 @@ func Inputs(mode Mode, e1, e2, y, labels *graph.Node) losses.Inputs {
 		if y == nil || y.Rank() != 1 || y.Shape().Dimensions[0] != b {
 			exceptions.Panicf("pairs: explicit mode needs pair labels y shaped [%d]", b)
 		}
+		// PML's recipe: embeddings cat(e1, e2) and the pairs (i, B+i). Every one of the 2B rows is an
+		// anchor, so losses averaged per anchor count the B rows without a pair too, as PML does.
 		dt := e1.DType()
+		n := 2 * b
+		rows := graph.Iota(g, shapes.Make(dtypes.Int32, n), 0)
+		isPair := graph.Equal(graph.InsertAxes(graph.AddScalar(rows, float64(b)), -1), graph.InsertAxes(rows, 0)) // [2B, 2B]: col == row+B
 		yf := graph.ConvertDType(y, dt)
-		diag := graph.Diagonal(g, b)
-		zero := graph.Zeros(g, shapes.Make(dt, b, b))
-		pos := graph.Where(diag, graph.BroadcastToDims(graph.InsertAxes(yf, -1), b, b), zero)
-		neg := graph.Where(diag, graph.BroadcastToDims(graph.InsertAxes(graph.OneMinus(yf), -1), b, b), zero)
-		return losses.Inputs{Embeddings: e1, Ref: e2, Pos: pos, Neg: neg}
+		padding := graph.Zeros(g, shapes.Make(dt, b))
+		posRow := graph.Concatenate([]*graph.Node{yf, padding}, 0)
+		negRow := graph.Concatenate([]*graph.Node{graph.OneMinus(yf), padding}, 0)
+		zero := graph.ScalarZero(g, dt)
+		pos := graph.Where(isPair, graph.BroadcastToDims(graph.InsertAxes(posRow, -1), n, n), zero)
+		neg := graph.Where(isPair, graph.BroadcastToDims(graph.InsertAxes(negRow, -1), n, n), zero)
+		return losses.Inputs{Embeddings: graph.Concatenate([]*graph.Node{e1, e2}, 0), Pos: pos, Neg: neg}
 	case LabelConstruction, PositivesOnly:
 		if labels == nil {
 			if mode == LabelConstruction {

@@ -197,13 +197,6 @@ func buildLoss(spec lossSpec) (losses.Loss, error) {
 		l := losses.NewMultiSimilarity()
 		l.Alpha, l.Beta, l.Base = p.float("alpha", 2), p.float("beta", 50), p.float("base", 0.5)
 		loss, opts = l, &l.Options
-		if spec.Kind == "pairs_indices" {
-			// PML averages this element (per-anchor) loss over the 2B rows of cat(out1, out2), half of
-			// which have no pair; pairs.Explicit makes out1 the B queries and out2 the references, so its
-			// mean is over B anchors: exactly twice PML's value. The loss itself matches PML when given
-			// PML's own form (PairWeights over the concatenation).
-			return nil, notImplemented("pairs_indices for an element-reduced loss (pairs.Explicit averages over B anchors, PML over 2B rows)")
-		}
 	case "CircleLoss":
 		l := losses.NewCircle()
 		l.M, l.Gamma = p.float("m", 0.4), p.float("gamma", 80)
