@@ -276,7 +276,7 @@ func TestSelectionErrors(t *testing.T) {
 }
 
 func TestByName(t *testing.T) {
-	for _, name := range []string{"ntxent", "NTXentLoss", "nt-xent", "contrastive", "SupConLoss", "snr_contrastive"} {
+	for _, name := range []string{"ntxent", "NTXentLoss", "nt-xent", "contrastive", "SupConLoss", "snr_contrastive", "SignalToNoiseRatioContrastiveLoss", "LiftedStructureLoss"} {
 		if _, err := losses.ByName(name); err != nil {
 			t.Errorf("ByName(%q): %v", name, err)
 		}

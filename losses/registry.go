@@ -23,9 +23,13 @@ var constructors = map[string]func() Loss{
 	"nca":               func() Loss { return NewNCA() },
 	"lifted":            func() Loss { return NewLiftedStructure() },
 	"tripletmargin":     func() Loss { return NewTripletMargin() },
-	// PML's class names (ByName trims "Loss"), for the two whose short names differ.
-	"liftedstructure":            func() Loss { return NewLiftedStructure() },
-	"generalizedliftedstructure": func() Loss { return NewGeneralizedLiftedStructure() },
+}
+
+// aliases maps PML's class names (ByName trims "Loss") to gometric's, where they differ.
+var aliases = map[string]string{
+	"liftedstructure":               "lifted",
+	"generalizedliftedstructure":    "generalizedlifted",
+	"signaltonoiseratiocontrastive": "snrcontrastive",
 }
 
 // Names lists the losses ByName knows, sorted.
@@ -43,6 +47,9 @@ func Names() []string {
 func ByName(name string) (Loss, error) {
 	key := strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(name))
 	key = strings.TrimSuffix(key, "loss")
+	if a, ok := aliases[key]; ok {
+		key = a
+	}
 	if c, ok := constructors[key]; ok {
 		return c(), nil
 	}
