@@ -1,5 +1,8 @@
 // Package losses holds gometric's metric-learning losses, with PyTorch Metric Learning's semantics and
-// defaults: Contrastive, NTXent, SupCon, SNR-Contrastive and the SelfSupervised wrapper.
+// defaults: Contrastive, SNRContrastive, NTXent, SupCon, MultiSimilarity, Circle, TripletMargin,
+// LiftedStructure, GeneralizedLiftedStructure, IntraPairVariance, TupletMargin, NCA, and the
+// SelfSupervised wrapper. Each is checked against PML's own outputs (internal/golden); ByName finds
+// them by their command-line names (Names) or PML's class names.
 //
 // A loss is a GoMLX graph function: Compute(Inputs) returns a scalar *Node, differentiable with
 // respect to the embeddings (and the references). Inputs carries what PML's loss call takes:
