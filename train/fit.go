@@ -505,7 +505,7 @@ func ValidationMetric(m *Model, data *Data) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
-		r, err := retrieval(emb, data.ValTrack.Labels)
+		r, err := eval.Retrieval(emb, data.ValTrack.Labels, nil, nil, eval.RetrievalOptions{RefIncludesQuery: true})
 		if err != nil {
 			return 0, err
 		}
@@ -520,7 +520,7 @@ func ValidationMetric(m *Model, data *Data) (float64, error) {
 
 // ChooseThreshold returns the cosine-similarity threshold with the best accuracy on the pairs (the
 // validation pairs), to be frozen.
-func ChooseThreshold(m *Model, p *datasets.Pairs) (eval.Threshold, error) {
+func ChooseThreshold(m Embedder, p *datasets.Pairs) (eval.Threshold, error) {
 	if p == nil || p.Len() == 0 {
 		return eval.Threshold{Value: math.NaN()}, nil
 	}
@@ -531,9 +531,14 @@ func ChooseThreshold(m *Model, p *datasets.Pairs) (eval.Threshold, error) {
 	return eval.ChooseThreshold(eval.Similarities(scores, p.Y), eval.MaxAccuracy)
 }
 
-// PairScores returns the cosine similarity of each pair's two items under model m. Each item that
-// the pairs use is embedded once.
-func PairScores(m *Model, p *datasets.Pairs) ([]float64, error) {
+// Embedder maps raw feature vectors (one per row) to embeddings. Model implements it.
+type Embedder interface {
+	Embed(x *mat.Dense) (*mat.Dense, error)
+}
+
+// PairScores returns the cosine similarity of each pair's two items under m (embeddings are
+// L2-normalised here, whatever m returns). Each item that the pairs use is embedded once.
+func PairScores(m Embedder, p *datasets.Pairs) ([]float64, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -551,12 +556,26 @@ func PairScores(m *Model, p *datasets.Pairs) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
+	if emb.Rows != len(rows) {
+		return nil, fmt.Errorf("embedder returned %d embeddings for %d items", emb.Rows, len(rows))
+	}
+	norms := make([]float64, emb.Rows)
+	for i := range norms {
+		for _, v := range emb.Row(i) {
+			norms[i] += float64(v) * float64(v)
+		}
+		norms[i] = math.Sqrt(norms[i])
+	}
 	scores := make([]float64, p.Len())
 	for i := range p.Y {
-		a, b := emb.Row(pos[p.A[i]]), emb.Row(pos[p.B[i]])
+		ia, ib := pos[p.A[i]], pos[p.B[i]]
+		a, b := emb.Row(ia), emb.Row(ib)
 		s := 0.0
 		for k := range a {
 			s += float64(a[k]) * float64(b[k])
+		}
+		if d := norms[ia] * norms[ib]; d > 0 {
+			s /= d
 		}
 		scores[i] = s
 	}

@@ -68,6 +68,14 @@ func LoadModel(b backends.Backend, dir string, spec encoders.Spec, norm encoders
 	return m, nil
 }
 
+// NewUntrainedModel returns a model with freshly initialised weights (seeded): the "untrained
+// encoder" baseline of a report.
+func NewUntrainedModel(b backends.Backend, spec encoders.Spec, norm encoders.Normalizer, seed uint64) (*Model, error) {
+	ctx := context.New()
+	ctx.SetParam(context.ParamInitialSeed, int64(subSeed(seed, seedInit)>>1))
+	return NewModel(b, ctx, spec, norm)
+}
+
 // Context returns the context that holds the model's weights.
 func (m *Model) Context() *context.Context { return m.ctx }
 

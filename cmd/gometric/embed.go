@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"github.com/gometric/gometric/backend"
+	"github.com/gometric/gometric/datasets"
+)
+
+const embedSynopsis = `Usage: gometric embed RUN INPUT [--out FILE] [--format csv|jsonl] [flags]
+
+Writes the embeddings (L2-normalised, compared by cosine similarity) of the items in INPUT, an
+items file (CSV or JSON Lines, see docs/DATA.md) or the name of a built-in data set, computed by the
+model in run folder RUN. Rows are id,label,e0,e1,... (CSV) or {"id","label","embedding"} (JSON
+Lines), readable back as items. The output goes to --out (format from its extension) or stdout.
+`
+
+// cmdEmbed is `gometric embed`.
+func cmdEmbed(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("embed", embedSynopsis, stdout)
+	out := fs.String("out", "", "output file (default: stdout)")
+	format := fs.String("format", "", "output format: csv or jsonl (default: from --out's extension, else csv)")
+	skip := fs.Bool("skip-bad-lines", false, "skip malformed input lines (they are listed) instead of failing")
+	backendCfg := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND, else \"go\")")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) < 2 {
+		return usagef("give the run folder and the input (an items file or a built-in data set)")
+	}
+	run, err := needRun(rest, 2)
+	if err != nil {
+		return err
+	}
+	input := rest[1]
+	f := datasets.FormatCSV
+	switch {
+	case *format != "":
+		if f, err = datasets.ParseFormat(*format); err != nil || f == datasets.FormatAuto {
+			return usagef("unknown format %q (want csv or jsonl)", *format)
+		}
+	case *out != "":
+		if f, err = datasets.FormatOf(*out); err != nil {
+			return usagef("%v", err)
+		}
+	}
+	b, err := backend.New(*backendCfg)
+	if err != nil {
+		return err
+	}
+	model, err := run.LoadModel(b)
+	if err != nil {
+		return err
+	}
+	var items *datasets.Items
+	if _, statErr := os.Stat(input); statErr != nil && slices.Contains(datasets.Names(), input) {
+		items, err = datasets.Load(input)
+	} else {
+		var warnings []*datasets.LineError
+		items, warnings, err = datasets.ReadItemsFile(input, &datasets.ReadOptions{SkipBadLines: *skip})
+		for _, w := range warnings {
+			fmt.Fprintf(stderr, "skipped %v\n", w)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	emb, err := model.Embed(items.Features)
+	if err != nil {
+		return fmt.Errorf("%s: %w", input, err)
+	}
+	return writeOutput(*out, stdout, func(w io.Writer) error {
+		if f == datasets.FormatJSONL {
+			return datasets.WriteEmbeddingsJSONL(w, items.IDs, items.Labels, emb)
+		}
+		return datasets.WriteEmbeddingsCSV(w, items.IDs, items.Labels, emb)
+	})
+}
+
+// writeOutput runs write on the file path (created, or replaced only once complete) or, when path
+// is empty, on stdout.
+func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {
+	if path == "" {
+		bw := bufio.NewWriter(stdout)
+		if err := write(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+	}
+	return err
+}

@@ -1,0 +1,203 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+
+	"github.com/gometric/gometric/datasets"
+	"github.com/gometric/gometric/train"
+)
+
+// Names of the rows of a training report.
+const (
+	RowRaw       = "raw features"
+	RowUntrained = "untrained encoder"
+	RowTrained   = "trained encoder"
+)
+
+// Files a training report writes into the run folder.
+const (
+	MetricsFile  = "metrics.json"
+	MarkdownFile = "report.md"
+	LossPNG      = "loss.png"
+	ValPNG       = "validation.png"
+	PCAPNG       = "pca.png"
+)
+
+// ForTraining measures a finished training run on its data's test split: raw features, the
+// untrained encoder (fresh weights, same architecture) and the trained model, on the same test
+// items and pairs. The baselines' thresholds are chosen on the validation pairs with their own
+// scores; the trained model uses its frozen threshold.
+func ForTraining(cfg train.Config, data *train.Data, res *train.Result) (*Report, error) {
+	m := res.Model
+	untrained, err := train.NewUntrainedModel(m.Backend(), m.Spec, m.Norm, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	set := Set{Items: data.Test, Pairs: data.TestPairs, ValPairs: data.ValPairs}
+	r := &Report{Title: "gometric: " + data.Name, Data: describeData(cfg, data)}
+	r.RetrievalOn, r.VerificationOn = describeSet(set, "validation")
+	for _, c := range []struct {
+		name string
+		e    train.Embedder
+		th   float64
+	}{{RowRaw, Raw{}, math.NaN()}, {RowUntrained, untrained, math.NaN()}, {RowTrained, m, m.Threshold}} {
+		row, err := Evaluate(c.name, c.e, set, c.th)
+		if err != nil {
+			return nil, err
+		}
+		r.Rows = append(r.Rows, row)
+	}
+	best := math.NaN()
+	for _, p := range res.History.Val {
+		if p.Step == res.BestStep {
+			best = p.Value
+		}
+	}
+	r.Training = &Training{
+		Config:    describeConfig(cfg, m),
+		StartStep: res.StartStep, Steps: res.Steps, BestStep: res.BestStep,
+		Epochs:       float64(res.Steps) / float64(max(res.StepsPerEpoch, 1)),
+		StoppedEarly: res.StoppedEarly, Seconds: res.TrainTime.Seconds(), StepsPerSecond: res.StepsPerSecond,
+		ValMetric: res.History.ValMetric, BestVal: best,
+	}
+	if data.TrainPairs != nil {
+		r.Notes = append(r.Notes, "the pairs file was split into training, validation and test pairs at random: an item may appear in pairs of several splits")
+	}
+	return r, nil
+}
+
+// ForModel measures a saved model on set (for `gometric eval`): the model with its frozen
+// threshold, and, when baselines, the raw features beside it (threshold chosen on set.ValPairs,
+// or none).
+func ForModel(title, data string, m *train.Model, set Set, baselines bool) (*Report, error) {
+	r := &Report{Title: title, Data: data}
+	r.RetrievalOn, r.VerificationOn = describeSet(set, "")
+	if !m.HasThreshold() && r.VerificationOn != "" {
+		r.Notes = append(r.Notes, "the model has no frozen threshold: accuracy and F1 are not reported")
+	}
+	if baselines {
+		row, err := Evaluate(RowRaw, Raw{}, Set{Items: set.Items, Pairs: set.Pairs, ValPairs: set.ValPairs}, math.NaN())
+		if err != nil {
+			return nil, err
+		}
+		r.Rows = append(r.Rows, row)
+	}
+	row, err := Evaluate(RowTrained, m, Set{Items: set.Items, Pairs: set.Pairs}, m.Threshold)
+	if err != nil {
+		return nil, err
+	}
+	r.Rows = append(r.Rows, row)
+	return r, nil
+}
+
+// WriteRun writes the report into run folder dir: metrics.json, report.md and the plots (training
+// loss and validation metric from h, when it has points; the PCA of the model's embeddings of
+// items, when items is not nil). It records the plots in r.Files.
+func WriteRun(dir string, r *Report, h train.History, m *train.Model, items *datasets.Items) error {
+	r.Files = nil
+	write := func(name string, data []byte, err error) error {
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if err := train.WriteFileAtomic(filepath.Join(dir, name), data); err != nil {
+			return err
+		}
+		if strings.HasSuffix(name, ".png") {
+			r.Files = append(r.Files, name)
+		}
+		return nil
+	}
+	if len(h.Loss) > 0 {
+		data, err := LossPlot(h)
+		if err := write(LossPNG, data, err); err != nil {
+			return err
+		}
+	}
+	if len(h.Val) > 0 {
+		data, err := ValidationPlot(h)
+		if err := write(ValPNG, data, err); err != nil {
+			return err
+		}
+	}
+	if items != nil && items.HasLabels() && m != nil {
+		emb, err := m.Embed(items.Features)
+		if err != nil {
+			return err
+		}
+		data, err := PCAPlot(fmt.Sprintf("Test embeddings, PCA (%d items)", items.Len()), emb, items.Labels, items.ClassName)
+		if err := write(PCAPNG, data, err); err != nil {
+			return err
+		}
+	}
+	js, err := r.JSON()
+	if err := write(MetricsFile, js, err); err != nil {
+		return err
+	}
+	var md strings.Builder
+	if err := r.WriteMarkdown(&md); err != nil {
+		return err
+	}
+	return write(MarkdownFile, []byte(md.String()), nil)
+}
+
+// describeData describes a run's data and split.
+func describeData(cfg train.Config, d *train.Data) string {
+	if d.TrainPairs != nil {
+		return fmt.Sprintf("%s, %d features; %s training / %s validation / %s test pairs (seed %d)",
+			d.Name, d.Dim(), count(d.TrainPairs.Len()), count(d.ValPairs.Len()), count(d.TestPairs.Len()), cfg.Seed)
+	}
+	s := fmt.Sprintf("%s, %d features, %d classes; %s training / %s validation / %s test items",
+		d.Name, d.Dim(), d.Train.NumClasses(), count(d.Train.Len()), count(d.Val.Len()), count(d.Test.Len()))
+	if d.Test.OfficialTest != nil {
+		s += " (official test split)"
+	}
+	return s + fmt.Sprintf(", seed %d", cfg.Seed)
+}
+
+// describeSet describes the retrieval and verification test data; thresholdFrom names where the
+// baselines' threshold is chosen ("" when only a frozen threshold is used).
+func describeSet(s Set, thresholdFrom string) (retrieval, verification string) {
+	if s.Items != nil {
+		retrieval = fmt.Sprintf("each of the %s test items queries the other %s, by cosine similarity (PML AccuracyCalculator)",
+			count(s.Items.Len()), count(s.Items.Len()-1))
+	}
+	if s.Pairs != nil {
+		verification = fmt.Sprintf("%s test pairs (%s positive), cosine similarity; accuracy and F1 at the trained model's frozen threshold",
+			count(s.Pairs.Len()), count(s.Pairs.NumPositives()))
+		if thresholdFrom != "" && s.ValPairs != nil {
+			verification += fmt.Sprintf(", chosen on %s %s pairs (each baseline's own threshold likewise)", count(s.ValPairs.Len()), thresholdFrom)
+		}
+	}
+	return retrieval, verification
+}
+
+// describeConfig summarises the training configuration in one line.
+func describeConfig(cfg train.Config, m *train.Model) string {
+	batches := cfg.BatchKind()
+	if batches == train.BatchesPairs {
+		batches = cfg.PairMode + " pairs"
+	} else {
+		batches = "class batches"
+	}
+	s := fmt.Sprintf("%s, loss %s, %s, batch %d, Adam lr %g (%s), %s inputs, seed %d",
+		m.Spec, cfg.Loss, batches, cfg.BatchSize, cfg.LR, cfg.Schedule, cfg.Normalize, cfg.Seed)
+	if cfg.Miner != "" {
+		s += ", miner " + cfg.Miner
+	}
+	return s
+}
+
+// count formats n with thousands separators.
+func count(n int) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return s
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

@@ -1,0 +1,98 @@
+package report
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gometric/gometric/datasets"
+	"github.com/gometric/gometric/eval"
+	"github.com/gometric/gometric/mat"
+	"github.com/gometric/gometric/train"
+)
+
+// Raw is the baseline embedder that returns the raw features themselves: compared by cosine
+// similarity, they are the "raw features" (raw pixels) row of a report.
+type Raw struct{}
+
+// Embed implements train.Embedder: it returns a copy of x.
+func (Raw) Embed(x *mat.Dense) (*mat.Dense, error) {
+	out := mat.New(x.Rows, x.Cols)
+	copy(out.Data, x.Data)
+	return out, nil
+}
+
+// Set is the data a model is measured on.
+type Set struct {
+	// Items are class-labelled test items, for the retrieval metrics (each item queries the others);
+	// nil for none.
+	Items *datasets.Items
+	// Pairs are labeled test pairs, for the verification metrics; nil for none.
+	Pairs *datasets.Pairs
+	// ValPairs are labeled validation pairs on which a threshold is chosen for a model that has
+	// none (the baselines); nil for none.
+	ValPairs *datasets.Pairs
+}
+
+// Evaluate measures embedder e on set and returns its row, called name. threshold is the model's
+// frozen cosine-similarity threshold; NaN means choose one on set.ValPairs with e's own scores
+// (maximum accuracy), or report no accuracy and F1 when there are no validation pairs.
+func Evaluate(name string, e train.Embedder, set Set, threshold float64) (Row, error) {
+	row := Row{Name: name}
+	if set.Items != nil {
+		if !set.Items.HasLabels() {
+			return row, fmt.Errorf("%s: retrieval needs class-labelled items", name)
+		}
+		emb, err := e.Embed(set.Items.Features)
+		if err != nil {
+			return row, fmt.Errorf("%s: %w", name, err)
+		}
+		r, err := eval.Retrieval(emb, set.Items.Labels, nil, nil, eval.RetrievalOptions{RefIncludesQuery: true})
+		if err != nil {
+			return row, fmt.Errorf("%s: retrieval: %w", name, err)
+		}
+		row.Retrieval = &Retrieval{PrecisionAt1: r.PrecisionAt1, RPrecision: r.RPrecision, MAPAtR: r.MAPAtR, Queries: r.Queries}
+	}
+	if set.Pairs != nil {
+		v, err := Verify(e, set.Pairs, set.ValPairs, threshold)
+		if err != nil {
+			return row, fmt.Errorf("%s: %w", name, err)
+		}
+		row.Verification = v
+	}
+	return row, nil
+}
+
+// Verify computes the verification metrics of e on the test pairs: ROC-AUC and average precision,
+// and accuracy and F1 at threshold (cosine similarity), or, when threshold is NaN, at the threshold
+// chosen on valPairs (NaN accuracy and F1 when valPairs is nil too).
+func Verify(e train.Embedder, pairs, valPairs *datasets.Pairs, threshold float64) (*Verification, error) {
+	scores, err := train.PairScores(e, pairs)
+	if err != nil {
+		return nil, err
+	}
+	sp := eval.Similarities(scores, pairs.Y)
+	v := &Verification{Pairs: pairs.Len(), ROCAUC: math.NaN(), AveragePrecision: math.NaN(), Threshold: threshold,
+		Accuracy: math.NaN(), F1: math.NaN()}
+	if pos := pairs.NumPositives(); pos > 0 && pos < pairs.Len() {
+		s, err := eval.Summarize(sp)
+		if err != nil {
+			return nil, fmt.Errorf("verification: %w", err)
+		}
+		v.ROCAUC, v.AveragePrecision = s.ROCAUC, s.AveragePrecision
+	}
+	if math.IsNaN(threshold) && valPairs != nil {
+		th, err := train.ChooseThreshold(e, valPairs)
+		if err != nil {
+			return nil, fmt.Errorf("choosing a threshold: %w", err)
+		}
+		v.Threshold = th.Value
+	}
+	if !math.IsNaN(v.Threshold) {
+		m, err := eval.VerifyAt(sp, eval.SimilarityThreshold(v.Threshold))
+		if err != nil {
+			return nil, fmt.Errorf("verification: %w", err)
+		}
+		v.Accuracy, v.F1 = m.Accuracy, m.F1
+	}
+	return v, nil
+}

@@ -1,0 +1,100 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/gometric/gometric/datasets"
+	"github.com/gometric/gometric/train"
+)
+
+// Source names data to measure a saved model on: nothing (the run's own test split), a built-in
+// data set, an items file, a pairs file, or a pairs file with the items it names.
+type Source struct {
+	Dataset, Items, Pairs string
+	// SkipBadLines skips malformed lines of the files (they come back as warnings).
+	SkipBadLines bool
+}
+
+// LoadSet loads the data src names as a Set, for a model trained with runCfg, and describes it:
+//
+//   - nothing, or the run's own built-in data set: the run's test split (items and pairs), exactly
+//     as training drew it;
+//   - another built-in data set: its official test items, or all its items when it has no
+//     official split, and runCfg.EvalPairs pairs drawn from them;
+//   - an items file alone: its items (which must have class labels) and runCfg.EvalPairs pairs
+//     drawn from them;
+//   - a pairs file: its pairs, and the items file's items for retrieval when they have labels.
+//
+// Malformed lines are an error naming file and line, unless src.SkipBadLines; warnings lists the
+// skipped lines.
+func LoadSet(runCfg train.Config, src Source) (set Set, desc string, warnings []*datasets.LineError, err error) {
+	opts := &datasets.ReadOptions{SkipBadLines: src.SkipBadLines}
+	nPairs := runCfg.EvalPairs
+	if nPairs <= 0 {
+		nPairs = train.DefaultConfig().EvalPairs
+	}
+	seed := runCfg.Seed
+	own := src.Items == "" && src.Pairs == "" && (src.Dataset == "" ||
+		(src.Dataset == runCfg.Dataset && runCfg.Items == "" && runCfg.Pairs == ""))
+	switch {
+	case own:
+		if runCfg.Items == "" && runCfg.Pairs == "" && !slices.Contains(datasets.Names(), runCfg.Dataset) {
+			return set, "", nil, fmt.Errorf("the run's data set %q is unknown: give --dataset, --items or --pairs", runCfg.Dataset)
+		}
+		data, err := train.LoadData(runCfg)
+		if err != nil {
+			return set, "", nil, fmt.Errorf("reloading the run's data: %w", err)
+		}
+		set = Set{Items: data.Test, Pairs: data.TestPairs}
+		return set, fmt.Sprintf("%s, the run's test split", data.Name), data.Warnings, nil
+	case src.Pairs != "":
+		var items *datasets.Items
+		if src.Items != "" {
+			var w []*datasets.LineError
+			if items, w, err = datasets.ReadItemsFile(src.Items, opts); err != nil {
+				return set, "", nil, err
+			}
+			warnings = append(warnings, w...)
+		}
+		p, w, err := datasets.ReadPairsFile(src.Pairs, items, opts)
+		if err != nil {
+			return set, "", nil, err
+		}
+		warnings = append(warnings, w...)
+		set.Pairs = p
+		desc = fmt.Sprintf("%s pairs from %s", count(p.Len()), src.Pairs)
+		if items != nil && items.HasLabels() {
+			set.Items = items
+			desc += fmt.Sprintf(", %s items from %s", count(items.Len()), src.Items)
+		}
+		return set, desc, warnings, nil
+	}
+	var items *datasets.Items
+	if src.Items != "" {
+		if items, warnings, err = datasets.ReadItemsFile(src.Items, opts); err != nil {
+			return set, "", nil, err
+		}
+		desc = fmt.Sprintf("%s items from %s", count(items.Len()), src.Items)
+	} else {
+		if items, err = datasets.Load(src.Dataset); err != nil {
+			return set, "", nil, err
+		}
+		desc = fmt.Sprintf("%s, all %s items", items.Name, count(items.Len()))
+		if items.OfficialTest != nil {
+			if _, items, err = items.OfficialSplit(); err != nil {
+				return set, "", nil, err
+			}
+			desc = fmt.Sprintf("%s, the %s official test items", items.Name, count(items.Len()))
+		}
+	}
+	if !items.HasLabels() {
+		return set, "", nil, errors.New(src.Items + ": the items have no class labels, so there is nothing to measure (give labeled pairs with --pairs)")
+	}
+	set.Items = items
+	if set.Pairs, err = datasets.SamplePairs(items, nPairs, 0.5, seed); err != nil {
+		return set, "", nil, err
+	}
+	return set, desc, warnings, nil
+}
