@@ -477,3 +477,89 @@ func finite(v any) bool {
 	}
 	return true
 }
+
+// hdcReference is HDC's selection in plain Go: the ceil(f·#candidates) largest hardness values, ties
+// to the lowest flat index.
+func hdcReference(hardness [][]float64, cand [][]bool, f float64) [][2]int {
+	type entry struct {
+		h    float64
+		i, j int
+	}
+	var es []entry
+	for i := range hardness {
+		for j, h := range hardness[i] {
+			if cand[i][j] {
+				es = append(es, entry{h, i, j})
+			}
+		}
+	}
+	sort.SliceStable(es, func(a, b int) bool { return es[a].h > es[b].h })
+	k := int(math.Ceil(f * float64(len(es))))
+	out := [][2]int{}
+	for _, e := range es[:k] {
+		out = append(out, [2]int{e.i, e.j})
+	}
+	sortPairs(out)
+	return out
+}
+
+func TestHDCMatchesReference(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		n, d    int
+		f       float64
+		quantum float64 // Rounds the embeddings to multiples of quantum, to create ties (0: none).
+		cosine  bool
+	}{
+		{"random L2", 20, 3, 0.5, 0, false},
+		{"ties L2", 20, 2, 0.3, 1, false},
+		{"cosine (negative values)", 17, 3, 0.5, 0, true},
+		{"cosine ties", 16, 2, 0.7, 1, true},
+		{"keep all", 9, 2, 1, 0, false},
+		{"keep one", 9, 2, 1e-9, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			emb, labels := randomBatch(tc.n, tc.d, 3, 11)
+			if tc.quantum > 0 {
+				for _, row := range emb {
+					for j := range row {
+						row[j] = math.Round(row[j]/tc.quantum) * tc.quantum
+					}
+				}
+			}
+			var d distances.Distance = &distances.LpDistance{P: 2, Power: 2, NormalizeEmbeddings: false}
+			if tc.cosine {
+				d = &distances.DotProductSimilarity{Power: 1, NormalizeEmbeddings: false}
+			}
+			m := &miners.HDC{FilterPercentage: tc.f, Distance: d}
+			outs, err := testutil.Exec(func(in []*graph.Node) []*graph.Node {
+				p, n := m.Mine(losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), labels)})
+				return []*graph.Node{p, n, d.Matrix(in[0], in[0])}
+			}, emb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mat := outs[2].([][]float64)
+			far, near := make([][]float64, len(mat)), make([][]float64, len(mat))
+			posCand, negCand := make([][]bool, len(mat)), make([][]bool, len(mat))
+			for i := range mat {
+				far[i], near[i] = make([]float64, len(mat)), make([]float64, len(mat))
+				posCand[i], negCand[i] = make([]bool, len(mat)), make([]bool, len(mat))
+				for j, v := range mat[i] {
+					far[i][j], near[i][j] = v, -v
+					if tc.cosine {
+						far[i][j], near[i][j] = -v, v
+					}
+					posCand[i][j] = labels[i] == labels[j] && i != j
+					negCand[i][j] = labels[i] != labels[j]
+				}
+			}
+			if got, want := pairs(outs[0].([][]float64)), hdcReference(far, posCand, tc.f); !reflect.DeepEqual(got, want) {
+				t.Errorf("positives %v, want %v", got, want)
+			}
+			if got, want := pairs(outs[1].([][]float64)), hdcReference(near, negCand, tc.f); !reflect.DeepEqual(got, want) {
+				t.Errorf("negatives %v, want %v", got, want)
+			}
+		})
+	}
+}
