@@ -158,3 +158,33 @@ func TestNormalizer(t *testing.T) {
 		}
 	}
 }
+
+// TestPatches3x3 checks that the im2col convolution equals GoMLX's own convolution (same padding).
+func TestPatches3x3(t *testing.T) {
+	const n, h, w, c, out = 2, 5, 4, 3, 2
+	x := make([]float32, n*h*w*c)
+	for i := range x {
+		x[i] = float32(math.Sin(float64(i)))
+	}
+	k := make([]float32, 9*c*out)
+	for i := range k {
+		k[i] = float32(math.Cos(float64(3 * i)))
+	}
+	outs, err := context.ExecOnceN(backend.MustShared(), context.New(), func(ctx *context.Context, x, k *Node) []*Node {
+		im2col := MatMul(patches3x3(x), Reshape(k, 9*c, out))
+		ref := Convolve(x, Reshape(k, 3, 3, c, out)).StridePerAxis(1, 1).PadSame().Done()
+		return []*Node{im2col, ref}
+	}, tensors.FromFlatDataAndDimensions(x, n, h, w, c), tensors.FromFlatDataAndDimensions(k, 9*c*out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := tensors.MustCopyFlatData[float32](outs[0]), tensors.MustCopyFlatData[float32](outs[1])
+	if !outs[0].Shape().Equal(outs[1].Shape()) {
+		t.Fatalf("shapes %s vs %s", outs[0].Shape(), outs[1].Shape())
+	}
+	for i := range a {
+		if math.Abs(float64(a[i]-b[i])) > 1e-4 {
+			t.Fatalf("im2col convolution differs at %d: %v vs %v", i, a[i], b[i])
+		}
+	}
+}

@@ -74,7 +74,7 @@ func ForTraining(cfg train.Config, data *train.Data, res *train.Result) (*Report
 // or none).
 func ForModel(title, data string, m *train.Model, set Set, baselines bool) (*Report, error) {
 	r := &Report{Title: title, Data: data}
-	r.RetrievalOn, r.VerificationOn = describeSet(set, "")
+	r.RetrievalOn, r.VerificationOn = describeSet(set, "validation")
 	if !m.HasThreshold() && r.VerificationOn != "" {
 		r.Notes = append(r.Notes, "the model has no frozen threshold: accuracy and F1 are not reported")
 	}

@@ -47,7 +47,7 @@ func LoadSet(runCfg train.Config, src Source) (set Set, desc string, warnings []
 		if err != nil {
 			return set, "", nil, fmt.Errorf("reloading the run's data: %w", err)
 		}
-		set = Set{Items: data.Test, Pairs: data.TestPairs}
+		set = Set{Items: data.Test, Pairs: data.TestPairs, ValPairs: data.ValPairs}
 		return set, fmt.Sprintf("%s, the run's test split", data.Name), data.Warnings, nil
 	case src.Pairs != "":
 		var items *datasets.Items

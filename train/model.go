@@ -98,7 +98,7 @@ func (m *Model) Embed(x *mat.Dense) (*mat.Dense, error) {
 		return nil, fmt.Errorf("embed: %w", err)
 	}
 	if x.Cols != m.Spec.InputDim {
-		return nil, fmt.Errorf("embed: inputs have %d features, the model takes %d", x.Cols, m.Spec.InputDim)
+		return nil, fmt.Errorf("the inputs have %d features, the model takes %d", x.Cols, m.Spec.InputDim)
 	}
 	xn, err := m.Norm.Apply(x)
 	if err != nil {
