@@ -45,6 +45,7 @@ type Range struct{ Lo, Hi float64 }
 // Unlike PML, a row's pick is taken among its candidates only (PML's "max" multiplies by a 0/1 mask, so
 // with a similarity it can pick a non-candidate when all candidates are negative).
 type BatchEasyHard struct {
+	// PosStrategy and NegStrategy are PML's pos_strategy and neg_strategy.
 	PosStrategy, NegStrategy Strategy
 	// PosRange and NegRange restrict the candidate values (nil: no restriction).
 	PosRange, NegRange *Range

@@ -33,7 +33,7 @@ const (
 type TripletMargin struct {
 	// Margin is PML's margin.
 	Margin float64
-	// Type is PML's type_of_triplets: all, hard, semihard or easy.
+	// Type is PML's type_of_triplets: all (also when empty), hard, semihard or easy.
 	Type TripletType
 	// Distance compares the embeddings; nil means LpDistance.
 	Distance distances.Distance
