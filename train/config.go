@@ -100,7 +100,7 @@ type Config struct {
 	Batches string `json:"batches,omitempty"`
 	// PairMode is how a pair batch becomes the loss's inputs (pairs.ModeNames).
 	PairMode string `json:"pair_mode"`
-	// Miner names a miner (MinerNames); empty for none.
+	// Miner names a miner (miners.Names); empty for none.
 	Miner string `json:"miner,omitempty"`
 
 	// Steps is the number of training steps; when Epochs is set, Steps is Epochs times the steps of

@@ -25,6 +25,7 @@ import (
 	"github.com/gometric/gometric/eval"
 	"github.com/gometric/gometric/losses"
 	"github.com/gometric/gometric/mat"
+	"github.com/gometric/gometric/miners"
 	"github.com/gometric/gometric/pairs"
 )
 
@@ -107,7 +108,7 @@ type fitter struct {
 	norm    encoders.Normalizer
 	loss    losses.Loss
 	mode    pairs.Mode
-	miner   Miner
+	miner   miners.PairMiner
 	src     batchSource
 	ctx     *context.Context
 	model   *Model
@@ -325,8 +326,8 @@ func (f *fitter) lossFn(labels, predictions []*Node) *Node {
 	} else {
 		in = losses.Inputs{Embeddings: predictions[0], Labels: labels[0]}
 	}
-	if f.miner != nil && in.Labels != nil && in.Pos == nil {
-		in.Pos, in.Neg = f.miner.Mine(in.Embeddings, in.Labels)
+	if f.miner != nil {
+		in = miners.Apply(f.miner, in)
 	}
 	return f.loss.Compute(in)
 }

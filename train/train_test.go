@@ -53,7 +53,8 @@ func TestConfigValidate(t *testing.T) {
 		{"split sum", func(c *Config) { c.Split.Test = 0.5 }, "sum to 1"},
 		{"loss", func(c *Config) { c.Loss = "nope" }, "unknown loss"},
 		{"pair mode", func(c *Config) { c.PairMode = "nope" }, "pair mode"},
-		{"miner", func(c *Config) { c.Miner = "batch-hard" }, "no miners yet"},
+		{"miner", func(c *Config) { c.Miner = "batch-hard" }, ""},
+		{"unknown miner", func(c *Config) { c.Miner = "nope" }, "unknown miner"},
 		{"encoder", func(c *Config) { c.Encoder = "rnn" }, "unknown encoder"},
 		{"steps", func(c *Config) { c.Steps = 0 }, "steps or epochs"},
 		{"epochs only", func(c *Config) { c.Steps, c.Epochs = 0, 2 }, ""},
@@ -377,6 +378,8 @@ func TestFitVariants(t *testing.T) {
 		{"class batches supcon", func(c *Config) { c.Batches, c.Loss = BatchesClasses, "supcon" }},
 		{"explicit contrastive", func(c *Config) { c.PairMode, c.Loss = "explicit", "contrastive" }},
 		{"positives only", func(c *Config) { c.PairMode = "positives-only" }},
+		{"miner multisimilarity", func(c *Config) { c.Miner = "multisimilarity" }},
+		{"explicit with miner", func(c *Config) { c.PairMode, c.Loss, c.Miner = "explicit", "contrastive", "pairmargin" }},
 		{"cnn constant lr", func(c *Config) {
 			c.Encoder, c.Channels, c.Hidden, c.Schedule = "cnn", []int{4}, []int{8}, ScheduleConstant
 		}},

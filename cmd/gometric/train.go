@@ -12,6 +12,7 @@ import (
 	"github.com/gometric/gometric/datasets"
 	"github.com/gometric/gometric/encoders"
 	"github.com/gometric/gometric/losses"
+	"github.com/gometric/gometric/miners"
 	"github.com/gometric/gometric/pairs"
 	"github.com/gometric/gometric/report"
 	"github.com/gometric/gometric/train"
@@ -56,7 +57,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.PairMode, "pair-mode", cfg.PairMode, "how a pair batch feeds the loss: "+strings.Join(pairs.ModeNames(), ", ")+
 		"\n(explicit: only the given pairs, suits contrastive; label-construction: every other pair in the batch is a negative)")
 	fs.StringVar(&cfg.Batches, "batches", cfg.Batches, "training batches: pairs or classes (default: classes for --items alone, else pairs)")
-	fs.StringVar(&cfg.Miner, "miner", "", "tuple miner (none available yet; the hook is train.Miner)")
+	fs.StringVar(&cfg.Miner, "miner", "", "miner selecting each batch's pairs, with PML's defaults (default none): "+strings.Join(miners.Names(), ", "))
 	fs.IntVar(&cfg.Steps, "steps", cfg.Steps, "training steps (ignored when --epochs is set)")
 	fs.IntVar(&cfg.Epochs, "epochs", 0, "train for this many epochs instead of --steps")
 	fs.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "pairs (or items, for class batches) per step")
