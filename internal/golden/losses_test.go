@@ -45,7 +45,22 @@ type lossCase struct {
 	Loss          *float64    `json:"loss"`
 	Grad          [][]float64 `json:"grad"`
 	RefGrad       [][]float64 `json:"ref_grad"`
+
+	// For losses with learnable parameters and the stateful kinds (see lossCaseCheckers).
+	InitialParameters map[string]json.RawMessage `json:"initial_parameters"`
+	ParameterGrads    map[string]json.RawMessage `json:"parameter_grads"`
+	Steps             []json.RawMessage          `json:"steps"`
 }
+
+// lossCaseCheckers lets other test files of this package check the cases that need more than buildLoss
+// and caseGraph offer: keyed by PML class name (losses with learnable parameters, say) or by
+// "kind:" + kind ("kind:xbm", "kind:vicreg"). Each registers in an init function.
+var lossCaseCheckers = map[string]func(c *lossCase) outcome{}
+
+// lossBuilders lets other test files of this package rebuild more PML losses: keyed by PML class name,
+// each reads its parameters through p (an unread parameter skips the case) and returns the loss and
+// its Options (for distance, reducer and regularizer).
+var lossBuilders = map[string]func(p *params) (losses.Loss, *losses.Options, error){}
 
 // notImplemented is returned by the spec builders for a part gometric does not have yet: the case is
 // skipped, with the part named.
@@ -230,7 +245,14 @@ func buildLoss(spec lossSpec) (losses.Loss, error) {
 		}
 		loss, opts = l, &l.Options
 	default:
-		return nil, notImplemented("loss " + spec.Loss)
+		build, ok := lossBuilders[spec.Loss]
+		if !ok {
+			return nil, notImplemented("loss " + spec.Loss)
+		}
+		var err error
+		if loss, opts, err = build(p); err != nil {
+			return nil, err
+		}
 	}
 	if err := p.done(spec.Loss); err != nil {
 		return nil, err
@@ -413,6 +435,12 @@ func checkLossCase(raw json.RawMessage) outcome {
 	var c lossCase
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return fail("decoding case: %v", err)
+	}
+	if check, ok := lossCaseCheckers["kind:"+c.Spec.Kind]; ok {
+		return check(&c)
+	}
+	if check, ok := lossCaseCheckers[c.Spec.Loss]; ok {
+		return check(&c)
 	}
 	loss, err := buildLoss(c.Spec)
 	if ni, ok := err.(notImplemented); ok {
