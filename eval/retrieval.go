@@ -158,6 +158,9 @@ func Retrieval(query *mat.Dense, queryLabels []int, reference *mat.Dense, refere
 	if query == nil {
 		return nil, errors.New("eval: query embeddings are nil")
 	}
+	if err := opt.Distance.Validate(); err != nil {
+		return nil, err
+	}
 	if reference == nil {
 		if !opt.RefIncludesQuery {
 			return nil, errors.New("eval: reference embeddings are nil (nil means the queries only with RefIncludesQuery)")

@@ -190,6 +190,10 @@ func TestRetrievalErrors(t *testing.T) {
 			_, err := Retrieval(x, []int{1, 1, 1}, other, []int{1, 1, 1}, RetrievalOptions{RefIncludesQuery: true})
 			return err
 		}, "differ"},
+		{"bad distance", func() error {
+			_, err := Retrieval(x, []int{1, 1, 1}, x, []int{1, 2, 3}, RetrievalOptions{Distance: knn.Lp(0, false).WithPower(-1)})
+			return err
+		}, "Power"},
 		{"no queries", func() error {
 			_, err := Retrieval(mat.New(0, 2), nil, x, []int{1, 1, 1}, RetrievalOptions{})
 			return err

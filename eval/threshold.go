@@ -9,8 +9,10 @@ import (
 type Criterion int
 
 const (
+	// Fixed is the criterion of a threshold that was set by hand, not chosen.
+	Fixed Criterion = iota
 	// MaxAccuracy maximises the fraction of pairs classified correctly.
-	MaxAccuracy Criterion = iota
+	MaxAccuracy
 	// MaxF1 maximises the F1 score of the matching class.
 	MaxF1
 )
@@ -18,6 +20,8 @@ const (
 // String names the criterion.
 func (c Criterion) String() string {
 	switch c {
+	case Fixed:
+		return "fixed"
 	case MaxAccuracy:
 		return "max-accuracy"
 	case MaxF1:
@@ -37,8 +41,8 @@ type Threshold struct {
 	// Distance says the scores are distances (match when score <= Value).
 	Distance bool
 	// Criterion and Validation record how the threshold was chosen: the criterion and the value it
-	// reached on the validation pairs. Both are zero for a threshold built by SimilarityThreshold
-	// or DistanceThreshold.
+	// reached on the validation pairs. A threshold built by SimilarityThreshold or
+	// DistanceThreshold has Criterion Fixed and Validation 0.
 	Criterion Criterion
 	// Validation is the accuracy or F1 that the threshold reached on the validation pairs.
 	Validation float64

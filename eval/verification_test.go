@@ -128,8 +128,10 @@ func TestThresholdEdgeCases(t *testing.T) {
 	if err != nil || !math.IsNaN(m.FNMR) || m.Precision != 0 || m.Recall != 0 || m.F1 != 0 {
 		t.Errorf("no predicted match: got %+v, %v", m, err)
 	}
-	if _, err := ChooseThreshold(Similarities([]float64{0.1}, []int{0}), Criterion(5)); err == nil {
-		t.Error("unknown criterion: want an error")
+	for _, c := range []Criterion{Fixed, Criterion(5)} {
+		if _, err := ChooseThreshold(Similarities([]float64{0.1}, []int{0}), c); err == nil {
+			t.Errorf("criterion %v: want an error", c)
+		}
 	}
 	if _, err := VerifyAt(Similarities([]float64{0.1}, []int{0}), SimilarityThreshold(math.NaN())); err == nil {
 		t.Error("NaN threshold: want an error")
@@ -137,7 +139,7 @@ func TestThresholdEdgeCases(t *testing.T) {
 	if s := DistanceThreshold(0.4).String(); s != "distance <= 0.4" {
 		t.Errorf("String: %q", s)
 	}
-	if MaxF1.String() != "max-F1" || Criterion(9).String() != "Criterion(9)" {
+	if MaxF1.String() != "max-F1" || Criterion(9).String() != "Criterion(9)" || SimilarityThreshold(1).Criterion.String() != "fixed" {
 		t.Error("Criterion.String")
 	}
 }
