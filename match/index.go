@@ -1,7 +1,7 @@
 package match
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -109,36 +109,62 @@ const (
 	headerSize   = len(indexMagic) + 4 + 4 + 8 + 8
 )
 
-// WriteTo writes the index in gometric's versioned binary format.
+// WriteTo writes the index in gometric's versioned binary format, streaming (no copy of the
+// embeddings is built in memory).
 func (ix *Index) WriteTo(w io.Writer) (int64, error) {
-	var buf bytes.Buffer
-	buf.WriteString(indexMagic)
+	counter := &countingWriter{w: w}
+	buf := bufio.NewWriter(counter)
+	sum := crc32.NewIEEE()
+	out := io.MultiWriter(buf, sum)
+	le := binary.LittleEndian
 	var flags uint32
 	if ix.hasLabels {
 		flags |= flagLabels
 	}
-	le := binary.LittleEndian
-	buf.Write(le.AppendUint32(nil, indexVersion))
-	buf.Write(le.AppendUint32(nil, flags))
-	buf.Write(le.AppendUint64(nil, uint64(ix.emb.Rows)))
-	buf.Write(le.AppendUint64(nil, uint64(ix.emb.Cols)))
-	b := make([]byte, 0, 4*len(ix.emb.Data))
-	for _, v := range ix.emb.Data {
-		b = le.AppendUint32(b, math.Float32bits(v))
-	}
-	buf.Write(b)
-	if ix.hasLabels {
-		for _, l := range ix.labels {
-			buf.Write(le.AppendUint64(nil, uint64(int64(l))))
+	head := []byte(indexMagic)
+	head = le.AppendUint32(head, indexVersion)
+	head = le.AppendUint32(head, flags)
+	head = le.AppendUint64(head, uint64(ix.emb.Rows))
+	head = le.AppendUint64(head, uint64(ix.emb.Cols))
+	out.Write(head)
+	scratch := make([]byte, 0, 4096)
+	flush := func(force bool) {
+		if force || len(scratch) > cap(scratch)-16 {
+			out.Write(scratch)
+			scratch = scratch[:0]
 		}
 	}
-	for _, id := range ix.ids {
-		buf.Write(le.AppendUint32(nil, uint32(len(id))))
-		buf.WriteString(id)
+	for _, v := range ix.emb.Data {
+		scratch = le.AppendUint32(scratch, math.Float32bits(v))
+		flush(false)
 	}
-	buf.Write(le.AppendUint32(nil, crc32.ChecksumIEEE(buf.Bytes())))
-	n, err := w.Write(buf.Bytes())
-	return int64(n), err
+	if ix.hasLabels {
+		for _, l := range ix.labels {
+			scratch = le.AppendUint64(scratch, uint64(int64(l)))
+			flush(false)
+		}
+	}
+	flush(true)
+	for _, id := range ix.ids {
+		out.Write(le.AppendUint32(scratch[:0], uint32(len(id))))
+		io.WriteString(out, id)
+	}
+	buf.Write(le.AppendUint32(scratch[:0], sum.Sum32()))
+	err := buf.Flush() // bufio.Writer keeps the first write error.
+	return counter.n, err
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+// Write writes p and counts it.
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // ReadIndex reads an index written by WriteTo. A file that is not an index, of an unknown

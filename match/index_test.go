@@ -177,3 +177,29 @@ func TestIndexAddErrors(t *testing.T) {
 		t.Errorf("adding nothing: got %v, %d items", err, noLabels.Len())
 	}
 }
+
+// failingWriter accepts n bytes, then fails.
+type failingWriter struct{ n int }
+
+func (f *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		k := f.n
+		f.n = 0
+		return k, os.ErrClosed
+	}
+	f.n -= len(p)
+	return len(p), nil
+}
+
+func TestIndexWriteToErrors(t *testing.T) {
+	var buf bytes.Buffer
+	ix := sampleIndex(t, true)
+	n, err := ix.WriteTo(&buf)
+	if err != nil || n != int64(buf.Len()) {
+		t.Fatalf("WriteTo: %d bytes reported, %d written, %v", n, buf.Len(), err)
+	}
+	n, err = ix.WriteTo(&failingWriter{n: 10})
+	if err == nil || n != 10 {
+		t.Fatalf("failing writer: got %d, %v; want 10 bytes and an error", n, err)
+	}
+}
