@@ -23,6 +23,11 @@ var constructors = map[string]func() Loss{
 	"nca":               func() Loss { return NewNCA() },
 	"lifted":            func() Loss { return NewLiftedStructure() },
 	"tripletmargin":     func() Loss { return NewTripletMargin() },
+
+	// Ranking and other losses (rankedlist uses the paper's margin 0.4 and Tn 10: PML requires both).
+	"rankedlist": func() Loss { return NewRankedList(0.4, 10) },
+	"instance":   func() Loss { return NewInstance() },
+	"margin":     func() Loss { return NewMargin() },
 }
 
 // aliases maps PML's class names (ByName trims "Loss") to gometric's, where they differ.
