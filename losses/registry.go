@@ -28,6 +28,8 @@ var constructors = map[string]func() Loss{
 	"rankedlist": func() Loss { return NewRankedList(0.4, 10) },
 	"instance":   func() Loss { return NewInstance() },
 	"margin":     func() Loss { return NewMargin() },
+	"npairs":     func() Loss { return NewNPairs() },
+	"fastap":     func() Loss { return NewFastAP() },
 }
 
 // aliases maps PML's class names (ByName trims "Loss") to gometric's, where they differ.

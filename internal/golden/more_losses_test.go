@@ -41,6 +41,15 @@ func init() {
 		return l, &l.Options, nil
 	}
 	lossCaseCheckers["MarginLoss"] = checkMarginCase
+	lossBuilders["NPairsLoss"] = func(p *params) (losses.Loss, *losses.Options, error) {
+		l := losses.NewNPairs()
+		return l, &l.Options, nil
+	}
+	lossBuilders["FastAPLoss"] = func(p *params) (losses.Loss, *losses.Options, error) {
+		l := losses.NewFastAP()
+		l.NumBins = int(p.float("num_bins", 10))
+		return l, &l.Options, nil
+	}
 }
 
 func buildMargin(p *params) (*losses.Margin, error) {
