@@ -30,6 +30,22 @@ var constructors = map[string]func() Loss{
 	"margin":     func() Loss { return NewMargin() },
 	"npairs":     func() Loss { return NewNPairs() },
 	"fastap":     func() Loss { return NewFastAP() },
+	"pnp":        func() Loss { return NewPNP() },
+	"angular":    func() Loss { return NewAngular() },
+	"histogram":  func() Loss { return NewHistogram() },
+
+	// Classification and proxy losses with learnable parameters (ParametricLoss, parametric.go): ByName
+	// returns them with 0 classes, to be set (ByNameWithClasses does) before ComputeWithContext.
+	"arcface":            func() Loss { return NewArcFace(0, 0) },
+	"cosface":            func() Loss { return NewCosFace(0, 0) },
+	"sphereface":         func() Loss { return NewSphereFace(0, 0) },
+	"largemarginsoftmax": func() Loss { return NewLargeMarginSoftmax(0, 0) },
+	"subcenterarcface":   func() Loss { return NewSubCenterArcFace(0, 0) },
+	"normalizedsoftmax":  func() Loss { return NewNormalizedSoftmax(0, 0) },
+	"proxynca":           func() Loss { return NewProxyNCA(0, 0) },
+	"proxyanchor":        func() Loss { return NewProxyAnchor(0, 0) },
+	"softtriple":         func() Loss { return NewSoftTriple(0, 0) },
+	"p2sgrad":            func() Loss { return NewP2SGrad(0, 0) },
 }
 
 // aliases maps PML's class names (ByName trims "Loss") to gometric's, where they differ.

@@ -45,6 +45,32 @@ func init() {
 		l := losses.NewNPairs()
 		return l, &l.Options, nil
 	}
+	lossBuilders["PNPLoss"] = func(p *params) (losses.Loss, *losses.Options, error) {
+		l := losses.NewPNP()
+		l.B, l.Alpha, l.Anneal = p.float("b", 2), p.float("alpha", 1), p.float("anneal", 0.01)
+		p.used["variant"] = true
+		if v, ok := p.m["variant"].(string); ok {
+			l.Variant = v
+		}
+		return l, &l.Options, nil
+	}
+	lossBuilders["AngularLoss"] = func(p *params) (losses.Loss, *losses.Options, error) {
+		l := losses.NewAngular()
+		l.Alpha = p.float("alpha", 40)
+		l.RawNegatives = true // PML does not normalize the negatives (bug 7); the cases' embeddings show it.
+		return l, &l.Options, nil
+	}
+	lossBuilders["HistogramLoss"] = func(p *params) (losses.Loss, *losses.Options, error) {
+		l := losses.NewHistogram()
+		nBins, delta := p.optFloat("n_bins"), p.optFloat("delta")
+		switch {
+		case nBins != nil:
+			l.NBins = int(*nBins)
+		case delta != nil:
+			l.NBins = int(math.Round(2 / *delta))
+		}
+		return l, &l.Options, nil
+	}
 	lossBuilders["FastAPLoss"] = func(p *params) (losses.Loss, *losses.Options, error) {
 		l := losses.NewFastAP()
 		l.NumBins = int(p.float("num_bins", 10))

@@ -1,0 +1,118 @@
+package losses
+
+import (
+	"math"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/support/exceptions"
+
+	"github.com/gometric/gometric/distances"
+	"github.com/gometric/gometric/internal/gmath"
+	"github.com/gometric/gometric/reducers"
+)
+
+// Angular is PML's AngularLoss (Wang et al., 2017, "Deep Metric Learning with Angular Loss"): for each
+// positive pair (a, p), with t = tan²(Alpha) and x the L2-normalized embeddings,
+//
+//	log(1 + Σ_{n: y_n ≠ y_a} exp(4t·(x_a + x_p)ᵀx_n − 2(1 + t)·x_aᵀx_p))
+//
+// The negatives are every reference whose label differs from the anchor's (as PML: with explicit
+// pairs, Neg only decides whether the loss is zero, and labels are still required). The loss is 0
+// when the selection has no positive or no negative pair.
+//
+// PML does not normalize the negatives x_n (§5 bug 7: it uses the raw reference embeddings in the
+// exponent, so the loss depends on their norms). gometric normalizes them by default;
+// RawNegatives reproduces PML exactly (the golden tests set it: their embeddings are not unit
+// length, so the difference is visible).
+//
+// Memory: every (anchor, positive, negative) triple enters a log-sum-exp, so a block of rows is a
+// [rows, M, M] tensor: Compute goes block by block with rows·M² near 4M entries when BlockRows is 0
+// (exact value and gradient), O(rows·M²) memory.
+//
+// Defaults (NewAngular): Alpha 40 (degrees), RawNegatives false, LpDistance (p=2, power 1, normalized:
+// asserted, as PML), MeanReducer (over positive pairs).
+type Angular struct {
+	Options
+	// Alpha is the angle in degrees.
+	Alpha float64
+	// RawNegatives uses the negatives' embeddings without normalization, PML's behaviour.
+	RawNegatives bool
+}
+
+// NewAngular returns AngularLoss with PML's defaults (and normalized negatives).
+func NewAngular() *Angular {
+	return &Angular{Options: defaultOptions(distances.NewLpDistance(), reducers.MeanReducer{}), Alpha: 40}
+}
+
+// inputs checks in and, with explicit pairs, replaces Neg by the label-derived negatives (kept only if
+// Neg selects any pair).
+func (l *Angular) inputs(in Inputs) Inputs {
+	d, ok := l.Distance.(*distances.LpDistance)
+	if !ok || d.P != 2 || d.Power != 1 || !d.NormalizeEmbeddings {
+		exceptions.Panicf("AngularLoss: the distance must be LpDistance(p=2, power=1, normalized), got %s", l.Distance)
+	}
+	if in.Labels == nil {
+		exceptions.Panicf("AngularLoss: needs Labels (the negatives are all references of another label)")
+	}
+	if in.Pos == nil || in.Neg == nil {
+		return in
+	}
+	refLabels := in.RefLabels
+	if in.Ref == nil {
+		refLabels = in.Labels
+	}
+	if refLabels == nil {
+		exceptions.Panicf("AngularLoss: Ref given without RefLabels")
+	}
+	diff := graph.NotEqual(graph.InsertAxes(graph.ConvertDType(in.Labels, dtypes.Int64), -1), graph.InsertAxes(graph.ConvertDType(refLabels, dtypes.Int64), 0))
+	negF := graph.ConvertDType(in.Neg, in.Embeddings.DType())
+	anyNeg := graph.ReduceAllMax(graph.ConvertDType(graph.GreaterThan(negF, gmath.Zero(negF)), negF.DType()))
+	out := in
+	out.Neg = graph.Mul(graph.ConvertDType(diff, negF.DType()), anyNeg)
+	return out
+}
+
+// Terms implements TermsLoss: one "loss" pair term per positive pair.
+func (l *Angular) Terms(in Inputs) []reducers.Terms {
+	return l.terms(l.inputs(in), "AngularLoss", l.block)
+}
+
+// Compute implements Loss, block by block for large inputs (see the type's documentation).
+func (l *Angular) Compute(in Inputs) *graph.Node {
+	in = l.inputs(in)
+	o := l.Options
+	if o.BlockRows == 0 {
+		o.BlockRows = tripletBlockRows(in)
+	}
+	return o.compute(in, "AngularLoss", l.block)
+}
+
+// l2Normalize divides each row by its L2 norm, clamped below at 1e-12 (torch's normalize).
+func l2Normalize(x *graph.Node) *graph.Node {
+	norm := gmath.SafeSqrt(graph.ReduceSum(graph.Square(x), -1))
+	norm = graph.Max(norm, graph.Scalar(x.Graph(), x.DType(), 1e-12))
+	return graph.Div(x, graph.InsertAxes(norm, -1))
+}
+
+func (l *Angular) block(p pairsOf) blockResult {
+	xa, xp := l2Normalize(p.q), l2Normalize(p.ref)
+	xn := xp
+	if l.RawNegatives {
+		xn = p.ref
+	}
+	t := math.Pow(math.Tan(l.Alpha*math.Pi/180), 2)
+	an := graph.MatMul(xa, graph.Transpose(xn, 0, 1)) // [rows, M]: x_a·x_n
+	pn := graph.MatMul(xp, graph.Transpose(xn, 0, 1)) // [M, M]: x_p·x_n
+	ap := graph.MatMul(xa, graph.Transpose(xp, 0, 1)) // [rows, M]: x_a·x_p
+	rows, m := an.Shape().Dimensions[0], an.Shape().Dimensions[1]
+	// final[a, p, n] = 4t(x_a·x_n + x_p·x_n) − 2(1+t) x_a·x_p
+	final := graph.Sub(
+		graph.MulScalar(graph.Add(graph.InsertAxes(an, 1), graph.InsertAxes(pn, 0)), 4*t),
+		graph.MulScalar(graph.InsertAxes(ap, -1), 2*(1+t)))
+	keep := graph.BroadcastToDims(graph.InsertAxes(selectedMask(p.neg), 1), rows, m, m)
+	lse, _ := weightedLogSumExp(graph.Reshape(final, rows*m, m), graph.Reshape(keep, rows*m, m))
+	perPair := softplus(graph.Reshape(lse, rows, m)) // log(1 + Σ e^x); no negative: 0.
+	terms := []reducers.Terms{{Name: "loss", Kind: reducers.PosPair, Losses: perPair, Weights: p.pos, AnchorLabels: p.anchorLabels}}
+	return blockResult{terms: terms, gatePos: countSelected(p.pos), gateNeg: countSelected(p.neg)}
+}
