@@ -7,6 +7,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/gometric/gometric/backend"
 	"github.com/gometric/gometric/losses"
@@ -41,6 +42,8 @@ func init() {
 		return l, &l.Options, nil
 	}
 	lossCaseCheckers["MarginLoss"] = checkMarginCase
+	lossCaseCheckers["kind:vicreg"] = checkVICRegCase
+	lossCaseCheckers["kind:xbm"] = checkXBMCase
 	lossBuilders["NPairsLoss"] = func(p *params) (losses.Loss, *losses.Options, error) {
 		l := losses.NewNPairs()
 		return l, &l.Options, nil
@@ -161,4 +164,118 @@ func evalWithParams(fn func(emb, param *graph.Node) *graph.Node, emb [][]float64
 		return 0, nil, fmt.Errorf("loss is NaN")
 	}
 	return loss, []any{outs[1].Value(), outs[2].Value()}, nil
+}
+
+// checkVICRegCase runs VICRegLoss()(embeddings, ref_emb=ref_embeddings).
+func checkVICRegCase(c *lossCase) outcome {
+	p := newParams(c.Spec.Params)
+	l := losses.NewVICReg()
+	l.InvarianceLambda, l.VarianceMu = p.float("invariance_lambda", 25), p.float("variance_mu", 25)
+	l.CovarianceV, l.Eps = p.float("covariance_v", 1), p.float("eps", 1e-4)
+	if err := p.done("VICRegLoss"); err != nil {
+		return skip("%s", err.Error())
+	}
+	if r, err := buildReducer(c.Spec.Reducer); err != nil {
+		return skip("%s", err.Error())
+	} else if r != nil {
+		l.Reducer = r
+	}
+	if c.Spec.EmbeddingRegularizer != nil || c.Spec.Distance != nil {
+		return skip("VICRegLoss with a regularizer or distance")
+	}
+	got, gEmb, gRef, err := evalLoss(l.Compute, c.Embeddings, c.RefEmbeddings)
+	if err != nil {
+		return fail("computing: %v", err)
+	}
+	var problems []string
+	if !relClose(got, *c.Loss, 1e-9) {
+		problems = append(problems, fmt.Sprintf("loss %.17g, want %.17g", got, *c.Loss))
+	}
+	if e, ok := gradClose(gEmb, c.Grad); !ok {
+		problems = append(problems, fmt.Sprintf("grad relative error %.3g", e))
+	}
+	if e, ok := gradClose(gRef, c.RefGrad); !ok {
+		problems = append(problems, fmt.Sprintf("ref_grad relative error %.3g", e))
+	}
+	return failOrMatch(problems)
+}
+
+// xbmStep is one call of a "xbm" case.
+type xbmStep struct {
+	Embeddings [][]float64 `json:"embeddings"`
+	Labels     []int       `json:"labels"`
+	Loss       float64     `json:"loss"`
+	Grad       [][]float64 `json:"grad"`
+}
+
+// checkXBMCase runs the case's steps through one CrossBatchMemory and one context: the step graph is
+// compiled once and executed once per step, the memory carried by the context's variables.
+func checkXBMCase(c *lossCase) outcome {
+	var wp struct {
+		EmbeddingSize int  `json:"embedding_size"`
+		MemorySize    *int `json:"memory_size"`
+	}
+	if err := json.Unmarshal(c.Spec.WrapperParams, &wp); err != nil {
+		return fail("wrapper_params: %v", err)
+	}
+	var extra map[string]any
+	_ = json.Unmarshal(c.Spec.WrapperParams, &extra)
+	for k := range extra {
+		if k != "embedding_size" && k != "memory_size" {
+			return skip("CrossBatchMemory parameter %s", k)
+		}
+	}
+	memSize := 1024
+	if wp.MemorySize != nil {
+		memSize = *wp.MemorySize
+	}
+	spec := c.Spec
+	spec.Wrapper, spec.Kind = "", ""
+	inner, err := buildLoss(spec)
+	if ni, ok := err.(notImplemented); ok {
+		return skip("%s", ni.Error())
+	} else if err != nil {
+		return fail("building the loss: %v", err)
+	}
+	x := losses.NewCrossBatchMemory(inner, wp.EmbeddingSize, memSize)
+	ctx := context.New()
+	exec, err := context.NewExecAny(backend.MustShared(), ctx, func(ctx *context.Context, emb, labels *graph.Node) []*graph.Node {
+		l := x.ComputeWithContext(ctx, losses.Inputs{Embeddings: emb, Labels: labels})
+		return []*graph.Node{l, graph.Gradient(l, emb)[0]}
+	})
+	if err != nil {
+		return fail("%v", err)
+	}
+	var problems []string
+	for i, raw := range c.Steps {
+		var st xbmStep
+		if err := json.Unmarshal(raw, &st); err != nil {
+			return fail("step %d: %v", i, err)
+		}
+		labels := make([]int64, len(st.Labels))
+		for j, v := range st.Labels {
+			labels[j] = int64(v)
+		}
+		outs, err := execSafely(exec, tensors.FromValue(st.Embeddings), tensors.FromValue(labels))
+		if err != nil {
+			return fail("step %d: %v", i, err)
+		}
+		got := tensors.ToScalar[float64](outs[0])
+		if !relClose(got, st.Loss, 1e-9) {
+			problems = append(problems, fmt.Sprintf("step %d: loss %.17g, want %.17g", i, got, st.Loss))
+		}
+		if e, ok := gradClose(outs[1].Value().([][]float64), st.Grad); !ok {
+			problems = append(problems, fmt.Sprintf("step %d: grad relative error %.3g", i, e))
+		}
+	}
+	return failOrMatch(problems)
+}
+
+func execSafely(exec *context.Exec, args ...any) (outs []*tensors.Tensor, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return exec.Exec(args...)
 }
