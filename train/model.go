@@ -11,7 +11,9 @@ import (
 	"github.com/gomlx/gomlx/pkg/support/exceptions"
 
 	"github.com/gometric/gometric/encoders"
+	"github.com/gometric/gometric/knn"
 	"github.com/gometric/gometric/mat"
+	"github.com/gometric/gometric/match"
 )
 
 // EmbedBatchSize is the number of items Model.Embed runs through the encoder at once. Every call of
@@ -74,6 +76,25 @@ func NewUntrainedModel(b backends.Backend, spec encoders.Spec, norm encoders.Nor
 	ctx := context.New()
 	ctx.SetParam(context.ParamInitialSeed, int64(subSeed(seed, seedInit)>>1))
 	return NewModel(b, ctx, spec, norm)
+}
+
+// Finder returns the model's match rule: cosine similarity at or above the frozen Threshold
+// (package match's MatchFinder). It is an error when the model has no threshold.
+func (m *Model) Finder() (match.MatchFinder, error) {
+	if !m.HasThreshold() {
+		return match.MatchFinder{}, fmt.Errorf("the model has no frozen match threshold")
+	}
+	return match.MatchFinder{Distance: knn.Cosine(), Threshold: m.Threshold}, nil
+}
+
+// InferenceModel returns a match.InferenceModel that embeds with m and matches with m.Finder(), with
+// an empty index: add items to it, then look up their nearest neighbours and matches.
+func (m *Model) InferenceModel() (*match.InferenceModel, error) {
+	f, err := m.Finder()
+	if err != nil {
+		return nil, err
+	}
+	return match.NewInferenceModel(m, f)
 }
 
 // Context returns the context that holds the model's weights.

@@ -348,6 +348,18 @@ func TestFitAndReload(t *testing.T) {
 			t.Fatalf("embedding %d has squared norm %v, want 1", i, n)
 		}
 	}
+	// The model matches like its frozen threshold says, through package match.
+	im, err := m.InferenceModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := im.Add(x, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	nn, err := im.NearestNeighbors(x, 1)
+	if err != nil || nn[0][0].Item != 0 || !nn[0][0].Match {
+		t.Fatalf("nearest neighbour of item 0: %+v, %v", nn, err)
+	}
 	// A model of another architecture cannot load these weights.
 	other := cfg.EncoderSpec(64)
 	other.Hidden = []int{17}
@@ -477,5 +489,33 @@ func TestResumeAfterCrash(t *testing.T) {
 	}
 	if got := strings.Join(steps, ","); got != "10,20,30" {
 		t.Fatalf("validation steps %s, want 10,20,30", got)
+	}
+}
+
+// TestFitPairs trains on fixed labeled pairs (a pairs file's path): the validation metric is the
+// validation pairs' average precision.
+func TestFitPairs(t *testing.T) {
+	items, err := datasets.Load("digits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := datasets.SamplePairs(items, 400, 0.5, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []string{"label-construction", "positives-only"} {
+		cfg := tinyConfig(6)
+		cfg.EvalEvery, cfg.PairMode = 3, mode
+		data, err := PreparePairs(cfg, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Fit(cfg, data, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		if res.History.ValMetric != ValAveragePrecision || len(res.History.Val) != 2 || !res.Model.HasThreshold() {
+			t.Fatalf("%s: metric %q, %d validations, threshold %v", mode, res.History.ValMetric, len(res.History.Val), res.Model.Threshold)
+		}
 	}
 }

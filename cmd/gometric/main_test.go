@@ -277,6 +277,13 @@ func TestTrainAndUse(t *testing.T) {
 		if want := strconv.FormatFloat(trained.Verification.F1, 'f', 4, 64); m[2] != want {
 			t.Fatalf("match F1 %s, the report's %s", m[2], want)
 		}
+
+		// The same file, as training data: pairs with inline vectors, no items file.
+		args := append([]string{"train", "--pairs", pairsFile, "--out", filepath.Join(dir, "pairs-run"), "--loss", "contrastive", "--pair-mode", "explicit"}, tiny...)
+		code, stdout, stderr = gometric(args...)
+		if code != exitOK || !strings.Contains(stdout, "120 training / 40 validation / 40 test pairs") || strings.Contains(stdout, "Retrieval") {
+			t.Fatalf("train --pairs: code %d\n%s\n%s", code, stdout, stderr)
+		}
 	})
 
 	t.Run("eval", func(t *testing.T) {

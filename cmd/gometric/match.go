@@ -48,8 +48,9 @@ func cmdMatch(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if !model.HasThreshold() {
-		return fmt.Errorf("%s: the model has no frozen threshold", run.Dir)
+	finder, err := model.Finder()
+	if err != nil {
+		return fmt.Errorf("%s: %w", run.Dir, err)
 	}
 	opts := &datasets.ReadOptions{SkipBadLines: *skip}
 	var items *datasets.Items
@@ -73,13 +74,13 @@ func cmdMatch(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *pairsFile, err)
 	}
-	th := eval.SimilarityThreshold(model.Threshold)
+	th := eval.SimilarityThreshold(finder.Threshold)
 	err = writeOutput(*out, stdout, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		_ = cw.Write([]string{"a", "b", "score", "match", "label"})
 		for i, s := range scores {
 			m := "0"
-			if th.Match(s) {
+			if finder.Match(s) {
 				m = "1"
 			}
 			_ = cw.Write([]string{p.Items.IDs[p.A[i]], p.Items.IDs[p.B[i]], strconv.FormatFloat(s, 'f', 6, 64), m, strconv.Itoa(p.Y[i])})
