@@ -73,6 +73,11 @@ func ForTraining(cfg train.Config, data *train.Data, res *train.Result) (*Report
 // threshold, and, when baselines, the raw features beside it (threshold chosen on set.ValPairs,
 // or none).
 func ForModel(title, data string, m *train.Model, set Set, baselines bool) (*Report, error) {
+	for _, dim := range []int{setDim(set.Items), pairsDim(set.Pairs)} {
+		if dim >= 0 && dim != m.Spec.InputDim {
+			return nil, fmt.Errorf("the data has %d features, the model takes %d", dim, m.Spec.InputDim)
+		}
+	}
 	r := &Report{Title: title, Data: data}
 	r.RetrievalOn, r.VerificationOn = describeSet(set, "validation")
 	if !m.HasThreshold() && r.VerificationOn != "" {
@@ -200,4 +205,20 @@ func count(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// setDim returns the feature dimension of items, or -1 for nil.
+func setDim(items *datasets.Items) int {
+	if items == nil {
+		return -1
+	}
+	return items.Dim()
+}
+
+// pairsDim returns the feature dimension of the pairs' items, or -1 for nil.
+func pairsDim(p *datasets.Pairs) int {
+	if p == nil || p.Items == nil {
+		return -1
+	}
+	return p.Items.Dim()
 }

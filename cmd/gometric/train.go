@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gometric/gometric/backend"
 	"github.com/gometric/gometric/datasets"
 	"github.com/gometric/gometric/encoders"
 	"github.com/gometric/gometric/losses"
@@ -121,9 +122,15 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	run := train.Run{Dir: *out}
 	if !*resume {
-		if _, err := os.Stat(run.Path(train.ConfigFile)); err == nil {
+		_, modelErr := os.Stat(run.Path(train.ModelFile))
+		latest, _, _ := run.Checkpoints().Latest()
+		if modelErr == nil || latest != "" {
 			return fmt.Errorf("%s already holds a run: use --resume to continue it, or another --out", *out)
 		}
+	}
+	b, err := backend.New(cfg.Backend)
+	if err != nil {
+		return err
 	}
 
 	data, err := train.LoadData(cfg)
@@ -147,7 +154,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stderr, "training on %s → %s\n", cfg.DataName(), *out)
-	res, err := train.Fit(cfg, data, train.Options{RunDir: *out, Resume: *resume, Progress: progress, Log: stderr})
+	res, err := train.Fit(cfg, data, train.Options{Backend: b, RunDir: *out, Resume: *resume, Progress: progress, Log: stderr})
 	if err != nil {
 		return err
 	}
