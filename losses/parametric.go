@@ -31,6 +31,13 @@ import (
 // create the variable (same scope, name and shape) before the first call.
 //
 // Compute, without a context, panics: it exists so that these losses are still a Loss (for ByName).
+// (Margin, whose β may be learned, also has ComputeWithContext; its Compute uses the fixed β.)
+//
+// Deliberate differences shared by these losses: labels outside [0, NumClasses) panic when the labels
+// are a constant node and otherwise make the loss NaN (PML raises an indexing error); explicit pairs
+// (Inputs.Pos/Neg) are read as per-sample weights the way PML's convert_to_weights reads an
+// indices_tuple, counting an item once per selected pair it belongs to (so a triplet converted with
+// TripletWeights counts its anchor twice, PML once).
 type ParametricLoss interface {
 	Loss
 	// ComputeWithContext returns the scalar loss, creating or reusing the loss's variables in ctx.

@@ -334,3 +334,75 @@ func TestParametricSampleWeights(t *testing.T) {
 		}
 	}
 }
+
+// TestParametricInitializers checks that each loss creates its variable with PML's layout and
+// distribution: N(0, 1) (normal_), N(0, 2/C) (kaiming_normal_ fan_out), U(±1/√(C·K)) (kaiming_uniform_
+// a=√5), unit columns (P2SGrad).
+func TestParametricInitializers(t *testing.T) {
+	const n, d, c = 4, 40, 60
+	emb := tensors.FromValue(to32(randEmb(2, n, d)))
+	labels := []int32{0, 1, 2, 3}
+	type stats struct{ mean, std, maxAbs, minColNorm, maxColNorm float64 }
+	tests := []struct {
+		name, variable string
+		rows, cols     int
+		check          func(s stats) bool
+	}{
+		{"arcface", "W", d, c, func(s stats) bool { return math.Abs(s.std-1) < 0.05 }},
+		{"subcenterarcface", "W", d, 3 * c, func(s stats) bool { return math.Abs(s.std-1) < 0.05 }},
+		{"normalizedsoftmax", "W", d, c, func(s stats) bool { return math.Abs(s.std-1) < 0.05 }},
+		{"proxynca", "proxies", c, d, func(s stats) bool { return math.Abs(s.std-1) < 0.05 }},
+		{"proxyanchor", "proxies", c, d, func(s stats) bool { return math.Abs(s.std-math.Sqrt(2.0/c)) < 0.05*math.Sqrt(2.0/c) }},
+		{"softtriple", "fc", d, 10 * c, func(s stats) bool {
+			b := 1 / math.Sqrt(10*c)
+			return s.maxAbs <= b && s.maxAbs > 0.99*b && math.Abs(s.std-b/math.Sqrt(3)) < 0.05*b
+		}},
+		{"p2sgrad", "weight", d, c, func(s stats) bool { return math.Abs(s.minColNorm-1) < 1e-5 && math.Abs(s.maxColNorm-1) < 1e-5 }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			loss, err := losses.ByNameWithClasses(tc.name, c, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.New()
+			if err := ctx.SetRNGStateFromSeed(7); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := runWithContext(ctx, func(ctx *context.Context, in []*graph.Node) []*graph.Node {
+				return []*graph.Node{loss.ComputeWithContext(ctx, losses.Inputs{Embeddings: in[0], Labels: in[1]})}
+			}, emb, labels); err != nil {
+				t.Fatal(err)
+			}
+			v := ctx.GetVariableByScopeAndName("/"+tc.name, tc.variable)
+			if v == nil {
+				t.Fatalf("no variable /%s/%s", tc.name, tc.variable)
+			}
+			m, ok := v.MustValue().Value().([][]float32)
+			if !ok || len(m) != tc.rows || len(m[0]) != tc.cols {
+				t.Fatalf("variable shape %s, want [%d, %d] float32", v.Shape(), tc.rows, tc.cols)
+			}
+			var s stats
+			var sum, sum2 float64
+			colNorms := make([]float64, tc.cols)
+			for _, row := range m {
+				for j, x := range row {
+					sum += float64(x)
+					sum2 += float64(x) * float64(x)
+					s.maxAbs = max(s.maxAbs, math.Abs(float64(x)))
+					colNorms[j] += float64(x) * float64(x)
+				}
+			}
+			cnt := float64(tc.rows * tc.cols)
+			s.mean = sum / cnt
+			s.std = math.Sqrt(sum2/cnt - s.mean*s.mean)
+			s.minColNorm, s.maxColNorm = math.Inf(1), 0
+			for _, cn := range colNorms {
+				s.minColNorm, s.maxColNorm = min(s.minColNorm, math.Sqrt(cn)), max(s.maxColNorm, math.Sqrt(cn))
+			}
+			if math.Abs(s.mean) > 0.1*max(s.std, 1e-3) || !tc.check(s) {
+				t.Errorf("initial values: %+v", s)
+			}
+		})
+	}
+}
