@@ -163,15 +163,24 @@ func (c Config) DataName() string {
 	return c.Dataset
 }
 
-// BatchKind returns the kind of training batch, resolving BatchesAuto.
+// BatchKind returns the kind of training batch, resolving BatchesAuto: class batches for an items
+// file alone and for the losses with learnable class parameters (IsClassLoss), else pairs.
 func (c Config) BatchKind() string {
 	if c.Batches == BatchesAuto {
-		if c.Items != "" && c.Pairs == "" {
+		if (c.Items != "" && c.Pairs == "") || (c.Pairs == "" && IsClassLoss(c.Loss)) {
 			return BatchesClasses
 		}
 		return BatchesPairs
 	}
 	return c.Batches
+}
+
+// IsClassLoss reports whether the loss called name has learnable class parameters
+// (losses.ParametricLoss: ArcFace, CosFace, ProxyAnchor, ...): it trains on class batches only,
+// with the class labels as class ids.
+func IsClassLoss(name string) bool {
+	_, err := losses.ByNameWithClasses(name, 1, 1)
+	return err == nil
 }
 
 // Validate reports the first invalid setting of c, in words a command-line user can act on.
@@ -215,6 +224,9 @@ func (c Config) Validate() error {
 	}
 	if c.BatchKind() == BatchesClasses && c.Pairs != "" {
 		return fmt.Errorf("class batches need class-labelled items, not a pairs file")
+	}
+	if IsClassLoss(c.Loss) && c.BatchKind() != BatchesClasses {
+		return fmt.Errorf("loss %s learns one parameter per class: it trains on class batches of class-labelled items (--batches classes), not on pairs", c.Loss)
 	}
 	if _, err := pairs.ParseMode(c.PairMode); err != nil {
 		return err

@@ -116,6 +116,9 @@ type fitter struct {
 	every   int
 	history History
 	log     io.Writer
+	// graphCtx is the context of the graph being built, set by modelFn for lossFn (losses with
+	// learnable parameters keep them in it).
+	graphCtx *context.Context
 
 	start      time.Time
 	startStep  int
@@ -144,7 +147,19 @@ func newFitter(cfg Config, data *Data, opts Options) (*fitter, error) {
 		}
 	}
 	dotgrad.Install()
-	if f.loss, err = losses.ByName(cfg.Loss); err != nil {
+	if IsClassLoss(cfg.Loss) {
+		numClasses := 0
+		for _, l := range data.Train.Labels {
+			numClasses = max(numClasses, l+1)
+		}
+		if numClasses == 0 {
+			return nil, fmt.Errorf("loss %s needs class-labelled training items", cfg.Loss)
+		}
+		f.loss, err = losses.ByNameWithClasses(cfg.Loss, numClasses, cfg.EmbeddingDim)
+	} else {
+		f.loss, err = losses.ByName(cfg.Loss)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if f.mode, err = pairs.ParseMode(cfg.PairMode); err != nil {
@@ -305,6 +320,7 @@ func (f *fitter) valMetricName() string {
 // modelFn is the GoMLX model function: the embeddings of the batch's items (pair batches: both sides
 // in one encoder call, then split).
 func (f *fitter) modelFn(ctx *context.Context, _ any, inputs []*Node) []*Node {
+	f.graphCtx = ctx
 	enc := f.model.Encoder()
 	if f.cfg.Schedule == ScheduleCosine {
 		cosineschedule.New(ctx, inputs[0].Graph(), inputs[0].DType()).
@@ -328,6 +344,9 @@ func (f *fitter) lossFn(labels, predictions []*Node) *Node {
 	}
 	if f.miner != nil {
 		in = miners.Apply(f.miner, in)
+	}
+	if pl, ok := f.loss.(losses.ParametricLoss); ok {
+		return pl.ComputeWithContext(f.graphCtx, in)
 	}
 	return f.loss.Compute(in)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gometric/gometric/backend"
 	"github.com/gometric/gometric/datasets"
+	"github.com/gometric/gometric/losses"
 	"github.com/gometric/gometric/mat"
 )
 
@@ -63,6 +64,8 @@ func TestConfigValidate(t *testing.T) {
 		{"schedule", func(c *Config) { c.Schedule = "step" }, "schedule"},
 		{"normalize", func(c *Config) { c.Normalize = "minmax" }, "normalisation"},
 		{"class batches need items", func(c *Config) { c.Pairs, c.Batches = "p.csv", BatchesClasses }, "class batches"},
+		{"class loss on pairs", func(c *Config) { c.Loss, c.Batches = "arcface", BatchesPairs }, "learns one parameter per class"},
+		{"class loss", func(c *Config) { c.Loss = "cosface" }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,6 +93,7 @@ func TestBatchKind(t *testing.T) {
 		{"i.csv", "", "", BatchesClasses},
 		{"i.csv", "p.csv", "", BatchesPairs},
 		{"i.csv", "", BatchesPairs, BatchesPairs},
+		{"", "", "", BatchesPairs},
 	}
 	for _, tt := range tests {
 		c := Config{Items: tt.items, Pairs: tt.pairs, Batches: tt.batches}
@@ -390,6 +394,8 @@ func TestFitVariants(t *testing.T) {
 		{"class batches supcon", func(c *Config) { c.Batches, c.Loss = BatchesClasses, "supcon" }},
 		{"explicit contrastive", func(c *Config) { c.PairMode, c.Loss = "explicit", "contrastive" }},
 		{"positives only", func(c *Config) { c.PairMode = "positives-only" }},
+		{"arcface (class batches)", func(c *Config) { c.Loss = "arcface" }},
+		{"proxyanchor", func(c *Config) { c.Loss = "proxyanchor" }},
 		{"miner multisimilarity", func(c *Config) { c.Miner = "multisimilarity" }},
 		{"explicit with miner", func(c *Config) { c.PairMode, c.Loss, c.Miner = "explicit", "contrastive", "pairmargin" }},
 		{"cnn constant lr", func(c *Config) {
@@ -517,5 +523,24 @@ func TestFitPairs(t *testing.T) {
 		if res.History.ValMetric != ValAveragePrecision || len(res.History.Val) != 2 || !res.Model.HasThreshold() {
 			t.Fatalf("%s: metric %q, %d validations, threshold %v", mode, res.History.ValMetric, len(res.History.Val), res.Model.Threshold)
 		}
+	}
+}
+
+// TestEveryLoss trains two steps with every loss of losses.Names, on its default batches.
+func TestEveryLoss(t *testing.T) {
+	cfg := tinyConfig(2)
+	data := loadTiny(t, cfg)
+	for _, name := range losses.Names() {
+		t.Run(name, func(t *testing.T) {
+			c := cfg
+			c.Loss, c.EvalEvery = name, 2
+			res, err := Fit(c, data, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l := res.History.Loss; len(l) == 0 || math.IsNaN(l[len(l)-1].Value) || math.IsInf(l[len(l)-1].Value, 0) {
+				t.Fatalf("loss history %v", l)
+			}
+		})
 	}
 }

@@ -15,7 +15,7 @@ func newFlagSet(name, synopsis string, stdout io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
-		fmt.Fprintf(stdout, "%s\nFlags:\n", strings.TrimRight(synopsis, "\n"))
+		fmt.Fprintf(stdout, "%s\n\nFlags:\n", strings.TrimRight(synopsis, "\n"))
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)

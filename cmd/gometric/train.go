@@ -54,10 +54,10 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	fs.Var(intList{&cfg.Hidden}, "hidden", fmt.Sprintf("hidden layer widths, comma-separated (default: mlp %v, cnn %v)",
 		joinInts(encoders.DefaultMLPHidden), joinInts(encoders.DefaultCNNHidden)))
 	fs.Var(intList{&cfg.Channels}, "channels", fmt.Sprintf("cnn conv block channels, comma-separated (default %v)", joinInts(encoders.DefaultCNNChannels)))
-	fs.StringVar(&cfg.Loss, "loss", cfg.Loss, "loss, with PyTorch Metric Learning's defaults: "+strings.Join(losses.Names(), ", "))
+	fs.StringVar(&cfg.Loss, "loss", cfg.Loss, lossHelp())
 	fs.StringVar(&cfg.PairMode, "pair-mode", cfg.PairMode, "how a pair batch feeds the loss: "+strings.Join(pairs.ModeNames(), ", ")+
 		"\n(explicit: only the given pairs, suits contrastive; label-construction: every other pair in the batch is a negative)")
-	fs.StringVar(&cfg.Batches, "batches", cfg.Batches, "training batches: pairs or classes (default: classes for --items alone, else pairs)")
+	fs.StringVar(&cfg.Batches, "batches", cfg.Batches, "training batches: pairs or classes (default: classes for --items alone and for class losses, else pairs)")
 	fs.StringVar(&cfg.Miner, "miner", "", "miner selecting each batch's pairs, with PML's defaults (default none): "+strings.Join(miners.Names(), ", "))
 	fs.IntVar(&cfg.Steps, "steps", cfg.Steps, "training steps (ignored when --epochs is set)")
 	fs.IntVar(&cfg.Epochs, "epochs", 0, "train for this many epochs instead of --steps")
@@ -175,6 +175,21 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "\nrun folder %s: model, config.json, metrics.json, report.md, %s (%.0f s in all)\n",
 		*out, strings.Join(rep.Files, ", "), rep.Training.TotalSeconds)
 	return nil
+}
+
+// lossHelp lists the losses for --help: pair and tuple losses, then the losses with learnable
+// class parameters.
+func lossHelp() string {
+	var tuple, class []string
+	for _, n := range losses.Names() {
+		if train.IsClassLoss(n) {
+			class = append(class, n)
+		} else {
+			tuple = append(tuple, n)
+		}
+	}
+	return "loss, with PyTorch Metric Learning's defaults: " + strings.Join(tuple, ", ") +
+		";\nwith learnable class parameters (class batches only): " + strings.Join(class, ", ")
 }
 
 // pick returns v when given, else saved.
