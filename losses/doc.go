@@ -1,6 +1,9 @@
 // Package losses holds gometric's metric-learning losses, with PyTorch Metric Learning's semantics and
 // defaults: Contrastive, SNRContrastive, NTXent, SupCon, MultiSimilarity, Circle, TripletMargin,
-// LiftedStructure, GeneralizedLiftedStructure, IntraPairVariance, TupletMargin, NCA, and the
+// LiftedStructure, GeneralizedLiftedStructure, IntraPairVariance, TupletMargin, NCA and more pair
+// losses; the classification and proxy losses with learnable parameters (ArcFace, CosFace,
+// SphereFace, LargeMarginSoftmax, SubCenterArcFace, NormalizedSoftmax, ProxyNCA, ProxyAnchor,
+// SoftTriple, P2SGrad: ParametricLoss, whose parameters live in a GoMLX context); and the
 // SelfSupervised wrapper. Each is checked against PML's own outputs (internal/golden); ByName finds
 // them by their command-line names (Names) or PML's class names.
 //

@@ -6,14 +6,11 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/gometric/gometric/backend"
-	"github.com/gometric/gometric/distances"
 	"github.com/gometric/gometric/losses"
 	"github.com/gometric/gometric/regularizers"
 )
@@ -144,25 +141,10 @@ func buildParametric(spec lossSpec) (*parametricLoss, error) {
 // class weights.
 func buildWeightRegularizer(spec map[string]any) (regularizers.Regularizer, error) {
 	if typ, _ := spec["type"].(string); typ == "RegularFaceRegularizer" {
-		return regularFace{}, newParams(spec, "type").done(typ)
+		return regularizers.NewRegularFaceRegularizer(), newParams(spec, "type").done(typ)
 	}
 	reg, _, err := buildRegularizer(spec)
 	return reg, err
-}
-
-// regularFace is PML's RegularFaceRegularizer with its defaults (CosineSimilarity, MeanReducer): the
-// mean over the rows (classes) of the largest cosine to another row, max_{j≠i} cos(w_i, w_j). It lives
-// here until package regularizers has it.
-type regularFace struct{}
-
-func (regularFace) Compute(w *graph.Node) *graph.Node {
-	g, dt := w.Graph(), w.DType()
-	cos := distances.NewCosineSimilarity().Matrix(w, w)
-	n := w.Shape().Dimensions[0]
-	rows := graph.Iota(g, shapes.Make(dtypes.Int32, n, n), 0)
-	cols := graph.Iota(g, shapes.Make(dtypes.Int32, n, n), 1)
-	cos = graph.Where(graph.Equal(rows, cols), graph.Scalar(g, dt, -1e300), cos)
-	return graph.ReduceAllMean(graph.ReduceMax(cos, 1))
 }
 
 func decodeMatrices(raw map[string]json.RawMessage) (map[string][][]float64, error) {
