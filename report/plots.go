@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image/color"
+	"math"
 	"sort"
 
 	"gonum.org/v1/plot"
@@ -91,6 +92,15 @@ func PCAPlot(title string, emb *mat.Dense, labels []int, className func(int) str
 	p.Y.Label.Text = "PC 2"
 	p.Legend.Top = true
 	p.Legend.Left = false
+	// Leave room on the right for the legend, so it does not cover points.
+	xmin, xmax := math.Inf(1), math.Inf(-1)
+	for i := range proj.Rows {
+		x := float64(proj.Row(i)[0])
+		xmin, xmax = math.Min(xmin, x), math.Max(xmax, x)
+	}
+	if xmax > xmin {
+		p.X.Min, p.X.Max = xmin-0.02*(xmax-xmin), xmax+0.22*(xmax-xmin)
+	}
 	for k, c := range classes {
 		s, err := plotter.NewScatter(byClass[c])
 		if err != nil {
