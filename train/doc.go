@@ -13,7 +13,9 @@
 //     training items, half positive, or dealt from a pairs file); both sides go through the same
 //     encoder in one call (concat → encoder → split), and pairs.Inputs turns the batch into the
 //     loss's inputs under the configured pair mode (the label construction by default);
-//   - class batches: each step takes BatchSize items, M per class, and the loss sees their labels;
+//   - class batches: each step takes BatchSize items, M per class, and the loss sees their labels
+//     (the losses with learnable class parameters, such as ArcFace, train on these only);
+//   - a miner (Config.Miner, package miners), when set, selects each batch's pairs;
 //   - Adam, with a cosine learning-rate schedule by default; static batch shapes, so the training
 //     step compiles once; dotgrad's fast matmul gradient is installed;
 //   - every EvalEvery steps: the validation metric (MAP@R of the validation items, or the average
