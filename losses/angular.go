@@ -102,10 +102,22 @@ func (l *Angular) block(p pairsOf) blockResult {
 		xn = p.ref
 	}
 	t := math.Pow(math.Tan(l.Alpha*math.Pi/180), 2)
-	an := graph.MatMul(xa, graph.Transpose(xn, 0, 1)) // [rows, M]: x_a·x_n
-	pn := graph.MatMul(xp, graph.Transpose(xn, 0, 1)) // [M, M]: x_p·x_n
-	ap := graph.MatMul(xa, graph.Transpose(xp, 0, 1)) // [rows, M]: x_a·x_p
-	rows, m := an.Shape().Dimensions[0], an.Shape().Dimensions[1]
+	// One product for the three dot-product matrices: [x_a; x_p]·[x_n; x_p]ᵀ, sliced into x_a·x_n
+	// [rows, M], x_p·x_n [M, M] and x_a·x_p [rows, M] (with normalized negatives x_n = x_p, the left
+	// half alone has all three).
+	rows, m := xa.Shape().Dimensions[0], xp.Shape().Dimensions[0]
+	left := graph.Concatenate([]*graph.Node{xa, xp}, 0)
+	right := xn
+	if l.RawNegatives {
+		right = graph.Concatenate([]*graph.Node{xn, xp}, 0)
+	}
+	all := graph.MatMul(left, graph.Transpose(right, 0, 1))
+	an := graph.Slice(all, graph.AxisRange(0, rows), graph.AxisRange(0, m))
+	pn := graph.Slice(all, graph.AxisRange(rows, rows+m), graph.AxisRange(0, m))
+	ap := graph.Slice(all, graph.AxisRange(0, rows), graph.AxisRange(0, m))
+	if l.RawNegatives {
+		ap = graph.Slice(all, graph.AxisRange(0, rows), graph.AxisRange(m, 2*m))
+	}
 	// final[a, p, n] = 4t(x_a·x_n + x_p·x_n) − 2(1+t) x_a·x_p
 	final := graph.Sub(
 		graph.MulScalar(graph.Add(graph.InsertAxes(an, 1), graph.InsertAxes(pn, 0)), 4*t),
