@@ -1,10 +1,6 @@
 package losses
 
-import (
-	"fmt"
-	"sort"
-	"strings"
-)
+import "github.com/gometric/gometric/internal/registry"
 
 // constructors maps each loss's name (as the command line spells it) to its constructor with PML's
 // defaults.
@@ -57,24 +53,18 @@ var aliases = map[string]string{
 
 // Names lists the losses ByName knows, sorted.
 func Names() []string {
-	names := make([]string, 0, len(constructors))
-	for n := range constructors {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return registry.Names(constructors)
 }
 
 // ByName returns the loss called name ("ntxent", "contrastive", "supcon", ...; case and "-"/"_" are
 // ignored, and PML's class names such as "NTXentLoss" are accepted) with PML's defaults.
 func ByName(name string) (Loss, error) {
-	key := strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(name))
-	key = strings.TrimSuffix(key, "loss")
+	key := registry.Key(name, "loss")
 	if a, ok := aliases[key]; ok {
 		key = a
 	}
 	if c, ok := constructors[key]; ok {
 		return c(), nil
 	}
-	return nil, fmt.Errorf("unknown loss %q (known: %s)", name, strings.Join(Names(), ", "))
+	return nil, registry.Unknown("loss", name, Names())
 }

@@ -1,10 +1,6 @@
 package miners
 
-import (
-	"fmt"
-	"sort"
-	"strings"
-)
+import "github.com/gometric/gometric/internal/registry"
 
 // constructors maps each miner's command-line name to its constructor with PML's defaults.
 var constructors = map[string]func() PairMiner{
@@ -19,22 +15,16 @@ var constructors = map[string]func() PairMiner{
 
 // Names lists the miners ByName knows, sorted.
 func Names() []string {
-	names := make([]string, 0, len(constructors))
-	for n := range constructors {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return registry.Names(constructors)
 }
 
 // ByName returns the miner called name ("batchhard", "multisimilarity", ...; case and "-"/"_" are
 // ignored, and PML's class names such as "BatchHardMiner" are accepted) with PML's defaults. Every
 // miner is a PairMiner; the triplet miners (tripletmargin, batchhard, angular) are also TripletMiners.
 func ByName(name string) (PairMiner, error) {
-	key := strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(name))
-	key = strings.TrimSuffix(key, "miner")
+	key := registry.Key(name, "miner")
 	if c, ok := constructors[key]; ok {
 		return c(), nil
 	}
-	return nil, fmt.Errorf("unknown miner %q (known: %s)", name, strings.Join(Names(), ", "))
+	return nil, registry.Unknown("miner", name, Names())
 }
