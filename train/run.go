@@ -27,6 +27,10 @@ const (
 	CheckpointsDir = "checkpoints"
 	// BestDir holds the checkpoint with the best validation metric so far.
 	BestDir = "best"
+	// TestPairsFile holds the labeled test pairs the report scored, as JSON Lines with inline
+	// feature vectors: `gometric match RUN --pairs RUN/test-pairs.jsonl` reproduces the report's
+	// test-pair accuracy and F1.
+	TestPairsFile = "test-pairs.jsonl"
 )
 
 // Run is a run folder: the configuration, the checkpoints, the model description and the training

@@ -31,8 +31,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if err == flag.ErrHelp {
-				fs.Usage()
-				return nil, err
+				return nil, err // fs.Parse has printed the usage.
 			}
 			return nil, usagef("%v", err)
 		}

@@ -77,6 +77,11 @@ func TestHelp(t *testing.T) {
 			t.Errorf("help %s: code %d\n%s", cmd, code, out)
 		}
 	}
+	for _, cmd := range []string{"train", "eval", "embed", "match"} {
+		if _, out, _ := gometric(cmd, "--help"); strings.Count(out, "Usage: gometric "+cmd) != 1 {
+			t.Errorf("%s --help prints its usage %d times, want once", cmd, strings.Count(out, "Usage: gometric "+cmd))
+		}
+	}
 }
 
 func TestUsageErrors(t *testing.T) {
@@ -241,6 +246,8 @@ func TestTrainAndUse(t *testing.T) {
 	trained := metrics.Row(report.RowTrained)
 
 	t.Run("match reproduces the report", func(t *testing.T) {
+		// The run folder keeps the test pairs the report scored.
+		pairsFile := filepath.Join(runDir, train.TestPairsFile)
 		cfg, err := train.Run{Dir: runDir}.Config()
 		if err != nil {
 			t.Fatal(err)
@@ -249,17 +256,7 @@ func TestTrainAndUse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var b strings.Builder
 		p := d.TestPairs
-		for i := range p.Y {
-			a, _ := json.Marshal(p.Items.Features.Row(p.A[i]))
-			bb, _ := json.Marshal(p.Items.Features.Row(p.B[i]))
-			fmt.Fprintf(&b, "{\"a\": %s, \"b\": %s, \"label\": %d}\n", a, bb, p.Y[i])
-		}
-		pairsFile := filepath.Join(dir, "test_pairs.jsonl")
-		if err := os.WriteFile(pairsFile, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
 		code, stdout, stderr := gometric("match", runDir, "--pairs", pairsFile)
 		if code != exitOK {
 			t.Fatalf("match: code %d\n%s", code, stderr)

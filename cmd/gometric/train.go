@@ -165,6 +165,12 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	if err := report.WriteRun(*out, rep, res.History, res.Model, data.Test); err != nil {
 		return err
 	}
+	if data.TestPairs != nil && data.TestPairs.Len() > 0 {
+		if err := run.WriteTestPairs(data.TestPairs); err != nil {
+			return err
+		}
+		rep.Files = append(rep.Files, train.TestPairsFile)
+	}
 	rep.Training.TotalSeconds = time.Since(start).Seconds()
 	if js, err := rep.JSON(); err == nil {
 		_ = train.WriteFileAtomic(run.Path(report.MetricsFile), js)
