@@ -1,7 +1,9 @@
 package train
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -209,6 +211,15 @@ func syncPath(path string) error {
 // WriteFileAtomic writes data to path through a temporary file in the same folder, flushed and then
 // renamed over path, so that path holds either its old content or the new one, never a part.
 func WriteFileAtomic(path string, data []byte) error {
+	return WriteAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteAtomic is WriteFileAtomic for content that write streams (through a buffer) instead of a
+// byte slice: path is replaced only once write has returned nil and the file is flushed.
+func WriteAtomic(path string, write func(io.Writer) error) error {
 	f, err := os.CreateTemp(filepath.Dir(path), tmpPrefix+filepath.Base(path)+"-*")
 	if err != nil {
 		return err
@@ -216,7 +227,10 @@ func WriteFileAtomic(path string, data []byte) error {
 	tmp := f.Name()
 	err = f.Chmod(0o644)
 	if err == nil {
-		_, err = f.Write(data)
+		bw := bufio.NewWriter(f)
+		if err = write(bw); err == nil {
+			err = bw.Flush()
+		}
 	}
 	if err == nil {
 		err = f.Sync()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gometric/gometric/backend"
 	"github.com/gometric/gometric/datasets"
+	"github.com/gometric/gometric/train"
 )
 
 const embedSynopsis = `Usage: gometric embed RUN INPUT [--out FILE] [--format csv|jsonl] [flags]
@@ -85,31 +86,12 @@ func cmdEmbed(args []string, stdout, stderr io.Writer) error {
 // writeOutput runs write on the file path (created, or replaced only once complete) or, when path
 // is empty, on stdout.
 func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {
-	if path == "" {
-		bw := bufio.NewWriter(stdout)
-		if err := write(bw); err != nil {
-			return err
-		}
-		return bw.Flush()
+	if path != "" {
+		return train.WriteAtomic(path, write)
 	}
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
+	bw := bufio.NewWriter(stdout)
+	if err := write(bw); err != nil {
 		return err
 	}
-	bw := bufio.NewWriter(f)
-	err = write(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-	}
-	return err
+	return bw.Flush()
 }
