@@ -7,7 +7,6 @@ import (
 	"os"
 	"slices"
 
-	"github.com/gometric/gometric/backend"
 	"github.com/gometric/gometric/datasets"
 	"github.com/gometric/gometric/train"
 )
@@ -26,7 +25,7 @@ func cmdEmbed(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "output file (default: stdout)")
 	format := fs.String("format", "", "output format: csv or jsonl (default: from --out's extension, else csv)")
 	skip := fs.Bool("skip-bad-lines", false, "skip malformed input lines (they are listed) instead of failing")
-	backendCfg := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND, else \"go\")")
+	backendCfg := backendFlag(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -50,11 +49,7 @@ func cmdEmbed(args []string, stdout, stderr io.Writer) error {
 			return usagef("%v", err)
 		}
 	}
-	b, err := backend.New(*backendCfg)
-	if err != nil {
-		return err
-	}
-	model, err := run.LoadModel(b)
+	model, err := loadModel(run, *backendCfg)
 	if err != nil {
 		return err
 	}
@@ -64,9 +59,7 @@ func cmdEmbed(args []string, stdout, stderr io.Writer) error {
 	} else {
 		var warnings []*datasets.LineError
 		items, warnings, err = datasets.ReadItemsFile(input, &datasets.ReadOptions{SkipBadLines: *skip})
-		for _, w := range warnings {
-			fmt.Fprintf(stderr, "skipped %v\n", w)
-		}
+		printSkipped(stderr, warnings)
 	}
 	if err != nil {
 		return err

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"fmt"
 	"io"
 
-	"github.com/gometric/gometric/backend"
 	"github.com/gometric/gometric/report"
 )
 
@@ -27,7 +25,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&src.SkipBadLines, "skip-bad-lines", false, "skip malformed lines (they are listed) instead of failing")
 	baselines := fs.Bool("baselines", true, "also report the raw features")
 	asJSON := fs.Bool("json", false, "print the metrics as JSON instead of tables")
-	backendCfg := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND, else \"go\")")
+	backendCfg := backendFlag(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -43,11 +41,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b, err := backend.New(*backendCfg)
-	if err != nil {
-		return err
-	}
-	model, err := run.LoadModel(b)
+	model, err := loadModel(run, *backendCfg)
 	if err != nil {
 		return err
 	}
@@ -55,9 +49,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, w := range warnings {
-		fmt.Fprintf(stderr, "skipped %v\n", w)
-	}
+	printSkipped(stderr, warnings)
 	rep, err := report.ForModel("gometric eval: "+run.Dir, desc, model, set, *baselines)
 	if err != nil {
 		return err

@@ -47,6 +47,11 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// backendFlag adds the --backend flag of the commands that load a trained model.
+func backendFlag(fs *flag.FlagSet) *string {
+	return fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND, else \"go\")")
+}
+
 // setFlags returns the names of the flags given on the command line.
 func setFlags(fs *flag.FlagSet) map[string]bool {
 	set := map[string]bool{}

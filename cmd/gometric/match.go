@@ -6,7 +6,6 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/gometric/gometric/backend"
 	"github.com/gometric/gometric/datasets"
 	"github.com/gometric/gometric/eval"
 	"github.com/gometric/gometric/train"
@@ -28,7 +27,7 @@ func cmdMatch(args []string, stdout, stderr io.Writer) error {
 	itemsFile := fs.String("items", "", "items file that the pairs name by id")
 	out := fs.String("out", "", "output CSV file (default: stdout)")
 	skip := fs.Bool("skip-bad-lines", false, "skip malformed lines (they are listed) instead of failing")
-	backendCfg := fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND, else \"go\")")
+	backendCfg := backendFlag(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -40,11 +39,7 @@ func cmdMatch(args []string, stdout, stderr io.Writer) error {
 	if *pairsFile == "" {
 		return usagef("give the pairs to match with --pairs FILE")
 	}
-	b, err := backend.New(*backendCfg)
-	if err != nil {
-		return err
-	}
-	model, err := run.LoadModel(b)
+	model, err := loadModel(run, *backendCfg)
 	if err != nil {
 		return err
 	}
@@ -59,17 +54,13 @@ func cmdMatch(args []string, stdout, stderr io.Writer) error {
 		if items, warnings, err = datasets.ReadItemsFile(*itemsFile, opts); err != nil {
 			return err
 		}
-		for _, w := range warnings {
-			fmt.Fprintf(stderr, "skipped %v\n", w)
-		}
+		printSkipped(stderr, warnings)
 	}
 	p, warnings, err := datasets.ReadPairsFile(*pairsFile, items, opts)
 	if err != nil {
 		return err
 	}
-	for _, w := range warnings {
-		fmt.Fprintf(stderr, "skipped %v\n", w)
-	}
+	printSkipped(stderr, warnings)
 	scores, err := train.PairScores(model, p)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *pairsFile, err)

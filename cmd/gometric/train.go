@@ -137,9 +137,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, w := range data.Warnings {
-		fmt.Fprintf(stderr, "skipped %v\n", w)
-	}
+	printSkipped(stderr, data.Warnings)
 	if !*resume {
 		if err := run.WriteJSON(train.ConfigFile, cfg); err != nil {
 			return err
@@ -223,4 +221,20 @@ func needRun(rest []string, max int) (train.Run, error) {
 		return train.Run{}, usagef("unexpected argument %q", rest[max])
 	}
 	return train.Run{Dir: rest[0]}, nil
+}
+
+// loadModel opens the GoMLX backend backendCfg and loads run's model on it.
+func loadModel(run train.Run, backendCfg string) (*train.Model, error) {
+	b, err := backend.New(backendCfg)
+	if err != nil {
+		return nil, err
+	}
+	return run.LoadModel(b)
+}
+
+// printSkipped lists on stderr the malformed lines that a reader skipped.
+func printSkipped(stderr io.Writer, warnings []*datasets.LineError) {
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "skipped %v\n", w)
+	}
 }
