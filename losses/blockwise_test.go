@@ -57,6 +57,7 @@ func TestBlockwiseMatchesOneBlock(t *testing.T) {
 			"supcon":      supcon{losses.NewSupCon()},
 		}
 	}
+	data := blockData{labels: labels, refLabels: refLabels, pos: pos, neg: neg}
 	for lossName := range makeLosses() {
 		for redName, red := range reducerCases {
 			for _, kind := range kinds {
@@ -64,11 +65,7 @@ func TestBlockwiseMatchesOneBlock(t *testing.T) {
 					continue
 				}
 				t.Run(fmt.Sprintf("%s/%s/%s", lossName, redName, kind), func(t *testing.T) {
-					var results [2]struct {
-						loss  float64
-						grads []any
-					}
-					for i, rows := range []int{-1, 3} {
+					one, blocks := oneBlockAndBlocks(t, func(rows int) losses.Loss {
 						l := makeLosses()[lossName]
 						o := l.options()
 						if red != nil {
@@ -81,38 +78,12 @@ func TestBlockwiseMatchesOneBlock(t *testing.T) {
 						if redName == "sum" {
 							o.EmbeddingRegularizer = regularizers.NewLpRegularizer()
 						}
-						loss, grads, err := testutil.LossAndGrads(func(in []*graph.Node) *graph.Node {
-							g := in[0].Graph()
-							switch kind {
-							case "ref":
-								return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(g, labels), Ref: in[1], RefLabels: graph.Const(g, refLabels)})
-							case "explicit":
-								return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(g, labels), Pos: graph.Const(g, pos), Neg: graph.Const(g, neg)})
-							}
-							return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(g, labels)})
-						}, emb, ref)
-						if err != nil {
-							t.Fatal(err)
-						}
-						results[i].loss, results[i].grads = loss, grads
-					}
-					one, blocks := results[0], results[1]
+						return l
+					}, data.inputs(kind), emb, ref)
 					if one.loss == 0 && kind != "explicit" {
 						t.Fatalf("loss is 0: the case tests nothing")
 					}
-					if math.Abs(one.loss-blocks.loss) > 1e-12*math.Max(1, math.Abs(one.loss)) {
-						t.Errorf("loss: one block %.15g, blocks %.15g", one.loss, blocks.loss)
-					}
-					for k := range one.grads {
-						a, b := one.grads[k].([][]float64), blocks.grads[k].([][]float64)
-						for i := range a {
-							for j := range a[i] {
-								if math.Abs(a[i][j]-b[i][j]) > 1e-12 {
-									t.Fatalf("gradient %d differs at %d,%d: one block %.15g, blocks %.15g", k, i, j, a[i][j], b[i][j])
-								}
-							}
-						}
-					}
+					checkBlocksMatch(t, one, blocks)
 				})
 			}
 		}

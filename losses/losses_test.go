@@ -2,7 +2,6 @@ package losses_test
 
 import (
 	"math"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -14,29 +13,6 @@ import (
 	"github.com/gometric/gometric/regularizers"
 )
 
-func randEmb(seed uint64, n, d int) [][]float64 {
-	r := rand.New(rand.NewPCG(seed, 7))
-	m := make([][]float64, n)
-	for i := range m {
-		m[i] = make([]float64, d)
-		for j := range m[i] {
-			m[i][j] = r.NormFloat64()
-		}
-	}
-	return m
-}
-
-func to32(x [][]float64) [][]float32 {
-	out := make([][]float32, len(x))
-	for i, row := range x {
-		out[i] = make([]float32, len(row))
-		for j, v := range row {
-			out[i][j] = float32(v)
-		}
-	}
-	return out
-}
-
 func allLosses() map[string]losses.TermsLoss {
 	return map[string]losses.TermsLoss{
 		"contrastive": losses.NewContrastive(),
@@ -44,28 +20,6 @@ func allLosses() map[string]losses.TermsLoss {
 		"supcon":      losses.NewSupCon(),
 		"snr":         losses.NewSNRContrastive(),
 	}
-}
-
-func hasNaN(v any) bool {
-	switch x := v.(type) {
-	case [][]float64:
-		for _, r := range x {
-			for _, e := range r {
-				if math.IsNaN(e) || math.IsInf(e, 0) {
-					return true
-				}
-			}
-		}
-	case [][]float32:
-		for _, r := range x {
-			for _, e := range r {
-				if math.IsNaN(float64(e)) || math.IsInf(float64(e), 0) {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }
 
 // PML's indices_tuple recipe for pairs, (P, P+B, Nn, Nn+B) over cat(x1, x2) built with PairWeights,
@@ -105,12 +59,8 @@ func TestPairWeightsMatchesExplicitPairs(t *testing.T) {
 			t.Errorf("%s: PairWeights loss %.15g, pairs.Explicit %.15g", name, viaWeights, viaPairs)
 		}
 		gw, gp := g1[0].([][]float64), g2[0].([][]float64)
-		for i := range gw {
-			for j := range gw[i] {
-				if math.Abs(gw[i][j]-gp[i][j]) > 1e-12 {
-					t.Fatalf("%s: gradients differ at %d,%d: %g vs %g", name, i, j, gw[i][j], gp[i][j])
-				}
-			}
+		if i, j, ok := firstDiff(gw, gp, 1e-12); ok {
+			t.Fatalf("%s: gradients differ at %d,%d: %g vs %g", name, i, j, gw[i][j], gp[i][j])
 		}
 	}
 }
@@ -141,18 +91,14 @@ func TestNoPositivesIsFinite(t *testing.T) {
 	emb := randEmb(3, 6, 4)
 	labels := []int32{0, 1, 2, 3, 4, 5}
 	for name, l := range allLosses() {
-		for _, dt := range []string{"float64", "float32"} {
-			var in any = emb
-			if dt == "float32" {
-				in = to32(emb)
-			}
+		for dt, in := range bothPrecisions(emb) {
 			loss, grads, err := testutil.LossAndGrads(func(in []*graph.Node) *graph.Node {
 				return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), labels)})
 			}, in)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if math.IsNaN(loss) || hasNaN(grads[0]) {
+			if math.IsNaN(loss) || !testutil.Finite(grads[0]) {
 				t.Errorf("%s/%s: loss %g, NaN or Inf in gradient", name, dt, loss)
 			}
 			if (name == "ntxent" || name == "supcon") && loss != 0 {
@@ -174,7 +120,7 @@ func TestFloat32MatchesFloat64(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		l32, _, err := testutil.LossAndGrads(fn, to32(emb))
+		l32, _, err := testutil.LossAndGrads(fn, testutil.To32(emb))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -205,7 +151,7 @@ func TestNTXentIsStableForLargeLogits(t *testing.T) {
 	if math.Abs(loss-200) > 1e-3 {
 		t.Errorf("loss = %g, want 200", loss)
 	}
-	if hasNaN(grads[0]) {
+	if !testutil.Finite(grads[0]) {
 		t.Errorf("gradient has NaN: %v", grads[0])
 	}
 }

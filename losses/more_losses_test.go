@@ -82,52 +82,23 @@ func TestMoreLossesBlockwiseMatchesOneBlock(t *testing.T) {
 		"default": nil, "mean": reducers.MeanReducer{}, "sum": reducers.SumReducer{}, "avgnonzero": reducers.AvgNonZeroReducer{},
 		"threshold": thr, "per_anchor": &reducers.PerAnchorReducer{},
 	}
+	data := blockData{labels: labels, refLabels: refLabels, pos: pos, neg: neg, pairsOnly: true}
 	for lossName, ml := range moreLosses() {
 		for redName, red := range reducerCases {
 			for _, kind := range []string{"labels", "ref", "explicit"} {
 				t.Run(fmt.Sprintf("%s/%s/%s", lossName, redName, kind), func(t *testing.T) {
-					var results [2]struct {
-						loss  float64
-						grads []any
-					}
-					for i, rows := range []int{-1, 3} {
+					one, blocks := oneBlockAndBlocks(t, func(rows int) losses.Loss {
 						l, o := ml.make()
 						if red != nil {
 							o.Reducer = red
 						}
 						o.BlockRows = rows
-						loss, grads, err := testutil.LossAndGrads(func(in []*graph.Node) *graph.Node {
-							g := in[0].Graph()
-							switch kind {
-							case "ref":
-								return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(g, labels), Ref: in[1], RefLabels: graph.Const(g, refLabels)})
-							case "explicit":
-								return l.Compute(losses.Inputs{Embeddings: in[0], Pos: graph.Const(g, pos), Neg: graph.Const(g, neg)})
-							}
-							return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(g, labels)})
-						}, emb, ref)
-						if err != nil {
-							t.Fatal(err)
-						}
-						results[i].loss, results[i].grads = loss, grads
-					}
-					one, blocks := results[0], results[1]
+						return l
+					}, data.inputs(kind), emb, ref)
 					if one.loss == 0 {
 						t.Fatalf("loss is 0: the case tests nothing")
 					}
-					if math.Abs(one.loss-blocks.loss) > 1e-12*math.Max(1, math.Abs(one.loss)) {
-						t.Errorf("loss: one block %.15g, blocks %.15g", one.loss, blocks.loss)
-					}
-					for k := range one.grads {
-						a, b := one.grads[k].([][]float64), blocks.grads[k].([][]float64)
-						for i := range a {
-							for j := range a[i] {
-								if math.Abs(a[i][j]-b[i][j]) > 1e-12 {
-									t.Fatalf("gradient %d differs at %d,%d: one block %.15g, blocks %.15g", k, i, j, a[i][j], b[i][j])
-								}
-							}
-						}
-					}
+					checkBlocksMatch(t, one, blocks)
 				})
 			}
 		}
@@ -160,19 +131,15 @@ func TestMoreLossesNoPositivesIsFinite(t *testing.T) {
 	labels := []int32{0, 1, 2, 3, 4, 5}
 	needPositives := map[string]bool{"circle": true, "tupletmargin": true, "nca": true, "lifted": true, "tripletmargin": true, "tripletmargin_swap_smooth": true}
 	for name, ml := range moreLosses() {
-		for _, dt := range []string{"float64", "float32"} {
+		for dt, in := range bothPrecisions(emb) {
 			l, _ := ml.make()
-			var in any = emb
-			if dt == "float32" {
-				in = to32(emb)
-			}
 			loss, grads, err := testutil.LossAndGrads(func(in []*graph.Node) *graph.Node {
 				return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), labels)})
 			}, in)
 			if err != nil {
 				t.Fatalf("%s/%s: %v", name, dt, err)
 			}
-			if math.IsNaN(loss) || math.IsInf(loss, 0) || hasNaN(grads[0]) {
+			if math.IsNaN(loss) || math.IsInf(loss, 0) || !testutil.Finite(grads[0]) {
 				t.Errorf("%s/%s: loss %g, NaN or Inf in gradient", name, dt, loss)
 			}
 			if needPositives[name] && loss != 0 {
@@ -195,23 +162,16 @@ func TestMoreLossesFloat32MatchesFloat64(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		l32, g32, err := testutil.LossAndGrads(fn, to32(emb))
+		l32, g32, err := testutil.LossAndGrads(fn, testutil.To32(emb))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		if math.Abs(l32-l64) > 1e-5*math.Max(1, math.Abs(l64)) {
 			t.Errorf("%s: float32 %g, float64 %g", name, l32, l64)
 		}
-		a, b := g64[0].([][]float64), g32[0].([][]float32)
-		var diff, norm float64
-		for i := range a {
-			for j := range a[i] {
-				diff += (a[i][j] - float64(b[i][j])) * (a[i][j] - float64(b[i][j]))
-				norm += a[i][j] * a[i][j]
-			}
-		}
-		if math.Sqrt(diff) > 1e-4*math.Sqrt(norm) || norm == 0 {
-			t.Errorf("%s: gradient relative difference %g (norm %g)", name, math.Sqrt(diff/norm), math.Sqrt(norm))
+		diff, norm := diffNorms(g64[0].([][]float64), g32[0].([][]float32))
+		if diff > 1e-4*norm || norm == 0 {
+			t.Errorf("%s: gradient relative difference %g (norm %g)", name, diff/norm, norm)
 		}
 	}
 }
@@ -221,11 +181,7 @@ func TestMoreLossesFloat32MatchesFloat64(t *testing.T) {
 func TestTupletMarginIdenticalPositivesAreFinite(t *testing.T) {
 	emb := [][]float64{{0.3, 0.4, 1.2}, {0.3, 0.4, 1.2}, {-1, 0.2, 0.1}, {0.5, -0.7, 0.2}}
 	labels := []int32{0, 0, 1, 2}
-	for _, dt := range []string{"float64", "float32"} {
-		var in any = emb
-		if dt == "float32" {
-			in = to32(emb)
-		}
+	for dt, in := range bothPrecisions(emb) {
 		l := losses.NewTupletMargin()
 		loss, grads, err := testutil.LossAndGrads(func(in []*graph.Node) *graph.Node {
 			return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), labels)})
@@ -233,7 +189,7 @@ func TestTupletMarginIdenticalPositivesAreFinite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if math.IsNaN(loss) || math.IsInf(loss, 0) || loss <= 0 || hasNaN(grads[0]) {
+		if math.IsNaN(loss) || math.IsInf(loss, 0) || loss <= 0 || !testutil.Finite(grads[0]) {
 			t.Errorf("%s: loss %g, NaN or Inf in gradient: %v", dt, loss, grads[0])
 		}
 	}
@@ -254,7 +210,7 @@ func TestNCAIsStableForLargeScales(t *testing.T) {
 	}
 	// Anchor 0: positive at squared distance 4, negative at ≈ 1e-4; anchor 1: positive at 4, negative
 	// at ≈ 4 − tiny. Anchor 0 alone costs ≈ 1000·(4 − 1e-4) ≈ 4000, so the mean is above 1900.
-	if math.IsNaN(loss) || math.IsInf(loss, 0) || loss < 1900 || hasNaN(grads[0]) {
+	if math.IsNaN(loss) || math.IsInf(loss, 0) || loss < 1900 || !testutil.Finite(grads[0]) {
 		t.Errorf("loss %g, gradient %v", loss, grads[0])
 	}
 }
@@ -326,7 +282,7 @@ func TestTripletMarginAutoBlocks(t *testing.T) {
 		loss, grads, err := testutil.LossAndGrads(func(in []*graph.Node) *graph.Node {
 			g := in[0].Graph()
 			return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(g, labels), Ref: in[1], RefLabels: graph.Const(g, refLabels)})
-		}, to32(emb), to32(ref))
+		}, testutil.To32(emb), testutil.To32(ref))
 		if err != nil {
 			t.Fatal(err)
 		}

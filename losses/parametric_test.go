@@ -1,7 +1,6 @@
 package losses_test
 
 import (
-	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -12,7 +11,6 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"github.com/gometric/gometric/backend"
 	"github.com/gometric/gometric/internal/testutil"
 	"github.com/gometric/gometric/losses"
 	"github.com/gometric/gometric/regularizers"
@@ -23,67 +21,12 @@ var parametricNames = []string{
 	"normalizedsoftmax", "proxynca", "proxyanchor", "softtriple", "p2sgrad",
 }
 
-// runWithContext builds fn in ctx, runs it once on the inputs and returns its outputs as Go values; a
-// panic is returned as an error.
-func runWithContext(ctx *context.Context, fn func(ctx *context.Context, in []*graph.Node) []*graph.Node, inputs ...any) (outs []any, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
-		}
-	}()
-	exec, err := context.NewExec(backend.MustShared(), ctx, fn)
-	if err != nil {
-		return nil, err
-	}
-	res, err := exec.Exec(inputs...)
-	if err != nil {
-		return nil, err
-	}
-	for _, t := range res {
-		outs = append(outs, t.Value())
-	}
-	return outs, nil
-}
-
-func finiteNonZero(v any) (finite, nonZero bool) {
-	finite = true
-	check := func(x float64) {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			finite = false
-		}
-		if x != 0 {
-			nonZero = true
-		}
-	}
-	switch m := v.(type) {
-	case [][]float32:
-		for _, r := range m {
-			for _, x := range r {
-				check(float64(x))
-			}
-		}
-	case [][]float64:
-		for _, r := range m {
-			for _, x := range r {
-				check(x)
-			}
-		}
-	case float32:
-		check(float64(m))
-	case float64:
-		check(m)
-	default:
-		panic(fmt.Sprintf("unexpected %T", v))
-	}
-	return finite, nonZero
-}
-
 // TestParametricTrainingStep runs a training-like step of every classification / proxy loss in
 // float32: the loss and its gradients with respect to the embeddings and to every trainable variable
 // of the context are finite and not all zero, and a second graph reuses the variables.
 func TestParametricTrainingStep(t *testing.T) {
 	const n, d, c = 12, 6, 3
-	emb := tensors.FromValue(to32(randEmb(3, n, d)))
+	emb := tensors.FromValue(testutil.To32(randEmb(3, n, d)))
 	labels := make([]int32, n)
 	for i := range labels {
 		labels[i] = int32(i % c)
@@ -249,7 +192,7 @@ func TestArcFaceAtClassWeight(t *testing.T) {
 				sc.SubCenters = 1
 			}
 			if f32 {
-				wv, ev = to32(w), to32(emb)
+				wv, ev = testutil.To32(w), testutil.To32(emb)
 			}
 			ctx := context.New()
 			v := ctx.In(scopeOf(l)).VariableWithValue("W", wv)
@@ -340,7 +283,7 @@ func TestParametricSampleWeights(t *testing.T) {
 // a=√5), unit columns (P2SGrad).
 func TestParametricInitializers(t *testing.T) {
 	const n, d, c = 4, 40, 60
-	emb := tensors.FromValue(to32(randEmb(2, n, d)))
+	emb := tensors.FromValue(testutil.To32(randEmb(2, n, d)))
 	labels := []int32{0, 1, 2, 3}
 	type stats struct{ mean, std, maxAbs, minColNorm, maxColNorm float64 }
 	tests := []struct {

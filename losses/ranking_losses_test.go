@@ -86,17 +86,13 @@ func TestRankingLossesNoPositivesIsFinite(t *testing.T) {
 	emb := randEmb(41, 6, 4)
 	labels := []int32{0, 1, 2, 3, 4, 5}
 	for name, rl := range rankingLosses() {
-		for _, dt := range []string{"float64", "float32"} {
+		for dt, in := range bothPrecisions(emb) {
 			l, _ := rl.make()
-			var in any = emb
-			if dt == "float32" {
-				in = to32(emb)
-			}
 			loss, grads, err := testutil.LossAndGrads(labelLoss(l, labels), in)
 			if err != nil {
 				t.Fatalf("%s/%s: %v", name, dt, err)
 			}
-			if math.IsNaN(loss) || math.IsInf(loss, 0) || hasNaN(grads[0]) {
+			if math.IsNaN(loss) || math.IsInf(loss, 0) || !testutil.Finite(grads[0]) {
 				t.Errorf("%s/%s: loss %g, NaN or Inf in gradient", name, dt, loss)
 			}
 			if rl.needPositives && loss != 0 {
@@ -116,23 +112,16 @@ func TestRankingLossesFloat32MatchesFloat64(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		l32, g32, err := testutil.LossAndGrads(labelLoss(l, labels), to32(emb))
+		l32, g32, err := testutil.LossAndGrads(labelLoss(l, labels), testutil.To32(emb))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		if l64 == 0 || math.Abs(l32-l64) > 1e-5*math.Max(1, math.Abs(l64)) {
 			t.Errorf("%s: float32 %g, float64 %g", name, l32, l64)
 		}
-		a, b := g64[0].([][]float64), g32[0].([][]float32)
-		var diff, norm float64
-		for i := range a {
-			for j := range a[i] {
-				diff += (a[i][j] - float64(b[i][j])) * (a[i][j] - float64(b[i][j]))
-				norm += a[i][j] * a[i][j]
-			}
-		}
-		if math.Sqrt(diff) > 1e-4*math.Sqrt(norm) || norm == 0 {
-			t.Errorf("%s: gradient relative difference %g (norm %g)", name, math.Sqrt(diff/norm), math.Sqrt(norm))
+		diff, norm := diffNorms(g64[0].([][]float64), g32[0].([][]float32))
+		if diff > 1e-4*norm || norm == 0 {
+			t.Errorf("%s: gradient relative difference %g (norm %g)", name, diff/norm, norm)
 		}
 	}
 }
@@ -152,49 +141,26 @@ func TestRankingLossesBlockwiseMatchesOneBlock(t *testing.T) {
 		"rankedlist": {"labels", "ref", "explicit"}, "fastap": {"labels", "ref", "explicit"},
 		"pnp": {"labels"}, "pnp_dq": {"labels"}, "angular": {"labels", "ref", "explicit"}, "angular_raw": {"labels", "ref"},
 	}
+	data := blockData{labels: labels, refLabels: refLabels, pos: pos, neg: neg}
 	for name, rl := range rankingLosses() {
 		if !rl.rowSeparable {
 			continue
 		}
 		for _, kind := range kinds[name] {
 			t.Run(fmt.Sprintf("%s/%s", name, kind), func(t *testing.T) {
-				var vals [2]float64
-				var grads [2][]any
 				args := []any{emb}
 				if kind == "ref" {
 					args = append(args, ref)
 				}
-				for i, rows := range []int{-1, 3} {
+				one, blocks := oneBlockAndBlocks(t, func(rows int) losses.Loss {
 					l, o := rl.make()
 					o.BlockRows = rows
-					loss, gr, err := testutil.LossAndGrads(func(in []*graph.Node) *graph.Node {
-						g := in[0].Graph()
-						switch kind {
-						case "ref":
-							return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(g, labels), Ref: in[1], RefLabels: graph.Const(g, refLabels)})
-						case "explicit":
-							return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(g, labels), Pos: graph.Const(g, pos), Neg: graph.Const(g, neg)})
-						}
-						return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(g, labels)})
-					}, args...)
-					if err != nil {
-						t.Fatal(err)
-					}
-					vals[i], grads[i] = loss, gr
+					return l
+				}, data.inputs(kind), args...)
+				if one.loss == 0 {
+					t.Errorf("loss is 0: the case tests nothing")
 				}
-				if vals[0] == 0 || math.Abs(vals[0]-vals[1]) > 1e-12*math.Max(1, math.Abs(vals[0])) {
-					t.Errorf("loss: one block %.15g, blocks %.15g", vals[0], vals[1])
-				}
-				for k := range grads[0] {
-					a, b := grads[0][k].([][]float64), grads[1][k].([][]float64)
-					for i := range a {
-						for j := range a[i] {
-							if math.Abs(a[i][j]-b[i][j]) > 1e-12 {
-								t.Fatalf("gradient %d differs at %d,%d: one block %.15g, blocks %.15g", k, i, j, a[i][j], b[i][j])
-							}
-						}
-					}
-				}
+				checkBlocksMatch(t, one, blocks)
 			})
 		}
 	}
@@ -263,11 +229,11 @@ func TestVICReg(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v32, g32, err := testutil.LossAndGrads(fn, to32(a), to32(b))
+	v32, g32, err := testutil.LossAndGrads(fn, testutil.To32(a), testutil.To32(b))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if math.Abs(v32-v64) > 1e-5*math.Abs(v64) || hasNaN(g64[0]) || hasNaN(g32[1]) {
+	if math.Abs(v32-v64) > 1e-5*math.Abs(v64) || !testutil.Finite(g64[0]) || !testutil.Finite(g32[1]) {
 		t.Errorf("float32 %g, float64 %g", v32, v64)
 	}
 	inv := losses.NewVICReg()
@@ -362,12 +328,8 @@ func TestCrossBatchMemoryWrapAroundAndMasking(t *testing.T) {
 					t.Errorf("step %d: loss %.15g, want %.15g", k, got, want)
 				}
 				wg := wantGrads[0].([][]float64)
-				for i := range wg {
-					for j := range wg[i] {
-						if math.Abs(grad[i][j]-wg[i][j]) > 1e-12 {
-							t.Fatalf("step %d: gradient %d,%d: %g, want %g", k, i, j, grad[i][j], wg[i][j])
-						}
-					}
+				if i, j, ok := firstDiff(grad, wg, 1e-12); ok {
+					t.Fatalf("step %d: gradient %d,%d: %g, want %g", k, i, j, grad[i][j], wg[i][j])
 				}
 				if k == 0 {
 					if want == 0 {

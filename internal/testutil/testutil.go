@@ -1,8 +1,10 @@
-// Package testutil runs small GoMLX graphs for gometric's tests and examples.
+// Package testutil runs small GoMLX graphs for gometric's tests and examples, and makes and checks
+// their data.
 package testutil
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -69,4 +71,55 @@ func LossAndGrads(fn func(inputs []*graph.Node) *graph.Node, inputs ...any) (los
 		return 0, nil, fmt.Errorf("loss is %T, not a float scalar", outs[0])
 	}
 	return loss, outs[1:], nil
+}
+
+// RandMatrix returns an n×d matrix filled row by row with values drawn by next (a random
+// generator's NormFloat64, say).
+func RandMatrix(next func() float64, n, d int) [][]float64 {
+	m := make([][]float64, n)
+	for i := range m {
+		m[i] = make([]float64, d)
+		for j := range m[i] {
+			m[i][j] = next()
+		}
+	}
+	return m
+}
+
+// To32 returns x converted to float32.
+func To32(x [][]float64) [][]float32 {
+	out := make([][]float32, len(x))
+	for i, row := range x {
+		out[i] = make([]float32, len(row))
+		for j, v := range row {
+			out[i][j] = float32(v)
+		}
+	}
+	return out
+}
+
+// Finite reports whether v, a [][]float64 or a [][]float32, holds neither NaN nor Inf; a value of
+// any other type is reported as not finite.
+func Finite(v any) bool {
+	switch x := v.(type) {
+	case [][]float64:
+		for _, r := range x {
+			for _, f := range r {
+				if math.IsNaN(f) || math.IsInf(f, 0) {
+					return false
+				}
+			}
+		}
+	case [][]float32:
+		for _, r := range x {
+			for _, f := range r {
+				if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+					return false
+				}
+			}
+		}
+	default:
+		return false
+	}
+	return true
 }
