@@ -11,17 +11,6 @@ import (
 	"github.com/gometric/gometric/internal/testutil"
 )
 
-func randMatrix(r *rand.Rand, n, d int) [][]float64 {
-	m := make([][]float64, n)
-	for i := range m {
-		m[i] = make([]float64, d)
-		for j := range m[i] {
-			m[i][j] = r.NormFloat64()
-		}
-	}
-	return m
-}
-
 func normalized(x []float64, p float64) []float64 {
 	var s float64
 	for _, v := range x {
@@ -114,7 +103,7 @@ var cases = []struct {
 
 func TestMatrixAndPairwiseMatchReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	q, ref := randMatrix(r, 5, 7), randMatrix(r, 4, 7)
+	q, ref := testutil.RandMatrix(r.NormFloat64, 5, 7), testutil.RandMatrix(r.NormFloat64, 4, 7)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if c.d.IsInverted() != c.inverted {

@@ -392,13 +392,9 @@ func TestRegistry(t *testing.T) {
 
 func randomBatch(n, d, classes int, seed int64) ([][]float64, []int32) {
 	rng := rand.New(rand.NewSource(seed))
-	emb := make([][]float64, n)
+	emb := testutil.RandMatrix(rng.NormFloat64, n, d)
 	labels := make([]int32, n)
-	for i := range emb {
-		emb[i] = make([]float64, d)
-		for j := range emb[i] {
-			emb[i][j] = rng.NormFloat64()
-		}
+	for i := range labels {
 		labels[i] = int32(i % classes)
 	}
 	return emb, labels
@@ -408,13 +404,7 @@ func randomBatch(n, d, classes int, seed int64) ([][]float64, []int32) {
 // float64, with finite losses and gradients; the miners themselves contribute no gradient.
 func TestMinedSelectionTrainsALoss(t *testing.T) {
 	emb64, labels := randomBatch(12, 4, 3, 7)
-	emb32 := make([][]float32, len(emb64))
-	for i, row := range emb64 {
-		emb32[i] = make([]float32, len(row))
-		for j, v := range row {
-			emb32[i][j] = float32(v)
-		}
-	}
+	emb32 := testutil.To32(emb64)
 	for name, m := range allMiners(t) {
 		for lossName, loss := range map[string]losses.Loss{"contrastive": losses.NewContrastive(), "ntxent": losses.NewNTXent()} {
 			for _, emb := range []any{emb64, emb32} {
@@ -428,7 +418,7 @@ func TestMinedSelectionTrainsALoss(t *testing.T) {
 				if math.IsNaN(l) || math.IsInf(l, 0) {
 					t.Errorf("%s → %s: loss %v", name, lossName, l)
 				}
-				if !finite(grads[0]) {
+				if !testutil.Finite(grads[0]) {
 					t.Errorf("%s → %s: gradient not finite: %v", name, lossName, grads[0])
 				}
 			}
@@ -452,30 +442,6 @@ func TestMinedSelectionTrainsALoss(t *testing.T) {
 			}
 		}
 	}
-}
-
-func finite(v any) bool {
-	switch x := v.(type) {
-	case [][]float64:
-		for _, r := range x {
-			for _, f := range r {
-				if math.IsNaN(f) || math.IsInf(f, 0) {
-					return false
-				}
-			}
-		}
-	case [][]float32:
-		for _, r := range x {
-			for _, f := range r {
-				if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
-					return false
-				}
-			}
-		}
-	default:
-		return false
-	}
-	return true
 }
 
 // hdcReference is HDC's selection in plain Go: the ceil(f·#candidates) largest hardness values, ties
