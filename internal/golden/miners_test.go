@@ -121,11 +121,7 @@ func (p *params) rangeParam(key string) (*miners.Range, error) {
 // runMiner runs the miner in float64 and returns its pair weights and, for a triplet miner, the
 // triplet mask.
 func runMiner(m miners.PairMiner, c *minerCase, triplets bool) (pos, neg [][]float64, tri [][][]bool, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v", r)
-		}
-	}()
+	defer recoverError(&err)
 	args := []any{tensors.FromValue(c.Embeddings)}
 	if c.RefEmbeddings != nil {
 		args = append(args, tensors.FromValue(c.RefEmbeddings))
@@ -226,10 +222,8 @@ func checkMinerCase(raw json.RawMessage) outcome {
 		return skip("miner kind %s not implemented", c.Spec.Kind)
 	}
 	m, err := buildMiner(c.Spec)
-	if ni, ok := err.(notImplemented); ok {
-		return skip("%s", ni.Error())
-	} else if err != nil {
-		return fail("building the miner: %v", err)
+	if err != nil {
+		return buildOutcome(err, "building the miner: ")
 	}
 	triplets := c.Triplets != nil
 	if _, ok := m.(miners.TripletMiner); triplets && !ok {

@@ -102,10 +102,8 @@ func checkMarginCase(c *lossCase) outcome {
 		return skip("MarginLoss kind %s", c.Spec.Kind)
 	}
 	loss, err := buildLoss(c.Spec)
-	if ni, ok := err.(notImplemented); ok {
-		return skip("%s", ni.Error())
-	} else if err != nil {
-		return fail("building the loss: %v", err)
+	if err != nil {
+		return buildOutcome(err, "building the loss: ")
 	}
 	l := loss.(*losses.Margin)
 	var beta []float64
@@ -122,13 +120,7 @@ func checkMarginCase(c *lossCase) outcome {
 	if err != nil {
 		return fail("computing: %v", err)
 	}
-	var problems []string
-	if !relClose(got, *c.Loss, 1e-9) {
-		problems = append(problems, fmt.Sprintf("loss %.17g, want %.17g", got, *c.Loss))
-	}
-	if e, ok := gradClose(grads[0].([][]float64), c.Grad); !ok {
-		problems = append(problems, fmt.Sprintf("grad relative error %.3g", e))
-	}
+	problems := lossProblems("", got, *c.Loss, grads[0].([][]float64), c.Grad)
 	if raw, ok := c.ParameterGrads["beta"]; ok && l.LearnBeta {
 		var want []float64
 		if err := json.Unmarshal(raw, &want); err != nil {
@@ -143,11 +135,7 @@ func checkMarginCase(c *lossCase) outcome {
 
 // evalWithParams runs fn in float64 and returns its value and gradients with respect to emb and param.
 func evalWithParams(fn func(emb, param *graph.Node) *graph.Node, emb [][]float64, param []float64) (loss float64, grads []any, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v", r)
-		}
-	}()
+	defer recoverError(&err)
 	exec, err := graph.NewExecAny(backend.MustShared(), func(in []*graph.Node) []*graph.Node {
 		l := fn(in[0], in[1])
 		return append([]*graph.Node{l}, graph.Gradient(l, in[0], in[1])...)
@@ -187,13 +175,7 @@ func checkVICRegCase(c *lossCase) outcome {
 	if err != nil {
 		return fail("computing: %v", err)
 	}
-	var problems []string
-	if !relClose(got, *c.Loss, 1e-9) {
-		problems = append(problems, fmt.Sprintf("loss %.17g, want %.17g", got, *c.Loss))
-	}
-	if e, ok := gradClose(gEmb, c.Grad); !ok {
-		problems = append(problems, fmt.Sprintf("grad relative error %.3g", e))
-	}
+	problems := lossProblems("", got, *c.Loss, gEmb, c.Grad)
 	if e, ok := gradClose(gRef, c.RefGrad); !ok {
 		problems = append(problems, fmt.Sprintf("ref_grad relative error %.3g", e))
 	}
@@ -232,10 +214,8 @@ func checkXBMCase(c *lossCase) outcome {
 	spec := c.Spec
 	spec.Wrapper, spec.Kind = "", ""
 	inner, err := buildLoss(spec)
-	if ni, ok := err.(notImplemented); ok {
-		return skip("%s", ni.Error())
-	} else if err != nil {
-		return fail("building the loss: %v", err)
+	if err != nil {
+		return buildOutcome(err, "building the loss: ")
 	}
 	x := losses.NewCrossBatchMemory(inner, wp.EmbeddingSize, memSize)
 	ctx := context.New()
@@ -261,21 +241,12 @@ func checkXBMCase(c *lossCase) outcome {
 			return fail("step %d: %v", i, err)
 		}
 		got := tensors.ToScalar[float64](outs[0])
-		if !relClose(got, st.Loss, 1e-9) {
-			problems = append(problems, fmt.Sprintf("step %d: loss %.17g, want %.17g", i, got, st.Loss))
-		}
-		if e, ok := gradClose(outs[1].Value().([][]float64), st.Grad); !ok {
-			problems = append(problems, fmt.Sprintf("step %d: grad relative error %.3g", i, e))
-		}
+		problems = append(problems, lossProblems(fmt.Sprintf("step %d: ", i), got, st.Loss, outs[1].Value().([][]float64), st.Grad)...)
 	}
 	return failOrMatch(problems)
 }
 
 func execSafely(exec *context.Exec, args ...any) (outs []*tensors.Tensor, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v", r)
-		}
-	}()
+	defer recoverError(&err)
 	return exec.Exec(args...)
 }
