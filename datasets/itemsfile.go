@@ -44,15 +44,7 @@ func ReadItems(r io.Reader, name string, opts *ReadOptions) (items *Items, warni
 		return nil, nil, err
 	}
 	b := &itemsBuilder{rep: &lineReport{file: name}, idLine: map[string]int{}, labelled: -1}
-	if format == FormatCSV {
-		err = b.readCSV(r)
-	} else {
-		err = b.readJSONL(r)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if warnings, err = b.rep.finish(opts.SkipBadLines); err != nil {
+	if warnings, err = b.rep.read(r, format, opts.SkipBadLines, b.readCSV, b.readJSONL); err != nil {
 		return nil, nil, err
 	}
 	if len(b.ids) == 0 {

@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -84,4 +85,17 @@ func (r *lineReport) finish(skip bool) (warnings []*LineError, err error) {
 		return nil, r.errs
 	}
 	return r.errs, nil
+}
+
+// read reads r with readCSV or readJSONL, as format says, then applies the skip policy (finish).
+func (r *lineReport) read(in io.Reader, format Format, skip bool, readCSV, readJSONL func(io.Reader) error) (warnings []*LineError, err error) {
+	if format == FormatCSV {
+		err = readCSV(in)
+	} else {
+		err = readJSONL(in)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.finish(skip)
 }

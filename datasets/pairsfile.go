@@ -51,18 +51,10 @@ func ReadPairs(r io.Reader, name string, items *Items, opts *ReadOptions) (pairs
 		b.index = items.IndexByID()
 		b.dim = items.Dim()
 	}
-	if format == FormatCSV {
-		if items == nil {
-			return nil, nil, b.rep.fatal(0, "a pairs CSV file names items by id, but no items were given")
-		}
-		err = b.readCSV(r)
-	} else {
-		err = b.readJSONL(r)
+	if format == FormatCSV && items == nil {
+		return nil, nil, b.rep.fatal(0, "a pairs CSV file names items by id, but no items were given")
 	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if warnings, err = b.rep.finish(opts.SkipBadLines); err != nil {
+	if warnings, err = b.rep.read(r, format, opts.SkipBadLines, b.readCSV, b.readJSONL); err != nil {
 		return nil, nil, err
 	}
 	if len(b.y) == 0 {
