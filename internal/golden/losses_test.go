@@ -256,16 +256,27 @@ func buildLoss(spec lossSpec) (losses.Loss, error) {
 	if err := p.done(spec.Loss); err != nil {
 		return nil, err
 	}
+	if err := setOptions(spec, opts); err != nil {
+		return nil, err
+	}
+	if spec.WeightRegularizer != nil {
+		return nil, notImplemented("weight regularizer")
+	}
+	return loss, nil
+}
+
+// setOptions sets the distance, reducer and embedding regularizer of spec, where it has them, in opts.
+func setOptions(spec lossSpec, opts *losses.Options) error {
 	d, err := buildDistance(spec.Distance)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if d != nil {
 		opts.Distance = d
 	}
 	r, err := buildReducer(spec.Reducer)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if r != nil {
 		opts.Reducer = r
@@ -273,14 +284,11 @@ func buildLoss(spec lossSpec) (losses.Loss, error) {
 	if spec.EmbeddingRegularizer != nil {
 		reg, w, err := buildRegularizer(spec.EmbeddingRegularizer)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		opts.EmbeddingRegularizer, opts.EmbeddingRegWeight = reg, w
 	}
-	if spec.WeightRegularizer != nil {
-		return nil, notImplemented("weight regularizer")
-	}
-	return loss, nil
+	return nil
 }
 
 // lossGraph builds the graph of one case: the loss of the embeddings (and of the reference embeddings

@@ -106,26 +106,8 @@ func buildParametric(spec lossSpec) (*parametricLoss, error) {
 	if err := p.done(spec.Loss); err != nil {
 		return nil, err
 	}
-	dist, err := buildDistance(spec.Distance)
-	if err != nil {
+	if err := setOptions(spec, out.opts); err != nil {
 		return nil, err
-	}
-	if dist != nil {
-		out.opts.Distance = dist
-	}
-	red, err := buildReducer(spec.Reducer)
-	if err != nil {
-		return nil, err
-	}
-	if red != nil {
-		out.opts.Reducer = red
-	}
-	if spec.EmbeddingRegularizer != nil {
-		reg, w, err := buildRegularizer(spec.EmbeddingRegularizer)
-		if err != nil {
-			return nil, err
-		}
-		out.opts.EmbeddingRegularizer, out.opts.EmbeddingRegWeight = reg, w
 	}
 	if spec.WeightRegularizer != nil {
 		reg, err := buildWeightRegularizer(spec.WeightRegularizer)
