@@ -29,6 +29,8 @@ var constructors = map[string]func() Loss{
 	"pnp":        func() Loss { return NewPNP() },
 	"angular":    func() Loss { return NewAngular() },
 	"histogram":  func() Loss { return NewHistogram() },
+	// Stateful (running histogram): Compute is one call from PML's initial state; see ComputeWithContext.
+	"dynamicsoftmargin": func() Loss { return NewDynamicSoftMargin() },
 
 	// Classification and proxy losses with learnable parameters (ParametricLoss, parametric.go): ByName
 	// returns them with 0 classes, to be set (ByNameWithClasses does) before ComputeWithContext.
