@@ -1,10 +1,12 @@
 // Package losses holds gometric's metric-learning losses, with PyTorch Metric Learning's semantics and
-// defaults: Contrastive, SNRContrastive, NTXent, SupCon, MultiSimilarity, Circle, TripletMargin,
-// LiftedStructure, GeneralizedLiftedStructure, IntraPairVariance, TupletMargin, NCA and more pair
-// losses; the classification and proxy losses with learnable parameters (ArcFace, CosFace,
-// SphereFace, LargeMarginSoftmax, SubCenterArcFace, NormalizedSoftmax, ProxyNCA, ProxyAnchor,
-// SoftTriple, P2SGrad: ParametricLoss, whose parameters live in a GoMLX context); and the
-// SelfSupervised wrapper. Each is checked against PML's own outputs (internal/golden); ByName finds
+// defaults: the pair and ranking losses (Contrastive, SNRContrastive, NTXent, SupCon,
+// MultiSimilarity, Circle, TripletMargin, Margin, LiftedStructure, GeneralizedLiftedStructure,
+// Angular, NPairs, NCA, FastAP, PNP, RankedList, Histogram, TupletMargin, IntraPairVariance,
+// Instance, DynamicSoftMargin); the classification and proxy losses with learnable parameters
+// (ArcFace, CosFace, SphereFace, LargeMarginSoftmax, SubCenterArcFace, NormalizedSoftmax, ProxyNCA,
+// ProxyAnchor, SoftTriple, P2SGrad: ParametricLoss, whose parameters live in a GoMLX context);
+// VICReg; and the SelfSupervised and CrossBatchMemory wrappers (the memory's queue also lives in a
+// context). Each is checked against PML's own outputs (internal/golden); ByName finds
 // them by their command-line names (Names) or PML's class names.
 //
 // A loss is a GoMLX graph function: Compute(Inputs) returns a scalar *Node, differentiable with
