@@ -25,6 +25,11 @@ type pairsOf struct {
 	q, ref       *graph.Node
 	pos, neg     *graph.Node
 	anchorLabels *graph.Node
+	// posSel and negSel are the boolean selections pos > 0 and neg > 0. With labels they are the masks
+	// pos and neg are converted from, so a loss that needs only the selection skips the conversion.
+	posSel, negSel *graph.Node
+	// weighted is true when pos and neg are explicit weights (any values), false when they are 0/1 masks.
+	weighted bool
 }
 
 // resolve validates in. Like every GoMLX graph function it panics on invalid input, with a message
@@ -109,7 +114,8 @@ func (r resolved) block(q, ref *graph.Node, start, size int, chain *graph.Node) 
 		p.anchorLabels = rows(r.anchorLabels)
 	}
 	if r.pos != nil {
-		p.pos, p.neg = rows(r.pos), rows(r.neg)
+		p.pos, p.neg, p.weighted = rows(r.pos), rows(r.neg), true
+		p.posSel, p.negSel = graph.GreaterThan(p.pos, graph.ScalarZero(g, dt)), graph.GreaterThan(p.neg, graph.ScalarZero(g, dt))
 		return p
 	}
 	same := graph.Equal(graph.InsertAxes(rows(r.labels), -1), graph.InsertAxes(r.refLabels, 0)) // [size, M]
@@ -124,8 +130,9 @@ func (r resolved) block(q, ref *graph.Node, start, size int, chain *graph.Node) 
 		notSelf := graph.NotEqual(graph.InsertAxes(rowIdx, -1), graph.InsertAxes(colIdx, 0))
 		posMask = graph.LogicalAnd(same, notSelf)
 	}
-	p.pos = graph.ConvertDType(posMask, dt)
-	p.neg = graph.ConvertDType(graph.LogicalNot(same), dt)
+	p.posSel, p.negSel = posMask, graph.LogicalNot(same)
+	p.pos = graph.ConvertDType(p.posSel, dt)
+	p.neg = graph.ConvertDType(p.negSel, dt)
 	return p
 }
 

@@ -48,3 +48,74 @@ func lowest(dt dtypes.DType) float64 {
 		return -1e37
 	}
 }
+
+// withGradient returns a node whose value is value and whose gradient with respect to x is vjp(v), v
+// being the gradient with respect to the result, added to whatever gradient value has itself (usually
+// none: value is computed from StopGradient inputs). value has x's shape, or x's shape without its last axis. This lets a
+// loss give a hand-written backward of a few passes over the [N, M] matrix where the autodiff of the
+// forward ops would take many.
+//
+// The result is value + (c − StopGradient(c)), with c = x or c = x's first column: the added term is
+// exactly 0 for finite x, and carries the upstream gradient to a custom-gradient identity of x.
+func withGradient(value, x *graph.Node, vjp func(v *graph.Node) *graph.Node) *graph.Node {
+	if value.Shape().Equal(x.Shape()) {
+		xid := graph.IdentityWithCustomGradient(x, func(_, v *graph.Node) *graph.Node { return vjp(v) })
+		return graph.Add(value, graph.Sub(xid, graph.StopGradient(xid)))
+	}
+	last := x.Rank() - 1
+	if value.Rank() != last || x.Shape().Dimensions[last] == 0 {
+		panic("losses: internal error: withGradient shapes")
+	}
+	firstColumn := func(t *graph.Node) *graph.Node {
+		ranges := make([]graph.SliceAxisSpec, x.Rank())
+		for i := range ranges {
+			ranges[i] = graph.AxisRange()
+		}
+		ranges[last] = graph.AxisRange(0, 1)
+		return graph.Reshape(graph.Slice(t, ranges...), value.Shape().Dimensions...)
+	}
+	xid := graph.IdentityWithCustomGradient(x, func(_, v *graph.Node) *graph.Node { return vjp(firstColumn(v)) })
+	c := firstColumn(xid)
+	return graph.Add(value, graph.Sub(c, graph.StopGradient(c)))
+}
+
+// maskedExp is the shared forward of a log-sum-exp over the entries of each row of x selected by keep
+// (optionally weighted by w, w > 0 where keep): e = w·exp(x − rowMax) (0 outside keep), its row sums s,
+// whether a row has any entry (s > 0), and log s (0 for an empty row). x must have no gradient path.
+// The row's log-sum-exp is rowMax + logS; its gradient with respect to x[i, j] is e[i, j] / s[i].
+type maskedExp struct {
+	e, eRaw, s, nonEmpty, rowMax, logS *graph.Node
+}
+
+func newMaskedExp(x, keep, w *graph.Node) maskedExp {
+	g, dt := x.Graph(), x.DType()
+	veryNegative := graph.Scalar(g, dt, lowest(dt))
+	xm := graph.Where(keep, x, veryNegative)
+	rowMax := graph.ReduceMax(xm, 1) // [N]
+	// An empty row's maximum is veryNegative: shift it by 0 instead, so that its entries give exp(−huge) = 0.
+	rowMax = graph.Where(graph.LessOrEqual(rowMax, veryNegative), gmath.Zero(rowMax), rowMax)
+	var me maskedExp
+	me.rowMax = rowMax
+	me.eRaw = graph.Exp(graph.Sub(xm, graph.InsertAxes(rowMax, -1)))
+	me.e = me.eRaw
+	if w != nil {
+		me.e = graph.Mul(w, me.eRaw)
+	}
+	me.s = graph.ReduceSum(me.e, 1)
+	me.nonEmpty = graph.GreaterThan(me.s, gmath.Zero(me.s))
+	me.logS = graph.Where(me.nonEmpty, graph.Log(graph.Where(me.nonEmpty, me.s, gmath.One(me.s))), gmath.Zero(me.s))
+	return me
+}
+
+// softplusThreshold is where log1p(e^x) equals x in the dtype: beyond it softplus returns x, and e^x
+// is never evaluated above it (no overflow).
+func softplusThreshold(dt dtypes.DType) float64 {
+	switch dt {
+	case dtypes.Float64:
+		return 40
+	case dtypes.Float16, dtypes.BFloat16:
+		return 10
+	default:
+		return 20
+	}
+}

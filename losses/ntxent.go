@@ -4,6 +4,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 
 	"github.com/gometric/gometric/distances"
+	"github.com/gometric/gometric/internal/gmath"
 	"github.com/gometric/gometric/reducers"
 )
 
@@ -42,8 +43,48 @@ func (l *NTXent) block(p pairsOf) blockResult {
 		logits = graph.Neg(logits)
 	}
 	logits = graph.DivScalar(logits, l.Temperature)
-	negLSE, _ := weightedLogSumExp(logits, p.neg) // [N]
-	perPair := softplus(graph.Sub(graph.InsertAxes(negLSE, -1), logits))
+	perPair := ntxentPairs(logits, p)
 	terms := []reducers.Terms{{Name: "loss", Kind: reducers.PosPair, Losses: perPair, Weights: p.pos, AnchorLabels: p.anchorLabels}}
 	return blockResult{terms: terms}
+}
+
+// ntxentPairs returns, at the selected positive pairs, softplus(LSE_{n∈N(i)}(x_in) − x_ij) (0 at the
+// other entries; the LSE is weighted by the negative weights, and an anchor with no negative gives
+// 0), with a hand-written gradient: the forward is about a dozen passes over the [N, M] matrix and
+// the backward five, where the autodiff of the same ops took some thirty. Softplus and its
+// transcendental functions only do real work at the positive pairs: elsewhere their argument is −huge,
+// which math.Exp and math.Log1p return at once.
+func ntxentPairs(x *graph.Node, p pairsOf) *graph.Node {
+	g, dt := x.Graph(), x.DType()
+	xs := graph.StopGradient(x)
+	var w *graph.Node
+	if p.weighted {
+		w = graph.StopGradient(p.neg)
+	}
+	me := newMaskedExp(xs, p.negSel, w)
+	veryNegative := graph.Scalar(g, dt, lowest(dt))
+	lse := graph.Where(me.nonEmpty, graph.Add(me.rowMax, me.logS), veryNegative) // [N]
+	d := graph.Where(p.posSel, graph.Sub(graph.InsertAxes(lse, -1), xs), veryNegative)
+	threshold := graph.Scalar(g, dt, softplusThreshold(dt))
+	ed := graph.Exp(graph.Min(d, threshold))
+	perPair := graph.Where(graph.GreaterThan(d, threshold), d, graph.Log1p(ed))
+	// d softplus(d)/dd = σ(d) = e^d / (1 + e^d): 1 beyond the threshold, 0 where d is −huge.
+	// a = v·σ(d): the gradient with respect to d; coef[i] = Σ_j a[i,j] / s[i], the weight of row i's
+	// softmax over its negatives. (Both fns build the same nodes, which the backend computes once.)
+	grads := func(v *graph.Node) (a, coef *graph.Node) {
+		a = graph.Mul(v, graph.Div(ed, graph.Add(ed, gmath.One(ed))))
+		return a, graph.InsertAxes(gmath.SafeDiv(graph.ReduceSum(a, 1), me.s), -1)
+	}
+	out := withGradient(perPair, x, func(v *graph.Node) *graph.Node {
+		a, coef := grads(v)
+		return graph.Sub(graph.Mul(me.e, coef), a)
+	})
+	if w != nil {
+		// The gradient with respect to the negative weights, as the autodiff of w·e^x gives it.
+		out = withGradient(out, p.neg, func(v *graph.Node) *graph.Node {
+			_, coef := grads(v)
+			return graph.Mul(me.eRaw, coef)
+		})
+	}
+	return out
 }
