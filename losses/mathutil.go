@@ -85,6 +85,8 @@ func withGradient(value, x *graph.Node, vjp func(v *graph.Node) *graph.Node) *gr
 // The row's log-sum-exp is rowMax + logS; its gradient with respect to x[i, j] is e[i, j] / s[i].
 type maskedExp struct {
 	e, eRaw, s, nonEmpty, rowMax, logS *graph.Node
+	// shifted is x − rowMax where keep (−huge elsewhere).
+	shifted *graph.Node
 }
 
 func newMaskedExp(x, keep, w *graph.Node) maskedExp {
@@ -96,7 +98,8 @@ func newMaskedExp(x, keep, w *graph.Node) maskedExp {
 	rowMax = graph.Where(graph.LessOrEqual(rowMax, veryNegative), gmath.Zero(rowMax), rowMax)
 	var me maskedExp
 	me.rowMax = rowMax
-	me.eRaw = graph.Exp(graph.Sub(xm, graph.InsertAxes(rowMax, -1)))
+	me.shifted = graph.Sub(xm, graph.InsertAxes(rowMax, -1))
+	me.eRaw = graph.Exp(me.shifted)
 	me.e = me.eRaw
 	if w != nil {
 		me.e = graph.Mul(w, me.eRaw)

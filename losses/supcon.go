@@ -39,18 +39,31 @@ func (l *SupCon) block(p pairsOf) blockResult {
 		logits = graph.Neg(logits)
 	}
 	logits = graph.DivScalar(logits, l.Temperature)
-	zero := gmath.Zero(logits)
-	posMask := graph.ConvertDType(graph.GreaterThan(p.pos, zero), logits.DType())
-	negMask := graph.ConvertDType(graph.GreaterThan(p.neg, zero), logits.DType())
-	den, _ := weightedLogSumExp(logits, graph.Add(posMask, negMask)) // [N]
-	logProb := graph.Sub(logits, graph.InsertAxes(den, -1))
-	logProb = graph.Where(graph.GreaterThan(posMask, zero), logProb, zero) // No garbage from unselected entries.
-	numPos := graph.ReduceSum(posMask, 1)
-	sumPos := graph.ReduceSum(graph.Mul(posMask, logProb), 1)
-	meanLogProbPos := gmath.SafeDiv(sumPos, numPos)
-	perAnchor := graph.Neg(meanLogProbPos)
-
+	perAnchor, numPos := supConAnchors(logits, p.posSel, p.negSel)
 	terms := []reducers.Terms{{Name: "loss", Kind: reducers.Element, Losses: perAnchor, AnchorLabels: p.anchorLabels}}
 	// PML returns a zero loss unless the batch has at least one positive and one negative pair.
-	return blockResult{terms: terms, gatePos: graph.ReduceAllSum(posMask), gateNeg: graph.ReduceAllSum(negMask)}
+	gateNeg := graph.ReduceAllSum(graph.ConvertDType(p.negSel, logits.DType()))
+	return blockResult{terms: terms, gatePos: graph.ReduceAllSum(numPos), gateNeg: gateNeg}
+}
+
+// supConAnchors returns each anchor's −mean_{p∈P(i)} log softmax_{P(i)∪N(i)}(x_i·)_p (0 without
+// positives) and its number of positives, with a hand-written gradient: for an anchor with positives,
+// d/dx[i,j] = softmax[i,j] − [j∈P(i)]/|P(i)|. The mean of the log-probabilities is computed as
+// (Σ_{p} (x_ip − rowMax_i))/|P(i)| − log Σ_k e^{x_ik − rowMax_i}, both terms of the same sign.
+func supConAnchors(x, posSel, negSel *graph.Node) (perAnchor, numPos *graph.Node) {
+	dt := x.DType()
+	xs := graph.StopGradient(x)
+	me := newMaskedExp(xs, graph.LogicalOr(posSel, negSel), nil)
+	numPos = graph.ReduceSum(graph.ConvertDType(posSel, dt), 1) // [N]
+	sumPos := graph.ReduceSum(graph.Where(posSel, me.shifted, gmath.Zero(me.shifted)), 1)
+	hasPos := graph.GreaterThan(numPos, gmath.Zero(numPos))
+	value := graph.Where(hasPos, graph.Sub(me.logS, gmath.SafeDiv(sumPos, numPos)), gmath.Zero(numPos))
+	perAnchor = withGradient(value, x, func(v *graph.Node) *graph.Node {
+		zero := gmath.Zero(v)
+		alpha := graph.InsertAxes(graph.Where(hasPos, gmath.SafeDiv(v, me.s), zero), -1)
+		beta := graph.InsertAxes(gmath.SafeDiv(v, numPos), -1)
+		t := graph.Mul(me.e, alpha)
+		return graph.Where(posSel, graph.Sub(t, beta), t)
+	})
+	return perAnchor, numPos
 }
