@@ -25,8 +25,8 @@
 // (Options.BlockRows): each block computes its part of the loss and of its gradient at once, and only
 // one block's [rows, M] intermediates are alive at a time. The value and gradient are those of the
 // one-block computation; memory is O(rows·M + N·D) instead of a dozen [N, M] matrices (NT-Xent at
-// N = 16,384: about 0.5 GB instead of more than 20 GB). The price: Compute always computes the
-// gradient of a blockwise loss, even when nothing asks for it.
+// N = 16,384: 0.4 GB peak, where one block had passed 19.7 GB when stopped; docs/PERFORMANCE.md).
+// The price: Compute always computes the gradient of a blockwise loss, even when nothing asks for it.
 //
 // Where gometric departs from PML, on purpose:
 //   - Memory: every loss works on the [N, M] distance matrix: O(N·M). PML's NT-Xent builds a positive ×
