@@ -33,7 +33,8 @@ A malformed line is an error naming file, line and cause; --skip-bad-lines skips
 
 The run folder (--out) gets the configuration, the checkpoints, model.json (encoder, input
 normalisation, frozen match threshold), history.json, metrics.json, report.md and plots
-(loss.png, validation.png, pca.png). 'gometric eval|embed|match RUN' use it.
+(loss.png, validation.png, pca.png), and the scored test pairs (test-pairs.jsonl: 'gometric match
+RUN --pairs RUN/test-pairs.jsonl' reproduces the report). 'gometric eval|embed|match RUN' use it.
 `
 
 // resumable are the flags that may change when resuming a run.
