@@ -36,29 +36,10 @@ func (o *Options) blockRows(r resolved) int {
 		}
 		rows = max(1, autoBlockEntries/r.m)
 	}
-	if rows >= r.n || !decomposable(o.Reducer) {
+	if rows >= r.n || !reducers.IsDecomposable(o.Reducer) {
 		return r.n
 	}
 	return rows
-}
-
-// decomposable reports whether r reduces through Partial sums and counts, which blockwise
-// computation needs.
-func decomposable(r reducers.Reducer) bool {
-	switch red := r.(type) {
-	case *reducers.MultipleReducers:
-		for _, sub := range red.ByName {
-			if !decomposable(sub) {
-				return false
-			}
-		}
-		return red.Default == nil || decomposable(red.Default)
-	case *reducers.PerAnchorReducer:
-		return red.IsDecomposable()
-	case reducers.Decomposable:
-		return true
-	}
-	return false
 }
 
 // isActive returns the scalar boolean "both gate totals are positive", or nil when there is no gate.

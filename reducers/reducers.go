@@ -89,7 +89,7 @@ func (DivisorReducer) Reduce(t Terms) *graph.Node {
 		panic(fmt.Sprintf("DivisorReducer: sub-loss %q has no divisor", t.Name))
 	}
 	sum := SumReducer{}.Partial(t).Sum
-	return safeDiv(sum, graph.ConvertDType(t.Divisor, sum.DType()))
+	return gmath.SafeDiv(sum, graph.ConvertDType(t.Divisor, sum.DType()))
 }
 
 // ClassWeightedReducer is PML's ClassWeightedReducer: the mean of loss·Weights[label of the anchor].
@@ -157,7 +157,7 @@ func (r *PerAnchorReducer) perAnchor(t Terms) Terms {
 	}
 	w := t.weights()
 	num := graph.ReduceSum(graph.Where(graph.GreaterThan(w, gmath.Zero(w)), graph.Mul(w, t.Losses), gmath.Zero(w)), 1)
-	perAnchor := safeDiv(num, graph.ReduceSum(w, 1))
+	perAnchor := gmath.SafeDiv(num, graph.ReduceSum(w, 1))
 	return Terms{Name: t.Name, Kind: Element, Losses: perAnchor, AnchorLabels: t.AnchorLabels}
 }
 

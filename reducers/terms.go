@@ -90,15 +90,8 @@ func reduceOne(r Reducer, t Terms) *graph.Node {
 	if t.Kind == AlreadyReduced {
 		return t.Losses
 	}
-	if m, ok := r.(*MultipleReducers); ok {
-		return m.reducerFor(t.Name).Reduce(t)
-	}
-	return r.Reduce(t)
+	return ReducerFor(r, t.Name).Reduce(t)
 }
-
-// safeDiv returns num / den where den > 0, else 0, with no NaN in the gradient: PML's "zero loss" for
-// an empty selection (sum(embeddings*0)), whose gradient is zero.
-func safeDiv(num, den *graph.Node) *graph.Node { return gmath.SafeDiv(num, den) }
 
 // Partial is a sub-loss reduced to a sum and a count, whose ratio is the reduced loss. Sums and counts
 // of disjoint blocks of rows add up, which lets a loss be computed block by block (see package
@@ -116,7 +109,7 @@ func (p Partial) Value() *graph.Node {
 	if p.Count == nil {
 		return p.Sum
 	}
-	return safeDiv(p.Sum, p.Count)
+	return gmath.SafeDiv(p.Sum, p.Count) // An empty selection gives PML's zero loss, with a zero gradient.
 }
 
 // Add returns the partial of the union of two disjoint blocks.
@@ -161,12 +154,28 @@ func PartialOf(r Reducer, t Terms) (Partial, bool) {
 		return Partial{Sum: t.Losses}, true
 	}
 	red := ReducerFor(r, t.Name)
-	if pa, ok := red.(*PerAnchorReducer); ok && !pa.IsDecomposable() {
+	if !IsDecomposable(red) {
 		return Partial{}, false
 	}
-	d, ok := red.(Decomposable)
-	if !ok {
-		return Partial{}, false
+	return red.(Decomposable).Partial(t), true
+}
+
+// IsDecomposable reports whether r reduces through Partial sums and counts, which a loss computed
+// block by block needs: for MultipleReducers, whether every reducer it holds does; for
+// PerAnchorReducer, whether its inner reducer does.
+func IsDecomposable(r Reducer) bool {
+	switch red := r.(type) {
+	case *MultipleReducers:
+		for _, sub := range red.ByName {
+			if !IsDecomposable(sub) {
+				return false
+			}
+		}
+		return red.Default == nil || IsDecomposable(red.Default)
+	case *PerAnchorReducer:
+		return red.IsDecomposable()
+	case Decomposable:
+		return true
 	}
-	return d.Partial(t), true
+	return false
 }
