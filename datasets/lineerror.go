@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -88,7 +89,10 @@ func (r *lineReport) finish(skip bool) (warnings []*LineError, err error) {
 }
 
 // read reads r with readCSV or readJSONL, as format says, then applies the skip policy (finish).
+// A UTF-8 byte order mark is dropped first, so that neither reader sees it: to encoding/csv it is
+// part of the first field, and a quoted first header name after it is a syntax error.
 func (r *lineReport) read(in io.Reader, format Format, skip bool, readCSV, readJSONL func(io.Reader) error) (warnings []*LineError, err error) {
+	in = skipBOM(in)
 	if format == FormatCSV {
 		err = readCSV(in)
 	} else {
@@ -98,4 +102,16 @@ func (r *lineReport) read(in io.Reader, format Format, skip bool, readCSV, readJ
 		return nil, err
 	}
 	return r.finish(skip)
+}
+
+// bom is the UTF-8 byte order mark that some editors write at the start of a file.
+const bom = "\uFEFF"
+
+// skipBOM returns in without a leading UTF-8 byte order mark.
+func skipBOM(in io.Reader) io.Reader {
+	br := bufio.NewReader(in)
+	if head, err := br.Peek(len(bom)); err == nil && string(head) == bom {
+		br.Discard(len(bom))
+	}
+	return br
 }

@@ -27,6 +27,10 @@ func TestReadPairs(t *testing.T) {
 	}{
 		{"csv", "pairs.csv", "a,b,label\na,b,1\na,c,0\n", false, []int{1, 0},
 			[][]float32{{1, 1}, {1, 1}}, [][]float32{{2, 2}, {3, 3}}, []string{"a", "a"}},
+		{"csv byte order mark, quoted header", "pairs.csv", "\uFEFF\"a\",\"b\",\"label\"\na,b,1\n", false, []int{1},
+			[][]float32{{1, 1}}, [][]float32{{2, 2}}, []string{"a"}},
+		{"jsonl byte order mark", "pairs.jsonl", "\uFEFF{\"a\":\"a\",\"b\":\"b\",\"label\":1}\n", false, []int{1},
+			[][]float32{{1, 1}}, [][]float32{{2, 2}}, []string{"a"}},
 		{"csv columns in any order", "pairs.csv", "LABEL, b, a\n0, d, c\n", false, []int{0},
 			[][]float32{{3, 3}}, [][]float32{{4, 4}}, []string{"c"}},
 		{"jsonl ids", "pairs.jsonl", "{\"a\":\"a\",\"b\":\"d\",\"label\":0}\n{\"a\":\"c\",\"b\":\"d\",\"label\":true}\n", false, []int{0, 1},

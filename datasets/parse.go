@@ -15,9 +15,10 @@ import (
 
 // This file holds the line-level machinery shared by the items and pairs readers.
 
-// scanCSV reads a CSV file with a header row: onHeader gets the header (names trimmed, a UTF-8 byte
-// order mark dropped) and may reject it; onRow gets each row with its line number. CSV syntax
-// errors are reported as malformed lines. It is an error when the file is empty or has no row.
+// scanCSV reads a CSV file with a header row: onHeader gets the header (names trimmed;
+// lineReport.read has dropped any UTF-8 byte order mark) and may reject it; onRow gets each row with
+// its line number. CSV syntax errors are reported as malformed lines. It is an error when the file
+// is empty or has no row.
 func scanCSV(r io.Reader, rep *lineReport, onHeader func(line int, header []string) error, onRow func(line int, rec []string)) error {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -46,7 +47,6 @@ func scanCSV(r io.Reader, rep *lineReport, onHeader func(line int, header []stri
 			for i := range rec {
 				rec[i] = strings.TrimSpace(rec[i])
 			}
-			rec[0] = strings.TrimPrefix(rec[0], "\uFEFF")
 			if err := onHeader(line, rec); err != nil {
 				return err
 			}
@@ -74,9 +74,6 @@ func scanJSONL(r io.Reader, rep *lineReport, onObject func(line int, obj map[str
 		text, err := br.ReadBytes('\n')
 		if err != nil && err != io.EOF {
 			return rep.fatal(0, "%v", err)
-		}
-		if line == 1 {
-			text = bytes.TrimPrefix(text, []byte("\uFEFF"))
 		}
 		if t := bytes.TrimSpace(text); len(t) > 0 {
 			if lines == 0 && t[0] == '[' {
