@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/gometric/gometric/mat"
@@ -31,12 +30,13 @@ func ReadItemsFile(path string, opts *ReadOptions) (items *Items, warnings []*Li
 //     id a string or number, label optional (a string or integer), and "embedding" accepted for
 //     "features".
 //
-// Labels become class indices: when every label is a non-negative integer, the integers
-// themselves (ClassNames nil); otherwise the sorted distinct label names index ClassNames, after
-// any opts.ClassNames. Ids must be unique and all feature vectors of one length. Every malformed
-// line is reported (a LineErrors error) and nothing is returned, unless opts.SkipBadLines: then the
-// malformed lines come back as warnings. The result's Name is the file's base name without its
-// extension.
+// Feature values are plain decimal numbers (no _ separators, no 0x, 0o or 0b prefixes, finite).
+// Labels become class indices: when every label is a non-negative integer in plain decimal (no
+// sign, no leading zero), the integers themselves (ClassNames nil); otherwise the sorted distinct
+// label names index ClassNames, after any opts.ClassNames. Ids must be unique and all feature
+// vectors of one length. Every malformed line is reported (a LineErrors error) and nothing is
+// returned, unless opts.SkipBadLines: then the malformed lines come back as warnings. The result's
+// Name is the file's base name without its extension.
 func ReadItems(r io.Reader, name string, opts *ReadOptions) (items *Items, warnings []*LineError, err error) {
 	opts = opts.orZero()
 	format, err := opts.Format.resolve(name)
@@ -224,15 +224,15 @@ func (b *itemsBuilder) readJSONL(r io.Reader) error {
 	})
 }
 
-// classIndices maps label tokens to class indices: plain non-negative integers stay themselves
-// when no names are fixed; otherwise names index the returned class names, fixed names first.
+// classIndices maps label tokens to class indices: plain non-negative integers (plainIndex) stay
+// themselves when no names are fixed; otherwise names index the returned class names, fixed names first.
 func classIndices(tokens, fixed []string) (labels []int, classNames []string) {
 	labels = make([]int, len(tokens))
 	if fixed == nil {
 		allInts := true
 		for i, t := range tokens {
-			v, err := strconv.Atoi(t)
-			if err != nil || v < 0 {
+			v, ok := plainIndex(t)
+			if !ok {
 				allInts = false
 				break
 			}

@@ -208,9 +208,23 @@ func jsonVector(raw json.RawMessage) ([]float32, error) {
 	return v, nil
 }
 
-// parseValue parses a finite float32 feature value.
+// parseValue parses a finite float32 feature value, written as a plain decimal literal
+// (isPlainDecimal). strconv.ParseFloat alone would also take Go's forms: 1_000 as 1000 and 0x1p3
+// as 8, which no other tool reading the same file would, so the file would mean two things.
 func parseValue(s string) (float32, error) {
 	s = strings.TrimSpace(s)
+	if !isPlainDecimal(s) {
+		x, err := strconv.ParseFloat(s, 32)
+		switch {
+		case strings.Contains(s, "_"):
+			return 0, fmt.Errorf("%q is not a plain decimal number (_ digit separators are not allowed)", s)
+		case hasBasePrefix(s):
+			return 0, fmt.Errorf("%q is not a plain decimal number (0x, 0o and 0b prefixes are not allowed)", s)
+		case err == nil && (math.IsNaN(x) || math.IsInf(x, 0)):
+			return 0, fmt.Errorf("%q is not a finite number", s)
+		}
+		return 0, fmt.Errorf("%q is not a number", s)
+	}
 	x, err := strconv.ParseFloat(s, 32)
 	if err != nil {
 		if errors.Is(err, strconv.ErrRange) {
@@ -218,10 +232,65 @@ func parseValue(s string) (float32, error) {
 		}
 		return 0, fmt.Errorf("%q is not a number", s)
 	}
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return 0, fmt.Errorf("%q is not a finite number", s)
-	}
 	return float32(x), nil
+}
+
+// isPlainDecimal reports whether s is a plain decimal floating-point literal: an optional sign,
+// digits with at most one decimal point (at least one digit in all), and an optional exponent (e or
+// E, an optional sign, digits). JSON numbers are all of this form.
+func isPlainDecimal(s string) bool {
+	i := 0
+	digits := func() int {
+		n := 0
+		for ; i < len(s) && '0' <= s[i] && s[i] <= '9'; i++ {
+			n++
+		}
+		return n
+	}
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	n := digits()
+	if i < len(s) && s[i] == '.' {
+		i++
+		n += digits()
+	}
+	if n == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+// hasBasePrefix reports whether s, after an optional sign, starts with 0x, 0o or 0b (any case).
+func hasBasePrefix(s string) bool {
+	s = strings.TrimLeft(s, "+-")
+	return len(s) >= 2 && s[0] == '0' && strings.ContainsRune("xXoObB", rune(s[1]))
+}
+
+// plainIndex returns the value of s when s is a non-negative integer written in plain decimal:
+// digits only, no sign and no leading zero (so "0" but not "00"), small enough for an int. Only
+// such labels are kept as class indices: "+3" or "03" kept as 3 would join class "3" although the
+// file wrote something else.
+func plainIndex(s string) (int, bool) {
+	if s == "" || (len(s) > 1 && s[0] == '0') {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+	}
+	v, err := strconv.Atoi(s)
+	return v, err == nil
 }
 
 // checkKeys reports the first key of obj not in allowed.
