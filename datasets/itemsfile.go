@@ -82,7 +82,7 @@ func (b *itemsBuilder) add(line int, id string, label *string, feats []float32, 
 		return
 	}
 	if first, ok := b.idLine[id]; ok {
-		b.rep.bad(line, "duplicate id %q (first on line %d)", id, first)
+		b.rep.bad(line, "duplicate id %s (first on line %d)", quote(id), first)
 		return
 	}
 	if b.dim != 0 && len(feats) != b.dim {
@@ -137,7 +137,7 @@ func (b *itemsBuilder) readCSV(r io.Reader) error {
 			}
 		}
 		if idCol < 0 {
-			return b.rep.fatal(line, "header: no \"id\" column (columns: %s)", strings.Join(h, ", "))
+			return b.rep.fatal(line, "header: no \"id\" column (columns: %s)", clip(strings.Join(h, ", ")))
 		}
 		if len(featCols) == 0 {
 			return b.rep.fatal(line, "header: no feature columns (every column other than id and label is a feature)")
@@ -153,7 +153,7 @@ func (b *itemsBuilder) readCSV(r io.Reader) error {
 		for k, c := range featCols {
 			v, err := parseValue(rec[c])
 			if err != nil {
-				b.rep.bad(line, "column %q: %v", header[c], err)
+				b.rep.bad(line, "column %s: %v", quote(header[c]), err)
 				return
 			}
 			feats[k] = v
@@ -162,7 +162,7 @@ func (b *itemsBuilder) readCSV(r io.Reader) error {
 		if labelCol >= 0 {
 			l := strings.TrimSpace(rec[labelCol])
 			if l == "" {
-				b.rep.bad(line, "column %q: empty label", header[labelCol])
+				b.rep.bad(line, "column %s: empty label", quote(header[labelCol]))
 				return
 			}
 			label = &l

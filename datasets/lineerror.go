@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // LineError is a problem with one line of an input file, or with the whole file when Line is 0:
@@ -114,4 +116,34 @@ func skipBOM(in io.Reader) io.Reader {
 		br.Discard(len(bom))
 	}
 	return br
+}
+
+// maxQuoted is how many bytes of an input value an error message quotes: enough to recognise the
+// value, and a 10 MB field does not make a 10 MB message.
+const maxQuoted = 64
+
+// quote returns s quoted as %q does; a value longer than maxQuoted bytes is cut to its first
+// maxQuoted bytes (whole runes), followed by "… (N bytes)" with its full length.
+func quote(s string) string {
+	if len(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:cutAt(s)]) + fmt.Sprintf("… (%d bytes)", len(s))
+}
+
+// clip returns s unquoted, cut as quote cuts it; for values written as they are, such as numbers.
+func clip(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	return s[:cutAt(s)] + fmt.Sprintf("… (%d bytes)", len(s))
+}
+
+// cutAt returns where quote cuts a long s: at most maxQuoted bytes, at the start of a rune.
+func cutAt(s string) int {
+	i := maxQuoted
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return i
 }

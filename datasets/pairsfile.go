@@ -88,12 +88,12 @@ type side struct {
 // resolveID looks id up in the items; kind is "column" or "key", for messages.
 func (b *pairsBuilder) resolveID(line int, kind, key, id string) (side, bool) {
 	if b.items == nil {
-		b.rep.bad(line, "%s %q: id %q, but no items were given to look ids up in", kind, key, id)
+		b.rep.bad(line, "%s %s: id %s, but no items were given to look ids up in", kind, quote(key), quote(id))
 		return side{}, false
 	}
 	i, ok := b.index[id]
 	if !ok {
-		b.rep.bad(line, "%s %q: unknown id %q", kind, key, id)
+		b.rep.bad(line, "%s %s: unknown id %s", kind, quote(key), quote(id))
 		return side{}, false
 	}
 	return side{index: i}, true
@@ -153,7 +153,7 @@ func (b *pairsBuilder) readCSV(r io.Reader) error {
 		for i, name := range h {
 			n := strings.ToLower(name)
 			if !slices.Contains(want, n) {
-				return b.rep.fatal(line, "header: unknown column %q (want a, b, label)", name)
+				return b.rep.fatal(line, "header: unknown column %s (want a, b, label)", quote(name))
 			}
 			if _, dup := cols[n]; dup {
 				return b.rep.fatal(line, "header: two %q columns", n)
@@ -185,7 +185,7 @@ func (b *pairsBuilder) readCSV(r io.Reader) error {
 		case "0", "1":
 			y = int(l[0] - '0')
 		default:
-			b.rep.bad(line, "column %q: %q is not 0 or 1", header[cols["label"]], l)
+			b.rep.bad(line, "column %s: %s is not 0 or 1", quote(header[cols["label"]]), quote(l))
 			return
 		}
 		b.add(line, sa, sb, y)
@@ -226,7 +226,7 @@ func (b *pairsBuilder) readJSONL(r io.Reader) error {
 			y = 1
 		default:
 			if jsonKind(obj["label"]) == "number" {
-				b.rep.bad(line, "key \"label\": %s is not 0 or 1", l)
+				b.rep.bad(line, "key \"label\": %s is not 0 or 1", clip(l))
 			} else {
 				b.rep.bad(line, "key \"label\": %s, want 0 or 1", aKind(obj["label"]))
 			}

@@ -175,7 +175,7 @@ func jsonLabelToken(raw json.RawMessage) (string, error) {
 	case "number":
 		s := string(bytes.TrimSpace(raw))
 		if _, err := strconv.Atoi(s); err != nil {
-			return "", fmt.Errorf("%s is not an integer or a string", s)
+			return "", fmt.Errorf("%s is not an integer or a string", clip(s))
 		}
 		return s, nil
 	}
@@ -217,20 +217,20 @@ func parseValue(s string) (float32, error) {
 		x, err := strconv.ParseFloat(s, 32)
 		switch {
 		case strings.Contains(s, "_"):
-			return 0, fmt.Errorf("%q is not a plain decimal number (_ digit separators are not allowed)", s)
+			return 0, fmt.Errorf("%s is not a plain decimal number (_ digit separators are not allowed)", quote(s))
 		case hasBasePrefix(s):
-			return 0, fmt.Errorf("%q is not a plain decimal number (0x, 0o and 0b prefixes are not allowed)", s)
+			return 0, fmt.Errorf("%s is not a plain decimal number (0x, 0o and 0b prefixes are not allowed)", quote(s))
 		case err == nil && (math.IsNaN(x) || math.IsInf(x, 0)):
-			return 0, fmt.Errorf("%q is not a finite number", s)
+			return 0, fmt.Errorf("%s is not a finite number", quote(s))
 		}
-		return 0, fmt.Errorf("%q is not a number", s)
+		return 0, fmt.Errorf("%s is not a number", quote(s))
 	}
 	x, err := strconv.ParseFloat(s, 32)
 	if err != nil {
 		if errors.Is(err, strconv.ErrRange) {
-			return 0, fmt.Errorf("%q is out of float32 range", s)
+			return 0, fmt.Errorf("%s is out of float32 range", quote(s))
 		}
-		return 0, fmt.Errorf("%q is not a number", s)
+		return 0, fmt.Errorf("%s is not a number", quote(s))
 	}
 	return float32(x), nil
 }
@@ -313,5 +313,5 @@ func checkKeys(obj map[string]json.RawMessage, allowed ...string) error {
 	for _, k := range unknown {
 		first = min(first, k)
 	}
-	return fmt.Errorf("unknown key %q (want %s)", first, strings.Join(allowed, ", "))
+	return fmt.Errorf("unknown key %s (want %s)", quote(first), strings.Join(allowed, ", "))
 }
