@@ -252,7 +252,8 @@ func (c Config) Validate() error {
 	if c.EvalEvery < 0 || c.Patience < 0 {
 		return fmt.Errorf("eval-every and patience must not be negative")
 	}
-	return nil
+	// Sizes last: the run's length and memory (bounds.go), before anything is allocated.
+	return c.checkSizes()
 }
 
 // EncoderSpec returns the encoder description for inputDim features.

@@ -148,12 +148,16 @@ func newFitter(cfg Config, data *Data, opts Options) (*fitter, error) {
 	}
 	dotgrad.Install()
 	if IsClassLoss(cfg.Loss) {
-		numClasses := 0
-		for _, l := range data.Train.Labels {
-			numClasses = max(numClasses, l+1)
-		}
+		// The class parameters have a row per class present, indexed by dense class ids
+		// (denseClasses, bounds.go), not one per integer up to the largest label.
+		items, numClasses := denseClasses(data.Train)
 		if numClasses == 0 {
 			return nil, fmt.Errorf("loss %s needs class-labelled training items", cfg.Loss)
+		}
+		if items != data.Train {
+			dense := *data
+			dense.Train = items
+			f.data = &dense
 		}
 		f.loss, err = losses.ByNameWithClasses(cfg.Loss, numClasses, cfg.EmbeddingDim)
 	} else {
@@ -185,9 +189,13 @@ func newFitter(cfg Config, data *Data, opts Options) (*fitter, error) {
 	if spe == 0 {
 		return nil, fmt.Errorf("the training data makes no batch of %d", cfg.BatchSize)
 	}
-	f.total = cfg.Steps
-	if cfg.Epochs > 0 {
-		f.total = cfg.Epochs * spe
+	// Bounds (bounds.go), now that the data fixes the epoch, the input width and the class table:
+	// a run length that would overflow, or a run the machine's memory cannot hold, is an error.
+	if f.total, err = TotalSteps(cfg, spe); err != nil {
+		return nil, err
+	}
+	if err := CheckMemory(cfg, f.spec, f.loss); err != nil {
+		return nil, err
 	}
 	if f.every = cfg.EvalEvery; f.every <= 0 {
 		f.every = max(f.total/10, 1)
