@@ -36,6 +36,10 @@
 // ReadItemsFile and ReadPairsFile read the user's items and pairs files, CSV or JSON Lines by
 // extension (or ReadOptions.Format); docs/DATA.md in the repository describes the formats. Every
 // malformed line is reported as "file:line: cause" (LineError); nothing is returned from a file with
-// malformed lines unless ReadOptions.SkipBadLines, which turns them into warnings.
+// malformed lines unless ReadOptions.SkipBadLines, which turns them into warnings. ReadPairs also
+// checks the pairs against each other: an exact repeat is kept once, with a warning
+// (LineError.Kind KindDuplicate; ReadOptions.Duplicates can make it an error), a pair labelled both
+// 1 and 0 and a self pair labelled 0 are malformed; Pairs.Lines records each pair's line and
+// Pairs.Key its unordered identity.
 // WriteEmbeddingsCSV and WriteEmbeddingsJSONL write embeddings in a form ReadItems reads back.
 package datasets

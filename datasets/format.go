@@ -64,10 +64,37 @@ type ReadOptions struct {
 	// warnings, with the same detail as errors. Header problems and files with no valid line
 	// remain errors.
 	SkipBadLines bool
+	// Duplicates, for pairs files, says what to do with a line that repeats an earlier line's pair
+	// exactly; the default, DuplicatesKeepFirst, keeps the first and warns about the others.
+	Duplicates DuplicatePolicy
 	// ClassNames, for items files, fixes the class index of these label names (ClassNames[c] is
 	// class c), for example the training file's Items.ClassNames when reading its test file. Label
 	// names not in it get the next indices, in sorted order.
 	ClassNames []string
+}
+
+// DuplicatePolicy says what ReadPairs does with a line whose pair is exactly an earlier line's: the
+// same unordered pair of items with the same label.
+type DuplicatePolicy int
+
+const (
+	// DuplicatesKeepFirst keeps the first line and leaves the repeats out, each reported as a
+	// KindDuplicate warning ("duplicate of line N, kept once"), with or without SkipBadLines.
+	DuplicatesKeepFirst DuplicatePolicy = iota
+	// DuplicatesError makes each repeat a malformed line: an error, or, with SkipBadLines, a
+	// skipped line (the first line is still kept).
+	DuplicatesError
+)
+
+// String returns "keep-first" or "error".
+func (d DuplicatePolicy) String() string {
+	switch d {
+	case DuplicatesKeepFirst:
+		return "keep-first"
+	case DuplicatesError:
+		return "error"
+	}
+	return fmt.Sprintf("DuplicatePolicy(%d)", int(d))
 }
 
 // orZero returns o, or the zero options when o is nil.

@@ -48,7 +48,7 @@ func ReadItems(r io.Reader, name string, opts *ReadOptions) (items *Items, warni
 		return nil, nil, err
 	}
 	if len(b.ids) == 0 {
-		return nil, warnings, b.rep.fatal(0, "no valid items (%d malformed lines skipped)", len(warnings))
+		return nil, warnings, b.rep.fatal(0, "no valid items (%d malformed lines skipped)", countMalformed(warnings))
 	}
 	items = &Items{
 		Name:     strings.TrimSuffix(filepath.Base(name), filepath.Ext(name)),

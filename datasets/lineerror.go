@@ -2,8 +2,10 @@ package datasets
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -13,6 +15,9 @@ import (
 // it prints as "file:line: message", for example
 //
 //	pairs.csv:7: column "label": "2" is not 0 or 1
+//
+// A reader's warnings are LineErrors too; their Kind says what became of the line, so that a
+// caller can print "skipped ...", "duplicate ..." or "note ..." as it fits.
 type LineError struct {
 	// File is the file's name as the caller gave it.
 	File string
@@ -20,6 +25,41 @@ type LineError struct {
 	Line int
 	// Msg says what is wrong.
 	Msg string
+	// Kind says what the line is: KindMalformed (the zero value) for a wrong line, KindDuplicate
+	// for an exact repeat that was left out, KindNote for a line that was kept with a remark.
+	Kind LineKind
+	// Other is the line that this one is reported against: the kept line that a duplicate repeats,
+	// or the line that gives a pair the other label; 0 when none.
+	Other int
+}
+
+// LineKind says what a LineError reports about its line.
+type LineKind int
+
+const (
+	// KindMalformed is a wrong line: an error, or, with ReadOptions.SkipBadLines, a line that was
+	// skipped and comes back as a warning.
+	KindMalformed LineKind = iota
+	// KindDuplicate is a line that repeats an earlier line's pair exactly (ReadPairs): it was left
+	// out and the earlier line, Other, kept. Always a warning, with or without SkipBadLines
+	// (ReadOptions.Duplicates can make duplicates malformed lines instead).
+	KindDuplicate
+	// KindNote is a line that was kept, with a remark worth reading (ReadPairs: a self pair
+	// labelled 1). Always a warning.
+	KindNote
+)
+
+// String returns "malformed", "duplicate" or "note".
+func (k LineKind) String() string {
+	switch k {
+	case KindMalformed:
+		return "malformed"
+	case KindDuplicate:
+		return "duplicate"
+	case KindNote:
+		return "note"
+	}
+	return "LineKind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // Error returns "file:line: message" (or "file: message" when Line is 0).
@@ -62,15 +102,27 @@ func (es LineErrors) Unwrap() []error {
 	return out
 }
 
-// lineReport collects the malformed lines of one file.
+// lineReport collects the malformed lines of one file, and the notes on lines that are not
+// malformed (duplicates, remarks).
 type lineReport struct {
-	file string
-	errs LineErrors
+	file  string
+	errs  LineErrors
+	notes []*LineError
 }
 
 // bad records a malformed line.
 func (r *lineReport) bad(line int, format string, args ...any) {
-	r.errs = append(r.errs, &LineError{File: r.file, Line: line, Msg: fmt.Sprintf(format, args...)})
+	r.badOther(line, 0, format, args...)
+}
+
+// badOther records a malformed line reported against another line.
+func (r *lineReport) badOther(line, other int, format string, args ...any) {
+	r.errs = append(r.errs, &LineError{File: r.file, Line: line, Msg: fmt.Sprintf(format, args...), Other: other})
+}
+
+// note records a line that is not malformed but comes back as a warning, of the given kind.
+func (r *lineReport) note(kind LineKind, line, other int, format string, args ...any) {
+	r.notes = append(r.notes, &LineError{File: r.file, Line: line, Msg: fmt.Sprintf(format, args...), Kind: kind, Other: other})
 }
 
 // fatal returns a whole-file (line 0) or header error.
@@ -79,15 +131,30 @@ func (r *lineReport) fatal(line int, format string, args ...any) error {
 }
 
 // finish applies the skip policy once the file is read: with skip false any malformed line is an
-// error; with skip true the malformed lines are returned as warnings.
+// error; with skip true the malformed lines are returned as warnings. Notes are warnings either
+// way (but none come back with an error). Errors and warnings are in line order, whatever order
+// the checks found them in.
 func (r *lineReport) finish(skip bool) (warnings []*LineError, err error) {
-	if len(r.errs) == 0 {
-		return nil, nil
-	}
-	if !skip {
+	byLine := func(a, b *LineError) int { return cmp.Compare(a.Line, b.Line) }
+	slices.SortStableFunc(r.errs, byLine)
+	if len(r.errs) > 0 && !skip {
 		return nil, r.errs
 	}
-	return r.errs, nil
+	warnings = append(warnings, r.errs...)
+	warnings = append(warnings, r.notes...)
+	slices.SortStableFunc(warnings, byLine)
+	return warnings, nil
+}
+
+// countMalformed returns how many of warnings are malformed lines (skipped), not notes.
+func countMalformed(warnings []*LineError) int {
+	n := 0
+	for _, w := range warnings {
+		if w.Kind == KindMalformed {
+			n++
+		}
+	}
+	return n
 }
 
 // read reads r with readCSV or readJSONL, as format says, then applies the skip policy (finish).

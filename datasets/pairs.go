@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -22,6 +23,22 @@ type Pairs struct {
 	A, B []int
 	// Y holds the pair labels: 1 same, 0 different.
 	Y []int
+	// Lines, for pairs read from a file (ReadPairs), holds each pair's 1-based line in that file;
+	// nil for pairs made otherwise (SamplePairs, NewInlinePairs).
+	Lines []int
+
+	// same, when not nil, gives the item that each item of Items counts as in Key: an item named
+	// by id counts as itself, an inline vector as the first item of Items with bitwise the same
+	// features. nil: every item counts as itself. It belongs to Items, and so is shared by
+	// subsets over the same Items.
+	same []int
+}
+
+// PairKey is a pair of items without order: Lo <= Hi are item indices in Pairs.Items, as Pairs.Key
+// gives them. Pairs with equal keys join the same two things, so a split that puts pairs with one
+// key on two sides would test on what it trained on. PairKey is comparable, for maps.
+type PairKey struct {
+	Lo, Hi int
 }
 
 // PairBatch is a batch of pairs gathered into feature matrices, ready for a model: row i of A and
@@ -55,8 +72,29 @@ func (p *Pairs) NumPositives() int {
 	return n
 }
 
-// Validate checks that A, B and Y have one entry per pair, that A and B index Items and that
-// every label is 0 or 1.
+// Key returns pair i's unordered key: its two sides' item indices, smaller first, where an inline
+// vector counts as the first item of Items with bitwise the same features (ReadPairs,
+// NewInlinePairs) and an item named by id counts as itself. Two items with the same features but
+// different ids are different items. An index out of range panics, as slice indexing does.
+func (p *Pairs) Key(i int) PairKey {
+	a, b := p.A[i], p.B[i]
+	if p.same != nil {
+		a, b = p.same[a], p.same[b]
+	}
+	return PairKey{Lo: min(a, b), Hi: max(a, b)}
+}
+
+// Keys returns every pair's Key, in pair order.
+func (p *Pairs) Keys() []PairKey {
+	keys := make([]PairKey, p.Len())
+	for i := range keys {
+		keys[i] = p.Key(i)
+	}
+	return keys
+}
+
+// Validate checks that A, B and Y have one entry per pair (and Lines, when set), that A and B
+// index Items, that every label is 0 or 1 and every line number positive.
 func (p *Pairs) Validate() error {
 	if p.Items == nil {
 		return fmt.Errorf("pairs: nil Items")
@@ -64,7 +102,20 @@ func (p *Pairs) Validate() error {
 	if len(p.A) != len(p.Y) || len(p.B) != len(p.Y) {
 		return fmt.Errorf("pairs: %d A sides, %d B sides, %d labels", len(p.A), len(p.B), len(p.Y))
 	}
+	if p.Lines != nil && len(p.Lines) != len(p.Y) {
+		return fmt.Errorf("pairs: %d line numbers, %d labels", len(p.Lines), len(p.Y))
+	}
 	n := p.Items.Len()
+	// same is set with Items; an Items of another length put in their place afterwards would
+	// make Key index the wrong items.
+	if p.same != nil && len(p.same) != n {
+		return fmt.Errorf("pairs: keys for %d items, Items has %d", len(p.same), n)
+	}
+	for i, l := range p.Lines {
+		if l < 1 {
+			return fmt.Errorf("pairs: pair %d has line number %d", i, l)
+		}
+	}
 	for i := range p.Y {
 		if p.A[i] < 0 || p.A[i] >= n || p.B[i] < 0 || p.B[i] >= n {
 			return fmt.Errorf("pairs: pair %d joins items %d and %d, want 0..%d", i, p.A[i], p.B[i], n-1)
@@ -76,12 +127,18 @@ func (p *Pairs) Validate() error {
 	return nil
 }
 
-// Subset returns the pairs at the given indices, in that order, over the same Items. An index out
-// of range panics, as slice indexing does.
+// Subset returns the pairs at the given indices, in that order, over the same Items, with their
+// Lines (when set) and keys. An index out of range panics, as slice indexing does.
 func (p *Pairs) Subset(idx []int) *Pairs {
-	out := &Pairs{Items: p.Items, A: make([]int, len(idx)), B: make([]int, len(idx)), Y: make([]int, len(idx))}
+	out := &Pairs{Items: p.Items, A: make([]int, len(idx)), B: make([]int, len(idx)), Y: make([]int, len(idx)), same: p.same}
+	if p.Lines != nil {
+		out.Lines = make([]int, len(idx))
+	}
 	for i, j := range idx {
 		out.A[i], out.B[i], out.Y[i] = p.A[j], p.B[j], p.Y[j]
+		if p.Lines != nil {
+			out.Lines[i] = p.Lines[j]
+		}
 	}
 	return out
 }
@@ -138,7 +195,56 @@ func NewInlinePairs(a, b [][]float32, y []int) (*Pairs, error) {
 		ids[k] = "inline-" + strconv.Itoa(k)
 	}
 	p.Items = &Items{Name: "inline", IDs: ids, Features: feats}
+	p.same = firstSame(feats.Rows, rowOf(feats), 0)
 	return p, nil
+}
+
+// firstSame returns, for each of n rows, the first row with bitwise the same values, where only
+// rows from on are looked up (inline vectors) and rows before from count as themselves (items
+// named by id) but are found by the later ones. It returns nil when no row is from on.
+func firstSame(n int, row func(int) []float32, from int) []int {
+	if from >= n {
+		return nil
+	}
+	first := map[string]int{}
+	var key []byte
+	for j := from; j < n; j++ {
+		key = vecKey(key[:0], row(j))
+		if _, ok := first[string(key)]; !ok {
+			first[string(key)] = j
+		}
+	}
+	// Then the rows named by id, in order, so that the first of them with the values wins. Only
+	// the inline vectors' values are kept as map keys: a lookup by string(key) of a reused buffer
+	// does not allocate, so a large items file costs no memory here.
+	for i := range from {
+		key = vecKey(key[:0], row(i))
+		if k, ok := first[string(key)]; ok && k >= from {
+			first[string(key)] = i
+		}
+	}
+	same := make([]int, n)
+	for i := range from {
+		same[i] = i
+	}
+	for j := from; j < n; j++ {
+		same[j] = first[string(vecKey(key[:0], row(j)))]
+	}
+	return same
+}
+
+// rowOf returns the function giving row i of m.
+func rowOf(m *mat.Dense) func(int) []float32 {
+	return func(i int) []float32 { return m.Data[i*m.Cols : (i+1)*m.Cols] }
+}
+
+// vecKey appends v's bits to buf, little-endian: equal keys are bitwise-equal vectors (0 and -0
+// differ).
+func vecKey(buf []byte, v []float32) []byte {
+	for _, x := range v {
+		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(x))
+	}
+	return buf
 }
 
 // SamplePairs draws n labeled pairs at random from class-labeled items: round(n*positiveFraction)

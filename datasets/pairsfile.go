@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -33,17 +34,34 @@ func ReadPairsFile(path string, items *Items, opts *ReadOptions) (pairs *Pairs, 
 //     label may also be true or false.
 //
 // Without inline vectors the result's Items is items itself. With them, the result's Items holds
-// items' items (same indices, no labels) followed by one item per inline vector, with id
-// "<file>:<line>:a" or "<file>:<line>:b"; all vectors must have the items' feature length. Every
-// malformed line is reported (a LineErrors error) and nothing is returned, unless
-// opts.SkipBadLines: then the malformed lines come back as warnings.
+// items' items (same indices, no labels) followed by one item per inline vector of a kept line,
+// with id "<file>:<line>:a" or "<file>:<line>:b"; all vectors must have the items' feature length.
+// The result's Lines holds each pair's line in the file.
+//
+// Pairs are compared without order ({a, b} is {b, a}), by Pairs.Key: an id side is its item, an
+// inline vector is its values, bitwise, and counts as an item with bitwise the same features. Then:
+//
+//   - a line with the same pair and label as an earlier line is left out, the earlier one kept,
+//     and reported as a KindDuplicate warning (even without SkipBadLines); opts.Duplicates =
+//     DuplicatesError makes it a malformed line instead;
+//   - a pair labelled 1 on one line and 0 on another makes every line of that pair malformed
+//     ("pair {a, b} is labelled 1 here and 0 at line N");
+//   - a self pair {a, a} labelled 0 is malformed (a thing cannot differ from itself); labelled 1
+//     it is kept, with a KindNote warning, since it tells a pairs loss nothing.
+//
+// Every malformed line is reported (a LineErrors error, in line order) and nothing is returned,
+// unless opts.SkipBadLines: then the malformed lines are left out and come back as warnings, in
+// line order with the duplicates and notes.
 func ReadPairs(r io.Reader, name string, items *Items, opts *ReadOptions) (pairs *Pairs, warnings []*LineError, err error) {
 	opts = opts.orZero()
 	format, err := opts.Format.resolve(name)
 	if err != nil {
 		return nil, nil, err
 	}
-	b := &pairsBuilder{rep: &lineReport{file: name}, items: items, base: filepath.Base(name)}
+	b := &pairsBuilder{rep: &lineReport{file: name}, items: items, base: filepath.Base(name), dups: opts.Duplicates}
+	if d := opts.Duplicates; d != DuplicatesKeepFirst && d != DuplicatesError {
+		return nil, nil, b.rep.fatal(0, "unknown duplicates policy %d", int(d))
+	}
 	if items != nil {
 		if err := items.Validate(); err != nil {
 			return nil, nil, b.rep.fatal(0, "%v", err)
@@ -54,13 +72,16 @@ func ReadPairs(r io.Reader, name string, items *Items, opts *ReadOptions) (pairs
 	if format == FormatCSV && items == nil {
 		return nil, nil, b.rep.fatal(0, "a pairs CSV file names items by id, but no items were given")
 	}
-	if warnings, err = b.rep.read(r, format, opts.SkipBadLines, b.readCSV, b.readJSONL); err != nil {
+	readCSV := func(r io.Reader) error { return b.finish(b.readCSV(r)) }
+	readJSONL := func(r io.Reader) error { return b.finish(b.readJSONL(r)) }
+	if warnings, err = b.rep.read(r, format, opts.SkipBadLines, readCSV, readJSONL); err != nil {
 		return nil, nil, err
 	}
-	if len(b.y) == 0 {
-		return nil, warnings, b.rep.fatal(0, "no valid pairs (%d malformed lines skipped)", len(warnings))
+	p := b.pairs(strings.TrimSuffix(b.base, filepath.Ext(b.base)))
+	if p.Len() == 0 {
+		return nil, warnings, b.rep.fatal(0, "no valid pairs (%d malformed lines skipped)", countMalformed(warnings))
 	}
-	return b.pairs(strings.TrimSuffix(b.base, filepath.Ext(b.base))), warnings, nil
+	return p, warnings, nil
 }
 
 // pairsBuilder accumulates the valid lines of a pairs file.
@@ -69,20 +90,31 @@ type pairsBuilder struct {
 	items *Items
 	index map[string]int
 	base  string // the file's base name, for inline vector ids
-	a, b  []int  // item indices; inline vector k is -(k+1) until pairs()
-	y     []int
-	// inline holds the inline vectors and their ids; dim their length (the items', or the first
-	// vector's), dimLine the line that set it (0: the items).
-	inline    [][]float32
-	inlineIDs []string
-	dim       int
-	dimLine   int
+	dups  DuplicatePolicy
+	// cands holds the pairs whose lines passed their own checks, in file order; finish checks
+	// them against each other and keeps kept.
+	cands, kept []cand
+	// inline holds the inline vectors of cands, in order; dim is their length (the items', or the
+	// first vector's), dimLine the line that set it (0: the items).
+	inline  [][]float32
+	dim     int
+	dimLine int
+}
+
+// cand is one line's pair: its line, its sides a and b, its label.
+type cand struct {
+	line int
+	s    [2]side
+	y    int
 }
 
 // side is one resolved pair side: an item index, or an inline vector.
 type side struct {
 	index int
 	vec   []float32
+	// ref is the side's row among the items followed by every candidate's inline vectors: index,
+	// or the items' count plus the vector's place in pairsBuilder.inline.
+	ref int
 }
 
 // resolveID looks id up in the items; kind is "column" or "key", for messages.
@@ -125,22 +157,119 @@ func (b *pairsBuilder) resolveJSON(line int, key string, raw json.RawMessage) (s
 	return side{vec: v}, true
 }
 
-// add keeps a valid pair.
+// add records a pair that passed its line's own checks.
 func (b *pairsBuilder) add(line int, sa, sb side, y int) {
-	ref := func(s side, key string) int {
-		if s.vec == nil {
-			return s.index
+	c := cand{line: line, s: [2]side{sa, sb}, y: y}
+	for k := range c.s {
+		if c.s[k].vec == nil {
+			c.s[k].ref = c.s[k].index
+			continue
 		}
 		if b.dim == 0 {
-			b.dim, b.dimLine = len(s.vec), line
+			b.dim, b.dimLine = len(c.s[k].vec), line
 		}
-		b.inline = append(b.inline, s.vec)
-		b.inlineIDs = append(b.inlineIDs, b.base+":"+strconv.Itoa(line)+":"+key)
-		return -len(b.inline)
+		c.s[k].ref = b.numItems() + len(b.inline)
+		b.inline = append(b.inline, c.s[k].vec)
 	}
-	b.a = append(b.a, ref(sa, "a"))
-	b.b = append(b.b, ref(sb, "b"))
-	b.y = append(b.y, y)
+	b.cands = append(b.cands, c)
+}
+
+// numItems returns the number of given items.
+func (b *pairsBuilder) numItems() int {
+	if b.items == nil {
+		return 0
+	}
+	return b.items.Len()
+}
+
+// finish, once the whole file is read (err is the reader's), checks the pairs against each other:
+// self pairs labelled 0, contradictions, duplicates (see ReadPairs); it keeps the rest.
+func (b *pairsBuilder) finish(err error) error {
+	if err != nil {
+		return err
+	}
+	n0 := b.numItems()
+	row := func(i int) []float32 {
+		if i < n0 {
+			return b.items.Features.Data[i*b.items.Features.Cols : (i+1)*b.items.Features.Cols]
+		}
+		return b.inline[i-n0]
+	}
+	same := firstSame(n0+len(b.inline), row, n0)
+	key := func(c cand) PairKey {
+		x, y := c.s[0].ref, c.s[1].ref
+		if same != nil {
+			x, y = same[x], same[y]
+		}
+		return PairKey{Lo: min(x, y), Hi: max(x, y)}
+	}
+	// first[k][y] is the first line of pair k labelled y; 0 when none.
+	first := map[PairKey]*[2]int{}
+	ok := b.cands[:0:0]
+	for _, c := range b.cands {
+		k := key(c)
+		if k.Lo == k.Hi && c.y == 0 {
+			b.rep.bad(c.line, "self pair %s is labelled 0, but a thing cannot differ from itself", b.pairName(c))
+			continue
+		}
+		ok = append(ok, c)
+		f := first[k]
+		if f == nil {
+			f = new([2]int)
+			first[k] = f
+		}
+		if f[c.y] == 0 {
+			f[c.y] = c.line
+		}
+	}
+	for _, c := range ok {
+		k := key(c)
+		f := first[k]
+		switch {
+		case f[0] != 0 && f[1] != 0:
+			b.rep.badOther(c.line, f[1-c.y], "pair %s is labelled %d here and %d at line %d", b.pairName(c), c.y, 1-c.y, f[1-c.y])
+		case f[c.y] != c.line && b.dups == DuplicatesError:
+			b.rep.badOther(c.line, f[c.y], "duplicate of line %d (pair %s, label %d)", f[c.y], b.pairName(c), c.y)
+		case f[c.y] != c.line:
+			b.rep.note(KindDuplicate, c.line, f[c.y], "duplicate of line %d, kept once (pair %s, label %d)", f[c.y], b.pairName(c), c.y)
+		default:
+			if k.Lo == k.Hi {
+				b.rep.note(KindNote, c.line, 0, "self pair %s labelled 1, kept, but it tells a pairs loss nothing", b.pairName(c))
+			}
+			b.kept = append(b.kept, c)
+		}
+	}
+	return nil
+}
+
+// pairName names c's pair for messages: {a, b} with each side its quoted id or its vector.
+func (b *pairsBuilder) pairName(c cand) string {
+	name := func(s side) string {
+		if s.vec == nil {
+			return quote(b.items.IDs[s.index])
+		}
+		return vecName(s.vec)
+	}
+	return "{" + name(c.s[0]) + ", " + name(c.s[1]) + "}"
+}
+
+// vecName writes an inline vector for messages, its first values only when it is long:
+// [0.9, 0.1, 0.2, 0.05] or [0.9, 0.1, … (784 values)].
+func vecName(v []float32) string {
+	var sb strings.Builder
+	sb.WriteByte('[')
+	for i, x := range v {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		if sb.Len() > maxQuoted {
+			fmt.Fprintf(&sb, "… (%d values)", len(v))
+			break
+		}
+		sb.WriteString(strconv.FormatFloat(float64(x), 'g', -1, 32))
+	}
+	sb.WriteByte(']')
+	return sb.String()
 }
 
 // readCSV reads a pairs CSV file.
@@ -236,29 +365,33 @@ func (b *pairsBuilder) readJSONL(r io.Reader) error {
 	})
 }
 
-// pairs returns the accumulated pairs, with the inline vectors appended to the items.
+// pairs returns the kept pairs, with their inline vectors appended to the items.
 func (b *pairsBuilder) pairs(name string) *Pairs {
-	p := &Pairs{Items: b.items, A: b.a, B: b.b, Y: b.y}
-	if len(b.inline) == 0 {
-		return p
-	}
-	n0, ids, data := 0, []string(nil), []float32(nil)
-	if b.items != nil {
-		n0 = b.items.Len()
-		ids = slices.Clone(b.items.IDs)
-		data = slices.Clone(b.items.Features.Data)
-	}
-	for k, v := range b.inline {
-		ids = append(ids, b.inlineIDs[k])
-		data = append(data, v...)
-	}
-	p.Items = &Items{Name: name, IDs: ids, Features: &mat.Dense{Rows: len(ids), Cols: b.dim, Data: data}}
-	for _, s := range [][]int{p.A, p.B} {
-		for i, v := range s {
-			if v < 0 {
-				s[i] = n0 - v - 1
+	p := &Pairs{Items: b.items, A: make([]int, len(b.kept)), B: make([]int, len(b.kept)), Y: make([]int, len(b.kept)), Lines: make([]int, len(b.kept))}
+	n0, ids, data := b.numItems(), []string(nil), []float32(nil)
+	for i, c := range b.kept {
+		p.Y[i], p.Lines[i] = c.y, c.line
+		for k, s := range c.s {
+			x := s.index
+			if s.vec != nil {
+				if ids == nil && b.items != nil {
+					ids = slices.Clone(b.items.IDs)
+					data = slices.Clone(b.items.Features.Data)
+				}
+				x = len(ids)
+				ids = append(ids, b.base+":"+strconv.Itoa(c.line)+":"+"ab"[k:k+1])
+				data = append(data, s.vec...)
+			}
+			if k == 0 {
+				p.A[i] = x
+			} else {
+				p.B[i] = x
 			}
 		}
+	}
+	if len(ids) > n0 {
+		p.Items = &Items{Name: name, IDs: ids, Features: &mat.Dense{Rows: len(ids), Cols: b.dim, Data: data}}
+		p.same = firstSame(len(ids), rowOf(p.Items.Features), n0)
 	}
 	return p
 }

@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -183,5 +184,215 @@ func TestReadPairsFiles(t *testing.T) {
 	}
 	if _, _, err := ReadPairsFile("../examples/data/nope.csv", items, nil); err == nil {
 		t.Error("missing file: no error")
+	}
+}
+
+// warningsText writes each warning as "kind other: file:line: message", for comparison.
+func warningsText(ws []*LineError) []string {
+	var out []string
+	for _, w := range ws {
+		out = append(out, fmt.Sprintf("%v %d: %v", w.Kind, w.Other, w))
+	}
+	return out
+}
+
+func TestReadPairsDuplicatesContradictionsSelfPairs(t *testing.T) {
+	skip := &ReadOptions{SkipBadLines: true}
+	strict := &ReadOptions{Duplicates: DuplicatesError}
+	strictSkip := &ReadOptions{Duplicates: DuplicatesError, SkipBadLines: true}
+	// x and y have the same features but are two items.
+	twins := "id,f\nx,1\ny,1\nz,2\n"
+	tests := []struct {
+		name, file, in string
+		items          string // items CSV; "" for pairItems
+		opts           *ReadOptions
+		wantLines      []int
+		wantY          []int
+		wantWarnings   []string
+		wantErr        string
+	}{
+		{"no repeats", "pairs.csv", "a,b,label\na,b,1\na,c,0\nc,d,1\n", "", nil, []int{2, 3, 4}, []int{1, 0, 1}, nil, ""},
+		{"duplicate, either order", "pairs.csv", "a,b,label\na,b,1\na,c,0\nb,a,1\na,b,1\n", "", nil, []int{2, 3}, []int{1, 0},
+			[]string{`duplicate 2: pairs.csv:4: duplicate of line 2, kept once (pair {"b", "a"}, label 1)`,
+				`duplicate 2: pairs.csv:5: duplicate of line 2, kept once (pair {"a", "b"}, label 1)`}, ""},
+		{"duplicate with skipping", "pairs.csv", "a,b,label\na,b,0\na,zz,1\nb,a,0\n", "", skip, []int{2}, []int{0},
+			[]string{`malformed 0: pairs.csv:3: column "b": unknown id "zz"`,
+				`duplicate 2: pairs.csv:4: duplicate of line 2, kept once (pair {"b", "a"}, label 0)`}, ""},
+		{"duplicates as errors", "pairs.csv", "a,b,label\na,b,1\nb,a,1\n", "", strict, nil, nil, nil,
+			`pairs.csv:3: duplicate of line 2 (pair {"b", "a"}, label 1)`},
+		{"duplicates as errors, skipped", "pairs.csv", "a,b,label\na,b,1\nb,a,1\n", "", strictSkip, []int{2}, []int{1},
+			[]string{`malformed 2: pairs.csv:3: duplicate of line 2 (pair {"b", "a"}, label 1)`}, ""},
+		{"contradiction", "pairs.csv", "a,b,label\na,b,1\nc,d,0\nb,a,0\n", "", nil, nil, nil, nil,
+			"pairs.csv:2: pair {\"a\", \"b\"} is labelled 1 here and 0 at line 4\npairs.csv:4: pair {\"b\", \"a\"} is labelled 0 here and 1 at line 2"},
+		{"contradiction and other bad lines, in line order", "pairs.csv", "a,b,label\na,b,1\na,q,0\nb,a,0\n", "", nil, nil, nil, nil,
+			"pairs.csv:2: pair {\"a\", \"b\"} is labelled 1 here and 0 at line 4\npairs.csv:3: column \"b\": unknown id \"q\"\npairs.csv:4: pair {\"b\", \"a\"} is labelled 0 here and 1 at line 2"},
+		{"contradiction skipped: every line of the pair goes", "pairs.csv", "a,b,label\na,b,1\na,b,1\nc,d,0\nb,a,0\n", "", skip, []int{4}, []int{0},
+			[]string{`malformed 5: pairs.csv:2: pair {"a", "b"} is labelled 1 here and 0 at line 5`,
+				`malformed 5: pairs.csv:3: pair {"a", "b"} is labelled 1 here and 0 at line 5`,
+				`malformed 2: pairs.csv:5: pair {"b", "a"} is labelled 0 here and 1 at line 2`}, ""},
+		{"self pair labelled 0", "pairs.csv", "a,b,label\na,b,1\nc,c,0\n", "", nil, nil, nil, nil,
+			`pairs.csv:3: self pair {"c", "c"} is labelled 0, but a thing cannot differ from itself`},
+		{"self pair labelled 0, skipped", "pairs.csv", "a,b,label\na,b,1\nc,c,0\n", "", skip, []int{2}, []int{1},
+			[]string{`malformed 0: pairs.csv:3: self pair {"c", "c"} is labelled 0, but a thing cannot differ from itself`}, ""},
+		{"self pair labelled 1 is kept, noted", "pairs.csv", "a,b,label\nc,c,1\nc,c,1\na,b,0\n", "", nil, []int{2, 4}, []int{1, 0},
+			[]string{`note 0: pairs.csv:2: self pair {"c", "c"} labelled 1, kept, but it tells a pairs loss nothing`,
+				`duplicate 2: pairs.csv:3: duplicate of line 2, kept once (pair {"c", "c"}, label 1)`}, ""},
+		// Inline vectors are compared by their values, bitwise.
+		{"inline duplicate", "pairs.jsonl", "{\"a\":[1,2],\"b\":[3,4],\"label\":1}\n{\"a\":[3,4.0],\"b\":[1,2e0],\"label\":1}\n{\"a\":[1,2],\"b\":[3,5],\"label\":1}\n", "", nil, []int{1, 3}, []int{1, 1},
+			[]string{`duplicate 1: pairs.jsonl:2: duplicate of line 1, kept once (pair {[3, 4], [1, 2]}, label 1)`}, ""},
+		{"inline 0 and -0 differ bitwise", "pairs.jsonl", "{\"a\":[0,2],\"b\":[3,4],\"label\":1}\n{\"a\":[-0,2],\"b\":[3,4],\"label\":1}\n", "", nil, []int{1, 2}, []int{1, 1}, nil, ""},
+		{"inline contradiction", "pairs.jsonl", "{\"a\":[1,2],\"b\":[3,4],\"label\":1}\n{\"a\":[3,4],\"b\":[1,2],\"label\":false}\n", "", nil, nil, nil, nil,
+			"pairs.jsonl:1: pair {[1, 2], [3, 4]} is labelled 1 here and 0 at line 2\npairs.jsonl:2: pair {[3, 4], [1, 2]} is labelled 0 here and 1 at line 1"},
+		{"inline self pair", "pairs.jsonl", "{\"a\":[1,2],\"b\":[1,2],\"label\":0}\n", "", nil, nil, nil, nil,
+			`pairs.jsonl:1: self pair {[1, 2], [1, 2]} is labelled 0, but a thing cannot differ from itself`},
+		// An inline vector counts as the item with its features: a is (1, 1).
+		{"id and inline duplicate", "pairs.jsonl", "{\"a\":\"a\",\"b\":\"b\",\"label\":1}\n{\"a\":\"b\",\"b\":[1,1],\"label\":1}\n", "", nil, []int{1}, []int{1},
+			[]string{`duplicate 1: pairs.jsonl:2: duplicate of line 1, kept once (pair {"b", [1, 1]}, label 1)`}, ""},
+		{"id and inline self pair", "pairs.jsonl", "{\"a\":[1,1],\"b\":\"a\",\"label\":0}\n", "", nil, nil, nil, nil,
+			`pairs.jsonl:1: self pair {[1, 1], "a"} is labelled 0, but a thing cannot differ from itself`},
+		{"id and inline contradiction", "pairs.jsonl", "{\"a\":[2,2],\"b\":\"c\",\"label\":1}\n{\"a\":\"c\",\"b\":\"b\",\"label\":0}\n", "", nil, nil, nil, nil,
+			"pairs.jsonl:1: pair {[2, 2], \"c\"} is labelled 1 here and 0 at line 2\npairs.jsonl:2: pair {\"c\", \"b\"} is labelled 0 here and 1 at line 1"},
+		// Items with the same features but two ids are two items; an inline vector with those
+		// features counts as the first of them.
+		{"twins by id are different", "pairs.csv", "a,b,label\nx,z,1\ny,z,1\nx,y,0\n", twins, nil, []int{2, 3, 4}, []int{1, 1, 0}, nil, ""},
+		{"inline counts as the first twin", "pairs.jsonl", "{\"a\":\"y\",\"b\":\"z\",\"label\":1}\n{\"a\":[1],\"b\":\"z\",\"label\":1}\n{\"a\":\"z\",\"b\":\"x\",\"label\":1}\n", twins, nil, []int{1, 2}, []int{1, 1},
+			[]string{`duplicate 2: pairs.jsonl:3: duplicate of line 2, kept once (pair {"z", "x"}, label 1)`}, ""},
+		{"long vectors are cut in messages", "pairs.jsonl", "{\"a\":[" + strings.Repeat("0.123456789,", 99) + "1],\"b\":[" + strings.Repeat("0.123456789,", 99) + "1],\"label\":0}\n", "x", nil, nil, nil, nil,
+			"pairs.jsonl:1: self pair {[0.12345679, 0.12345679, 0.12345679, 0.12345679, 0.12345679, 0.12345679, … (100 values)], [0.12345679, 0.12345679, 0.12345679, 0.12345679, 0.12345679, 0.12345679, … (100 values)]} is labelled 0, but a thing cannot differ from itself"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var items *Items
+			switch tc.items {
+			case "":
+				items = pairItems(t)
+			case "x": // no items: inline vectors only
+			default:
+				var err error
+				if items, _, err = ReadItems(strings.NewReader(tc.items), "items.csv", nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p, warns, err := ReadPairs(strings.NewReader(tc.in), tc.file, items, tc.opts)
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("error:\n%v\nwant:\n%s", err, tc.wantErr)
+				}
+				if p != nil || warns != nil {
+					t.Errorf("returned pairs %v and warnings %v with the error", p, warns)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(p.Lines, tc.wantLines) || !reflect.DeepEqual(p.Y, tc.wantY) {
+				t.Errorf("lines %v labels %v, want %v %v", p.Lines, p.Y, tc.wantLines, tc.wantY)
+			}
+			if got := warningsText(warns); !reflect.DeepEqual(got, tc.wantWarnings) {
+				t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.wantWarnings, "\n"))
+			}
+			seen := map[PairKey]int{}
+			for i, k := range p.Keys() {
+				if j, dup := seen[k]; dup {
+					t.Errorf("pairs %d (line %d) and %d (line %d) have one key %v", j, p.Lines[j], i, p.Lines[i], k)
+				}
+				seen[k] = i
+			}
+		})
+	}
+}
+
+func TestReadPairsDuplicatePolicyUnknown(t *testing.T) {
+	_, _, err := ReadPairs(strings.NewReader("a,b,label\na,b,1\n"), "pairs.csv", pairItems(t), &ReadOptions{Duplicates: 7})
+	if err == nil || err.Error() != "pairs.csv: unknown duplicates policy 7" {
+		t.Errorf("error %v", err)
+	}
+}
+
+func TestPairsKeysAndLines(t *testing.T) {
+	items := pairItems(t)
+	// Line 1 joins a and b; line 2 is blank; line 3 joins c and an inline copy of a's features;
+	// line 4 an inline vector and d; line 5 c and an inline copy of line 4's vector.
+	in := "{\"a\":\"a\",\"b\":\"b\",\"label\":1}\n\n{\"a\":\"c\",\"b\":[1,1],\"label\":0}\n{\"a\":[7,7],\"b\":\"d\",\"label\":1}\n{\"a\":\"c\",\"b\":[7,7],\"label\":0}\n"
+	p, warns, err := ReadPairs(strings.NewReader(in), "p.jsonl", items, nil)
+	if err != nil || warns != nil {
+		t.Fatal(err, warns)
+	}
+	if want := []int{1, 3, 4, 5}; !reflect.DeepEqual(p.Lines, want) {
+		t.Errorf("lines %v, want %v", p.Lines, want)
+	}
+	// Items: a b c d, then p.jsonl:3:b (= a's features), p.jsonl:4:a, p.jsonl:5:b (= line 4's).
+	want := []PairKey{{0, 1}, {0, 2}, {3, 5}, {2, 5}}
+	if got := p.Keys(); !reflect.DeepEqual(got, want) {
+		t.Errorf("keys %v, want %v", got, want)
+	}
+	if got := p.Key(2); got != want[2] {
+		t.Errorf("Key(2) = %v", got)
+	}
+	sub := p.Subset([]int{3, 0})
+	if !reflect.DeepEqual(sub.Lines, []int{5, 1}) || !reflect.DeepEqual(sub.Keys(), []PairKey{want[3], want[0]}) || sub.Validate() != nil {
+		t.Errorf("subset lines %v keys %v, %v", sub.Lines, sub.Keys(), sub.Validate())
+	}
+	b := p.Gather([]int{2})
+	if b.IDsA[0] != "p.jsonl:4:a" || b.IDsB[0] != "d" {
+		t.Errorf("gathered %q %q", b.IDsA, b.IDsB)
+	}
+	// Pairs not read from a file have no lines; SamplePairs's keys are its indices.
+	s, err := SamplePairs(items, 6, 0.5, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Lines != nil || s.Subset([]int{0}).Lines != nil {
+		t.Errorf("sampled pairs have lines %v", s.Lines)
+	}
+	for i, k := range s.Keys() {
+		if k.Lo != min(s.A[i], s.B[i]) || k.Hi != max(s.A[i], s.B[i]) {
+			t.Errorf("sampled pair %d (%d, %d) key %v", i, s.A[i], s.B[i], k)
+		}
+	}
+	// NewInlinePairs compares its vectors by value too.
+	ip, err := NewInlinePairs([][]float32{{1}, {2}, {1}}, [][]float32{{2}, {1}, {3}}, []int{1, 1, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ip.Keys(); !reflect.DeepEqual(got, []PairKey{{0, 1}, {0, 1}, {0, 5}}) {
+		t.Errorf("inline keys %v", got)
+	}
+}
+
+func TestPairsValidateLines(t *testing.T) {
+	items := pairItems(t)
+	tests := []struct {
+		name string
+		p    *Pairs
+		want string
+	}{
+		{"lines in step", &Pairs{Items: items, A: []int{0}, B: []int{1}, Y: []int{1}, Lines: []int{2}}, ""},
+		{"lines too few", &Pairs{Items: items, A: []int{0}, B: []int{1}, Y: []int{1}, Lines: []int{}}, "pairs: 0 line numbers, 1 labels"},
+		{"line 0", &Pairs{Items: items, A: []int{0}, B: []int{1}, Y: []int{1}, Lines: []int{0}}, "pairs: pair 0 has line number 0"},
+		{"keys for other items", &Pairs{Items: items, A: []int{0}, B: []int{1}, Y: []int{1}, same: []int{0, 1}}, "pairs: keys for 2 items, Items has 4"},
+	}
+	for _, tc := range tests {
+		err := tc.p.Validate()
+		if (err == nil) != (tc.want == "") || (err != nil && err.Error() != tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestLineKindString(t *testing.T) {
+	for k, want := range map[LineKind]string{KindMalformed: "malformed", KindDuplicate: "duplicate", KindNote: "note", 9: "LineKind(9)"} {
+		if k.String() != want {
+			t.Errorf("%d: %q", int(k), k.String())
+		}
+	}
+	for d, want := range map[DuplicatePolicy]string{DuplicatesKeepFirst: "keep-first", DuplicatesError: "error", 9: "DuplicatePolicy(9)"} {
+		if d.String() != want {
+			t.Errorf("%d: %q", int(d), d.String())
+		}
 	}
 }
