@@ -72,8 +72,8 @@ func ReadPairs(r io.Reader, name string, items *Items, opts *ReadOptions) (pairs
 	if format == FormatCSV && items == nil {
 		return nil, nil, b.rep.fatal(0, "a pairs CSV file names items by id, but no items were given")
 	}
-	readCSV := func(r io.Reader) error { return b.finish(b.readCSV(r)) }
-	readJSONL := func(r io.Reader) error { return b.finish(b.readJSONL(r)) }
+	readCSV := func(r io.Reader) error { return b.crossCheck(b.readCSV(r)) }
+	readJSONL := func(r io.Reader) error { return b.crossCheck(b.readJSONL(r)) }
 	if warnings, err = b.rep.read(r, format, opts.SkipBadLines, readCSV, readJSONL); err != nil {
 		return nil, nil, err
 	}
@@ -91,7 +91,7 @@ type pairsBuilder struct {
 	index map[string]int
 	base  string // the file's base name, for inline vector ids
 	dups  DuplicatePolicy
-	// cands holds the pairs whose lines passed their own checks, in file order; finish checks
+	// cands holds the pairs whose lines passed their own checks, in file order; crossCheck checks
 	// them against each other and keeps kept.
 	cands, kept []cand
 	// inline holds the inline vectors of cands, in order; dim is their length (the items', or the
@@ -182,9 +182,10 @@ func (b *pairsBuilder) numItems() int {
 	return b.items.Len()
 }
 
-// finish, once the whole file is read (err is the reader's), checks the pairs against each other:
-// self pairs labelled 0, contradictions, duplicates (see ReadPairs); it keeps the rest.
-func (b *pairsBuilder) finish(err error) error {
+// crossCheck, once the whole file is read (err is the reader's), checks the pairs against each
+// other: self pairs labelled 0, contradictions, duplicates (see ReadPairs); it keeps the rest.
+// It runs before the skip policy, so that these lines are reported as any other.
+func (b *pairsBuilder) crossCheck(err error) error {
 	if err != nil {
 		return err
 	}
@@ -205,7 +206,7 @@ func (b *pairsBuilder) finish(err error) error {
 	}
 	// first[k][y] is the first line of pair k labelled y; 0 when none.
 	first := map[PairKey]*[2]int{}
-	ok := b.cands[:0:0]
+	var ok []cand
 	for _, c := range b.cands {
 		k := key(c)
 		if k.Lo == k.Hi && c.y == 0 {
