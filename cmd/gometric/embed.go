@@ -11,12 +11,14 @@ import (
 	"github.com/gometric/gometric/train"
 )
 
-const embedSynopsis = `Usage: gometric embed RUN INPUT [--out FILE] [--format csv|jsonl] [flags]
+const embedSynopsis = `Usage: gometric embed RUN INPUT [--out FILE [--force]] [--format csv|jsonl] [flags]
 
 Writes the embeddings (L2-normalised, compared by cosine similarity) of the items in INPUT, an
 items file (CSV or JSON Lines, see docs/DATA.md) or the name of a built-in data set, computed by the
 model in run folder RUN. Rows are id,label,e0,e1,... (CSV) or {"id","label","embedding"} (JSON
 Lines), readable back as items. The output goes to --out (format from its extension) or stdout.
+--out is never INPUT nor a file of RUN, and replaces an existing file only with --force, once the
+new one is complete.
 `
 
 // cmdEmbed is `gometric embed`.
@@ -25,6 +27,7 @@ func cmdEmbed(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "output file (default: stdout)")
 	format := fs.String("format", "", "output format: csv or jsonl (default: from --out's extension, else csv)")
 	skip := fs.Bool("skip-bad-lines", false, "skip malformed input lines (they are listed) instead of failing")
+	force := forceFlag(fs)
 	backendCfg := backendFlag(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -49,12 +52,22 @@ func cmdEmbed(args []string, stdout, stderr io.Writer) error {
 			return usagef("%v", err)
 		}
 	}
+	// INPUT names a built-in data set only when no file has that name.
+	_, statErr := os.Stat(input)
+	builtin := statErr != nil && slices.Contains(datasets.Names(), input)
+	inputFile := input
+	if builtin {
+		inputFile = ""
+	}
+	if err := checkOutput(*out, *force, run, inputFile); err != nil {
+		return err
+	}
 	model, err := loadModel(run, *backendCfg)
 	if err != nil {
 		return err
 	}
 	var items *datasets.Items
-	if _, statErr := os.Stat(input); statErr != nil && slices.Contains(datasets.Names(), input) {
+	if builtin {
 		items, err = datasets.Load(input)
 	} else {
 		var warnings []*datasets.LineError

@@ -5,8 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gometric/gometric/report"
+	"github.com/gometric/gometric/train"
 )
 
 // newFlagSet returns a flag set that reports errors instead of exiting, printing its usage (the
@@ -50,6 +55,88 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 // backendFlag adds the --backend flag of the commands that load a trained model.
 func backendFlag(fs *flag.FlagSet) *string {
 	return fs.String("backend", "", "GoMLX backend (default $GOMLX_BACKEND, else \"go\")")
+}
+
+// forceFlag adds the --force flag of the commands that write an output file.
+func forceFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("force", false, "replace the --out file when it exists (never an input file nor a file of the run folder)")
+}
+
+// runFileNames are the names of the files and folders a run folder holds: an output of that name
+// in the run folder would replace, or pass for, one of the run's own files.
+var runFileNames = []string{train.ConfigFile, train.ModelFile, train.HistoryFile, train.CheckpointsDir, train.BestDir,
+	train.TestPairsFile, report.MetricsFile, report.MarkdownFile, report.LossPNG, report.ValPNG, report.PCAPNG}
+
+// checkOutput refuses the output file out before anything is loaded or computed, so that a
+// command never destroys its input: out may not be the same file as one of inputs (os.SameFile when
+// both exist, else the same cleaned absolute path, symbolic links resolved), a folder, nor a file of
+// run's folder (one of its names, anything in its subfolders, or any file it already holds); and
+// it may replace an existing file only when force is set. The output itself is then written
+// through a temporary file renamed over out once complete (writeOutput). Empty out (stdout) and
+// empty inputs are skipped.
+func checkOutput(out string, force bool, run train.Run, inputs ...string) error {
+	if out == "" {
+		return nil
+	}
+	outInfo, statErr := os.Stat(out)
+	exists := statErr == nil
+	for _, in := range inputs {
+		if in != "" && sameFile(out, outInfo, in) {
+			return usagef("--out %s is the input file %s: write the output to another file", out, in)
+		}
+	}
+	if exists && outInfo.IsDir() {
+		return usagef("--out %s is a folder, not a file", out)
+	}
+	if rel, ok := inside(run.Dir, out); ok {
+		parts := strings.Split(rel, string(filepath.Separator))
+		if len(parts) > 1 || exists || slices.Contains(runFileNames, parts[0]) {
+			return usagef("--out %s is a file of the run folder %s: write the output elsewhere", out, run.Dir)
+		}
+	}
+	if exists && !force {
+		return fmt.Errorf("--out %s exists: give --force to replace it, or another --out", out)
+	}
+	return nil
+}
+
+// sameFile reports whether out (outInfo: its os.Stat, nil when it does not exist) and in are the
+// same file.
+func sameFile(out string, outInfo os.FileInfo, in string) bool {
+	if outInfo != nil {
+		if inInfo, err := os.Stat(in); err == nil {
+			return os.SameFile(outInfo, inInfo)
+		}
+	}
+	return resolvePath(out) == resolvePath(in)
+}
+
+// inside returns the path of p relative to folder dir when p lies in it (symbolic links resolved).
+func inside(dir, p string) (string, bool) {
+	if dir == "" {
+		return "", false
+	}
+	rel, err := filepath.Rel(resolvePath(dir), resolvePath(p))
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return rel, true
+}
+
+// resolvePath returns p absolute and cleaned, with symbolic links resolved as far as p exists (a
+// file to be created is resolved through its folder).
+func resolvePath(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.Clean(p)
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		return filepath.Join(dir, filepath.Base(abs))
+	}
+	return abs
 }
 
 // setFlags returns the names of the flags given on the command line.

@@ -11,13 +11,14 @@ import (
 	"github.com/gometric/gometric/train"
 )
 
-const matchSynopsis = `Usage: gometric match RUN --pairs FILE [--items FILE] [--out FILE] [flags]
+const matchSynopsis = `Usage: gometric match RUN --pairs FILE [--items FILE] [--out FILE [--force]] [flags]
 
 Scores each labeled pair of FILE with the model in run folder RUN (cosine similarity of the two
 embeddings) and decides match (1) or no match (0) with the threshold chosen on the validation pairs
 at the end of training and frozen. Writes CSV rows a,b,score,match,label (to --out or stdout), then
 the accuracy and F1 of the decisions against the file's labels (to stderr when the rows go to
-stdout).
+stdout). --out is never an input file nor a file of RUN, and replaces an existing file only with
+--force, once the new one is complete.
 `
 
 // cmdMatch is `gometric match`.
@@ -27,6 +28,7 @@ func cmdMatch(args []string, stdout, stderr io.Writer) error {
 	itemsFile := fs.String("items", "", "items file that the pairs name by id")
 	out := fs.String("out", "", "output CSV file (default: stdout)")
 	skip := fs.Bool("skip-bad-lines", false, "skip malformed lines (they are listed) instead of failing")
+	force := forceFlag(fs)
 	backendCfg := backendFlag(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -38,6 +40,9 @@ func cmdMatch(args []string, stdout, stderr io.Writer) error {
 	}
 	if *pairsFile == "" {
 		return usagef("give the pairs to match with --pairs FILE")
+	}
+	if err := checkOutput(*out, *force, run, *pairsFile, *itemsFile); err != nil {
+		return err
 	}
 	model, err := loadModel(run, *backendCfg)
 	if err != nil {
