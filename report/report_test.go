@@ -149,27 +149,28 @@ func TestTrainingReport(t *testing.T) {
 	cfg := train.DefaultConfig()
 	cfg.Steps, cfg.BatchSize, cfg.EmbeddingDim, cfg.Hidden = 10, 16, 8, []int{16}
 	cfg.EvalPairs, cfg.ValItems = 200, 200
-	data, err := train.LoadData(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	res, err := train.Fit(cfg, data, train.Options{RunDir: dir})
+	run := train.Run{Dir: dir}
+	data, err := run.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := ForTraining(cfg, data, res)
+	var r *Report
+	writeReport := func(res *train.Result, modelDir string) (err error) {
+		if r, err = ForTraining(cfg, data, res); err != nil {
+			return err
+		}
+		return WriteRun(modelDir, r, res.History, res.Model, data.Test)
+	}
+	res, err := train.Fit(cfg, data, train.Options{RunDir: dir, Report: writeReport})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(r.Rows) != 3 || r.Rows[2].Name != RowTrained || r.Rows[2].Verification.Threshold != res.Model.Threshold {
 		t.Fatalf("rows %+v", r.Rows)
 	}
-	if err := WriteRun(dir, r, res.History, res.Model, data.Test); err != nil {
-		t.Fatal(err)
-	}
 	for _, name := range []string{MetricsFile, MarkdownFile, LossPNG, ValPNG, PCAPNG} {
-		data, err := os.ReadFile(filepath.Join(dir, name))
+		data, err := os.ReadFile(filepath.Join(dir, train.ModelDir, name))
 		if err != nil || len(data) == 0 {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -182,7 +183,7 @@ func TestTrainingReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, _, _, err := LoadSet(cfg, Source{})
+	set, _, _, err := LoadSet(run, cfg, Source{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,6 +202,10 @@ func TestLoadSet(t *testing.T) {
 	cfg := train.DefaultConfig()
 	cfg.EvalPairs = 100
 	dir := t.TempDir()
+	run := train.Run{Dir: filepath.Join(dir, "run")}
+	if _, err := run.Start(cfg); err != nil {
+		t.Fatal(err)
+	}
 	items := filepath.Join(dir, "items.csv")
 	pairs := filepath.Join(dir, "pairs.csv")
 	if err := os.WriteFile(items, []byte("id,label,x,y\na,0,1,0\nb,0,0.9,0.1\nc,1,0,1\nd,1,0.1,0.9\n"), 0o644); err != nil {
@@ -217,14 +222,14 @@ func TestLoadSet(t *testing.T) {
 	}{
 		{"own split", Source{}, 357, 100, "", "test split"},
 		{"same data set", Source{Dataset: "digits"}, 357, 100, "", "test split"},
-		{"items file", Source{Items: items}, 4, 100, "", "4 items"},
-		{"pairs with items", Source{Items: items, Pairs: pairs}, 4, 3, "", "3 pairs"},
+		{"items file", Source{Items: items}, 4, 100, "", "other data: 4 items"},
+		{"pairs with items", Source{Items: items, Pairs: pairs}, 4, 3, "", "other data: 3 pairs"},
 		{"unknown data set", Source{Dataset: "nope"}, 0, 0, "unknown data set", ""},
 		{"missing file", Source{Items: filepath.Join(dir, "none.csv")}, 0, 0, "no such file", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			set, desc, _, err := LoadSet(cfg, tt.src)
+			set, desc, _, err := LoadSet(run, cfg, tt.src)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want %q", err, tt.wantErr)

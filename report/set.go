@@ -3,7 +3,7 @@ package report
 import (
 	"errors"
 	"fmt"
-	"slices"
+	"strings"
 
 	"github.com/gometric/gometric/datasets"
 	"github.com/gometric/gometric/train"
@@ -17,19 +17,27 @@ type Source struct {
 	SkipBadLines bool
 }
 
-// LoadSet loads the data src names as a Set, for a model trained with runCfg, and describes it:
+// LoadSet loads the data src names as a Set, for the model of run (trained with runCfg, the run's
+// configuration), and describes it:
 //
 //   - nothing, or the run's own built-in data set: the run's test split (items and pairs), exactly
-//     as training drew it;
+//     as training drew it: the recorded split of the recorded data, whose fingerprints are checked
+//     (train.Run.Data); a changed input file is an error;
 //   - another built-in data set: its official test items, or all its items when it has no
 //     official split, and runCfg.EvalPairs pairs drawn from them;
 //   - an items file alone: its items (which must have class labels) and runCfg.EvalPairs pairs
 //     drawn from them;
 //   - a pairs file: its pairs, and the items file's items for retrieval when they have labels.
 //
-// Malformed lines are an error naming file and line, unless src.SkipBadLines; warnings lists the
-// skipped lines.
-func LoadSet(runCfg train.Config, src Source) (set Set, desc string, warnings []*datasets.LineError, err error) {
+// Anything but the run's test split is described as other data, and a file the run trained on is
+// said to include the run's training data. Malformed lines are an error naming file and line,
+// unless src.SkipBadLines; warnings lists the skipped lines.
+func LoadSet(run train.Run, runCfg train.Config, src Source) (set Set, desc string, warnings []*datasets.LineError, err error) {
+	defer func() {
+		if err == nil && !strings.HasPrefix(desc, "the run's test split") {
+			desc = "other data: " + desc + trainedOnNote(run, src)
+		}
+	}()
 	opts := &datasets.ReadOptions{SkipBadLines: src.SkipBadLines}
 	nPairs := runCfg.EvalPairs
 	if nPairs <= 0 {
@@ -40,15 +48,12 @@ func LoadSet(runCfg train.Config, src Source) (set Set, desc string, warnings []
 		(src.Dataset == runCfg.Dataset && runCfg.Items == "" && runCfg.Pairs == ""))
 	switch {
 	case own:
-		if runCfg.Items == "" && runCfg.Pairs == "" && !slices.Contains(datasets.Names(), runCfg.Dataset) {
-			return set, "", nil, fmt.Errorf("the run's data set %q is unknown: give --dataset, --items or --pairs", runCfg.Dataset)
-		}
-		data, err := train.LoadData(runCfg)
+		data, err := run.Data(runCfg, train.DataPaths{})
 		if err != nil {
-			return set, "", nil, fmt.Errorf("reloading the run's data: %w", err)
+			return set, "", nil, err
 		}
 		set = Set{Items: data.Test, Pairs: data.TestPairs, ValPairs: data.ValPairs}
-		return set, fmt.Sprintf("%s, the run's test split", data.Name), data.Warnings, nil
+		return set, fmt.Sprintf("the run's test split of %s (recorded split, input fingerprints checked)", data.Name), data.Warnings, nil
 	case src.Pairs != "":
 		var items *datasets.Items
 		if src.Items != "" {
@@ -97,4 +102,28 @@ func LoadSet(runCfg train.Config, src Source) (set Set, desc string, warnings []
 		return set, "", nil, err
 	}
 	return set, desc, warnings, nil
+}
+
+// trainedOnNote returns a note when a file of src is one the run trained on (by content): measuring
+// on it includes the run's training data.
+func trainedOnNote(run train.Run, src Source) string {
+	rec, err := run.Record()
+	if err != nil {
+		return ""
+	}
+	for _, path := range []string{src.Items, src.Pairs} {
+		if path == "" {
+			continue
+		}
+		sum, err := train.FileSHA256(path)
+		if err != nil {
+			continue
+		}
+		for _, f := range rec.Files {
+			if f.SHA256 == sum {
+				return fmt.Sprintf(" (%s is the run's own %s file: it includes the training data; 'gometric eval %s' measures the test split alone)", path, f.Role, run.Dir)
+			}
+		}
+	}
+	return ""
 }

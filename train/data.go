@@ -66,44 +66,14 @@ func subSeed(seed, tag uint64) uint64 {
 
 // LoadData reads the data cfg names (a built-in data set, an items file, a pairs file) and splits
 // it (see PrepareItems and PreparePairs). Malformed lines of the user's files are an error that
-// names each file and line (datasets.LineErrors), unless cfg.SkipBadLines.
+// names each file and line (datasets.LineErrors), unless cfg.SkipBadLines. For a run folder, Run.Start
+// does the same and records the data's fingerprints and split, and Run.Data reloads them.
 func LoadData(cfg Config) (*Data, error) {
-	opts := &datasets.ReadOptions{SkipBadLines: cfg.SkipBadLines}
-	var warnings []*datasets.LineError
-	var items *datasets.Items
-	var err error
-	switch {
-	case cfg.Items != "":
-		var w []*datasets.LineError
-		items, w, err = datasets.ReadItemsFile(cfg.Items, opts)
-		if err != nil {
-			return nil, err
-		}
-		warnings = append(warnings, w...)
-	case cfg.Pairs == "":
-		if items, err = datasets.Load(cfg.Dataset); err != nil {
-			return nil, err
-		}
+	raw, err := readData(cfg, cfg.Items, cfg.Pairs)
+	if err != nil {
+		return nil, err
 	}
-	var data *Data
-	if cfg.Pairs != "" {
-		p, w, err := datasets.ReadPairsFile(cfg.Pairs, items, opts)
-		if err != nil {
-			return nil, err
-		}
-		warnings = append(warnings, w...)
-		data, err = PreparePairs(cfg, p)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", cfg.Pairs, err)
-		}
-	} else {
-		data, err = PrepareItems(cfg, items)
-		if err != nil {
-			return nil, err
-		}
-	}
-	data.Warnings = warnings
-	return data, nil
+	return raw.prepare(cfg)
 }
 
 // PrepareItems splits class-labelled items into training, validation and test items (seeded,
@@ -161,7 +131,9 @@ func PrepareItems(cfg Config, items *datasets.Items) (*Data, error) {
 }
 
 // PreparePairs splits labeled pairs at random into training, validation and test pairs, in the
-// fractions cfg.Split (seeded). The pairs' items are shared: an item may occur in pairs of several
+// fractions cfg.Split (seeded). The split is by unordered pair {a, b}: copies of one pair (in either
+// order) always land in the same split, so no test pair is also a training pair (the pairs files
+// reader keeps one copy anyway). The pairs' items are shared: an item may occur in pairs of several
 // splits, so the test pairs measure how well pairs are told apart, not generalisation to unseen
 // items. There are no retrieval metrics.
 func PreparePairs(cfg Config, p *datasets.Pairs) (*Data, error) {
@@ -171,20 +143,28 @@ func PreparePairs(cfg Config, p *datasets.Pairs) (*Data, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	n := p.Len()
+	groups := pairGroups(p)
+	n := len(groups)
 	perm := permutation(n, subSeed(cfg.Seed, seedPairSplit))
 	nVal := int(float64(n)*cfg.Split.Val + 0.5)
 	nTest := int(float64(n)*cfg.Split.Test + 0.5)
 	nTrain := n - nVal - nTest
 	if nTrain < 2 || nVal < 2 || nTest < 2 {
-		return nil, fmt.Errorf("%d pairs are too few to split into training, validation and test pairs (%d/%d/%d)", n, nTrain, nVal, nTest)
+		return nil, fmt.Errorf("%d distinct pairs are too few to split into training, validation and test pairs (%d/%d/%d)", n, nTrain, nVal, nTest)
+	}
+	pick := func(gs []int) *datasets.Pairs {
+		var idx []int
+		for _, g := range gs {
+			idx = append(idx, groups[g]...)
+		}
+		return p.Subset(idx)
 	}
 	d := &Data{
 		Name:       p.Items.Name,
 		Train:      p.Items,
-		TrainPairs: p.Subset(perm[:nTrain]),
-		ValPairs:   p.Subset(perm[nTrain : nTrain+nVal]),
-		TestPairs:  p.Subset(perm[nTrain+nVal:]),
+		TrainPairs: pick(perm[:nTrain]),
+		ValPairs:   pick(perm[nTrain : nTrain+nVal]),
+		TestPairs:  pick(perm[nTrain+nVal:]),
 	}
 	for _, s := range []struct {
 		name string
@@ -195,4 +175,21 @@ func PreparePairs(cfg Config, p *datasets.Pairs) (*Data, error) {
 		}
 	}
 	return d, nil
+}
+
+// pairGroups groups the pairs by unordered pair of items {a, b}, in order of first occurrence.
+func pairGroups(p *datasets.Pairs) [][]int {
+	index := map[[2]int]int{}
+	var groups [][]int
+	for i := range p.Y {
+		k := [2]int{min(p.A[i], p.B[i]), max(p.A[i], p.B[i])}
+		g, ok := index[k]
+		if !ok {
+			g = len(groups)
+			index[k] = g
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], i)
+	}
+	return groups
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -23,6 +24,7 @@ import (
 	"github.com/gometric/gometric/dotgrad"
 	"github.com/gometric/gometric/encoders"
 	"github.com/gometric/gometric/eval"
+	"github.com/gometric/gometric/internal/fault"
 	"github.com/gometric/gometric/losses"
 	"github.com/gometric/gometric/mat"
 	"github.com/gometric/gometric/miners"
@@ -48,8 +50,13 @@ type Options struct {
 	Resume bool
 	// Progress, when set, is told the status after every step.
 	Progress Progress
-	// Log, when set, receives one-line notes (resuming, early stopping, skipped input lines).
+	// Log, when set, receives one-line notes (resuming, early stopping, skipped input lines) and
+	// warnings.
 	Log io.Writer
+	// Report, when set (with RunDir), writes the report of the trained model into dir, the folder
+	// that is then published as the run's model (Run.Publish) with the model's weights and manifest,
+	// so that the report always describes the published weights.
+	Report func(res *Result, dir string) error
 }
 
 // Result is the outcome of Fit.
@@ -127,7 +134,8 @@ type fitter struct {
 	sinceBest  int
 	stopped    bool
 	lossEvery  int
-	lastLoss   float64
+	lastLoss   float64 // the moving average of the training loss (History.Loss's)
+	emaSteps   int     // the steps the moving average has seen (0: it starts afresh)
 	finalSteps int
 }
 
@@ -220,22 +228,65 @@ func newFitter(cfg Config, data *Data, opts Options) (*fitter, error) {
 			return nil, err
 		}
 		if dir == "" {
-			return nil, fmt.Errorf("%s has no checkpoint to resume from", f.run.Dir)
-		}
-		if err := LoadCheckpoint(f.ctx, dir); err != nil {
-			return nil, err
+			// Interrupted before its first checkpoint: nothing was trained yet.
+			fmt.Fprintf(f.log, "%s has no checkpoint yet: training from step 0\n", f.run.Dir)
+		} else {
+			if err := LoadCheckpoint(f.ctx, dir); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(f.log, "resuming %s from step %d\n", f.run.Dir, step)
 		}
 		if f.history, err = f.run.History(); err != nil {
 			return nil, err
 		}
 		f.history.truncate(step)
-		fmt.Fprintf(f.log, "resuming %s from step %d\n", f.run.Dir, step)
+		if n := len(f.history.LossEMA); n > 0 && f.history.LossEMA[n-1].Step == step {
+			f.lastLoss, f.emaSteps = f.history.LossEMA[n-1].Value, step
+		}
+		// The best checkpoint may lag the history by one evaluation (a crash between saving the
+		// training checkpoint and the best one) or lead it (best saved, history not yet written):
+		// make it the weights of the history's best step again.
+		if err := f.syncBest(step); err != nil {
+			return nil, err
+		}
 	}
 	if f.model, err = NewModel(f.b, f.ctx, f.spec, f.norm); err != nil {
 		return nil, err
 	}
 	f.history.ValMetric = f.valMetricName()
+	if cfg.Normalize == NormalizeGlobal {
+		if w := scaleWarning(trainFeatures(data)); w != "" {
+			fmt.Fprintln(f.log, "warning:", w)
+		}
+	}
 	return f, nil
+}
+
+// syncBest makes the best checkpoint agree with the history after resuming from step: checkpoints of
+// later steps are dropped, and when the history's best step is step itself and the best checkpoint
+// lacks it, the weights just loaded (step's) are saved as the best.
+func (f *fitter) syncBest(step int) error {
+	store := f.run.Best()
+	steps, err := store.steps()
+	if err != nil {
+		return err
+	}
+	for _, s := range steps {
+		if s > step {
+			if err := os.RemoveAll(filepath.Join(store.Dir, checkpointName(s))); err != nil {
+				return err
+			}
+		}
+	}
+	best, ok := f.history.best()
+	if !ok || best.Step != step || step == 0 {
+		return nil
+	}
+	if _, latest, err := store.Latest(); err != nil || latest == step {
+		return err
+	}
+	_, err = store.Save(f.ctx, step)
+	return err
 }
 
 // trainFeatures returns the features the normaliser is fitted on: the training items, or, for a
@@ -384,6 +435,14 @@ func (f *fitter) train() (*Result, error) {
 			}
 		}
 	}
+	if f.startStep == 0 && f.history.Untrained == nil {
+		// The untrained encoder's validation metric: the bar a trained model must clear.
+		v, err := ValidationMetric(f.model, f.data)
+		if err != nil {
+			return nil, fmt.Errorf("validation of the untrained encoder: %w", err)
+		}
+		f.history.Untrained = floatPtr(v)
+	}
 	loop.OnStep("gometric", 0, f.onStep)
 	f.start = time.Now()
 	if f.startStep < f.total && !(f.cfg.Patience > 0 && f.sinceBest >= f.cfg.Patience) {
@@ -415,8 +474,16 @@ func (f *fitter) train() (*Result, error) {
 // onStep records the loss, reports progress, and validates and checkpoints every f.every steps.
 func (f *fitter) onStep(loop *gomlxtrain.Loop, metrics []*tensors.Tensor) error {
 	step := loop.LoopStep + 1
-	if len(metrics) > 1 {
-		f.lastLoss = shapes.ConvertTo[float64](metrics[1].Value())
+	if len(metrics) > 0 {
+		// The moving average is kept here, not by GoMLX's metric, so that its state is saved with
+		// each checkpoint (History.LossEMA) and a resumed run continues the same curve.
+		batch := shapes.ConvertTo[float64](metrics[0].Value())
+		if f.emaSteps == 0 {
+			f.lastLoss = batch
+		} else {
+			f.lastLoss = LossEMADecay*f.lastLoss + (1-LossEMADecay)*batch
+		}
+		f.emaSteps++
 	}
 	if step%f.lossEvery == 0 || step == f.total {
 		f.history.Loss = append(f.history.Loss, Point{Step: step, Value: f.lastLoss})
@@ -451,30 +518,43 @@ func (f *fitter) status(step int) Status {
 	return s
 }
 
-// validate computes the validation metric at step, keeps the best weights and checkpoints.
+// validate computes the validation metric at step, keeps the best weights and checkpoints. The
+// history is written first, then the training checkpoint, then the best checkpoint: resuming from
+// any point in between finds a history that covers its checkpoint (truncated to it) and repairs the
+// best checkpoint from it (syncBest).
 func (f *fitter) validate(step int) error {
+	fault.Point("validate")
 	v, err := ValidationMetric(f.model, f.data)
 	if err != nil {
 		return fmt.Errorf("validation at step %d: %w", step, err)
 	}
 	best, hadBest := f.history.best()
 	f.history.Val = append(f.history.Val, Point{Step: step, Value: v})
+	if n := len(f.history.LossEMA); f.emaSteps > 0 && (n == 0 || f.history.LossEMA[n-1].Step < step) {
+		f.history.LossEMA = append(f.history.LossEMA, Point{Step: step, Value: f.lastLoss})
+	}
 	f.lastVal, f.lastValAt = v, step
-	if !hadBest || v > best.Value {
+	isBest := !hadBest || v > best.Value
+	if isBest {
 		f.sinceBest = 0
-		if _, err := f.bestStore().Save(f.ctx, step); err != nil {
-			return err
-		}
 	} else {
 		f.sinceBest++
 	}
 	if f.run != nil {
-		if _, err := f.run.Checkpoints().Save(f.ctx, step); err != nil {
-			return err
-		}
 		if err := f.run.WriteJSON(HistoryFile, f.history); err != nil {
 			return err
 		}
+		fault.Point("validate-history")
+		if _, err := f.run.Checkpoints().Save(f.ctx, step); err != nil {
+			return err
+		}
+		fault.Point("validate-checkpoint")
+	}
+	if isBest {
+		if _, err := f.bestStore().Save(f.ctx, step); err != nil {
+			return err
+		}
+		fault.Point("validate-best")
 	}
 	return nil
 }
@@ -490,9 +570,12 @@ func (f *fitter) bestStore() *Checkpoints {
 // finish loads the best weights, chooses the match threshold and writes model.json.
 func (f *fitter) finish(elapsed time.Duration, speed float64) (*Result, error) {
 	best, _ := f.history.best()
-	dir, _, err := f.bestStore().Latest()
+	dir, bestStep, err := f.bestStore().Latest()
 	if err != nil {
 		return nil, err
+	}
+	if dir == "" || bestStep != best.Step {
+		return nil, fmt.Errorf("the best checkpoint (step %d) is not the history's best (step %d)", bestStep, best.Step)
 	}
 	model := f.model
 	if dir != "" && best.Step != f.finalSteps {
@@ -511,15 +594,28 @@ func (f *fitter) finish(elapsed time.Duration, speed float64) (*Result, error) {
 		StepsPerEpoch: f.src.stepsPerEpoch(), StoppedEarly: f.stopped,
 		TrainTime: elapsed, StepsPerSecond: speed,
 	}
+	if u := f.history.Untrained; u != nil && !(best.Value > *u) {
+		fmt.Fprintf(f.log, "warning: the trained model's validation %s (%.4f) is no better than the untrained encoder's (%.4f): check the data, the learning rate and the loss\n",
+			f.history.ValMetric, best.Value, *u)
+	}
+	fault.Point("finish")
 	if f.run != nil {
 		info := ModelInfo{
-			Encoder: f.spec, Normalizer: f.norm, Embeddings: "cosine", Threshold: floatPtr(th.Value),
-			Weights: BestDir, Step: best.Step, ValMetric: f.history.ValMetric, ValValue: floatPtr(best.Value),
+			Encoder: f.spec, Normalizer: f.norm, Embeddings: EmbeddingsCosine, Threshold: floatPtr(th.Value),
+			Step: best.Step, ValMetric: f.history.ValMetric, ValValue: floatPtr(best.Value),
 			Data: f.data.Name, Created: time.Now().UTC().Round(time.Second),
 		}
-		if err := f.run.WriteJSON(ModelFile, info); err != nil {
+		if rec, err := f.run.Record(); err == nil {
+			info.DataContent = rec.Content
+		}
+		var write func(dir string) error
+		if f.opts.Report != nil {
+			write = func(dir string) error { return f.opts.Report(res, dir) }
+		}
+		if err := f.run.Publish(dir, info, write); err != nil {
 			return nil, err
 		}
+		fault.Point("published")
 	}
 	return res, nil
 }

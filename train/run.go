@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,18 +19,23 @@ import (
 const (
 	// ConfigFile holds the run's Config.
 	ConfigFile = "config.json"
-	// ModelFile holds the ModelInfo: what is needed, besides the weights, to use the model.
+	// ModelDir is the published model: its weights, ModelFile (the manifest that names everything
+	// else needed to use them: encoder, input normalisation, frozen threshold) and the report of
+	// that model (metrics.json, report.md, plots, TestPairsFile). It is replaced as a whole, in one
+	// atomic step, so what it holds always belongs together.
+	ModelDir = "model"
+	// ModelFile, inside ModelDir, holds the ModelInfo.
 	ModelFile = "model.json"
 	// HistoryFile holds the History of the training loss and validation metric.
 	HistoryFile = "history.json"
 	// CheckpointsDir holds the most recent training checkpoints (weights and optimizer state), for
 	// resuming.
 	CheckpointsDir = "checkpoints"
-	// BestDir holds the checkpoint with the best validation metric so far.
+	// BestDir holds the training checkpoint with the best validation metric so far.
 	BestDir = "best"
-	// TestPairsFile holds the labeled test pairs the report scored, as JSON Lines with inline
-	// feature vectors: `gometric match RUN --pairs RUN/test-pairs.jsonl` reproduces the report's
-	// test-pair accuracy and F1.
+	// TestPairsFile, inside ModelDir, holds the labeled test pairs the report scored, as JSON Lines
+	// with inline feature vectors: `gometric match RUN --pairs RUN/model/test-pairs.jsonl`
+	// reproduces the report's test-pair accuracy and F1.
 	TestPairsFile = "test-pairs.jsonl"
 )
 
@@ -94,29 +100,34 @@ func (r Run) History() (History, error) {
 	return h, err
 }
 
-// Info reads the run's model description.
+// Info reads the published model's manifest (see ModelInfo.Validate).
 func (r Run) Info() (ModelInfo, error) {
-	var info ModelInfo
-	err := r.ReadJSON(ModelFile, &info)
-	return info, err
+	dir, err := r.modelDir()
+	if err != nil {
+		return ModelInfo{}, err
+	}
+	return readModelInfo(filepath.Join(dir, ModelFile))
 }
 
-// LoadModel loads the run's trained model (the weights model.json names) onto backend b.
+// ModelPath returns the path of name inside the published model's folder.
+func (r Run) ModelPath(name string) (string, error) {
+	dir, err := r.modelDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, name), nil
+}
+
+// LoadModel loads the run's published model onto backend b: the weights, encoder, normalisation and
+// threshold of one manifest, published together.
 func (r Run) LoadModel(b backends.Backend) (*Model, error) {
-	info, err := r.Info()
+	dir, err := r.modelDir()
 	if err != nil {
 		return nil, err
 	}
-	store := r.Checkpoints()
-	if info.Weights == BestDir {
-		store = r.Best()
-	}
-	dir, _, err := store.Latest()
+	info, err := readModelInfo(filepath.Join(dir, ModelFile))
 	if err != nil {
 		return nil, err
-	}
-	if dir == "" {
-		return nil, fmt.Errorf("%s: no checkpoint in %s", r.Dir, store.Dir)
 	}
 	m, err := LoadModel(b, dir, info.Encoder, info.Normalizer)
 	if err != nil {
@@ -128,30 +139,82 @@ func (r Run) LoadModel(b backends.Backend) (*Model, error) {
 	return m, nil
 }
 
-// ModelInfo is the content of model.json: the encoder, the input normalisation, the frozen match
-// threshold and where the weights are.
+// ModelFormat is the version of ModelInfo that this package writes and reads.
+const ModelFormat = 2
+
+// ModelInfo is the content of model.json, the manifest of a published model: the encoder, the input
+// normalisation and the frozen match threshold of the weights beside it, and where they come from.
 type ModelInfo struct {
+	// Format is ModelFormat.
+	Format int `json:"format"`
 	// Encoder describes the encoder (encoders.New rebuilds it).
 	Encoder encoders.Spec `json:"encoder"`
 	// Normalizer is applied to raw inputs before the encoder.
 	Normalizer encoders.Normalizer `json:"normalizer"`
-	// Embeddings says how embeddings are compared: "cosine" (they are L2-normalised).
+	// Embeddings says how embeddings are compared: EmbeddingsCosine (they are L2-normalised).
 	Embeddings string `json:"embeddings"`
 	// Threshold is the cosine-similarity threshold at and above which two items match, chosen on
 	// the validation pairs (maximum accuracy) and frozen; nil when there was none.
 	Threshold *float64 `json:"threshold"`
-	// Weights names the checkpoint folder whose latest checkpoint holds the weights: BestDir or
-	// CheckpointsDir.
-	Weights string `json:"weights"`
-	// Step is the training step of those weights.
+	// Step is the training step of the weights.
 	Step int `json:"step"`
 	// ValMetric and ValValue are the validation metric and its value for those weights.
 	ValMetric string   `json:"val_metric,omitempty"`
 	ValValue  *float64 `json:"val_value,omitempty"`
-	// Data names the training data.
-	Data string `json:"data"`
-	// Created is when training finished.
+	// Data names the training data; DataContent is its content fingerprint (DataRecord.Content).
+	Data        string `json:"data"`
+	DataContent string `json:"data_content,omitempty"`
+	// Created is when the model was published.
 	Created time.Time `json:"created"`
+}
+
+// EmbeddingsCosine is the only kind of ModelInfo.Embeddings: L2-normalised embeddings compared by
+// cosine similarity.
+const EmbeddingsCosine = "cosine"
+
+// Validate checks the manifest: a known format, a valid encoder and normaliser, a known kind of
+// embeddings, a finite threshold in [-1, 1] and a non-negative step.
+func (info ModelInfo) Validate() error {
+	if info.Format != ModelFormat {
+		return fmt.Errorf("model format %d, this gometric reads format %d", info.Format, ModelFormat)
+	}
+	if err := info.Encoder.Validate(); err != nil {
+		return fmt.Errorf("encoder: %w", err)
+	}
+	if err := info.Normalizer.Validate(info.Encoder.InputDim); err != nil {
+		return fmt.Errorf("normalizer: %w", err)
+	}
+	if info.Embeddings != EmbeddingsCosine {
+		return fmt.Errorf("unknown embeddings %q (want %q)", info.Embeddings, EmbeddingsCosine)
+	}
+	if t := info.Threshold; t != nil && !(*t >= -1 && *t <= 1) {
+		return fmt.Errorf("threshold %v is not a cosine similarity in [-1, 1]", *t)
+	}
+	if info.Step < 0 {
+		return fmt.Errorf("negative step %d", info.Step)
+	}
+	return nil
+}
+
+// readModelInfo reads and checks a manifest; unknown fields are an error.
+func readModelInfo(path string) (ModelInfo, error) {
+	var info ModelInfo
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return info, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&info); err != nil {
+		return info, fmt.Errorf("%s: %w", path, err)
+	}
+	if dec.More() {
+		return info, fmt.Errorf("%s: data after the manifest", path)
+	}
+	if err := info.Validate(); err != nil {
+		return info, fmt.Errorf("%s: %w", path, err)
+	}
+	return info, nil
 }
 
 // floatPtr returns a pointer to v, or nil when v is NaN (JSON has no NaN).
@@ -164,13 +227,23 @@ func floatPtr(v float64) *float64 {
 
 // History is the record of a training run: the training loss and the validation metric by step.
 type History struct {
-	// Loss holds the moving average of the training loss, sampled along training.
+	// Loss holds the exponential moving average of the training loss (LossEMADecay), sampled along
+	// training.
 	Loss []Point `json:"loss"`
 	// Val holds the validation metric at each evaluation.
 	Val []Point `json:"val"`
 	// ValMetric names the validation metric.
 	ValMetric string `json:"val_metric"`
+	// Untrained is the validation metric of the untrained encoder (the weights at step 0), nil when
+	// it was not measured.
+	Untrained *float64 `json:"untrained,omitempty"`
+	// LossEMA holds the moving average's state at each evaluation step, so that a resumed run
+	// continues the same curve.
+	LossEMA []Point `json:"loss_ema,omitempty"`
 }
+
+// LossEMADecay is the decay of History.Loss's moving average.
+const LossEMADecay = 0.99
 
 // Point is a value at a training step.
 type Point struct {
@@ -188,7 +261,7 @@ func (h *History) truncate(step int) {
 		}
 		return ps
 	}
-	h.Loss, h.Val = cut(h.Loss), cut(h.Val)
+	h.Loss, h.Val, h.LossEMA = cut(h.Loss), cut(h.Val), cut(h.LossEMA)
 }
 
 // best returns the best validation point (highest value; the earliest among equals), ok false when

@@ -316,7 +316,7 @@ func TestFitAndReload(t *testing.T) {
 	if res.Steps != 20 || len(res.History.Val) != 2 || !res.Model.HasThreshold() {
 		t.Fatalf("steps %d, %d validations, threshold %v", res.Steps, len(res.History.Val), res.Model.Threshold)
 	}
-	for _, name := range []string{ModelFile, HistoryFile, CheckpointsDir, BestDir} {
+	for _, name := range []string{filepath.Join(ModelDir, ModelFile), HistoryFile, CheckpointsDir, BestDir} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("run folder: %v", err)
 		}

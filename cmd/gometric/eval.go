@@ -10,7 +10,9 @@ const evalSynopsis = `Usage: gometric eval RUN [--dataset NAME | --items FILE | 
 
 Prints the report of the model in run folder RUN: retrieval (precision_at_1, r_precision, MAP@R) on
 class-labelled items, and verification (ROC-AUC, average precision, accuracy and F1 at the frozen
-threshold) on labeled pairs. Without data flags: the run's own test split, as training drew it.
+threshold) on labeled pairs. Without data flags: the run's own test split, as training drew it (the
+split recorded in RUN/split.json, of the input whose SHA-256 RUN/data.json records: a changed input
+file is refused). With data flags, the report is labelled as other data:
 --dataset: the data set's official test items (all items if it has none) and pairs drawn from them;
 --items alone: those items and pairs drawn from them; --pairs: those pairs.
 `
@@ -45,7 +47,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	set, desc, warnings, err := report.LoadSet(cfg, src)
+	set, desc, warnings, err := report.LoadSet(run, cfg, src)
 	if err != nil {
 		return err
 	}

@@ -230,13 +230,22 @@ func TestTrainAndUse(t *testing.T) {
 			t.Errorf("train output lacks %q:\n%s", want, stdout)
 		}
 	}
-	for _, name := range []string{train.ConfigFile, train.ModelFile, report.MetricsFile, report.MarkdownFile, report.LossPNG, report.ValPNG, report.PCAPNG} {
+	for _, name := range []string{train.ConfigFile, train.DataFile, train.SplitFile, train.HistoryFile} {
 		if _, err := os.Stat(filepath.Join(runDir, name)); err != nil {
 			t.Errorf("run folder: %v", err)
 		}
 	}
+	modelDir := filepath.Join(runDir, train.ModelDir)
+	for _, name := range []string{train.ModelFile, report.MetricsFile, report.MarkdownFile, report.LossPNG, report.ValPNG, report.PCAPNG, train.TestPairsFile} {
+		if _, err := os.Stat(filepath.Join(modelDir, name)); err != nil {
+			t.Errorf("model folder: %v", err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(runDir, train.LockFile)); err == nil {
+		t.Errorf("the lock is still there after training")
+	}
 	var metrics report.Report
-	data, err := os.ReadFile(filepath.Join(runDir, report.MetricsFile))
+	data, err := os.ReadFile(filepath.Join(modelDir, report.MetricsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,12 +256,12 @@ func TestTrainAndUse(t *testing.T) {
 
 	t.Run("match reproduces the report", func(t *testing.T) {
 		// The run folder keeps the test pairs the report scored.
-		pairsFile := filepath.Join(runDir, train.TestPairsFile)
+		pairsFile := filepath.Join(modelDir, train.TestPairsFile)
 		cfg, err := train.Run{Dir: runDir}.Config()
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := train.LoadData(cfg)
+		d, err := train.Run{Dir: runDir}.Data(cfg, train.DataPaths{})
 		if err != nil {
 			t.Fatal(err)
 		}

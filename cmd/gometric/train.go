@@ -2,10 +2,12 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"time"
 
@@ -41,15 +43,19 @@ RUN --pairs RUN/test-pairs.jsonl' reproduces the report). 'gometric eval|embed|m
 var resumable = map[string]bool{"steps": true, "epochs": true, "patience": true, "eval-every": true,
 	"backend": true, "out": true, "resume": true, "quiet": true}
 
-// cmdTrain is `gometric train`.
-func cmdTrain(args []string, stdout, stderr io.Writer) error {
-	start := time.Now()
-	cfg := train.DefaultConfig()
+// trainFlags are the flags of `gometric train` beyond the Config's.
+type trainFlags struct {
+	out           string
+	resume, quiet bool
+}
+
+// newTrainFlags returns the flag set of `gometric train`, writing into cfg and tf.
+func newTrainFlags(cfg *train.Config, tf *trainFlags, stdout io.Writer) *flag.FlagSet {
 	fs := newFlagSet("train", trainSynopsis, stdout)
 	fs.StringVar(&cfg.Dataset, "dataset", cfg.Dataset, "built-in data set: "+strings.Join(datasets.Names(), ", "))
-	fs.StringVar(&cfg.Items, "items", "", "items file (CSV or JSON Lines): the items --pairs names, or class-labelled items to train on")
-	fs.StringVar(&cfg.Pairs, "pairs", "", "labeled pairs file (CSV or JSON Lines)")
-	fs.BoolVar(&cfg.SkipBadLines, "skip-bad-lines", false, "skip malformed lines of --items and --pairs (they are listed) instead of failing")
+	fs.StringVar(&cfg.Items, "items", cfg.Items, "items file (CSV or JSON Lines): the items --pairs names, or class-labelled items to train on")
+	fs.StringVar(&cfg.Pairs, "pairs", cfg.Pairs, "labeled pairs file (CSV or JSON Lines)")
+	fs.BoolVar(&cfg.SkipBadLines, "skip-bad-lines", cfg.SkipBadLines, "skip malformed lines of --items and --pairs (they are listed) instead of failing")
 	fs.StringVar(&cfg.Encoder, "encoder", cfg.Encoder, "encoder: mlp, or cnn (reshapes 784 features to 28x28x1, 64 to 8x8x1)")
 	fs.IntVar(&cfg.EmbeddingDim, "embedding-dim", cfg.EmbeddingDim, "embedding dimension")
 	fs.Var(intList{&cfg.Hidden}, "hidden", fmt.Sprintf("hidden layer widths, comma-separated (default: mlp %v, cnn %v)",
@@ -59,22 +65,32 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.PairMode, "pair-mode", cfg.PairMode, "how a pair batch feeds the loss: "+strings.Join(pairs.ModeNames(), ", ")+
 		"\n(explicit: only the given pairs, suits contrastive; label-construction: every other pair in the batch is a negative)")
 	fs.StringVar(&cfg.Batches, "batches", cfg.Batches, "training batches: pairs or classes (default: classes for --items alone and for class losses, else pairs)")
-	fs.StringVar(&cfg.Miner, "miner", "", "miner selecting each batch's pairs, with PML's defaults (default none): "+strings.Join(miners.Names(), ", "))
+	fs.StringVar(&cfg.Miner, "miner", cfg.Miner, "miner selecting each batch's pairs, with PML's defaults (default none): "+strings.Join(miners.Names(), ", "))
 	fs.IntVar(&cfg.Steps, "steps", cfg.Steps, "training steps (ignored when --epochs is set)")
-	fs.IntVar(&cfg.Epochs, "epochs", 0, "train for this many epochs instead of --steps")
+	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "train for this many epochs instead of --steps")
 	fs.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "pairs (or items, for class batches) per step")
 	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "Adam learning rate")
 	fs.StringVar(&cfg.Schedule, "schedule", cfg.Schedule, "learning-rate schedule: cosine (to 0 over the run) or constant")
 	fs.StringVar(&cfg.Normalize, "normalize", cfg.Normalize, "input normalisation: "+strings.Join(train.NormalizeNames(), ", ")+
 		"\n(global: one mean and scale for all features; standard: per feature)")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the split, the pairs, the batches and the initial weights")
-	fs.IntVar(&cfg.EvalEvery, "eval-every", 0, "steps between validation evaluations and checkpoints (default: a tenth of the run)")
-	fs.IntVar(&cfg.Patience, "patience", 0, "stop after this many evaluations without a better validation MAP@R (0: never); the best model is kept")
+	fs.IntVar(&cfg.EvalEvery, "eval-every", cfg.EvalEvery, "steps between validation evaluations and checkpoints (default: a tenth of the run)")
+	fs.IntVar(&cfg.Patience, "patience", cfg.Patience, "stop after this many evaluations without a better validation MAP@R (0: never); the best model is kept")
 	fs.IntVar(&cfg.EvalPairs, "eval-pairs", cfg.EvalPairs, "validation and test pairs drawn from the validation and test items")
-	fs.StringVar(&cfg.Backend, "backend", "", "GoMLX backend (default $GOMLX_BACKEND, else the pure-Go backend \"go\")")
-	out := fs.String("out", "", "run folder (default runs/<data>-<date>-<time>)")
-	resume := fs.Bool("resume", false, "continue the run in --out from its last checkpoint (with its configuration; only --steps, --epochs, --patience, --eval-every, --backend may change)")
-	quiet := fs.Bool("quiet", false, "no progress display")
+	fs.StringVar(&cfg.Backend, "backend", cfg.Backend, "GoMLX backend (default $GOMLX_BACKEND, else the pure-Go backend \"go\")")
+	fs.StringVar(&tf.out, "out", "", "run folder (default runs/<data>-<date>-<time>); a new or empty folder, or a run to --resume")
+	fs.BoolVar(&tf.resume, "resume", false, "continue the run in --out from its last checkpoint, with its configuration and its recorded data split\n"+
+		"(only --steps, --epochs, --patience, --eval-every, --backend may change; other flags may be repeated unchanged)")
+	fs.BoolVar(&tf.quiet, "quiet", false, "no progress display")
+	return fs
+}
+
+// cmdTrain is `gometric train`.
+func cmdTrain(args []string, stdout, stderr io.Writer) error {
+	start := time.Now()
+	cfg := train.DefaultConfig()
+	var tf trainFlags
+	fs := newTrainFlags(&cfg, &tf, stdout)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -89,97 +105,149 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		cfg.Dataset = ""
 	}
-	if *resume {
-		if *out == "" {
+	var paths train.DataPaths
+	if tf.resume {
+		if tf.out == "" {
 			return usagef("--resume needs --out, the run folder to continue")
 		}
-		saved, err := train.Run{Dir: *out}.Config()
-		if err != nil {
+		if cfg, paths, err = resumeConfig(train.Run{Dir: tf.out}, args, given, cfg); err != nil {
 			return err
 		}
-		for name := range given {
-			if !resumable[name] {
-				return usagef("--%s cannot change when resuming (the run keeps its configuration)", name)
-			}
-		}
-		saved.Steps, saved.Epochs = pick(given["steps"], cfg.Steps, saved.Steps), pick(given["epochs"], cfg.Epochs, saved.Epochs)
-		saved.Patience, saved.EvalEvery = pick(given["patience"], cfg.Patience, saved.Patience), pick(given["eval-every"], cfg.EvalEvery, saved.EvalEvery)
-		if given["backend"] {
-			saved.Backend = cfg.Backend
-		}
-		cfg = saved
 	}
 	if err := cfg.Validate(); err != nil {
 		return usagef("%v", err)
 	}
-	if *out == "" {
+	if tf.out == "" {
 		name := strings.Map(func(r rune) rune {
 			if r == '/' || r == '\\' || r == ' ' {
 				return '-'
 			}
 			return r
 		}, cfg.DataName())
-		*out = filepath.Join("runs", name+"-"+time.Now().Format("20060102-150405"))
+		tf.out = filepath.Join("runs", name+"-"+time.Now().Format("20060102-150405"))
 	}
-	run := train.Run{Dir: *out}
-	if !*resume {
-		_, modelErr := os.Stat(run.Path(train.ModelFile))
-		latest, _, _ := run.Checkpoints().Latest()
-		if modelErr == nil || latest != "" {
-			return fmt.Errorf("%s already holds a run: use --resume to continue it, or another --out", *out)
+	run := train.Run{Dir: tf.out}
+	if !tf.resume {
+		// Checked before the lock creates the folder, so that a wrong --out is left as it was.
+		if err := run.CheckNew(); err != nil {
+			return err
 		}
 	}
 	b, err := backend.New(cfg.Backend)
 	if err != nil {
 		return err
 	}
+	unlock, note, err := run.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if note != "" {
+		fmt.Fprintln(stderr, "note:", note)
+	}
 
-	data, err := train.LoadData(cfg)
+	var data *train.Data
+	if tf.resume {
+		data, err = run.Data(cfg, paths)
+	} else {
+		data, err = run.Start(cfg)
+	}
 	if err != nil {
 		return err
 	}
 	printSkipped(stderr, data.Warnings)
-	if !*resume {
-		if err := run.WriteJSON(train.ConfigFile, cfg); err != nil {
-			return err
-		}
-	}
 	var progress train.Progress
-	if !*quiet {
+	if !tf.quiet {
 		if f, ok := stderr.(*os.File); ok && isTerminal(f) {
 			progress = train.NewProgressBar(stderr)
 		} else {
 			progress = train.NewProgressLog(stderr, 15*time.Second)
 		}
 	}
-	fmt.Fprintf(stderr, "training on %s → %s\n", cfg.DataName(), *out)
-	res, err := train.Fit(cfg, data, train.Options{Backend: b, RunDir: *out, Resume: *resume, Progress: progress, Log: stderr})
-	if err != nil {
-		return err
-	}
-	rep, err := report.ForTraining(cfg, data, res)
-	if err != nil {
-		return err
-	}
-	if err := report.WriteRun(*out, rep, res.History, res.Model, data.Test); err != nil {
-		return err
-	}
-	if data.TestPairs != nil && data.TestPairs.Len() > 0 {
-		if err := run.WriteTestPairs(data.TestPairs); err != nil {
+	fmt.Fprintf(stderr, "training on %s → %s\n", cfg.DataName(), tf.out)
+	var rep *report.Report
+	writeReport := func(res *train.Result, dir string) error {
+		if rep, err = report.ForTraining(cfg, data, res); err != nil {
 			return err
 		}
-		rep.Files = append(rep.Files, train.TestPairsFile)
+		if err := report.WriteRun(dir, rep, res.History, res.Model, data.Test); err != nil {
+			return err
+		}
+		if data.TestPairs != nil && data.TestPairs.Len() > 0 {
+			if err := (train.Run{Dir: dir}).WriteTestPairs(data.TestPairs); err != nil {
+				return err
+			}
+			rep.Files = append(rep.Files, train.TestPairsFile)
+		}
+		rep.Training.TotalSeconds = time.Since(start).Seconds()
+		js, err := rep.JSON()
+		if err != nil {
+			return err
+		}
+		return train.WriteFileAtomic(filepath.Join(dir, report.MetricsFile), js)
 	}
-	rep.Training.TotalSeconds = time.Since(start).Seconds()
-	if js, err := rep.JSON(); err == nil {
-		_ = train.WriteFileAtomic(run.Path(report.MetricsFile), js)
+	_, err = train.Fit(cfg, data, train.Options{Backend: b, RunDir: tf.out, Resume: tf.resume, Progress: progress, Log: stderr, Report: writeReport})
+	if err != nil {
+		return err
 	}
 	if err := rep.WriteText(stdout); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nrun folder %s: model, config.json, metrics.json, report.md, %s (%.0f s in all)\n",
-		*out, strings.Join(rep.Files, ", "), rep.Training.TotalSeconds)
+	fmt.Fprintf(stdout, "\nrun folder %s: the model and its report in %s/ (model.json, metrics.json, report.md, %s), config.json, data.json, split.json (%.0f s in all)\n",
+		tf.out, train.ModelDir, strings.Join(rep.Files, ", "), rep.Training.TotalSeconds)
 	return nil
+}
+
+// resumeConfig returns the saved configuration of the run to resume, with the flags that may change
+// applied, and where its input files are given now. A flag that may not change is accepted when it
+// repeats the run's value (an input file: when it has the run's content, wherever it is now).
+func resumeConfig(run train.Run, args []string, given map[string]bool, flagged train.Config) (train.Config, train.DataPaths, error) {
+	var paths train.DataPaths
+	saved, err := run.Config()
+	if err != nil {
+		return saved, paths, err
+	}
+	// The same command line parsed over the saved configuration: a flag that repeats the saved
+	// value leaves it unchanged.
+	again := saved
+	var tf trainFlags
+	fs := newTrainFlags(&again, &tf, io.Discard)
+	if _, err := parseFlags(fs, args); err != nil {
+		return saved, paths, err
+	}
+	for name := range given {
+		if resumable[name] {
+			continue
+		}
+		switch name {
+		case "items":
+			paths.Items = flagged.Items
+			continue
+		case "pairs":
+			paths.Pairs = flagged.Pairs
+			continue
+		case "dataset":
+			if flagged.Dataset == saved.Dataset && saved.Items == "" && saved.Pairs == "" {
+				continue
+			}
+		default:
+			one := saved
+			fs1 := newTrainFlags(&one, &trainFlags{}, io.Discard)
+			if f := fs.Lookup(name); f != nil && fs1.Set(name, f.Value.String()) == nil && reflect.DeepEqual(one, saved) {
+				continue
+			}
+		}
+		return saved, paths, usagef("--%s cannot change when resuming (the run keeps its configuration; see %s)", name, run.Path(train.ConfigFile))
+	}
+	if (paths.Items != "" && saved.Items == "") || (paths.Pairs != "" && saved.Pairs == "") {
+		return saved, paths, usagef("the run did not train on files given with --items or --pairs (see %s)", run.Path(train.ConfigFile))
+	}
+	saved.Steps, saved.Epochs = pick(given["steps"], flagged.Steps, saved.Steps), pick(given["epochs"], flagged.Epochs, saved.Epochs)
+	saved.Patience, saved.EvalEvery = pick(given["patience"], flagged.Patience, saved.Patience), pick(given["eval-every"], flagged.EvalEvery, saved.EvalEvery)
+	if given["backend"] {
+		saved.Backend = flagged.Backend
+	}
+	return saved, paths, nil
 }
 
 // lossHelp lists the losses for --help: pair and tuple losses, then the losses with learnable

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package train
+
+// exchange reports that this platform cannot swap two folders atomically; Publish then moves the
+// previous model aside first.
+func exchange(a, b string) error { return errNoExchange }
