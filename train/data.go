@@ -3,6 +3,7 @@ package train
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/gometric/gometric/datasets"
 )
@@ -157,6 +158,8 @@ func PreparePairs(cfg Config, p *datasets.Pairs) (*Data, error) {
 		for _, g := range gs {
 			idx = append(idx, groups[g]...)
 		}
+		// In file order, so that the recorded split (pair lines) gives back the same sequence.
+		slices.Sort(idx)
 		return p.Subset(idx)
 	}
 	d := &Data{

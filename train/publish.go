@@ -16,6 +16,9 @@ import (
 // where the operating system cannot exchange two folders in one step.
 const oldModelPrefix = ".old-model-"
 
+// exchangeFolders is exchange, replaced by tests of the fallback.
+var exchangeFolders = exchange
+
 // errNoExchange says that the platform or file system cannot exchange two folders atomically.
 var errNoExchange = errors.New("atomic exchange not supported")
 
@@ -97,7 +100,7 @@ func (r Run) Publish(weightsDir string, info ModelInfo, write func(dir string) e
 		}
 		return syncPath(r.Dir)
 	}
-	switch err := exchange(tmp, final); {
+	switch err := exchangeFolders(tmp, final); {
 	case err == nil:
 		// tmp now holds the previous model, removed by the deferred RemoveAll.
 		fault.Point("publish-exchanged")
