@@ -145,7 +145,25 @@ func fuzzItems(t *testing.T, file string, data []byte, skip bool) {
 			t.Errorf("items warning %q of kind %v", w, w.Kind)
 		}
 	}
-	checkWarnings(t, warns, file, lines, skip)
+	malformed := checkWarnings(t, warns, file, lines, skip)
+	// Every JSON Lines line with content is an item or reported: none is dropped unsaid.
+	if filepath.Ext(file) == ".jsonl" {
+		if n := len(contentLines(data)); items.Len()+len(malformed) != n {
+			t.Errorf("%d items and %d lines skipped from %d lines with content", items.Len(), len(malformed), n)
+		}
+	}
+}
+
+// contentLines returns the 1-based numbers of the lines of data that are not blank, as a JSON
+// Lines reader sees them (a leading byte order mark dropped).
+func contentLines(data []byte) []int {
+	var out []int
+	for i, l := range bytes.Split(bytes.TrimPrefix(data, []byte(bom)), []byte("\n")) {
+		if len(bytes.TrimSpace(l)) > 0 {
+			out = append(out, i+1)
+		}
+	}
+	return out
 }
 
 // fuzzPairs reads data as a pairs file over items (nil: inline vectors only) and checks the
@@ -229,6 +247,27 @@ func fuzzPairs(t *testing.T, file string, data []byte, items *Items, skip, dupEr
 	}
 	if !skip && len(malformed) > 0 {
 		t.Errorf("malformed lines %v without SkipBadLines and no error", malformed)
+	}
+	// A contradiction drops both lines: the line it names is not kept either, and is reported.
+	for _, w := range warns {
+		if w.Kind == KindMalformed && strings.Contains(w.Msg, " here and ") {
+			if _, kept := slices.BinarySearch(p.Lines, w.Other); kept || !slices.Contains(malformed, w.Other) {
+				t.Errorf("%q: line %d kept %v, reported %v", w, w.Other, kept, slices.Contains(malformed, w.Other))
+			}
+		}
+	}
+	// Every JSON Lines line with content is a kept pair or reported: none is dropped unsaid.
+	if filepath.Ext(file) == ".jsonl" {
+		accounted := slices.Clone(p.Lines)
+		for _, w := range warns {
+			if w.Kind != KindNote {
+				accounted = append(accounted, w.Line)
+			}
+		}
+		slices.Sort(accounted)
+		if want := contentLines(data); !slices.Equal(accounted, want) {
+			t.Errorf("kept or reported lines %v, lines with content %v", accounted, want)
+		}
 	}
 }
 
