@@ -27,9 +27,18 @@
 //
 // # Run folders
 //
-// With Options.RunDir, Fit writes a run folder (Run): config.json, checkpoints/ (the last two
-// checkpoints, for Options.Resume), best/ (the kept weights), model.json (ModelInfo) and
-// history.json. Run.LoadModel loads the trained model back from the folder alone. Checkpoints and
-// files are written to a temporary name and renamed into place, so a run killed while saving
-// resumes from the previous checkpoint.
+// Run.Start begins a run folder (Run): it records what the run trains on — data.json, the SHA-256 of
+// every input file and of the data as read (DataRecord), and split.json, which items or pair lines
+// went to training, validation and test (DataSplit) — then config.json. Run.Data reloads exactly that
+// data, refusing an input file whose content changed, so resuming and evaluating never re-split.
+//
+// With Options.RunDir, Fit writes into the folder: checkpoints/ (the last two checkpoints, for
+// Options.Resume), best/ (the best weights on validation), history.json, and at the end the
+// published model, model/: the weights, model.json (ModelInfo: encoder, input normalisation, frozen
+// threshold) and whatever Options.Report writes beside them (the report of those weights). The
+// model folder is assembled under a temporary name and exchanged with the previous one in one
+// atomic step (Run.Publish), so the weights, the threshold and the report that eval, embed and
+// match read always belong together, however a run is interrupted; Run.LoadModel loads it.
+// Checkpoints and files are written to a temporary name and renamed into place, so a run killed
+// while saving resumes from the previous checkpoint. A training holds the folder's lock (Run.Lock).
 package train

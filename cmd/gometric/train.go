@@ -33,10 +33,14 @@ Data: --dataset NAME (built-in), or your own files (formats: docs/DATA.md):
   --items FILE                  class-labelled items alone: trained on class batches
 A malformed line is an error naming file, line and cause; --skip-bad-lines skips such lines.
 
-The run folder (--out) gets the configuration, the checkpoints, model.json (encoder, input
-normalisation, frozen match threshold), history.json, metrics.json, report.md and plots
-(loss.png, validation.png, pca.png), and the scored test pairs (test-pairs.jsonl: 'gometric match
-RUN --pairs RUN/test-pairs.jsonl' reproduces the report). 'gometric eval|embed|match RUN' use it.
+The run folder (--out, a new or empty folder) gets config.json, data.json (the SHA-256 of every
+input file), split.json (which items or pairs went to training, validation and test), the
+checkpoints, history.json and, at the end, the model folder model/: the weights, model.json
+(encoder, input normalisation, frozen match threshold), metrics.json, report.md, plots (loss.png,
+validation.png, pca.png) and the scored test pairs (test-pairs.jsonl: 'gometric match RUN --pairs
+RUN/model/test-pairs.jsonl' reproduces the report), replaced as a whole so that its parts always
+belong together. 'gometric eval|embed|match RUN' use it. --resume continues from the last
+checkpoint on the recorded split, and refuses input files whose content changed.
 `
 
 // resumable are the flags that may change when resuming a run.
