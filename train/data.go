@@ -3,6 +3,7 @@ package train
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/gometric/gometric/datasets"
@@ -122,10 +123,10 @@ func PrepareItems(cfg Config, items *datasets.Items) (*Data, error) {
 			return nil, err
 		}
 	}
-	if d.ValPairs, err = datasets.SamplePairs(d.Val, cfg.EvalPairs, 0.5, subSeed(cfg.Seed, seedValPairs)); err != nil {
+	if d.ValPairs, err = distinctPairs(d.Val, cfg.EvalPairs, subSeed(cfg.Seed, seedValPairs)); err != nil {
 		return nil, fmt.Errorf("validation pairs: %w", err)
 	}
-	if d.TestPairs, err = datasets.SamplePairs(d.Test, cfg.EvalPairs, 0.5, subSeed(cfg.Seed, seedTestPairs)); err != nil {
+	if d.TestPairs, err = distinctPairs(d.Test, cfg.EvalPairs, subSeed(cfg.Seed, seedTestPairs)); err != nil {
 		return nil, fmt.Errorf("test pairs: %w", err)
 	}
 	return d, nil
@@ -195,4 +196,37 @@ func pairGroups(p *datasets.Pairs) [][]int {
 		groups[g] = append(groups[g], i)
 	}
 	return groups
+}
+
+// distinctPairs draws n labeled pairs of items (half positive, as datasets.SamplePairs draws them)
+// that are distinct as unordered pairs {a, b}: a pair drawn twice would count twice in the
+// verification metrics, and a pairs file holding it (test-pairs.jsonl) would be read back with the
+// copy dropped. It draws again (with derived seeds) until it has n, or returns fewer when the items
+// have fewer distinct pairs of a label than asked for.
+func distinctPairs(items *datasets.Items, n int, seed uint64) (*datasets.Pairs, error) {
+	nPos := int(math.Round(float64(n) * 0.5))
+	want := [2]int{n - nPos, nPos}
+	var have [2]int
+	out := &datasets.Pairs{Items: items}
+	seen := map[[2]int]bool{}
+	for round := uint64(0); round < 64 && have != want; round++ {
+		draw := seed
+		if round > 0 {
+			draw = subSeed(seed, round)
+		}
+		p, err := datasets.SamplePairs(items, n, 0.5, draw)
+		if err != nil {
+			return nil, err
+		}
+		for i, y := range p.Y {
+			k := [2]int{min(p.A[i], p.B[i]), max(p.A[i], p.B[i])}
+			if seen[k] || have[y] == want[y] {
+				continue
+			}
+			seen[k] = true
+			have[y]++
+			out.A, out.B, out.Y = append(out.A, p.A[i]), append(out.B, p.B[i]), append(out.Y, y)
+		}
+	}
+	return out, nil
 }

@@ -477,3 +477,36 @@ func seq(n int) []int {
 	}
 	return out
 }
+
+// TestEvalPairsDistinct checks that the validation and test pairs drawn from items are distinct
+// unordered pairs, half positive, even when the items allow few.
+func TestEvalPairsDistinct(t *testing.T) {
+	items, err := datasets.Load("digits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{200, 2000} {
+		small := items.Subset(seq(300))
+		p, err := distinctPairs(small, n, 9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[[2]int]bool{}
+		for i := range p.Y {
+			k := [2]int{min(p.A[i], p.B[i]), max(p.A[i], p.B[i])}
+			if seen[k] || p.A[i] == p.B[i] {
+				t.Fatalf("n %d: pair %v drawn twice or a self pair", n, k)
+			}
+			seen[k] = true
+		}
+		if p.Len() != n || p.NumPositives() != n/2 {
+			t.Fatalf("n %d: %d pairs, %d positive", n, p.Len(), p.NumPositives())
+		}
+	}
+	// Four items of two classes have two positive and four negative pairs in all.
+	tiny := items.Subset([]int{0, 10, 1, 11})
+	p, err := distinctPairs(tiny, 20, 1)
+	if err != nil || p.Len() != 6 || p.NumPositives() != 2 {
+		t.Fatalf("four items: %d pairs (%d positive), %v", p.Len(), p.NumPositives(), err)
+	}
+}
