@@ -22,10 +22,11 @@ import (
 // one-line error instead of "fatal error: out of memory", a stack trace, or a run that silently does
 // nothing because a step count wrapped around.
 
-// MaxSteps is the most training steps a run may have. A billion steps of the smallest encoder take
-// weeks, so no real run is refused, and step counts stay far from int overflow (epochs times steps
-// per epoch, the schedules' and the history's arithmetic).
-const MaxSteps = 1_000_000_000
+// MaxSteps is the most training steps a run may have: a hundred million steps take days even for
+// the smallest encoder, so no real run is refused, step counts stay far from int overflow (epochs
+// times steps per epoch), and GoMLX's training loop, which allocates 8 bytes per step up front
+// (its step timings), needs at most 800 MB for them.
+const MaxSteps = 100_000_000
 
 // FallbackMemory is the memory (bytes) assumed available when the machine's cannot be read (no
 // /proc/meminfo, as on macOS and Windows). The check is then a guard against absurd sizes rather
@@ -75,45 +76,55 @@ func (c Config) checkSizes() error {
 		// An epoch has at least one step.
 		return fmt.Errorf("%d epochs are more than the %d steps a run may have", c.Epochs, MaxSteps)
 	}
-	return checkMemory(c.footprint(c.EncoderSpec(1), false, 0, 1))
+	steps := c.Steps
+	if c.Epochs > 0 {
+		steps = c.Epochs // at least
+	}
+	return checkMemory(c.footprint(c.EncoderSpec(1), false, 0, 1, steps))
 }
 
-// CheckMemory reports an error when training the encoder spec as cfg says (batch size, batch kind,
-// evaluation pairs), with the learnable class parameters of loss (none for a loss without them),
-// needs more memory than the machine has available (AvailableMemory). The error says what was
-// asked, roughly how much memory it needs and how much there is.
-func CheckMemory(cfg Config, spec encoders.Spec, loss losses.Loss) error {
+// CheckMemory reports an error when training the encoder spec for steps steps as cfg says (batch
+// size, batch kind, evaluation pairs), with the learnable class parameters of loss (none for a loss
+// without them), needs more memory than the machine has available (AvailableMemory). The error says
+// what was asked, roughly how much memory it needs and how much there is.
+func CheckMemory(cfg Config, spec encoders.Spec, loss losses.Loss, steps int) error {
 	classes, perClass := classTable(loss)
-	return checkMemory(cfg.footprint(spec, true, classes, perClass))
+	return checkMemory(cfg.footprint(spec, true, classes, perClass, steps))
 }
 
-// EstimateMemory returns roughly the bytes that training the encoder spec as cfg says needs, with
-// classes x perClass learnable class vectors (0 for none): see CheckMemory. The arithmetic
-// saturates: math.MaxUint64 means "more than can be counted".
-func EstimateMemory(cfg Config, spec encoders.Spec, classes, perClass int) uint64 {
-	return cfg.footprint(spec, true, classes, perClass).bytes()
+// EstimateMemory returns roughly the bytes that training the encoder spec for steps steps as cfg
+// says needs, with classes x perClass learnable class vectors (0 for none): see CheckMemory. The
+// arithmetic saturates: math.MaxUint64 means "more than can be counted".
+func EstimateMemory(cfg Config, spec encoders.Spec, classes, perClass, steps int) uint64 {
+	return cfg.footprint(spec, true, classes, perClass, steps).bytes()
 }
 
 // footprint is what a training run's memory depends on.
 type footprint struct {
 	spec       encoders.Spec
 	inputKnown bool   // spec.InputDim is the data's (else a lower bound)
-	rows       uint64 // items through the encoder per training step
+	batch      uint64 // Config.BatchSize
+	pairs      bool   // pair batches: both sides of each pair go through the encoder
 	classes    uint64 // learnable class vectors: classes x perClass, each of EmbeddingDim numbers
 	perClass   uint64
-	evalPairs  uint64 // validation and test pairs drawn
+	evalPairs  uint64 // validation pairs, and as many test pairs
 	epochPairs uint64 // training pairs drawn per epoch from class-labelled items
+	steps      uint64 // training steps
 }
 
 // footprint returns the footprint of training spec as c says.
-func (c Config) footprint(spec encoders.Spec, inputKnown bool, classes, perClass int) footprint {
-	rows := nonNeg(c.BatchSize)
-	if c.BatchKind() == BatchesPairs {
-		rows = mulSat(rows, 2) // both sides of each pair go through the encoder
-	}
-	return footprint{spec: spec, inputKnown: inputKnown, rows: rows,
+func (c Config) footprint(spec encoders.Spec, inputKnown bool, classes, perClass, steps int) footprint {
+	return footprint{spec: spec, inputKnown: inputKnown, batch: nonNeg(c.BatchSize), pairs: c.BatchKind() == BatchesPairs,
 		classes: nonNeg(classes), perClass: max(nonNeg(perClass), 1),
-		evalPairs: mulSat(nonNeg(c.EvalPairs), 2), epochPairs: nonNeg(c.PairsPerEpoch)}
+		evalPairs: nonNeg(c.EvalPairs), epochPairs: nonNeg(c.PairsPerEpoch), steps: nonNeg(steps)}
+}
+
+// rows returns the number of items through the encoder per training step.
+func (f footprint) rows() uint64 {
+	if f.pairs {
+		return mulSat(f.batch, 2)
+	}
+	return f.batch
 }
 
 // Parts of a footprint's memory, for bytes and for the error naming the largest.
@@ -124,8 +135,13 @@ const (
 	partBatchMatrices
 	partLogits
 	partPairs
+	partSteps
 	numParts
 )
+
+// partNames name the parts in errors.
+var partNames = [numParts]string{"the encoder's weights, gradients and Adam moments", "the class parameters, their gradients and Adam moments",
+	"the activations", "the batch's pairwise matrices", "the class logits", "the pairs", "the training loop's step timings"}
 
 // parts returns the bytes of each part of f's memory, roughly:
 //   - every learnable number (encoder weights and class vectors) four times: the weight, its
@@ -135,17 +151,20 @@ const (
 //   - the training batch's pairwise matrices (similarities, masks, exponentials and their
 //     gradients: 8 of rows x rows) and its class logits (cosines, logits and softmax, with their
 //     gradients: 6 of rows x class vectors);
-//   - the drawn pairs: 3 ints each, and a score and its sort for the evaluation pairs.
+//   - the drawn pairs: 3 ints each, and a score and its sort for the evaluation pairs;
+//   - GoMLX's training loop's step timings: 8 bytes per step, allocated when training starts.
 func (f footprint) parts() [numParts]uint64 {
 	var p [numParts]uint64
 	params, perRow := encoderSizes(f.spec)
 	p[partEncoder] = mulSat(params, 4*bytesPerFloat)
 	vectors := mulSat(f.classes, f.perClass)
 	p[partClasses] = mulSat(mulSat(vectors, nonNeg(f.spec.EmbeddingDim)), 4*bytesPerFloat)
-	p[partActivations] = mulSat(mulSat(max(f.rows, EmbedBatchSize), perRow), 2*bytesPerFloat)
-	p[partBatchMatrices] = mulSat(mulSat(f.rows, f.rows), 8*bytesPerFloat)
-	p[partLogits] = mulSat(mulSat(f.rows, vectors), 6*bytesPerFloat)
-	p[partPairs] = addSat(mulSat(f.evalPairs, 3*8+2*8), mulSat(f.epochPairs, 3*8))
+	rows := f.rows()
+	p[partActivations] = mulSat(mulSat(max(rows, EmbedBatchSize), perRow), 2*bytesPerFloat)
+	p[partBatchMatrices] = mulSat(mulSat(rows, rows), 8*bytesPerFloat)
+	p[partLogits] = mulSat(mulSat(rows, vectors), 6*bytesPerFloat)
+	p[partPairs] = addSat(mulSat(f.evalPairs, 2*(3*8+2*8)), mulSat(f.epochPairs, 3*8))
+	p[partSteps] = mulSat(f.steps, 8)
 	return p
 }
 
@@ -158,30 +177,9 @@ func (f footprint) bytes() uint64 {
 	return total
 }
 
-// describe says what was asked for part, in the words of the command line.
-func (f footprint) describe(part int) string {
-	s := f.spec
-	switch part {
-	case partClasses:
-		if f.perClass > 1 {
-			return fmt.Sprintf("%d classes of %d vectors of %d learnable numbers", f.classes, f.perClass, s.EmbeddingDim)
-		}
-		return fmt.Sprintf("%d classes of %d learnable numbers", f.classes, s.EmbeddingDim)
-	case partActivations:
-		return fmt.Sprintf("batches of %d rows through %s", f.rows, f.encoderWords())
-	case partBatchMatrices:
-		return fmt.Sprintf("batches of %d rows (%d x %d pairwise matrices)", f.rows, f.rows, f.rows)
-	case partLogits:
-		return fmt.Sprintf("batches of %d rows scored against %d classes of %d vectors", f.rows, f.classes, f.perClass)
-	case partPairs:
-		return fmt.Sprintf("%d evaluation pairs and %d training pairs per epoch", f.evalPairs, f.epochPairs)
-	}
-	params, _ := encoderSizes(s)
-	return fmt.Sprintf("%s (%s learnable numbers)", f.encoderWords(), countWords(params))
-}
-
-// encoderWords describes the encoder by its command-line sizes.
-func (f footprint) encoderWords() string {
+// String says what was asked, in the words of the command line: the encoder, the batches, the
+// classes (when there are learnable class parameters).
+func (f footprint) String() string {
 	s := f.spec
 	var sizes []string
 	if s.Kind == encoders.KindCNN {
@@ -195,28 +193,58 @@ func (f footprint) encoderWords() string {
 	if f.inputKnown {
 		on = fmt.Sprintf(" on %d features", s.InputDim)
 	}
-	return fmt.Sprintf("the %s encoder%s (%s)", s.Kind, on, strings.Join(sizes, ", "))
+	params, _ := encoderSizes(s)
+	count := countWords(params) + " learnable numbers"
+	if !f.inputKnown {
+		count = "at least " + count // the input layer counted for 1 feature
+	}
+	what := fmt.Sprintf("the %s encoder%s (%s: %s)", s.Kind, on, strings.Join(sizes, ", "), count)
+	if f.pairs {
+		what += fmt.Sprintf(", batches of %d pairs", f.batch)
+	} else {
+		what += fmt.Sprintf(", batches of %d items", f.batch)
+	}
+	if f.classes > 0 {
+		what += fmt.Sprintf(", %d classes", f.classes)
+		if f.perClass > 1 {
+			what += fmt.Sprintf(" of %d vectors", f.perClass)
+		}
+	}
+	return what
 }
 
-// checkMemory returns an error when f needs more memory than is available.
+// checkMemory returns an error when f needs more memory than is available: what was asked, roughly
+// how much it needs (and for what, mostly) and how much there is.
 func checkMemory(f footprint) error {
 	parts := f.parts()
 	var need uint64
-	for _, b := range parts {
+	largest := 0
+	for i, b := range parts {
 		need = addSat(need, b)
+		if b > parts[largest] {
+			largest = i
+		}
 	}
 	avail, source := availableMemory()
 	if need <= avail {
 		return nil
 	}
-	largest := 0
-	for i, b := range parts {
-		if b > parts[largest] {
-			largest = i
+	what := f.String()
+	if largest == partSteps {
+		what += fmt.Sprintf(", %d steps", f.steps)
+	}
+	if largest == partPairs {
+		what += fmt.Sprintf(", %d validation and %d test pairs", f.evalPairs, f.evalPairs)
+		if f.epochPairs > 0 {
+			what += fmt.Sprintf(", %d training pairs per epoch", f.epochPairs)
 		}
 	}
-	return fmt.Errorf("%s: training needs roughly %s of memory, %s is available (%s)",
-		f.describe(largest), formatBytes(need), formatBytes(avail), source)
+	roughly := "roughly " + formatBytes(need)
+	if need == math.MaxUint64 {
+		roughly = formatBytes(need)
+	}
+	return fmt.Errorf("%s: training needs %s of memory, mostly %s (%s); %s is available (%s)",
+		what, roughly, partNames[largest], formatBytes(parts[largest]), formatBytes(avail), source)
 }
 
 // encoderSizes returns the number of learnable numbers of the encoder spec and the numbers its

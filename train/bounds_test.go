@@ -57,7 +57,7 @@ func TestValidateSizes(t *testing.T) {
 		{"default cnn", func(c *Config) { c.Encoder = encoders.KindCNN }, nil},
 		{"large but possible", func(c *Config) { c.Hidden, c.BatchSize = []int{4096, 4096}, 1024 }, nil},
 		{"embedding dim", func(c *Config) { c.EmbeddingDim = 1_000_000_000 },
-			[]string{"embedding dimension 1000000000", "needs roughly", "TiB", "8.0 GiB is available (test)"}},
+			[]string{"embedding dimension 1000000000: at least 257.0 billion learnable numbers", "needs roughly", "TiB", "8.0 GiB is available (test)"}},
 		{"hidden", func(c *Config) { c.Hidden = []int{2_000_000_000} },
 			[]string{"hidden widths 2000000000", "needs roughly", "8.0 GiB is available"}},
 		{"second hidden", func(c *Config) { c.Hidden = []int{256, 300_000_000} },
@@ -67,12 +67,12 @@ func TestValidateSizes(t *testing.T) {
 		{"channels", func(c *Config) { c.Encoder, c.Channels = encoders.KindCNN, []int{32, 1_000_000_000} },
 			[]string{"the cnn encoder (channels 32,1000000000", "needs roughly"}},
 		{"batch size", func(c *Config) { c.BatchSize = 10_000_000 },
-			[]string{"batches of 20000000 rows", "needs roughly"}},
+			[]string{"batches of 10000000 pairs", "needs roughly", "mostly the batch's pairwise matrices"}},
 		{"batch size overflow", func(c *Config) { c.BatchSize = math.MaxInt },
-			[]string{"rows", "more than 16 EiB"}},
+			[]string{"batches of 9223372036854775807 pairs", "needs more than 16 EiB"}},
 		{"eval pairs", func(c *Config) { c.EvalPairs = math.MaxInt },
-			[]string{"evaluation pairs", "needs roughly"}},
-		{"steps", func(c *Config) { c.Steps = MaxSteps + 1 }, []string{"1000000001 steps are more than the 1000000000"}},
+			[]string{"9223372036854775807 validation and 9223372036854775807 test pairs", "mostly the pairs"}},
+		{"steps", func(c *Config) { c.Steps = MaxSteps + 1 }, []string{"100000001 steps are more than the 100000000"}},
 		{"epochs", func(c *Config) { c.Epochs = math.MaxInt64 }, []string{"9223372036854775807 epochs are more than"}},
 	}
 	for _, tt := range tests {
@@ -91,6 +91,20 @@ func TestValidateSizes(t *testing.T) {
 	}
 }
 
+// TestStepMemory checks that the steps count in the memory: GoMLX's training loop allocates 8 bytes
+// per step when training starts (800 MB at MaxSteps).
+func TestStepMemory(t *testing.T) {
+	fakeMemory(t, 512<<20)
+	cfg := DefaultConfig()
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("default steps: %v", err)
+	}
+	cfg.Steps = MaxSteps
+	oneLine(t, cfg.Validate(), "100000000 steps", "mostly the training loop's step timings (762.9 MiB)", "512.0 MiB is available")
+	cfg.Steps, cfg.Epochs = 0, MaxSteps
+	oneLine(t, cfg.Validate(), "100000000 steps", "mostly the training loop's step timings")
+}
+
 func TestTotalSteps(t *testing.T) {
 	tests := []struct {
 		name          string
@@ -103,11 +117,11 @@ func TestTotalSteps(t *testing.T) {
 		{"epochs", 0, 3, 28, 84, ""},
 		{"epochs win over steps", 1500, 2, 28, 56, ""},
 		{"at the bound", 0, MaxSteps / 28, 28, MaxSteps / 28 * 28, ""},
-		{"past the bound", 0, MaxSteps/28 + 1, 28, 0, "35714286 epochs of 28 steps are 1000000008 steps, more than the 1000000000"},
+		{"past the bound", 0, MaxSteps/28 + 1, 28, 0, "3571429 epochs of 28 steps are 100000012 steps, more than the 100000000"},
 		// Before the bound, this product wrapped around to a negative step count: an untrained model
 		// saved with success.
 		{"overflow", 0, math.MaxInt64, 28, 0, "9223372036854775807 epochs of 28 steps are 2.58e+20 steps"},
-		{"too many steps", MaxSteps + 1, 0, 28, 0, "more than the 1000000000"},
+		{"too many steps", MaxSteps + 1, 0, 28, 0, "more than the 100000000"},
 		{"empty epoch", 0, 3, 0, 0, "an epoch of 0 steps"},
 	}
 	for _, tt := range tests {
@@ -236,15 +250,15 @@ func TestCheckMemoryClasses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckMemory(cfg, spec, small); err != nil {
+	if err := CheckMemory(cfg, spec, small, cfg.Steps); err != nil {
 		t.Fatalf("10 classes: %v", err)
 	}
 	huge, err := losses.ByNameWithClasses(cfg.Loss, 100_000_000, cfg.EmbeddingDim)
 	if err != nil {
 		t.Fatal(err)
 	}
-	oneLine(t, CheckMemory(cfg, spec, huge), "100000000 classes of 3 vectors of 128 learnable numbers", "needs roughly", "8.0 GiB is available")
-	if a, b := EstimateMemory(cfg, spec, 10, 3), EstimateMemory(cfg, spec, 100_000_000, 3); !(a < b && b > 8<<30) {
+	oneLine(t, CheckMemory(cfg, spec, huge, cfg.Steps), "on 64 features", "embedding dimension 128: 115328 learnable numbers", "100000000 classes of 3 vectors", "mostly the class parameters", "8.0 GiB is available")
+	if a, b := EstimateMemory(cfg, spec, 10, 3, cfg.Steps), EstimateMemory(cfg, spec, 100_000_000, 3, cfg.Steps); !(a < b && b > 8<<30) {
 		t.Fatalf("estimates %d (10 classes), %d (100000000 classes)", a, b)
 	}
 }

@@ -202,7 +202,7 @@ func newFitter(cfg Config, data *Data, opts Options) (*fitter, error) {
 	if f.total, err = TotalSteps(cfg, spe); err != nil {
 		return nil, err
 	}
-	if err := CheckMemory(cfg, f.spec, f.loss); err != nil {
+	if err := CheckMemory(cfg, f.spec, f.loss, f.total); err != nil {
 		return nil, err
 	}
 	if f.every = cfg.EvalEvery; f.every <= 0 {
