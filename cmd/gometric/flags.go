@@ -63,17 +63,20 @@ func forceFlag(fs *flag.FlagSet) *bool {
 }
 
 // runFileNames are the names of the files and folders a run folder holds: an output of that name
-// in the run folder would replace, or pass for, one of the run's own files.
-var runFileNames = []string{train.ConfigFile, train.ModelFile, train.HistoryFile, train.CheckpointsDir, train.BestDir,
-	train.TestPairsFile, report.MetricsFile, report.MarkdownFile, report.LossPNG, report.ValPNG, report.PCAPNG}
+// in the run folder would replace, or pass for, one of the run's own files (a lock, a model, ...).
+var runFileNames = []string{train.ConfigFile, train.DataFile, train.SplitFile, train.LockFile, train.HistoryFile,
+	train.CheckpointsDir, train.BestDir, train.ModelDir, train.ModelFile, train.TestPairsFile,
+	report.MetricsFile, report.MarkdownFile, report.LossPNG, report.ValPNG, report.PCAPNG}
 
 // checkOutput refuses the output file out before anything is loaded or computed, so that a
 // command never destroys its input: out may not be the same file as one of inputs (os.SameFile when
 // both exist, else the same cleaned absolute path, symbolic links resolved), a folder, nor a file of
-// run's folder (one of its names, anything in its subfolders, or any file it already holds); and
-// it may replace an existing file only when force is set. The output itself is then written
-// through a temporary file renamed over out once complete (writeOutput). Empty out (stdout) and
-// empty inputs are skipped.
+// run's folder (one of its names, a hidden name like its temporaries', anything in its subfolders,
+// or any file it already holds); and it may replace an existing file only when force is set. The
+// output itself is then written through a temporary file renamed over out once complete
+// (writeOutput). Empty out (stdout) and empty inputs are skipped. Mistakes of the command line are
+// usage errors (exit 2); an existing file without force is an error (exit 1), like `train --out`
+// over a run.
 func checkOutput(out string, force bool, run train.Run, inputs ...string) error {
 	if out == "" {
 		return nil
@@ -90,7 +93,7 @@ func checkOutput(out string, force bool, run train.Run, inputs ...string) error 
 	}
 	if rel, ok := inside(run.Dir, out); ok {
 		parts := strings.Split(rel, string(filepath.Separator))
-		if len(parts) > 1 || exists || slices.Contains(runFileNames, parts[0]) {
+		if len(parts) > 1 || exists || slices.Contains(runFileNames, parts[0]) || strings.HasPrefix(parts[0], ".") {
 			return usagef("--out %s is a file of the run folder %s: write the output elsewhere", out, run.Dir)
 		}
 	}

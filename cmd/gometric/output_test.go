@@ -143,6 +143,8 @@ func TestOutputGuards(t *testing.T) {
 		{"match into a subfolder of the run", match("--out", nested, "--force"), exitUsage, "is a file of the run folder", "", ""},
 		// model.json written into a folder would make it pass for a run.
 		{"embed to a run's file name not there yet", []string{"embed", emptyRun, items, "--out", filepath.Join(emptyRun, train.ModelFile)}, exitUsage, "is a file of the run folder", "", ""},
+		{"match to the run's lock", match("--out", filepath.Join(runDir, train.LockFile)), exitUsage, "is a file of the run folder", "", ""},
+		{"match to a hidden name in the run folder", match("--out", filepath.Join(runDir, ".old-model-1"), "--force"), exitUsage, "is a file of the run folder", "", ""},
 		{"match over a folder", match("--out", folder, "--force"), exitUsage, "is a folder", "", ""},
 		{"embed over an existing file", embed(items, "--out", old), exitError, "old.csv exists: give --force", "", ""},
 		{"match over an existing file", match("--out", old), exitError, "old.csv exists: give --force", "", ""},
