@@ -63,6 +63,9 @@ type Config struct {
 	Pairs string `json:"pairs,omitempty"`
 	// SkipBadLines skips malformed lines of Items and Pairs (reporting them) instead of failing.
 	SkipBadLines bool `json:"skip_bad_lines,omitempty"`
+	// Duplicates is what to do with a line of Pairs that repeats an earlier pair exactly:
+	// DuplicatesKeepFirst ("" or "keep-first": keep the first, list the repeats) or "error".
+	Duplicates string `json:"duplicates,omitempty"`
 
 	// Split are the fractions of training, validation and test items (class-labelled data, split
 	// class by class) or pairs (a pairs file, split at random). For a data set with an official
@@ -190,6 +193,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("unknown data set %q (built-in: %s)", c.Dataset, strings.Join(datasets.Names(), ", "))
 		}
 	}
+	if _, err := c.duplicatePolicy(); err != nil {
+		return err
+	}
 	f := c.Split
 	for _, v := range []float64{f.Train, f.Val, f.Test} {
 		if !(v >= 0 && v <= 1) {
@@ -276,4 +282,33 @@ func baseName(path string) string {
 		return path[i+1:]
 	}
 	return path
+}
+
+// Duplicate-pair policies, for Config.Duplicates.
+const (
+	// DuplicatesKeepFirst keeps the first copy of a repeated pair and lists the others.
+	DuplicatesKeepFirst = "keep-first"
+	// DuplicatesError makes a repeated pair a malformed line (an error, or skipped with
+	// SkipBadLines).
+	DuplicatesError = "error"
+)
+
+// readOptions returns the options the data files are read with.
+func (c Config) readOptions() (*datasets.ReadOptions, error) {
+	dup, err := c.duplicatePolicy()
+	if err != nil {
+		return nil, err
+	}
+	return &datasets.ReadOptions{SkipBadLines: c.SkipBadLines, Duplicates: dup}, nil
+}
+
+// duplicatePolicy resolves Config.Duplicates.
+func (c Config) duplicatePolicy() (datasets.DuplicatePolicy, error) {
+	switch c.Duplicates {
+	case "", DuplicatesKeepFirst:
+		return datasets.DuplicatesKeepFirst, nil
+	case DuplicatesError:
+		return datasets.DuplicatesError, nil
+	}
+	return 0, fmt.Errorf("unknown duplicates policy %q (want %s or %s)", c.Duplicates, DuplicatesKeepFirst, DuplicatesError)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 
 	"github.com/gometric/gometric/datasets"
 )
@@ -31,7 +32,8 @@ type Data struct {
 	// ValPairs and TestPairs are labeled validation and test pairs, for the match threshold and the
 	// verification metrics.
 	ValPairs, TestPairs *datasets.Pairs
-	// Warnings are the malformed lines skipped (Config.SkipBadLines).
+	// Warnings are what the readers reported about lines they read: malformed lines skipped
+	// (Config.SkipBadLines), duplicates left out, notes (datasets.LineError.Kind).
 	Warnings []*datasets.LineError
 }
 
@@ -201,7 +203,8 @@ func pairGroups(p *datasets.Pairs) [][]int {
 // distinctPairs draws n labeled pairs of items (half positive, as datasets.SamplePairs draws them)
 // that are distinct as unordered pairs {a, b}: a pair drawn twice would count twice in the
 // verification metrics, and a pairs file holding it (test-pairs.jsonl) would be read back with the
-// copy dropped. It draws again (with derived seeds) until it has n, or returns fewer when the items
+// copy dropped. Items with identical features count as one (test-pairs.jsonl holds features, not
+// ids): two of them never make a pair, and a pair is not drawn twice through them. It draws again (with derived seeds) until it has n, or returns fewer when the items
 // have fewer distinct pairs of a label than asked for.
 func distinctPairs(items *datasets.Items, n int, seed uint64) (*datasets.Pairs, error) {
 	nPos := int(math.Round(float64(n) * 0.5))
@@ -209,6 +212,7 @@ func distinctPairs(items *datasets.Items, n int, seed uint64) (*datasets.Pairs, 
 	var have [2]int
 	out := &datasets.Pairs{Items: items}
 	seen := map[[2]int]bool{}
+	same := contentIDs(items)
 	for round := uint64(0); round < 64 && have != want; round++ {
 		draw := seed
 		if round > 0 {
@@ -219,8 +223,9 @@ func distinctPairs(items *datasets.Items, n int, seed uint64) (*datasets.Pairs, 
 			return nil, err
 		}
 		for i, y := range p.Y {
-			k := [2]int{min(p.A[i], p.B[i]), max(p.A[i], p.B[i])}
-			if seen[k] || have[y] == want[y] {
+			a, b := same[p.A[i]], same[p.B[i]]
+			k := [2]int{min(a, b), max(a, b)}
+			if seen[k] || have[y] == want[y] || a == b {
 				continue
 			}
 			seen[k] = true
@@ -229,4 +234,22 @@ func distinctPairs(items *datasets.Items, n int, seed uint64) (*datasets.Pairs, 
 		}
 	}
 	return out, nil
+}
+
+// contentIDs maps each item to the first item with bitwise-identical features.
+func contentIDs(items *datasets.Items) []int {
+	ids := make([]int, items.Len())
+	first := make(map[string]int, items.Len())
+	for i := range ids {
+		row := items.Features.Row(i)
+		// The row's bytes as a map key, without copying the features (30 MB for MNIST's test
+		// items); the map lives only while the features are not modified.
+		key := unsafe.String((*byte)(unsafe.Pointer(unsafe.SliceData(row))), 4*len(row))
+		if j, ok := first[key]; ok {
+			ids[i] = j
+		} else {
+			first[key], ids[i] = i, i
+		}
+	}
+	return ids
 }

@@ -150,9 +150,11 @@ type rawData struct {
 // readData reads the data cfg names, from the files itemsPath and pairsPath (cfg.Items and
 // cfg.Pairs, or where they are now), and fingerprints it.
 func readData(cfg Config, itemsPath, pairsPath string) (*rawData, error) {
-	opts := &datasets.ReadOptions{SkipBadLines: cfg.SkipBadLines}
+	opts, err := cfg.readOptions()
+	if err != nil {
+		return nil, err
+	}
 	raw := &rawData{}
-	var err error
 	switch {
 	case itemsPath != "":
 		var w []*datasets.LineError

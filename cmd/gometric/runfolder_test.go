@@ -187,3 +187,32 @@ wait:
 		t.Fatal("the first training's lock is gone")
 	}
 }
+
+// TestDuplicatePairs checks that a repeated pair is listed when kept once, and is an error naming
+// both lines with --duplicates error; a contradiction is always an error.
+func TestDuplicatePairs(t *testing.T) {
+	dir := t.TempDir()
+	items, _, lines := writeItemsAndPairs(t, dir)
+	pairs := filepath.Join(dir, "dup.csv")
+	// Line 5 repeats line 2 in the other order.
+	a, b, _ := strings.Cut(lines[1], ",")
+	b, y, _ := strings.Cut(b, ",")
+	withDup := append(append([]string{}, lines[:4]...), b+","+a+","+y)
+	writeFile(t, pairs, strings.Join(append(withDup, lines[4:]...), "\n")+"\n")
+	args := append([]string{"train", "--items", items, "--pairs", pairs}, tiny...)
+	code, _, stderr := gometric(append(args, "--out", filepath.Join(dir, "run1"))...)
+	if code != exitOK || !strings.Contains(stderr, "dup.csv:5: duplicate of line 2, kept once") || !strings.HasPrefix(stderr, "left out ") {
+		t.Fatalf("kept once: code %d\n%s", code, stderr)
+	}
+	code, _, stderr = gometric(append(args, "--out", filepath.Join(dir, "run2"), "--duplicates", "error")...)
+	if code != exitError || !strings.Contains(stderr, "dup.csv:5:") {
+		t.Fatalf("--duplicates error: code %d\n%s", code, stderr)
+	}
+	noStack(t, stderr)
+	contra := filepath.Join(dir, "contra.csv")
+	writeFile(t, contra, strings.Join(append(append([]string{}, lines...), b+","+a+","+map[string]string{"0": "1", "1": "0"}[y]), "\n")+"\n")
+	code, _, stderr = gometric("train", "--items", items, "--pairs", contra, "--out", filepath.Join(dir, "run3"), "--quiet")
+	if code != exitError || !strings.Contains(stderr, "contra.csv:2:") || !strings.Contains(stderr, "labelled") {
+		t.Fatalf("contradiction: code %d\n%s", code, stderr)
+	}
+}

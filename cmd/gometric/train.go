@@ -60,6 +60,7 @@ func newTrainFlags(cfg *train.Config, tf *trainFlags, stdout io.Writer) *flag.Fl
 	fs.StringVar(&cfg.Items, "items", cfg.Items, "items file (CSV or JSON Lines): the items --pairs names, or class-labelled items to train on")
 	fs.StringVar(&cfg.Pairs, "pairs", cfg.Pairs, "labeled pairs file (CSV or JSON Lines)")
 	fs.BoolVar(&cfg.SkipBadLines, "skip-bad-lines", cfg.SkipBadLines, "skip malformed lines of --items and --pairs (they are listed) instead of failing")
+	fs.StringVar(&cfg.Duplicates, "duplicates", cfg.Duplicates, "a pairs line that repeats an earlier pair exactly (in either order, same label): keep-first (listed) or error (default keep-first)")
 	fs.StringVar(&cfg.Encoder, "encoder", cfg.Encoder, "encoder: mlp, or cnn (reshapes 784 features to 28x28x1, 64 to 8x8x1)")
 	fs.IntVar(&cfg.EmbeddingDim, "embedding-dim", cfg.EmbeddingDim, "embedding dimension")
 	fs.Var(intList{&cfg.Hidden}, "hidden", fmt.Sprintf("hidden layer widths, comma-separated (default: mlp %v, cnn %v)",
@@ -305,9 +306,23 @@ func loadModel(run train.Run, backendCfg string) (*train.Model, error) {
 	return run.LoadModel(b)
 }
 
-// printSkipped lists on stderr the malformed lines that a reader skipped.
+// maxListed is how many lines of each kind printSkipped lists before it only counts them.
+const maxListed = 20
+
+// printSkipped lists on stderr what the readers reported about lines they read: malformed lines
+// skipped (--skip-bad-lines), duplicates left out and notes on kept lines, by kind, at most
+// maxListed of each.
 func printSkipped(stderr io.Writer, warnings []*datasets.LineError) {
+	prefix := map[datasets.LineKind]string{datasets.KindMalformed: "skipped", datasets.KindDuplicate: "left out", datasets.KindNote: "note:"}
+	counts := map[datasets.LineKind]int{}
 	for _, w := range warnings {
-		fmt.Fprintf(stderr, "skipped %v\n", w)
+		if counts[w.Kind]++; counts[w.Kind] <= maxListed {
+			fmt.Fprintf(stderr, "%s %v\n", prefix[w.Kind], w)
+		}
+	}
+	for _, k := range []datasets.LineKind{datasets.KindMalformed, datasets.KindDuplicate, datasets.KindNote} {
+		if n := counts[k]; n > maxListed {
+			fmt.Fprintf(stderr, "… and %d more %s lines (%d in all)\n", n-maxListed, k, n)
+		}
 	}
 }
