@@ -86,7 +86,9 @@ func (c Config) checkSizes() error {
 // CheckMemory reports an error when training the encoder spec for steps steps as cfg says (batch
 // size, batch kind, evaluation pairs), with the learnable class parameters of loss (none for a loss
 // without them), needs more memory than the machine has available (AvailableMemory). The error says
-// what was asked, roughly how much memory it needs and how much there is.
+// what was asked, roughly how much memory it needs and how much there is. The memory is the host's,
+// where the pure-Go backend computes; with an accelerator backend the check still bounds the sizes
+// that cannot fit anywhere.
 func CheckMemory(cfg Config, spec encoders.Spec, loss losses.Loss, steps int) error {
 	classes, perClass := classTable(loss)
 	return checkMemory(cfg.footprint(spec, true, classes, perClass, steps))
