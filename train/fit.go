@@ -96,6 +96,22 @@ func Fit(cfg Config, data *Data, opts Options) (res *Result, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if opts.RunDir != "" {
+		run := Run{Dir: opts.RunDir}
+		unlock, note, err := run.Lock()
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		if note != "" && opts.Log != nil {
+			fmt.Fprintln(opts.Log, "note:", note)
+		}
+		if !opts.Resume {
+			if err := run.checkUntrained(cfg); err != nil {
+				return nil, err
+			}
+		}
+	}
 	f, err := newFitter(cfg, data, opts)
 	if err != nil {
 		return nil, err
@@ -567,7 +583,7 @@ func (f *fitter) bestStore() *Checkpoints {
 	return &Checkpoints{Dir: f.tmpDir, Keep: 1}
 }
 
-// finish loads the best weights, chooses the match threshold and writes model.json.
+// finish loads the best weights, chooses the match threshold and publishes the model (Run.Publish).
 func (f *fitter) finish(elapsed time.Duration, speed float64) (*Result, error) {
 	best, _ := f.history.best()
 	dir, bestStep, err := f.bestStore().Latest()

@@ -101,6 +101,11 @@ func (r Run) Record() (DataRecord, error) {
 // the recorded one; the data read must have the recorded content fingerprint, and the recorded split
 // is applied to it. Anything else is an error that says what differs.
 func (r Run) Data(cfg Config, paths DataPaths) (*Data, error) {
+	if _, err := os.Stat(r.Path(DataFile)); errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(r.Path(ConfigFile)); err == nil {
+			return nil, fmt.Errorf("%s has no record of its data (%s): it was trained without Run.Start; give the data to measure on (--dataset, --items, --pairs)", r.Dir, DataFile)
+		}
+	}
 	rec, err := r.Record()
 	if err != nil {
 		return nil, err
@@ -178,4 +183,25 @@ func locate(f FileRecord, given string) (string, error) {
 			f.Role, strings.Join(changed, ", "), f.SHA256, f.Role, f.Role)
 	}
 	return "", fmt.Errorf("the run's %s file %s is not there (nor %s): give it with --%s FILE", f.Role, f.Path, filepath.Clean(f.Abs), f.Role)
+}
+
+// checkUntrained checks that a fresh training may write the run folder: one begun by Start (with
+// config.json) and not trained yet, or one that CheckNew accepts, to which it writes cfg as
+// config.json (without a record of the data: Data then needs the data given again).
+func (r Run) checkUntrained(cfg Config) error {
+	if _, err := os.Stat(r.Path(ConfigFile)); err != nil {
+		if err := r.CheckNew(); err != nil {
+			return err
+		}
+		return r.WriteJSON(ConfigFile, cfg)
+	}
+	latest, _, err := r.Checkpoints().Latest()
+	if err != nil {
+		return err
+	}
+	_, modelErr := os.Stat(r.Path(ModelDir))
+	if latest != "" || modelErr == nil {
+		return fmt.Errorf("%s already holds a trained run: resume it (Options.Resume, gometric train --resume), or use another folder", r.Dir)
+	}
+	return nil
 }

@@ -1,12 +1,13 @@
 // Command train trains an embedding model on the built-in digits data from a few lines of Go, with
-// the same library the gometric command uses, and prints its report.
+// the same library the gometric command uses, into a run folder, and prints its report.
 //
-//	go run ./examples/train
+//	go run ./examples/train [RUN]
 package main
 
 import (
 	"log"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/gometric/gometric/report"
@@ -14,18 +15,30 @@ import (
 )
 
 func main() {
+	dir := "runs/example-" + time.Now().Format("20060102-150405")
+	if len(os.Args) > 1 {
+		dir = os.Args[1]
+	}
 	cfg := train.DefaultConfig() // digits, MLP, NT-Xent on labeled pairs, 1,500 steps of 64 pairs
-	data, err := train.LoadData(cfg)
+	run := train.Run{Dir: dir}
+	// Start records the data's fingerprints and split in the run folder, and returns the split data.
+	data, err := run.Start(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
-	res, err := train.Fit(cfg, data, train.Options{RunDir: "runs/example", Progress: train.NewProgressLog(os.Stderr, 10*time.Second)})
-	if err != nil {
-		log.Fatal(err)
+	var rep *report.Report
+	// The report is written into the model folder, published with the weights it describes.
+	writeReport := func(res *train.Result, modelDir string) error {
+		if rep, err = report.ForTraining(cfg, data, res); err != nil {
+			return err
+		}
+		return report.WriteRun(modelDir, rep, res.History, res.Model, data.Test)
 	}
-	rep, err := report.ForTraining(cfg, data, res)
+	_, err = train.Fit(cfg, data, train.Options{RunDir: dir, Report: writeReport, Log: os.Stderr,
+		Progress: train.NewProgressLog(os.Stderr, 10*time.Second)})
 	if err != nil {
 		log.Fatal(err)
 	}
 	_ = rep.WriteText(os.Stdout)
+	log.Printf("model and report in %s", filepath.Join(dir, train.ModelDir))
 }
