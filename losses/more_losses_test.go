@@ -261,8 +261,9 @@ func TestMoreLossesByName(t *testing.T) {
 	}
 }
 
-// Without BlockRows, TripletMargin picks blocks of about 4M triplet entries: 70 queries against 300
-// references (6.3M triplets) go in two blocks, with the value and gradient of one block.
+// Without BlockRows, TripletMargin's general path (Swap) picks blocks of about 4M triplet entries: 70
+// queries against 300 references (6.3M triplets) go in two blocks, with the value and gradient of one
+// block.
 func TestTripletMarginAutoBlocks(t *testing.T) {
 	const n, m = 70, 300
 	emb, ref := randEmb(37, n, 3), randEmb(38, m, 3)
@@ -278,6 +279,7 @@ func TestTripletMarginAutoBlocks(t *testing.T) {
 	for i, rows := range []int{0, -1} {
 		l := losses.NewTripletMargin()
 		l.Reducer = reducers.MeanReducer{}
+		l.Swap = true
 		l.BlockRows = rows
 		loss, grads, err := testutil.LossAndGrads(func(in []*graph.Node) *graph.Node {
 			g := in[0].Graph()

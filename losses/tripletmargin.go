@@ -24,12 +24,21 @@ import (
 // that reducers see one row per anchor (PerAnchorReducer averages an anchor's triplets,
 // ClassWeightedReducer weights by the anchor's class).
 //
-// Memory: the triplets of a block of rows are a [rows, M, M] tensor, so Compute goes block by block
-// (exact value and gradient, see Options.BlockRows) with rows chosen so that rows·M² stays near 4M
-// entries when BlockRows is 0: O(rows·M²) memory, and never less than one anchor's M² triplets (M =
-// 2048 references is 4M entries per anchor). PML materializes all N·M² triplets (and their index
-// lists). With Swap, every block also computes the [M, M] reference-to-reference matrix: O(M²·D) more
-// work per block.
+// Computation: Compute never materializes the triplets. Each anchor row combines every entry of its
+// smaller side (its positives, or its negatives when it has more positives than negatives) with the
+// whole row, in a loop whose trip count is the batch's K = max_i min(|P(i)|, |N(i)|) (1 for two
+// samples per class), reducing the triplets to a per-anchor sum and weight for the reducer as it
+// goes, with a hand-written gradient accumulated in the same loop (see tripletSums): O(N·M·K) time,
+// O(N·M) memory, exact value and gradient. PML materializes all N·M² triplets (and their index lists).
+// This path needs Swap false and a reducer of this repository that selects triplets by their own value
+// (Mean, Sum, AvgNonZero, Threshold, ClassWeighted, PerAnchor, and MultipleReducers of them); explicit
+// pair weights are multiplicities there (entries ≤ 0 select nothing, and the weights get no gradient).
+//
+// Otherwise (Swap, another reducer), and always in Terms, the triplets of a block of rows are a
+// [rows, M, M] tensor: Compute goes block by block (exact value and gradient, see
+// Options.BlockRows) with rows chosen so that rows·M² stays near 4M entries when BlockRows is 0:
+// O(rows·M²) memory, and never less than one anchor's M² triplets, O(N·M²) time. With Swap, every
+// block also computes the [M, M] reference-to-reference matrix: O(M²·D) more work per block.
 //
 // Deliberate difference from PML: with references (Inputs.Ref), Swap's d_pn is the distance between
 // the references p and n; PML indexes its query × reference matrix with the reference index p as a
@@ -48,13 +57,17 @@ func NewTripletMargin() *TripletMargin {
 	return &TripletMargin{Options: defaultOptions(distances.NewLpDistance(), reducers.AvgNonZeroReducer{}), Margin: 0.05}
 }
 
-// Terms implements TermsLoss: one "loss" term per triplet, shaped [N, M·M] (one block, O(N·M²)).
+// Terms implements TermsLoss: one "loss" term per triplet, shaped [N, M·M] (one block, O(N·M²) memory).
 func (l *TripletMargin) Terms(in Inputs) []reducers.Terms {
 	return l.terms(in, "TripletMarginLoss", l.block)
 }
 
-// Compute implements Loss, block by block for large inputs (see the type's documentation).
+// Compute implements Loss: anchor by anchor without Swap, else block by block for large inputs (see
+// the type's documentation).
 func (l *TripletMargin) Compute(in Inputs) *graph.Node {
+	if keep, ok := l.fast(); ok {
+		return l.compute(in, "TripletMarginLoss", l.fastBlock(keep))
+	}
 	o := l.Options
 	if o.BlockRows == 0 {
 		o.BlockRows = tripletBlockRows(in)
@@ -74,6 +87,25 @@ func tripletBlockRows(in Inputs) int {
 	}
 	m := ref.Shape().Dimensions[0]
 	return max(1, autoBlockEntries/max(1, m*m))
+}
+
+// fast returns the reducer's selection when Compute can use the pivot loop (tripletSums): without
+// Swap, with a reducer it knows.
+func (l *TripletMargin) fast() (keepRule, bool) {
+	if l.Swap {
+		return keepRule{}, false
+	}
+	return keepRuleFor(l.Reducer, "loss")
+}
+
+// fastBlock computes a block's triplets anchor by anchor (tripletSums): one [rows, 1] pair term whose
+// reduction is that of the [rows, M·M] triplet term.
+func (l *TripletMargin) fastBlock(keep keepRule) blockFn {
+	return func(p pairsOf) blockResult {
+		d := l.Distance.Matrix(p.q, p.ref)
+		rowSum, rowCount := tripletSums(d, p, l.Distance.IsInverted(), l.Margin, l.SmoothLoss, keep)
+		return blockResult{terms: []reducers.Terms{rowTerms("loss", rowSum, rowCount, p.anchorLabels)}}
+	}
 }
 
 func (l *TripletMargin) block(p pairsOf) blockResult {

@@ -1,0 +1,267 @@
+package losses
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/graph"
+
+	"github.com/gometric/gometric/distances"
+	"github.com/gometric/gometric/internal/testutil"
+	"github.com/gometric/gometric/reducers"
+)
+
+// These tests compare the fast formulations of the all-triplet losses (pivot loops, products of
+// exponentials) with the straightforward ones they replace, kept in the package as the general path:
+// value and gradients with respect to the embeddings (and references), in float64 and float32, on
+// random inputs with ties, several label patterns, explicit pair weights and every reducer.
+
+// fastCase is one input of the comparison.
+type fastCase struct {
+	name              string
+	emb, ref          [][]float64
+	labels, refLabels []int32
+	pos, neg          [][]float64 // explicit pair weights (nil: from labels)
+	noLabels          bool        // explicit pairs without labels
+}
+
+// labelPatterns are label vectors of n samples: two per class, a few large classes (rows with more
+// positives than negatives), random, singletons, and one class only (no negatives).
+func labelPatterns(rng *rand.Rand, n int) map[string][]int32 {
+	pat := map[string][]int32{}
+	two, few, rnd, single, one := make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n)
+	for i := range n {
+		two[i] = int32(i / 2)
+		few[i] = int32(i % 3)
+		if i < n*2/3 {
+			few[i] = 0
+		}
+		rnd[i] = int32(rng.IntN(4))
+		single[i] = int32(i)
+		if i%5 == 0 {
+			single[i] = 0
+		}
+	}
+	pat["two_per_class"], pat["few_classes"], pat["random"], pat["singletons"], pat["one_class"] = two, few, rnd, single, one
+	return pat
+}
+
+// tiedEmb returns n embeddings of width d with values on a coarse grid, and some rows repeated, so
+// that distances tie.
+func tiedEmb(rng *rand.Rand, n, d int) [][]float64 {
+	x := make([][]float64, n)
+	for i := range x {
+		if i > 0 && i%4 == 3 {
+			x[i] = append([]float64(nil), x[i-2]...)
+			continue
+		}
+		x[i] = make([]float64, d)
+		for j := range x[i] {
+			x[i][j] = float64(rng.IntN(3) - 1)
+		}
+		if i%4 == 1 {
+			x[i][0] += 0.5
+		}
+	}
+	return x
+}
+
+func fastCases(seed uint64) []fastCase {
+	rng := rand.New(rand.NewPCG(seed, 3))
+	const n, m, d = 12, 9, 4
+	var cases []fastCase
+	for name, labels := range labelPatterns(rng, n) {
+		cases = append(cases, fastCase{name: "normal/" + name, emb: normalEmb(seed, n, d), labels: labels})
+		cases = append(cases, fastCase{name: "ties/" + name, emb: tiedEmb(rng, n, d), labels: labels})
+	}
+	refLabels := make([]int32, m)
+	for i := range refLabels {
+		refLabels[i] = int32(rng.IntN(4))
+	}
+	cases = append(cases, fastCase{name: "ref", emb: normalEmb(seed+1, n, d), ref: normalEmb(seed+2, m, d),
+		labels: labelPatterns(rng, n)["random"], refLabels: refLabels})
+	// Explicit weights: multiplicities 0, 1 or 2 (a miner's selection).
+	weights := func() [][]float64 {
+		w := make([][]float64, n)
+		for i := range w {
+			w[i] = make([]float64, n)
+			for j := range w[i] {
+				if i != j && rng.IntN(3) == 0 {
+					w[i][j] = float64(1 + rng.IntN(2))
+				}
+			}
+		}
+		return w
+	}
+	cases = append(cases, fastCase{name: "explicit", emb: tiedEmb(rng, n, d), labels: labelPatterns(rng, n)["random"], pos: weights(), neg: weights()})
+	cases = append(cases, fastCase{name: "explicit_no_labels", emb: normalEmb(seed+3, n, d), pos: weights(), neg: weights(), noLabels: true})
+	return cases
+}
+
+// inputs returns the loss inputs of c in g, with the embeddings (and references) given.
+func (c fastCase) inputs(in []*graph.Node) Inputs {
+	g := in[0].Graph()
+	out := Inputs{Embeddings: in[0]}
+	if !c.noLabels {
+		out.Labels = graph.Const(g, c.labels)
+	}
+	if c.ref != nil {
+		out.Ref, out.RefLabels = in[1], graph.Const(g, c.refLabels)
+	}
+	if c.pos != nil {
+		out.Pos = graph.ConvertDType(graph.Const(g, c.pos), in[0].DType())
+		out.Neg = graph.ConvertDType(graph.Const(g, c.neg), in[0].DType())
+	}
+	return out
+}
+
+// compareFast runs fast and general on each case in float64 and float32 and compares their values and
+// gradients: to tol64 (relative to the largest magnitude) in float64, and to 1e-4 in float32.
+func compareFast(t *testing.T, cases []fastCase, fast, general func(in Inputs) *graph.Node, tol64 float64) {
+	t.Helper()
+	nonZero := 0
+	for _, c := range cases {
+		for _, prec := range []string{"float64", "float32"} {
+			args := []any{c.emb}
+			if c.ref != nil {
+				args = append(args, c.ref)
+			}
+			if prec == "float32" {
+				for i := range args {
+					args[i] = testutil.To32(args[i].([][]float64))
+				}
+			}
+			outs, err := testutil.Exec(func(in []*graph.Node) []*graph.Node {
+				a, b := fast(c.inputs(in)), general(c.inputs(in))
+				return append(append([]*graph.Node{a, b}, graph.Gradient(a, in...)...), graph.Gradient(b, in...)...)
+			}, args...)
+			if err != nil {
+				t.Fatalf("%s/%s: %v", c.name, prec, err)
+			}
+			vals := make([][]float64, len(outs))
+			for i, o := range outs {
+				vals[i] = flatten(o)
+			}
+			tol := tol64
+			if prec == "float32" {
+				tol = 1e-4
+			}
+			k := (len(outs) - 2) / 2
+			check := func(what string, a, b []float64) {
+				scale := 1e-3
+				for i := range b {
+					scale = math.Max(scale, math.Abs(b[i]))
+				}
+				for i := range a {
+					if math.IsNaN(a[i]) || math.Abs(a[i]-b[i]) > tol*scale {
+						t.Errorf("%s/%s: %s[%d]: fast %.12g, general %.12g", c.name, prec, what, i, a[i], b[i])
+						return
+					}
+				}
+			}
+			if vals[1][0] != 0 {
+				nonZero++
+			}
+			check("loss", vals[0], vals[1])
+			for i := range k {
+				check(fmt.Sprintf("gradient %d", i), vals[2+i], vals[2+k+i])
+			}
+		}
+	}
+	if nonZero < len(cases) {
+		t.Errorf("only %d of %d runs have a non-zero loss: the cases do not exercise the loss", nonZero, 2*len(cases))
+	}
+}
+
+func flatten(v any) []float64 {
+	switch x := v.(type) {
+	case float64:
+		return []float64{x}
+	case float32:
+		return []float64{float64(x)}
+	case [][]float64:
+		var out []float64
+		for _, r := range x {
+			out = append(out, r...)
+		}
+		return out
+	case [][]float32:
+		var out []float64
+		for _, r := range x {
+			for _, f := range r {
+				out = append(out, float64(f))
+			}
+		}
+		return out
+	}
+	panic(fmt.Sprintf("flatten: %T", v))
+}
+
+// reducerCases are the reducers the fast paths support, by name (nil: the loss's default).
+func reducerCases() map[string]reducers.Reducer {
+	low, high := 0.02, 0.3
+	thr, _ := reducers.NewThresholdReducer(&low, &high)
+	return map[string]reducers.Reducer{
+		"default": nil, "mean": reducers.MeanReducer{}, "sum": reducers.SumReducer{}, "threshold": thr,
+		"per_anchor":     &reducers.PerAnchorReducer{Inner: reducers.AvgNonZeroReducer{}},
+		"class_weighted": &reducers.ClassWeightedReducer{Weights: []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}},
+		"multiple":       &reducers.MultipleReducers{ByName: map[string]reducers.Reducer{"loss": reducers.AvgNonZeroReducer{}}},
+	}
+}
+
+func TestTripletMarginFastMatchesGeneral(t *testing.T) {
+	cases := fastCases(1)
+	type variant struct {
+		margin float64
+		smooth bool
+		dist   distances.Distance
+	}
+	variants := map[string]variant{
+		"default": {0.05, false, nil}, "large_margin": {0.7, false, nil}, "zero_margin": {0, false, nil},
+		"smooth": {0.05, true, nil}, "cosine": {0.1, false, distances.NewCosineSimilarity()},
+		"unnormalized": {0.2, false, &distances.LpDistance{P: 2, Power: 1}},
+	}
+	for vname, v := range variants {
+		for rname, red := range reducerCases() {
+			if rname == "class_weighted" {
+				continue // needs labels in every case; covered below.
+			}
+			t.Run(vname+"/"+rname, func(t *testing.T) {
+				for _, blockRows := range []int{0, 5} {
+					l := NewTripletMargin()
+					l.Margin, l.SmoothLoss, l.BlockRows = v.margin, v.smooth, blockRows
+					if v.dist != nil {
+						l.Distance = v.dist
+					}
+					if red != nil {
+						l.Reducer = red
+					}
+					if _, ok := l.fast(); !ok {
+						t.Fatal("no fast path")
+					}
+					compareFast(t, cases, l.Compute, func(in Inputs) *graph.Node {
+						return reducers.ReduceAll(l.Reducer, l.Terms(in))
+					}, 1e-10)
+				}
+			})
+		}
+	}
+	t.Run("class_weighted", func(t *testing.T) {
+		l := NewTripletMargin()
+		l.Reducer = reducerCases()["class_weighted"]
+		var withLabels []fastCase
+		for _, c := range cases {
+			if !c.noLabels {
+				withLabels = append(withLabels, c)
+			}
+		}
+		compareFast(t, withLabels, l.Compute, func(in Inputs) *graph.Node { return reducers.ReduceAll(l.Reducer, l.Terms(in)) }, 1e-10)
+	})
+}
+
+// normalEmb returns n random embeddings of d standard normal values, the same for the same seed.
+func normalEmb(seed uint64, n, d int) [][]float64 {
+	return testutil.RandMatrix(rand.New(rand.NewPCG(seed, 7)).NormFloat64, n, d)
+}

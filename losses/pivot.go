@@ -1,0 +1,91 @@
+package losses
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+)
+
+// The all-triplet losses (TripletMargin, DynamicSoftMargin, PNP) combine, for every anchor row, each of
+// its positive entries with each of its negative entries. Instead of an [N, M, M] tensor they run a
+// loop over "pivots": at iteration k, every row takes the k-th entry (in column order) of its pivot
+// side, and combines it with the whole row ([N, M] work). The loop is a graph While whose trip count
+// is the batch's largest number of pivots in a row, so the work is O(N·M·K) and the memory O(N·M),
+// K = max_i |pivots of row i|. A row may choose its smaller side (positives or negatives) as pivots
+// when the loss is symmetric in the two: K is then max_i min(|P(i)|, |N(i)|), 1 for a batch of two
+// samples per class.
+
+// pivotIter is one iteration of pivotLoop.
+type pivotIter struct {
+	// onehot is [N, M] bool: each row's pivot column, all false in a row without a pivot left.
+	onehot *graph.Node
+	// has is [N] bool: whether the row has a pivot at this iteration.
+	has *graph.Node
+}
+
+// at returns x's entry at each row's pivot, [N] (0 in a row without a pivot); zero is a scalar 0 of
+// x's dtype made outside the loop (see pivotLoop).
+func (it pivotIter) at(x, zero *graph.Node) *graph.Node {
+	return graph.ReduceSum(graph.Where(it.onehot, x, zero), 1)
+}
+
+// rowBroadcast returns the [N] vector v repeated along the columns of an [N, M] matrix. The pure-Go
+// backend broadcasts an explicit BroadcastInDim several times faster than a binary op between [N, 1]
+// and [N, M] operands, and the same-shape op that follows is a plain loop.
+func rowBroadcast(v *graph.Node, m int) *graph.Node {
+	return graph.BroadcastToDims(graph.InsertAxes(v, -1), v.Shape().Dimensions[0], m)
+}
+
+// pivotLoop runs body once per pivot rank: at iteration k the pivot of row i is the k-th column j (in
+// column order) with pivotSel[i, j]. It runs max_i |pivotSel[i, :]| times (0 times when nothing is
+// selected). The results carry no gradient (a caller attaches its own, see withGradient). state are the loop-carried values (any shapes), passed to body and returned at the end;
+// body returns their new values, in the same order and shapes. Values body uses from outside the loop
+// are captured by the closure.
+//
+// Inside body, never create scalars with GoMLX's cached helpers (graph.Scalar, ScalarZero, ScalarOne,
+// AddScalar, MulScalar, OnePlus, gmath.Zero, ...): GoMLX v0.27.2 caches a graph's scalar constants
+// without regard to the function they were made in, so a scalar made inside the loop would later be
+// handed to the enclosing graph, which the pure-Go backend rejects ("a node from a different function
+// scope"). Make them before the loop and let the closure capture them, or use graph.Const.
+func pivotLoop(pivotSel *graph.Node, state []*graph.Node, body func(it pivotIter, state []*graph.Node) []*graph.Node) []*graph.Node {
+	g := pivotSel.Graph()
+	n, m := pivotSel.Shape().Dimensions[0], pivotSel.Shape().Dimensions[1]
+	colShape := shapes.Make(dtypes.Int32, n, m)
+	// key holds the column index of the pivots not yet visited, and m elsewhere.
+	key := graph.Where(pivotSel, graph.Iota(g, colShape, 1), graph.Const(g, int32(m)))
+	trips := graph.ReduceAllMax(graph.ReduceSum(graph.ConvertDType(pivotSel, dtypes.Int32), 1))
+	init := append([]*graph.Node{graph.Const(g, int32(0)), key}, state...)
+	params := func(g *graph.Graph) []*graph.Node {
+		ps := make([]*graph.Node, len(init))
+		for i, x := range init {
+			ps[i] = graph.Parameter(g, fmt.Sprintf("s%d", i), x.Shape())
+		}
+		return ps
+	}
+	cond := graph.NewClosure(g, func(g *graph.Graph) []*graph.Node {
+		ps := params(g)
+		return []*graph.Node{graph.LessThan(ps[0], trips)}
+	})
+	loop := graph.NewClosure(g, func(g *graph.Graph) []*graph.Node {
+		ps := params(g)
+		k, key := ps[0], ps[1]
+		j := graph.ReduceMin(key, 1) // [N]: the next pivot's column, m when none is left.
+		onehot := graph.Equal(graph.Iota(g, colShape, 1), rowBroadcast(j, m))
+		has := graph.LessThan(j, graph.Const(g, int32(m)))
+		key = graph.Where(onehot, graph.Const(g, int32(m)), key)
+		out := body(pivotIter{onehot: onehot, has: has}, ps[2:])
+		if len(out) != len(state) {
+			panic("losses: internal error: pivotLoop body returned the wrong number of values")
+		}
+		return append([]*graph.Node{graph.Add(k, graph.Const(g, int32(1))), key}, out...)
+	})
+	// GoMLX has no gradient for While, and its autodiff sends the upstream gradient into any node
+	// that depends on the differentiated inputs, even through a StopGradient: cut the outputs.
+	out := graph.While(cond, loop, init...)[2:]
+	for i, x := range out {
+		out[i] = graph.StopGradient(x)
+	}
+	return out
+}
