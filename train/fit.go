@@ -452,8 +452,14 @@ func (f *fitter) train() (*Result, error) {
 		}
 	}
 	if f.startStep == 0 && f.history.Untrained == nil {
-		// The untrained encoder's validation metric: the bar a trained model must clear.
-		v, err := ValidationMetric(f.model, f.data)
+		// The untrained encoder's validation metric: the bar a trained model must clear. Measured
+		// on a model of its own (the report's untrained encoder), so that the training context's
+		// variables are first created, and initialised, by the training graph as before.
+		untrained, err := NewUntrainedModel(f.b, f.spec, f.norm, f.cfg.Seed)
+		if err != nil {
+			return nil, err
+		}
+		v, err := ValidationMetric(untrained, f.data)
 		if err != nil {
 			return nil, fmt.Errorf("validation of the untrained encoder: %w", err)
 		}
