@@ -156,20 +156,7 @@ func checkConsistent(t *testing.T, runDir string) (*report.Report, train.History
 		t.Errorf("eval disagrees with metrics.json:\neval    %+v %+v\nmetrics %+v %+v", g.Retrieval, g.Verification, trained.Retrieval, trained.Verification)
 	}
 
-	code, _, stderr = gometric("match", runDir, "--pairs", filepath.Join(modelDir, train.TestPairsFile))
-	if code != exitOK {
-		t.Fatalf("match: code %d\n%s", code, stderr)
-	}
-	m := regexp.MustCompile(`accuracy ([0-9.]+), F1 ([0-9.]+)`).FindStringSubmatch(stderr)
-	if m == nil {
-		t.Fatalf("no accuracy in:\n%s", stderr)
-	}
-	if want := strconv.FormatFloat(trained.Verification.Accuracy, 'f', 4, 64); m[1] != want {
-		t.Errorf("match accuracy %s, metrics.json's %s", m[1], want)
-	}
-	if want := strconv.FormatFloat(trained.Verification.F1, 'f', 4, 64); m[2] != want {
-		t.Errorf("match F1 %s, metrics.json's %s", m[2], want)
-	}
+	checkMatch(t, runDir, filepath.Join(modelDir, train.TestPairsFile), trained.Verification)
 	h, err := train.Run{Dir: runDir}.History()
 	if err != nil {
 		t.Fatal(err)
@@ -239,4 +226,25 @@ func copyTree(t *testing.T, src, dst string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// checkMatch runs `gometric match RUN --pairs FILE` and checks that its accuracy and F1 are the
+// report's (to the 4 decimals it prints); it returns the number of CSV lines match wrote.
+func checkMatch(t *testing.T, runDir, pairsFile string, want *report.Verification) (lines int) {
+	t.Helper()
+	code, stdout, stderr := gometric("match", runDir, "--pairs", pairsFile)
+	if code != exitOK {
+		t.Fatalf("match: code %d\n%s", code, stderr)
+	}
+	m := regexp.MustCompile(`accuracy ([0-9.]+), F1 ([0-9.]+)`).FindStringSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("no accuracy in:\n%s", stderr)
+	}
+	if w := strconv.FormatFloat(want.Accuracy, 'f', 4, 64); m[1] != w {
+		t.Errorf("match accuracy %s, the report's %s", m[1], w)
+	}
+	if w := strconv.FormatFloat(want.F1, 'f', 4, 64); m[2] != w {
+		t.Errorf("match F1 %s, the report's %s", m[2], w)
+	}
+	return strings.Count(stdout, "\n")
 }

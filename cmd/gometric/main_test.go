@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -265,23 +264,8 @@ func TestTrainAndUse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := d.TestPairs
-		code, stdout, stderr := gometric("match", runDir, "--pairs", pairsFile)
-		if code != exitOK {
-			t.Fatalf("match: code %d\n%s", code, stderr)
-		}
-		if lines := strings.Count(stdout, "\n"); lines != p.Len()+1 {
-			t.Fatalf("match wrote %d lines, want %d", lines, p.Len()+1)
-		}
-		m := regexp.MustCompile(`accuracy ([0-9.]+), F1 ([0-9.]+)`).FindStringSubmatch(stderr)
-		if m == nil {
-			t.Fatalf("no accuracy in:\n%s", stderr)
-		}
-		if want := strconv.FormatFloat(trained.Verification.Accuracy, 'f', 4, 64); m[1] != want {
-			t.Fatalf("match accuracy %s, the report's %s", m[1], want)
-		}
-		if want := strconv.FormatFloat(trained.Verification.F1, 'f', 4, 64); m[2] != want {
-			t.Fatalf("match F1 %s, the report's %s", m[2], want)
+		if lines := checkMatch(t, runDir, pairsFile, trained.Verification); lines != d.TestPairs.Len()+1 {
+			t.Fatalf("match wrote %d lines, want %d", lines, d.TestPairs.Len()+1)
 		}
 
 		// The same file, as training data: pairs with inline vectors, no items file.
