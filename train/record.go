@@ -2,6 +2,7 @@ package train
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -85,11 +86,15 @@ type PairList struct {
 	Y []int `json:"label"`
 }
 
-// Ranges is a sorted list of non-negative integers, written compactly in JSON as a string of
-// ranges: "0-4,7,9-12".
+// Ranges is a sorted list of non-negative integers, written compactly in JSON as a string: ranges
+// ("0-4,7,9-12"), or, when shorter (a random half of 60,000 items), a bitmap of the integers in
+// base64 ("bitmap:..."), bit i of byte i/8 set for integer i.
 type Ranges []int
 
-// MarshalJSON writes r as a string of ranges.
+// bitmapPrefix starts the bitmap form of Ranges.
+const bitmapPrefix = "bitmap:"
+
+// MarshalJSON writes r in the shorter of its two forms.
 func (r Ranges) MarshalJSON() ([]byte, error) {
 	var b strings.Builder
 	for i := 0; i < len(r); {
@@ -107,16 +112,37 @@ func (r Ranges) MarshalJSON() ([]byte, error) {
 		}
 		i = j + 1
 	}
+	if n := len(r); n > 0 && base64.StdEncoding.EncodedLen(r[n-1]/8+1)+len(bitmapPrefix) < b.Len() {
+		bits := make([]byte, r[n-1]/8+1)
+		for _, v := range r {
+			bits[v/8] |= 1 << (v % 8)
+		}
+		return json.Marshal(bitmapPrefix + base64.StdEncoding.EncodeToString(bits))
+	}
 	return json.Marshal(b.String())
 }
 
-// UnmarshalJSON reads a string of ranges; they must be increasing.
+// UnmarshalJSON reads either form; ranges must be increasing.
 func (r *Ranges) UnmarshalJSON(data []byte) error {
 	var s string
 	if err := json.Unmarshal(data, &s); err != nil {
 		return fmt.Errorf("ranges: %w", err)
 	}
 	*r = nil
+	if enc, ok := strings.CutPrefix(s, bitmapPrefix); ok {
+		bits, err := base64.StdEncoding.DecodeString(enc)
+		if err != nil {
+			return fmt.Errorf("ranges: bitmap: %w", err)
+		}
+		for i, b := range bits {
+			for k := range 8 {
+				if b&(1<<k) != 0 {
+					*r = append(*r, 8*i+k)
+				}
+			}
+		}
+		return nil
+	}
 	if s == "" {
 		return nil
 	}

@@ -37,7 +37,23 @@ func TestRangesJSON(t *testing.T) {
 			t.Fatalf("%s: read back %v, %v", data, back, err)
 		}
 	}
-	for _, bad := range []string{`"3-1"`, `"1,1"`, `"2,1"`, `"a"`, `"-1"`, `"1-"`, `5`} {
+	// A random half of 60,000: the bitmap is far shorter than the ranges.
+	var half Ranges
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range 60000 {
+		if rng.IntN(2) == 0 {
+			half = append(half, i)
+		}
+	}
+	data, err := json.Marshal(half)
+	if err != nil || !strings.HasPrefix(string(data), `"bitmap:`) || len(data) > 10100 {
+		t.Fatalf("random half: %d bytes, %.20s, %v", len(data), data, err)
+	}
+	var back Ranges
+	if err := json.Unmarshal(data, &back); err != nil || !reflect.DeepEqual(back, half) {
+		t.Fatalf("random half read back: %d values, %v", len(back), err)
+	}
+	for _, bad := range []string{`"3-1"`, `"1,1"`, `"2,1"`, `"a"`, `"-1"`, `"1-"`, `5`, `"bitmap:!!"`} {
 		var r Ranges
 		if err := json.Unmarshal([]byte(bad), &r); err == nil {
 			t.Errorf("%s: want an error, got %v", bad, r)
