@@ -26,9 +26,18 @@ import (
 // RawNegatives reproduces PML exactly (the golden tests set it: their embeddings are not unit
 // length, so the difference is visible).
 //
-// Memory: every (anchor, positive, negative) triple enters a log-sum-exp, so a block of rows is a
-// [rows, M, M] tensor: Compute goes block by block with rows·M² near 4M entries when BlockRows is 0
-// (exact value and gradient), O(rows·M²) memory.
+// Computation: the exponent separates into a term of (a, n) and a term of (p, n), so the sum over the
+// negatives is a matrix product: with A = 4t·x_a·x_n (restricted to the negatives of a) and
+// B = 4t·x_p·x_n, each shifted by its row's maximum,
+//
+//	Σ_n e^{A_an + B_pn} = e^{maxA_a + maxB_p} · (e^{A − maxA} · (e^{B − maxB})ᵀ)_ap
+//
+// O(N·M·(M + D)) time in matrix products and O(N·M + M²) memory, where PML builds all N·M² triples
+// (Compute still goes block by block for large inputs, see Options.BlockRows). Value and gradient
+// (GoMLX's autodiff of the products) are exact as long as e^{A+B−maxA−maxB} does not underflow for
+// every negative of a pair: the exponent spread is at most 16t = 11.3 with normalized negatives; with
+// RawNegatives it grows with the negatives' norms, and the product is then computed in float64
+// (exact while those norms stay below about 60).
 //
 // Defaults (NewAngular): Alpha 40 (degrees), RawNegatives false, LpDistance (p=2, power 1, normalized:
 // asserted, as PML), MeanReducer (over positive pairs).
@@ -80,12 +89,7 @@ func (l *Angular) Terms(in Inputs) []reducers.Terms {
 
 // Compute implements Loss, block by block for large inputs (see the type's documentation).
 func (l *Angular) Compute(in Inputs) *graph.Node {
-	in = l.inputs(in)
-	o := l.Options
-	if o.BlockRows == 0 {
-		o.BlockRows = tripletBlockRows(in)
-	}
-	return o.compute(in, "AngularLoss", l.block)
+	return l.compute(l.inputs(in), "AngularLoss", l.block)
 }
 
 // l2Normalize divides each row by its L2 norm, clamped below at 1e-12 (torch's normalize).
@@ -118,13 +122,36 @@ func (l *Angular) block(p pairsOf) blockResult {
 	if l.RawNegatives {
 		ap = graph.Slice(all, graph.AxisRange(0, rows), graph.AxisRange(m, 2*m))
 	}
-	// final[a, p, n] = 4t(x_a·x_n + x_p·x_n) − 2(1+t) x_a·x_p
-	final := graph.Sub(
-		graph.MulScalar(graph.Add(graph.InsertAxes(an, 1), graph.InsertAxes(pn, 0)), 4*t),
-		graph.MulScalar(graph.InsertAxes(ap, -1), 2*(1+t)))
-	keep := graph.BroadcastToDims(graph.InsertAxes(selectedMask(p.neg), 1), rows, m, m)
-	lse, _ := weightedLogSumExp(graph.Reshape(final, rows*m, m), graph.Reshape(keep, rows*m, m))
-	perPair := softplus(graph.Reshape(lse, rows, m)) // log(1 + Σ e^x); no negative: 0.
+	// lse[a, p] = LSE_{n ∈ N(a)} 4t(x_a·x_n + x_p·x_n) − 2(1+t) x_a·x_p, the sum over n as a product.
+	lse := angularLSE(graph.MulScalar(an, 4*t), graph.MulScalar(pn, 4*t), selectedMask(p.neg), l.RawNegatives)
+	lse = graph.Sub(lse, graph.MulScalar(ap, 2*(1+t)))
+	perPair := softplus(lse) // log(1 + Σ e^x); no negative: 0.
 	terms := []reducers.Terms{{Name: "loss", Kind: reducers.PosPair, Losses: perPair, Weights: p.pos, AnchorLabels: p.anchorLabels}}
 	return blockResult{terms: terms, gatePos: countSelected(p.pos), gateNeg: countSelected(p.neg)}
+}
+
+// angularLSE returns, for each anchor a and reference p, log Σ_n e^{A[a,n] + B[p,n]} over the n with
+// neg[a, n] > 0, computed as a matrix product of the shifted exponentials (see Angular), and a very
+// negative finite value (zero gradient) for an anchor without negatives. wide computes the product in
+// float64 when the inputs are float32.
+func angularLSE(a, b, neg *graph.Node, wide bool) *graph.Node {
+	g, dt := a.Graph(), a.DType()
+	if wide && dt == dtypes.Float32 {
+		lse := angularLSE(graph.ConvertDType(a, dtypes.Float64), graph.ConvertDType(b, dtypes.Float64), graph.ConvertDType(neg, dtypes.Float64), false)
+		return graph.ConvertDType(lse, dt)
+	}
+	m := b.Shape().Dimensions[0]
+	keep := graph.GreaterThan(neg, gmath.Zero(neg))
+	veryNegative := graph.Scalar(g, dt, lowest(dt))
+	// The shifts carry no gradient: the log-sum-exp does not depend on them.
+	aMax := graph.StopGradient(graph.ReduceMax(graph.Where(keep, a, veryNegative), 1)) // [N]
+	aMax = graph.Where(graph.GreaterThan(aMax, veryNegative), aMax, gmath.Zero(aMax))
+	bMax := graph.StopGradient(graph.ReduceMax(b, 1)) // [M]
+	ea := graph.Where(keep, graph.Exp(graph.Sub(a, rowBroadcast(aMax, m))), gmath.Zero(a))
+	eb := graph.Exp(graph.Sub(b, rowBroadcast(bMax, m)))
+	s := graph.MatMul(ea, graph.Transpose(eb, 0, 1)) // [N, M]: Σ_n ea[a, n]·eb[p, n]
+	nonEmpty := graph.GreaterThan(s, gmath.Zero(s))
+	n := a.Shape().Dimensions[0]
+	shift := graph.Add(rowBroadcast(aMax, m), graph.BroadcastToDims(graph.InsertAxes(bMax, 0), n, m))
+	return graph.Where(nonEmpty, graph.Add(shift, graph.Log(graph.Where(nonEmpty, s, gmath.One(s)))), veryNegative)
 }

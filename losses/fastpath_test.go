@@ -199,9 +199,9 @@ func flatten(v any) []float64 {
 	panic(fmt.Sprintf("flatten: %T", v))
 }
 
-// reducerCases are the reducers the fast paths support, by name (nil: the loss's default).
-func reducerCases() map[string]reducers.Reducer {
-	low, high := 0.02, 0.3
+// reducerCases are the reducers the fast paths support, by name (nil: the loss's default); the
+// threshold reducer keeps the losses strictly between low and high.
+func reducerCases(low, high float64) map[string]reducers.Reducer {
 	thr, _ := reducers.NewThresholdReducer(&low, &high)
 	return map[string]reducers.Reducer{
 		"default": nil, "mean": reducers.MeanReducer{}, "sum": reducers.SumReducer{}, "threshold": thr,
@@ -224,7 +224,7 @@ func TestTripletMarginFastMatchesGeneral(t *testing.T) {
 		"unnormalized": {0.2, false, &distances.LpDistance{P: 2, Power: 1}},
 	}
 	for vname, v := range variants {
-		for rname, red := range reducerCases() {
+		for rname, red := range reducerCases(0.02, 0.3) {
 			if rname == "class_weighted" {
 				continue // needs labels in every case; covered below.
 			}
@@ -250,7 +250,7 @@ func TestTripletMarginFastMatchesGeneral(t *testing.T) {
 	}
 	t.Run("class_weighted", func(t *testing.T) {
 		l := NewTripletMargin()
-		l.Reducer = reducerCases()["class_weighted"]
+		l.Reducer = reducerCases(0, 1)["class_weighted"]
 		var withLabels []fastCase
 		for _, c := range cases {
 			if !c.noLabels {
@@ -264,4 +264,74 @@ func TestTripletMarginFastMatchesGeneral(t *testing.T) {
 // normalEmb returns n random embeddings of d standard normal values, the same for the same seed.
 func normalEmb(seed uint64, n, d int) [][]float64 {
 	return testutil.RandMatrix(rand.New(rand.NewPCG(seed, 7)).NormFloat64, n, d)
+}
+
+// angularNaiveBlock is AngularLoss's straightforward formulation: every (anchor, positive, negative)
+// triple of the block in a [rows, M, M] log-sum-exp.
+func angularNaiveBlock(l *Angular) blockFn {
+	return func(p pairsOf) blockResult {
+		xa, xp := l2Normalize(p.q), l2Normalize(p.ref)
+		xn := xp
+		if l.RawNegatives {
+			xn = p.ref
+		}
+		t := math.Pow(math.Tan(l.Alpha*math.Pi/180), 2)
+		rows, m := xa.Shape().Dimensions[0], xp.Shape().Dimensions[0]
+		an := graph.MatMul(xa, graph.Transpose(xn, 0, 1))
+		pn := graph.MatMul(xp, graph.Transpose(xn, 0, 1))
+		ap := graph.MatMul(xa, graph.Transpose(xp, 0, 1))
+		final := graph.Sub(
+			graph.MulScalar(graph.Add(graph.InsertAxes(an, 1), graph.InsertAxes(pn, 0)), 4*t),
+			graph.MulScalar(graph.InsertAxes(ap, -1), 2*(1+t)))
+		keep := graph.BroadcastToDims(graph.InsertAxes(selectedMask(p.neg), 1), rows, m, m)
+		lse, _ := weightedLogSumExp(graph.Reshape(final, rows*m, m), graph.Reshape(keep, rows*m, m))
+		perPair := softplus(graph.Reshape(lse, rows, m))
+		terms := []reducers.Terms{{Name: "loss", Kind: reducers.PosPair, Losses: perPair, Weights: p.pos, AnchorLabels: p.anchorLabels}}
+		return blockResult{terms: terms, gatePos: countSelected(p.pos), gateNeg: countSelected(p.neg)}
+	}
+}
+
+func TestAngularFactoredMatchesNaive(t *testing.T) {
+	var cases []fastCase
+	for _, c := range fastCases(2) {
+		if !c.noLabels { // Angular needs labels.
+			cases = append(cases, c)
+		}
+	}
+	// Large raw negatives: exponents spread over about ±100, beyond float32's range.
+	var big fastCase
+	for _, c := range fastCases(3) {
+		if c.name == "normal/random" {
+			big = c
+		}
+	}
+	big.name = "large_norms"
+	big.emb = append([][]float64(nil), big.emb...)
+	for i := range big.emb {
+		big.emb[i] = append([]float64(nil), big.emb[i]...)
+		for j := range big.emb[i] {
+			big.emb[i][j] *= 8
+		}
+	}
+	for _, raw := range []bool{false, true} {
+		if raw {
+			cases = append(cases, big)
+		}
+		for _, alpha := range []float64{40, 55} {
+			for rname, red := range reducerCases(0.5, 20) {
+				t.Run(fmt.Sprintf("raw=%v/alpha=%g/%s", raw, alpha, rname), func(t *testing.T) {
+					l := NewAngular()
+					l.RawNegatives, l.Alpha = raw, alpha
+					if red != nil {
+						l.Reducer = red
+					}
+					compareFast(t, cases, l.Compute, func(in Inputs) *graph.Node {
+						o := l.Options
+						o.BlockRows = -1
+						return o.compute(l.inputs(in), "AngularLoss", angularNaiveBlock(l))
+					}, 1e-10)
+				})
+			}
+		}
+	}
 }

@@ -23,7 +23,8 @@ import (
 // (they decide which pairs share a label); Ref is rejected, as in PML.
 //
 // Static shapes: the pairs are a mask over the N anchors and a one-hot [N, N] choice of each anchor's
-// positive, so the batch compiles once whatever its labels. O(N²) memory, one block.
+// positive, so the batch compiles once whatever its labels. O(N²·D) time (two matrix products) and
+// O(N²) memory, one block.
 //
 // Defaults (NewNPairs): DotProductSimilarity (normalized, as PML's default), MeanReducer (over pairs).
 type NPairs struct {
@@ -60,19 +61,20 @@ func (l *NPairs) blockFor(in Inputs) blockFn {
 		g, dt := p.q.Graph(), p.q.DType()
 		n := p.q.Shape().Dimensions[0]
 		posMask := graph.GreaterThan(p.pos, gmath.Zero(p.pos)) // [N, N]
-		posF := graph.ConvertDType(posMask, dt)
-		rowHas := graph.ReduceLogicalOr(posMask, 1) // [N]
-		// The first positive of each row: selected, with no selected column before it.
-		before := graph.Sub(graph.CumSum(posF, 1), posF)
-		firstPos := graph.ConvertDType(graph.LogicalAnd(posMask, graph.Equal(before, gmath.Zero(before))), dt)
-		// The anchors: rows with a positive and no earlier such row of the same label.
-		labels := graph.ConvertDType(in.Labels, dtypes.Int64)
+		rowHas := graph.ReduceLogicalOr(posMask, 1)            // [N]
+		// The first positive of each row: the smallest selected column (GoMLX's CumSum would cost
+		// O(N³) on the pure-Go backend, a window sum per entry).
 		ii := graph.Iota(g, shapes.Make(dtypes.Int32, n, n), 0)
 		kk := graph.Iota(g, shapes.Make(dtypes.Int32, n, n), 1)
+		first := graph.ReduceMin(graph.Where(posMask, kk, graph.Const(g, int32(n))), 1) // n: none
+		// The anchors: rows with a positive and no earlier such row of the same label.
+		labels := graph.ConvertDType(in.Labels, dtypes.Int64)
 		earlier := graph.LogicalAnd(graph.LogicalAnd(graph.Equal(graph.InsertAxes(labels, -1), graph.InsertAxes(labels, 0)), graph.LessThan(kk, ii)),
 			graph.InsertAxes(rowHas, 0))
 		anchor := graph.LogicalAnd(rowHas, graph.LogicalNot(graph.ReduceLogicalOr(earlier, 1))) // [N]
-		positives := graph.MatMul(firstPos, p.ref)                                              // [N, D]: row i is anchor i's positive.
+		// Row i is anchor i's positive (for a row that is no anchor, Gather clamps the index n to n−1,
+		// and the row's loss is masked out below).
+		positives := graph.Gather(p.ref, graph.InsertAxes(graph.Min(first, graph.Const(g, int32(n-1))), -1)) // [N, D]
 		sim := l.Distance.Matrix(p.q, positives)
 		if !l.Distance.IsInverted() {
 			sim = graph.Neg(sim)
