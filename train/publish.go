@@ -77,6 +77,9 @@ func (r Run) Publish(weightsDir string, info ModelInfo, write func(dir string) e
 	defer func() {
 		_ = os.RemoveAll(tmp)
 	}()
+	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes it 0700, unlike the run's other folders
+		return err
+	}
 	if err := copyFiles(weightsDir, tmp); err != nil {
 		return fmt.Errorf("publishing the model: %w", err)
 	}

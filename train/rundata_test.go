@@ -526,3 +526,20 @@ func TestEvalPairsDistinct(t *testing.T) {
 		t.Fatalf("four items: %d pairs (%d positive), %v", p.Len(), p.NumPositives(), err)
 	}
 }
+
+// TestPublishedModelReadable checks that the model folder has the run folder's usual permissions.
+func TestPublishedModelReadable(t *testing.T) {
+	cfg := tinyConfig(10)
+	dir := filepath.Join(t.TempDir(), "run")
+	data, err := Run{Dir: dir}.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Fit(cfg, data, Options{RunDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, ModelDir))
+	if err != nil || fi.Mode().Perm() != 0o755 {
+		t.Fatalf("model folder: %v, %v", fi.Mode(), err)
+	}
+}
