@@ -55,6 +55,9 @@ func (c *Checkpoints) Save(ctx *context.Context, step int) (dir string, err erro
 			_ = os.RemoveAll(tmp)
 		}
 	}()
+	if err = os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes it 0700
+		return "", fmt.Errorf("checkpoint: %w", err)
+	}
 	// A checkpoints.Handler attaches itself to ctx as its variable loader; it is only used here to
 	// write, so the previous loader is restored afterwards.
 	prevLoader := ctx.Loader()
