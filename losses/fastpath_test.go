@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 
 	"github.com/gometric/gometric/distances"
+	"github.com/gometric/gometric/internal/gmath"
 	"github.com/gometric/gometric/internal/testutil"
 	"github.com/gometric/gometric/reducers"
 )
@@ -332,6 +333,65 @@ func TestAngularFactoredMatchesNaive(t *testing.T) {
 					}, 1e-10)
 				})
 			}
+		}
+	}
+}
+
+// pnpNaiveBlock is PNPLoss's straightforward formulation: R from an [rows, M, M] tensor of sigmoids.
+func pnpNaiveBlock(l *PNP, n int) blockFn {
+	return func(p pairsOf) blockResult {
+		sim := l.Distance.Matrix(p.q, p.ref)
+		g, dt := sim.Graph(), sim.DType()
+		rows, m := sim.Shape().Dimensions[0], sim.Shape().Dimensions[1]
+		diff := graph.Sub(graph.InsertAxes(sim, 1), graph.InsertAxes(sim, -1))
+		expo := graph.DivScalar(graph.Neg(diff), l.Anneal)
+		lo, hi := graph.Scalar(g, dt, -50.0), graph.Scalar(g, dt, 50.0)
+		expo = graph.Where(graph.LessThan(expo, lo), lo, graph.Where(graph.GreaterThan(expo, hi), hi, expo))
+		sig := graph.Reciprocal(graph.OnePlus(graph.Exp(expo)))
+		neg := graph.BroadcastToDims(graph.InsertAxes(p.neg, 1), rows, m, m)
+		r := graph.ReduceSum(graph.Mul(sig, neg), -1)
+		switch l.Variant {
+		case PNPDs:
+			r = graph.Log1p(r)
+		case PNPDq:
+			r = graph.Pow(graph.OnePlus(r), graph.Scalar(g, dt, -l.Alpha))
+		case PNPIu:
+			r = graph.Mul(graph.OnePlus(r), graph.Log1p(r))
+		case PNPIb:
+			br := graph.MulScalar(r, l.B)
+			r = graph.DivScalar(graph.Sub(br, graph.Log1p(br)), l.B*l.B)
+		}
+		nPos := graph.ReduceSum(p.pos, 1)
+		perQuery := gmath.SafeDiv(graph.ReduceSum(graph.Mul(r, p.pos), 1), nPos)
+		total := graph.DivScalar(graph.ReduceAllSum(perQuery), float64(n))
+		if l.Variant == PNPDq {
+			total = graph.Sub(graph.Scalar(g, dt, float64(rows)/float64(n)), total)
+		}
+		return blockResult{terms: []reducers.Terms{{Name: "loss", Kind: reducers.AlreadyReduced, Losses: total}}}
+	}
+}
+
+func TestPNPLoopMatchesNaive(t *testing.T) {
+	var cases []fastCase
+	for _, c := range fastCases(4) {
+		if !c.noLabels && c.ref == nil && c.pos == nil { // PNP takes labels only.
+			cases = append(cases, c)
+		}
+	}
+	for _, variant := range []string{PNPO, PNPDs, PNPDq, PNPIu, PNPIb} {
+		for _, anneal := range []float64{0.01, 0.3} {
+			t.Run(fmt.Sprintf("%s/anneal=%g", variant, anneal), func(t *testing.T) {
+				for _, blockRows := range []int{0, 5} {
+					l := NewPNP()
+					l.Variant, l.Anneal, l.BlockRows = variant, anneal, blockRows
+					compareFast(t, cases, l.Compute, func(in Inputs) *graph.Node {
+						in2, n := l.inputs(in)
+						o := l.Options
+						o.BlockRows = -1
+						return o.compute(in2, "PNPLoss", pnpNaiveBlock(l, n))
+					}, 1e-9)
+				}
+			})
 		}
 	}
 }

@@ -31,11 +31,21 @@ func (it pivotIter) at(x, zero *graph.Node) *graph.Node {
 	return graph.ReduceSum(graph.Where(it.onehot, x, zero), 1)
 }
 
-// rowBroadcast returns the [N] vector v repeated along the columns of an [N, M] matrix. The pure-Go
-// backend broadcasts an explicit BroadcastInDim several times faster than a binary op between [N, 1]
-// and [N, M] operands, and the same-shape op that follows is a plain loop.
+// rowBroadcast returns the [N] vector v repeated along the columns of an [N, M] matrix, by doubling
+// concatenations: the pure-Go backend broadcasts (BroadcastInDim, or a binary op between [N, 1] and
+// [N, M] operands) element by element through an index iterator, several times slower than the
+// chunk copies of Concatenate; the same-shape op that follows is then a plain loop.
 func rowBroadcast(v *graph.Node, m int) *graph.Node {
-	return graph.BroadcastToDims(graph.InsertAxes(v, -1), v.Shape().Dimensions[0], m)
+	b := graph.InsertAxes(v, -1)
+	w := 1
+	for 2*w <= m {
+		b = graph.Concatenate([]*graph.Node{b, b}, 1)
+		w *= 2
+	}
+	if w < m {
+		b = graph.Concatenate([]*graph.Node{b, graph.Slice(b, graph.AxisRange(), graph.AxisRange(0, m-w))}, 1)
+	}
+	return b
 }
 
 // pivotLoop runs body once per pivot rank: at iteration k the pivot of row i is the k-th column j (in

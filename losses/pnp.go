@@ -36,9 +36,14 @@ const (
 // Labels are required; Pos/Neg and Ref are rejected, as in PML; the distance must be a similarity
 // (PML asserts CosineSimilarity).
 //
-// Memory: R needs every (query, positive, negative) triple, so a block of rows is a [rows, N, N]
-// tensor: Compute goes block by block with rows·N² near 4M entries when BlockRows is 0 (exact value and
-// gradient), O(rows·N²) memory.
+// Computation: R is accumulated in an [N, N] matrix by a pivot loop (see pivotLoop): each query takes
+// the smaller of its positive and negative sides as pivots and adds, per pivot, the sigmoids against
+// the whole other side; the gradient of R is a second such loop (hand-written, with torch's clamp
+// gradient, as the general formulation). O(N²·K) time, K = max_i min(|P(i)|, |N(i)|) (2 for two
+// samples per class, the query counting as its own positive), and O(N²) memory, where PML builds
+// [N, N, N] tensors. Compute still goes block by block for large batches (see Options.BlockRows).
+// The sigmoid is smooth, so the triples cannot be counted by sorting as TripletMargin's hinge could:
+// a batch with few classes (K near N/2) costs O(N³) time, in O(N²) memory.
 //
 // Defaults (NewPNP): B 2, Alpha 1, Anneal 0.01, Variant "O", CosineSimilarity.
 type PNP struct {
@@ -89,26 +94,15 @@ func (l *PNP) Terms(in Inputs) []reducers.Terms {
 // Compute implements Loss, block by block for large batches (see the type's documentation).
 func (l *PNP) Compute(in Inputs) *graph.Node {
 	in, n := l.inputs(in)
-	o := l.Options
-	if o.BlockRows == 0 {
-		o.BlockRows = tripletBlockRows(in)
-	}
-	return o.compute(in, "PNPLoss", l.blockFor(n))
+	return l.compute(in, "PNPLoss", l.blockFor(n))
 }
 
 func (l *PNP) blockFor(n int) blockFn {
 	return func(p pairsOf) blockResult {
 		sim := l.Distance.Matrix(p.q, p.ref) // [rows, M]
 		g, dt := sim.Graph(), sim.DType()
-		rows, m := sim.Shape().Dimensions[0], sim.Shape().Dimensions[1]
-		// diff[i, j, k] = s_ik − s_ij; exponent = clamp(−diff/Anneal, −50, 50), torch's clamp gradient.
-		diff := graph.Sub(graph.InsertAxes(sim, 1), graph.InsertAxes(sim, -1))
-		expo := graph.DivScalar(graph.Neg(diff), l.Anneal)
-		lo, hi := graph.Scalar(g, dt, -50.0), graph.Scalar(g, dt, 50.0)
-		expo = graph.Where(graph.LessThan(expo, lo), lo, graph.Where(graph.GreaterThan(expo, hi), hi, expo))
-		sig := graph.Reciprocal(graph.OnePlus(graph.Exp(expo)))
-		neg := graph.BroadcastToDims(graph.InsertAxes(p.neg, 1), rows, m, m)
-		r := graph.ReduceSum(graph.Mul(sig, neg), -1) // [rows, M]
+		rows := sim.Shape().Dimensions[0]
+		r := pnpRanks(sim, p.posSel, p.negSel, l.Anneal)
 		switch l.Variant {
 		case PNPDs:
 			r = graph.Log1p(r)
@@ -129,4 +123,68 @@ func (l *PNP) blockFor(n int) blockFn {
 		terms := []reducers.Terms{{Name: "loss", Kind: reducers.AlreadyReduced, Losses: total}}
 		return blockResult{terms: terms}
 	}
+}
+
+// pnpRanks returns R[i, j] = Σ_{k: negSel[i,k]} σ((s_ik − s_ij)/anneal) at the entries where
+// posSel[i, j] (0 elsewhere), σ(x) = 1/(1 + e^{clamp(−x, −50, 50)}), with the gradient of that
+// formula with respect to s (zero where the clamp is active), both by pivot loops.
+func pnpRanks(s, posSel, negSel *graph.Node, anneal float64) *graph.Node {
+	g, dt := s.Graph(), s.DType()
+	n, m := s.Shape().Dimensions[0], s.Shape().Dimensions[1]
+	ss := graph.StopGradient(s)
+	sd := chooseSides(posSel, negSel, dt)
+	// With d = s_other − v (v the pivot's value) and sign = ±1 by side, sign·d = s_ik − s_ij.
+	signB := rowBroadcast(sd.sign, m)
+	zero, one := graph.ScalarZero(g, dt), graph.ScalarOne(g, dt)
+	annealNode, invAnneal := graph.Scalar(g, dt, anneal), graph.Scalar(g, dt, 1/anneal)
+	lo, hi := graph.Scalar(g, dt, -50.0), graph.Scalar(g, dt, 50.0)
+	// terms returns, for one pivot, the sigmoid of each of the row's other-side entries (0 elsewhere,
+	// and in a row without a pivot), and the factor that turns the sigmoid's argument's gradient into
+	// the derivative of the sigmoid (0 where the clamp is active).
+	terms := func(it pivotIter, derivative bool) (sig, dsig, others *graph.Node) {
+		v := it.at(ss, zero)
+		diff := graph.Mul(signB, graph.Sub(ss, rowBroadcast(v, m))) // s_ik − s_ij
+		expo := graph.Div(graph.Neg(diff), annealNode)
+		clampLo, clampHi := graph.LessThan(expo, lo), graph.GreaterThan(expo, hi)
+		expo = graph.Where(clampLo, lo, graph.Where(clampHi, hi, expo))
+		ex := graph.Exp(expo)
+		u := graph.Add(ex, one)
+		others = graph.LogicalAnd(sd.otherSel, rowBroadcast(it.has, m))
+		sig = graph.Where(others, graph.Div(one, u), zero)
+		if derivative {
+			// dσ/d(s_ik − s_ij) = e^expo/(1 + e^expo)²/anneal where the clamp is not active.
+			active := graph.LogicalAnd(others, graph.LogicalNot(graph.LogicalOr(clampLo, clampHi)))
+			dsig = graph.Where(active, graph.Mul(graph.Div(ex, graph.Mul(u, u)), invAnneal), zero)
+		}
+		return sig, dsig, others
+	}
+	// Positive pivot j: R[i, j] = Σ_k σ_k. Negative pivot k: R[i, j] += σ_j for every positive j.
+	flipB := rowBroadcast(sd.flip, m)
+	notFlip := graph.LogicalNot(sd.flip)
+	out := pivotLoop(sd.pivotSel, []*graph.Node{graph.Zeros(g, shapeNM(dt, n, m))}, func(it pivotIter, st []*graph.Node) []*graph.Node {
+		r := st[0]
+		sig, _, _ := terms(it, false)
+		r = graph.Add(r, graph.Where(flipB, sig, zero))
+		sum := graph.Where(notFlip, graph.ReduceSum(sig, 1), zero)
+		r = graph.Where(it.onehot, graph.Add(r, rowBroadcast(sum, m)), r)
+		return []*graph.Node{r}
+	})
+	return withGradient(out[0], s, func(gr *graph.Node) *graph.Node {
+		// gr = dL/dR, non-zero only at the positive entries. The gradient of a term σ(s_ik − s_ij)
+		// weighted w = gr[i, j] is w·σ' to s_ik and −w·σ' to s_ij: to the other side with the row's
+		// sign, and the opposite to the pivot.
+		gr = graph.StopGradient(gr)
+		res := pivotLoop(sd.pivotSel, []*graph.Node{graph.Zeros(g, shapeNM(dt, n, m))}, func(it pivotIter, st []*graph.Node) []*graph.Node {
+			grad := st[0]
+			_, dsig, others := terms(it, true)
+			// The weight of each (pivot, other) term: gr at its positive entry, the pivot's or the other's.
+			w := graph.Where(flipB, gr, rowBroadcast(it.at(gr, zero), m))
+			c := graph.Where(others, graph.Mul(w, dsig), zero)
+			grad = graph.Add(grad, graph.Mul(signB, c))
+			total := graph.Mul(sd.sign, graph.ReduceSum(c, 1))
+			grad = graph.Where(it.onehot, graph.Sub(grad, rowBroadcast(total, m)), grad)
+			return []*graph.Node{grad}
+		})
+		return res[0]
+	})
 }

@@ -108,19 +108,15 @@ func tripletSums(d *graph.Node, p pairsOf, inverted bool, margin float64, smooth
 		posW = graph.Where(posSel, graph.StopGradient(p.pos), zero)
 		negW = graph.Where(negSel, graph.StopGradient(p.neg), zero)
 	}
-	count := func(sel *graph.Node) *graph.Node { return graph.ReduceSum(graph.ConvertDType(sel, dt), 1) }
-	nPos, nNeg := count(posSel), count(negSel)
-	// flip: the row's pivots are its negatives. The loss is symmetric in the two sides: with
-	// e = sign·ds, x = (e_pivot − e_other) + margin either way.
-	flip := graph.GreaterThan(nPos, nNeg)
-	pivotSel := graph.Where(flip, negSel, posSel)
-	otherSel := graph.Where(flip, posSel, negSel)
+	sd := chooseSides(posSel, negSel, dt)
+	nPos, nNeg, flip, pivotSel, otherSel, sign := sd.nPos, sd.nNeg, sd.flip, sd.pivotSel, sd.otherSel, sd.sign
+	// The loss is symmetric in the two sides: with e = sign·ds, x = (e_pivot − e_other) + margin
+	// whichever side the pivots are.
 	var pivotW, otherW *graph.Node
 	if p.weighted {
 		pivotW = graph.Where(flip, negW, posW)
 		otherW = graph.Where(flip, posW, negW)
 	}
-	sign := graph.Where(flip, graph.Neg(one), one) // [N]
 	e := graph.Mul(ds, rowBroadcast(sign, m))
 	veryNegative, marginNode := graph.Scalar(g, dt, lowest(dt)), graph.Scalar(g, dt, margin)
 	keepMask := keep.masker(g, dt)
@@ -198,4 +194,26 @@ func tripletSums(d *graph.Node, p pairsOf, inverted bool, margin float64, smooth
 		return graph.Mul(gD, rowBroadcast(v, m))
 	})
 	return rowSum, rowCount
+}
+
+// sides is each row's choice of pivots for pivotLoop: the smaller of its positive and negative
+// selections.
+type sides struct {
+	nPos, nNeg         *graph.Node // [N] sizes of the selections, in the float dtype given to chooseSides.
+	flip               *graph.Node // [N] bool: the pivots are the negatives (more positives than negatives).
+	pivotSel, otherSel *graph.Node // [N, M] bool
+	sign               *graph.Node // [N]: +1 where the pivots are positives, −1 where they are negatives.
+}
+
+// chooseSides returns the rows' pivot sides; counts and signs are in dtype dt.
+func chooseSides(posSel, negSel *graph.Node, dt dtypes.DType) sides {
+	g := posSel.Graph()
+	count := func(sel *graph.Node) *graph.Node { return graph.ReduceSum(graph.ConvertDType(sel, dt), 1) }
+	var s sides
+	s.nPos, s.nNeg = count(posSel), count(negSel)
+	s.flip = graph.GreaterThan(s.nPos, s.nNeg)
+	s.pivotSel = graph.Where(s.flip, negSel, posSel)
+	s.otherSel = graph.Where(s.flip, posSel, negSel)
+	s.sign = graph.Where(s.flip, graph.Scalar(g, dt, -1), graph.ScalarOne(g, dt))
+	return s
 }
