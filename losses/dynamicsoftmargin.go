@@ -53,10 +53,15 @@ import (
 // clamps both bins to [0, NumBins−1]: the last bin collects everything from MinVal + (NumBins−1)·Δ up,
 // the first everything below MinVal. Where PML does not fail, the two agree.
 //
-// Memory: with labels the values are all N·M² triplets, an [N, M, M] tensor (about 10 intermediates of
-// that size with the gradient), computed in one block: O(N·M²), M = N without Ref (PML materializes the
-// same triplets and their index lists). The histogram needs every triplet before any weight is known,
-// so Options.BlockRows is ignored. Without labels it is O(N·M).
+// Computation: a value enters the loss only through its bin's class and, within the class, linearly,
+// so the loss is a function of each class's total weight and weighted sum of values (see weigh). With
+// labels these are reduced from the N·M² triplets without materializing them: a pivot loop takes in
+// each anchor row the smaller of its positive and negative sides as pivots and reduces each pivot's
+// values against the whole other side class by class, and a second loop gives the gradient with
+// respect to the distances (see tripletClassSums): O(N·M·K·NumBins) time, K = max_i min(|P(i)|,
+// |N(i)|) (1 for two samples per class), and O(N·M) memory, where PML materializes the triplets and
+// their index lists. The histogram needs every triplet before any weight is known, so the rows are
+// one block (Options.BlockRows is ignored). Without labels it is O(N·M).
 //
 // Defaults (NewDynamicSoftMargin): MinVal −2, NumBins 10, Momentum 0.01, LpDistance (normalized, p=2;
 // the only distance accepted, as PML asserts).
@@ -145,16 +150,17 @@ func (l *DynamicSoftMargin) scope() string {
 // all zeros) and the updated histogram (hist itself when the batch has no value).
 func (l *DynamicSoftMargin) ComputeWithHistogram(in Inputs, hist *graph.Node) (loss, newHist *graph.Node) {
 	l.check()
-	var x, w, emb *graph.Node
+	var cw, cx, count, emb *graph.Node
 	if in.Labels == nil && in.Pos == nil && in.Neg == nil {
 		emb = in.Embeddings
-		x, w = l.pairedValues(in)
+		x, w := l.pairedValues(in)
+		cw, cx, count = l.classSums(x, w)
 	} else {
 		r := in.resolve(dsmlName)
 		emb = r.emb
-		x, w = l.tripletValues(r.all())
+		cw, cx, count = l.tripletClassSums(r.all())
 	}
-	g, dt := x.Graph(), x.DType()
+	g, dt := cw.Graph(), cw.DType()
 	if hist == nil {
 		hist = graph.Zeros(g, shapes.Make(dt, l.NumBins))
 	} else {
@@ -163,10 +169,93 @@ func (l *DynamicSoftMargin) ComputeWithHistogram(in Inputs, hist *graph.Node) (l
 		}
 		hist = graph.StopGradient(graph.ConvertDType(hist, dt))
 	}
-	loss, newHist = l.weigh(x, w, hist)
+	loss, newHist = l.weigh(cw, cx, count, hist)
 	terms := []reducers.Terms{{Name: "loss", Kind: reducers.AlreadyReduced, Losses: loss}}
 	loss = reducers.ReduceAll(l.Reducer, l.withRegularization(terms, emb))
 	return loss, newHist
+}
+
+// tripletClassSums returns the class totals (see classSums) of the values x = d_ap − d_an of every
+// triplet of the block, and their total weight, without materializing the triplets: a pivot loop (see
+// pivotLoop) takes in each row the smaller of its positive and negative sides as pivots and reduces,
+// per pivot, the values against the whole other side, class by class. The class sums cx carry a
+// hand-written gradient with respect to the distance matrix, by a second loop: a value of class c
+// gets the gradient g_c of cx[c] times its weight, to d_ap, and minus that to d_an. O(N·M·K·NumBins)
+// time, K = max_i min(|P(i)|, |N(i)|), and O(N·M) memory.
+func (l *DynamicSoftMargin) tripletClassSums(p pairsOf) (cw, cx, count *graph.Node) {
+	d := l.Distance.Matrix(p.q, p.ref) // [N, M]
+	g, dt := d.Graph(), d.DType()
+	n, m := d.Shape().Dimensions[0], d.Shape().Dimensions[1]
+	nc := l.NumBins + 1
+	zero, one := graph.ScalarZero(g, dt), graph.ScalarOne(g, dt)
+	negMinVal, deltaNode := graph.Scalar(g, dt, -l.MinVal), graph.Scalar(g, dt, l.delta())
+	consts := l.classConsts(g, dt)
+	ds := graph.StopGradient(d)
+	posSel, negSel := p.posSel, p.negSel
+	var posW, negW *graph.Node
+	if p.weighted {
+		posW = graph.Where(posSel, graph.StopGradient(p.pos), zero)
+		negW = graph.Where(negSel, graph.StopGradient(p.neg), zero)
+	}
+	sd := chooseSides(posSel, negSel, dt)
+	var pivotW, otherW *graph.Node
+	if p.weighted {
+		pivotW = graph.Where(sd.flip, negW, posW)
+		otherW = graph.Where(sd.flip, posW, negW)
+		count = graph.ReduceAllSum(graph.Mul(graph.ReduceSum(posW, 1), graph.ReduceSum(negW, 1)))
+	} else {
+		count = graph.ReduceAllSum(graph.Mul(sd.nPos, sd.nNeg))
+	}
+	// With e = sign·d, a triplet's value is x = e_pivot − e_other whichever side the pivots are.
+	e := graph.Mul(ds, rowBroadcast(sd.sign, m))
+	// values returns one pivot's values against the other side, their t and floor(t), and their
+	// weights (0 outside the other side and in a row without a pivot).
+	values := func(it pivotIter) (x, t, floor, w *graph.Node) {
+		x = graph.Sub(rowBroadcast(it.at(e, zero), m), e)
+		t = graph.Div(graph.Add(x, negMinVal), deltaNode)
+		floor = graph.Floor(t)
+		others := graph.LogicalAnd(sd.otherSel, rowBroadcast(it.has, m))
+		if otherW != nil {
+			w = graph.Where(others, graph.Mul(otherW, rowBroadcast(it.at(pivotW, zero), m)), zero)
+		} else {
+			w = graph.Where(others, one, zero)
+		}
+		return x, t, floor, w
+	}
+	state := []*graph.Node{graph.Zeros(g, shapes.Make(dt, nc)), graph.Zeros(g, shapes.Make(dt, nc))}
+	out := pivotLoop(sd.pivotSel, state, func(it pivotIter, st []*graph.Node) []*graph.Node {
+		x, t, floor, w := values(it)
+		wx := graph.Mul(w, x)
+		var ws, xs []*graph.Node
+		for _, mask := range l.classMasks(t, floor, consts) {
+			ws = append(ws, graph.ReduceAllSum(graph.Where(mask, w, zero)))
+			xs = append(xs, graph.ReduceAllSum(graph.Where(mask, wx, zero)))
+		}
+		return []*graph.Node{graph.Add(st[0], graph.Stack(ws, 0)), graph.Add(st[1], graph.Stack(xs, 0))}
+	})
+	cw = out[0]
+	cx = withGradientFlat(out[1], d, func(v *graph.Node) *graph.Node {
+		// v[c] is the gradient of cx[c]: a value of class c gets v[c]·w (dx/dd_ap = 1, dx/dd_an = −1).
+		v = graph.StopGradient(v)
+		gc := make([]*graph.Node, nc)
+		for c := range gc {
+			gc[c] = graph.Reshape(graph.Slice(v, graph.AxisRange(c, c+1)), )
+		}
+		res := pivotLoop(sd.pivotSel, []*graph.Node{graph.Zeros(g, shapeNM(dt, n, m))}, func(it pivotIter, st []*graph.Node) []*graph.Node {
+			_, t, _, w := values(it)
+			phi := gc[0] // below MinVal
+			for c := 0; c < nc-1; c++ {
+				phi = graph.Where(graph.GreaterOrEqual(t, consts[c]), gc[c+1], phi)
+			}
+			gx := graph.Mul(w, phi)
+			// dx/de_other = −1, dx/de_pivot = +1.
+			gE := graph.Sub(st[0], gx)
+			gE = graph.Where(it.onehot, graph.Add(gE, rowBroadcast(graph.ReduceSum(gx, 1), m)), gE)
+			return []*graph.Node{gE}
+		})
+		return graph.Mul(res[0], rowBroadcast(sd.sign, m))
+	})
+	return cw, cx, count
 }
 
 // tripletValues returns x = d_ap − d_an for every (anchor, positive, negative) of the block, flattened
@@ -215,26 +304,80 @@ func (l *DynamicSoftMargin) pairedValues(in Inputs) (x, w *graph.Node) {
 	return x, graph.OnesLike(x)
 }
 
-// weigh updates hist with the values x (weights w) and returns mean(CDF(x)·x) with the updated
-// histogram, both 0 / unchanged when there is no value.
-func (l *DynamicSoftMargin) weigh(x, w, hist *graph.Node) (loss, newHist *graph.Node) {
-	g, dt := x.Graph(), x.DType()
-	nb := l.NumBins
-	delta := 2 * math.Abs(l.MinVal) / float64(nb)
-	count := graph.ReduceAllSum(w)
-	hasValues := graph.GreaterThan(count, gmath.Zero(count))
+// The values x enter the loss only through their bin: with t = (x − MinVal)/Δ, a value's class is
+// floor(t) clamped to [−1, NumBins−1] (−1: below MinVal, NumBins−1: at or past the last bin's start),
+// and within a class its histogram weights are linear in x. So the histogram and the loss are
+// functions of each class's total weight W and weighted sum X of the values, [NumBins+1] vectors
+// indexed by class+1 (classSums); weigh turns them into PML's histogram update and loss.
 
-	t := graph.DivScalar(graph.AddScalar(x, -l.MinVal), delta)
-	i := graph.StopGradient(graph.Floor(t))
-	alpha := graph.Sub(t, i) // torch.frac for t >= 0, with its gradient.
-	// Bug 11: both bins clamped to the histogram (PML indexes past it).
-	lo := graph.Clip(i, graph.Scalar(g, dt, 0.0), graph.Scalar(g, dt, float64(nb-1)))
-	hi := graph.Clip(graph.OnePlus(i), graph.Scalar(g, dt, 0.0), graph.Scalar(g, dt, float64(nb-1)))
-	loIdx := graph.InsertAxes(graph.ConvertDType(lo, dtypes.Int32), -1) // [K, 1]
-	hiIdx := graph.InsertAxes(graph.ConvertDType(hi, dtypes.Int32), -1)
-	batch := graph.Zeros(g, shapes.Make(dt, nb))
-	batch = graph.ScatterSum(batch, loIdx, graph.Mul(w, graph.OneMinus(alpha)), false, false)
-	batch = graph.ScatterSum(batch, hiIdx, graph.Mul(w, alpha), false, false)
+// classSums returns the class totals of the values x with weights w (any shape), and Σ w.
+func (l *DynamicSoftMargin) classSums(x, w *graph.Node) (cw, cx, count *graph.Node) {
+	x, w = graph.Reshape(x, x.Shape().Size()), graph.Reshape(w, w.Shape().Size())
+	t := graph.DivScalar(graph.AddScalar(x, -l.MinVal), l.delta())
+	floor := graph.StopGradient(graph.Floor(t))
+	wx := graph.Mul(w, x)
+	zero := gmath.Zero(x)
+	var ws, xs []*graph.Node
+	for _, mask := range l.classMasks(t, floor, nil) {
+		ws = append(ws, graph.ReduceAllSum(graph.Where(mask, w, zero)))
+		xs = append(xs, graph.ReduceAllSum(graph.Where(mask, wx, zero)))
+	}
+	return graph.StopGradient(graph.Stack(ws, 0)), graph.Stack(xs, 0), graph.StopGradient(graph.ReduceAllSum(w))
+}
+
+func (l *DynamicSoftMargin) delta() float64 { return 2 * math.Abs(l.MinVal) / float64(l.NumBins) }
+
+// classMasks returns, for the classes −1 … NumBins−1 in order, where t = (x − MinVal)/Δ (floor its
+// floor) falls in the class. consts, when given, holds the scalars 0 … NumBins−1 of t's dtype made
+// outside a pivot loop (see pivotLoop); otherwise they are made here.
+func (l *DynamicSoftMargin) classMasks(t, floor *graph.Node, consts []*graph.Node) []*graph.Node {
+	if consts == nil {
+		consts = l.classConsts(t.Graph(), t.DType())
+	}
+	nb := l.NumBins
+	masks := []*graph.Node{graph.LessThan(t, consts[0])}
+	for c := 0; c < nb-1; c++ {
+		masks = append(masks, graph.Equal(floor, consts[c]))
+	}
+	return append(masks, graph.GreaterOrEqual(t, consts[nb-1]))
+}
+
+func (l *DynamicSoftMargin) classConsts(g *graph.Graph, dt dtypes.DType) []*graph.Node {
+	consts := make([]*graph.Node, l.NumBins)
+	for c := range consts {
+		consts[c] = graph.Scalar(g, dt, float64(c))
+	}
+	return consts
+}
+
+// weigh updates hist with the class totals cw, cx (count: the total weight) and returns
+// mean(CDF(x)·x) with the updated histogram, both 0 / unchanged when there is no value.
+//
+// A value of class c (0 ≤ c ≤ NumBins−2) adds w·(1 − α) to bin c and w·α to bin c+1, α = t − c, so the
+// class adds W_c − A_c and A_c, A_c = Σ w·t − c·W_c = (X_c − MinVal·W_c)/Δ − c·W_c; the classes below
+// and past the bins add W to their bin (bug 11's clamp: both halves land in the same bin). The loss
+// weighs each value by the CDF at its lower bin: Σ_b CDF[b]·(X of the classes whose lower bin is b).
+func (l *DynamicSoftMargin) weigh(cw, cx, count, hist *graph.Node) (loss, newHist *graph.Node) {
+	g, dt := cw.Graph(), cw.DType()
+	nb := l.NumBins
+	hasValues := graph.GreaterThan(count, gmath.Zero(count))
+	at := func(v *graph.Node, from, to int) *graph.Node { return graph.Slice(v, graph.AxisRange(from, to)) }
+	var batch, xLo *graph.Node
+	if nb == 1 {
+		batch, xLo = graph.ReduceSum(cw, 0), graph.ReduceSum(cx, 0)
+		batch, xLo = graph.Reshape(batch, 1), graph.Reshape(xLo, 1)
+	} else {
+		zero1 := graph.Zeros(g, shapes.Make(dt, 1))
+		batch = graph.Add(graph.Concatenate([]*graph.Node{at(cw, 0, 1), graph.Zeros(g, shapes.Make(dt, nb-1))}, 0),
+			graph.Concatenate([]*graph.Node{graph.Zeros(g, shapes.Make(dt, nb-1)), at(cw, nb, nb+1)}, 0))
+		wi, xi := at(cw, 1, nb), at(cx, 1, nb) // classes 0 … nb−2
+		ti := graph.DivScalar(graph.Sub(xi, graph.MulScalar(wi, l.MinVal)), l.delta())
+		a := graph.Sub(ti, graph.Mul(graph.Iota(g, shapes.Make(dt, nb-1), 0), wi))
+		batch = graph.Add(batch, graph.Concatenate([]*graph.Node{graph.Sub(wi, a), zero1}, 0))
+		batch = graph.Add(batch, graph.Concatenate([]*graph.Node{zero1, a}, 0))
+		// The values whose lower bin is b: classes −1 and 0 for bin 0, class b for the others.
+		xLo = graph.Concatenate([]*graph.Node{graph.Add(at(cx, 0, 1), at(cx, 1, 2)), at(cx, 2, nb+1)}, 0)
+	}
 
 	// PML: momentum if hist.sum() != 0 else 1.
 	started := graph.NotEqual(graph.ReduceAllSum(hist), gmath.Zero(hist))
@@ -246,7 +389,6 @@ func (l *DynamicSoftMargin) weigh(x, w, hist *graph.Node) (loss, newHist *graph.
 	// CDF = cumsum(hist), as a product with the upper-triangular ones (NumBins is small).
 	tri := graph.ConvertDType(graph.LessOrEqual(graph.Iota(g, shapes.Make(dtypes.Int32, nb, nb), 0), graph.Iota(g, shapes.Make(dtypes.Int32, nb, nb), 1)), dt)
 	cdf := graph.Reshape(graph.MatMul(graph.InsertAxes(newHist, 0), tri), nb)
-	weight := graph.Gather(cdf, loIdx) // [K]
-	loss = gmath.SafeDiv(graph.ReduceAllSum(graph.Mul(w, graph.Mul(weight, x))), count)
+	loss = gmath.SafeDiv(graph.ReduceAllSum(graph.Mul(cdf, xLo)), count)
 	return loss, newHist
 }

@@ -6,7 +6,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 
 	"github.com/gometric/gometric/distances"
 	"github.com/gometric/gometric/internal/gmath"
@@ -392,6 +394,69 @@ func TestPNPLoopMatchesNaive(t *testing.T) {
 					}, 1e-9)
 				}
 			})
+		}
+	}
+}
+
+// dsmlScatterWeigh is DynamicSoftMarginLoss's straightforward histogram step on flat values x with
+// weights w: each value scattered into its two bins, each weighed by the CDF at its lower bin.
+func dsmlScatterWeigh(l *DynamicSoftMargin, x, w, hist *graph.Node) (loss, newHist *graph.Node) {
+	g, dt := x.Graph(), x.DType()
+	nb := l.NumBins
+	delta := 2 * math.Abs(l.MinVal) / float64(nb)
+	count := graph.ReduceAllSum(w)
+	hasValues := graph.GreaterThan(count, gmath.Zero(count))
+	t := graph.DivScalar(graph.AddScalar(x, -l.MinVal), delta)
+	i := graph.StopGradient(graph.Floor(t))
+	alpha := graph.Sub(t, i)
+	lo := graph.Clip(i, graph.Scalar(g, dt, 0.0), graph.Scalar(g, dt, float64(nb-1)))
+	hi := graph.Clip(graph.OnePlus(i), graph.Scalar(g, dt, 0.0), graph.Scalar(g, dt, float64(nb-1)))
+	loIdx := graph.InsertAxes(graph.ConvertDType(lo, dtypes.Int32), -1)
+	hiIdx := graph.InsertAxes(graph.ConvertDType(hi, dtypes.Int32), -1)
+	batch := graph.Zeros(g, shapes.Make(dt, nb))
+	batch = graph.ScatterSum(batch, loIdx, graph.Mul(w, graph.OneMinus(alpha)), false, false)
+	batch = graph.ScatterSum(batch, hiIdx, graph.Mul(w, alpha), false, false)
+	started := graph.NotEqual(graph.ReduceAllSum(hist), gmath.Zero(hist))
+	mu := graph.Where(started, graph.Scalar(g, dt, l.Momentum), gmath.One(hist))
+	updated := graph.Add(graph.Mul(graph.OneMinus(mu), hist), graph.Mul(mu, batch))
+	updated = gmath.SafeDiv(updated, graph.ReduceAllSum(updated))
+	newHist = graph.Where(hasValues, updated, hist)
+	tri := graph.ConvertDType(graph.LessOrEqual(graph.Iota(g, shapes.Make(dtypes.Int32, nb, nb), 0), graph.Iota(g, shapes.Make(dtypes.Int32, nb, nb), 1)), dt)
+	cdf := graph.Reshape(graph.MatMul(graph.InsertAxes(newHist, 0), tri), nb)
+	weight := graph.Gather(cdf, loIdx)
+	loss = gmath.SafeDiv(graph.ReduceAllSum(graph.Mul(w, graph.Mul(weight, x))), count)
+	return loss, newHist
+}
+
+func TestDynamicSoftMarginLoopMatchesScatter(t *testing.T) {
+	cases := fastCases(5)
+	for _, nb := range []int{10, 1, 3} {
+		for _, minVal := range []float64{-2, -0.3} {
+			for _, started := range []bool{false, true} {
+				t.Run(fmt.Sprintf("bins=%d/min=%g/started=%v", nb, minVal, started), func(t *testing.T) {
+					l := NewDynamicSoftMargin()
+					l.NumBins, l.MinVal = nb, minVal
+					hist := func(g *graph.Graph, dt dtypes.DType) *graph.Node {
+						if !started {
+							return graph.Zeros(g, shapes.Make(dt, nb))
+						}
+						h := make([]float64, nb)
+						for i := range h {
+							h[i] = float64(1+i%3) / float64(2*nb)
+						}
+						return graph.ConvertDType(graph.Const(g, h), dt)
+					}
+					compareFast(t, cases, func(in Inputs) *graph.Node {
+						loss, newHist := l.ComputeWithHistogram(in, hist(in.Embeddings.Graph(), in.Embeddings.DType()))
+						return graph.Add(loss, graph.ReduceAllSum(graph.Mul(newHist, graph.Iota(newHist.Graph(), newHist.Shape(), 0))))
+					}, func(in Inputs) *graph.Node {
+						r := in.resolve(dsmlName)
+						x, w := l.tripletValues(r.all())
+						loss, newHist := dsmlScatterWeigh(l, x, w, hist(x.Graph(), x.DType()))
+						return graph.Add(loss, graph.ReduceAllSum(graph.Mul(newHist, graph.Iota(newHist.Graph(), newHist.Shape(), 0))))
+					}, 1e-10)
+				})
+			}
 		}
 	}
 }

@@ -79,6 +79,32 @@ func withGradient(value, x *graph.Node, vjp func(v *graph.Node) *graph.Node) *gr
 	return graph.Add(value, graph.Sub(c, graph.StopGradient(c)))
 }
 
+// withGradientFlat is withGradient for a value of any shape: the result's value is value, and its
+// gradient with respect to x is vjp(v), v being the gradient with respect to the result (value's
+// shape). The upstream gradient reaches the custom-gradient identity of x through a slice of x's
+// flattened values (padded with zeros when x has fewer entries than value), which adds exactly 0.
+func withGradientFlat(value, x *graph.Node, vjp func(v *graph.Node) *graph.Node) *graph.Node {
+	nv, nx := value.Shape().Size(), x.Shape().Size()
+	carrier := graph.Reshape(x, nx)
+	pad := max(0, nv-nx)
+	if pad > 0 {
+		carrier = graph.Concatenate([]*graph.Node{carrier, graph.Zeros(x.Graph(), shapes.Make(x.DType(), pad))}, 0)
+	}
+	cid := graph.IdentityWithCustomGradient(carrier, func(_, vc *graph.Node) *graph.Node {
+		v := graph.Reshape(graph.Slice(vc, graph.AxisRange(0, nv)), value.Shape().Dimensions...)
+		gx := graph.Reshape(vjp(v), nx)
+		if pad > 0 {
+			gx = graph.Concatenate([]*graph.Node{gx, graph.Zeros(x.Graph(), shapes.Make(x.DType(), pad))}, 0)
+		}
+		return gx
+	})
+	c := graph.Reshape(graph.Slice(cid, graph.AxisRange(0, nv)), value.Shape().Dimensions...)
+	if c.DType() != value.DType() {
+		panic("losses: internal error: withGradientFlat dtypes")
+	}
+	return graph.Add(value, graph.Sub(c, graph.StopGradient(c)))
+}
+
 // maskedExp is the shared forward of a log-sum-exp over the entries of each row of x selected by keep
 // (optionally weighted by w, w > 0 where keep): e = w·exp(x − rowMax) (0 outside keep), its row sums s,
 // whether a row has any entry (s > 0), and log s (0 for an empty row). x must have no gradient path.
