@@ -239,7 +239,7 @@ func (l *DynamicSoftMargin) tripletClassSums(p pairsOf) (cw, cx, count *graph.No
 		v = graph.StopGradient(v)
 		gc := make([]*graph.Node, nc)
 		for c := range gc {
-			gc[c] = graph.Reshape(graph.Slice(v, graph.AxisRange(c, c+1)), )
+			gc[c] = graph.Reshape(graph.Slice(v, graph.AxisRange(c, c+1)))
 		}
 		res := pivotLoop(sd.pivotSel, []*graph.Node{graph.Zeros(g, shapeNM(dt, n, m))}, func(it pivotIter, st []*graph.Node) []*graph.Node {
 			_, t, _, w := values(it)
