@@ -303,19 +303,21 @@ func newPrepared(rows, cols int) *prepared {
 // load converts rows [lo, hi) of m into p.data.
 func (p *prepared) load(d Distance, m *mat.Dense, lo, hi int) {
 	c := m.Cols
-	norm := d.normalizes()
-	pp := d.p()
 	for i := lo; i < hi; i++ {
-		src := m.Data[i*c : (i+1)*c]
-		dst := p.data[(i-lo)*c : (i-lo+1)*c]
-		for k, v := range src {
-			dst[k] = float64(v)
-		}
-		if norm {
-			n := math.Max(lpNorm(dst, pp), 1e-12)
-			for k := range dst {
-				dst[k] /= n
-			}
+		prepareRow(d, m.Data[i*c:(i+1)*c], p.data[(i-lo)*c:(i-lo+1)*c])
+	}
+}
+
+// prepareRow converts one row to float64 into dst and normalises it as d requires.
+func prepareRow(d Distance, src []float32, dst []float64) {
+	dst = dst[:len(src)]
+	for k, v := range src {
+		dst[k] = float64(v)
+	}
+	if d.normalizes() {
+		n := math.Max(lpNorm(dst, d.p()), 1e-12)
+		for k := range dst {
+			dst[k] /= n
 		}
 	}
 }

@@ -1,0 +1,191 @@
+package knn
+
+import "math"
+
+// The blocked search and computeTile reduce a panel of panelRows queries against a panel of
+// panelCols references at a time (the register block of the AVX2 kernels: 6 x 2 vectors of 4
+// float64 accumulators), over the whole dimension D.
+//
+// Packed layouts, all float64 and zero-padded to whole panels:
+//
+//	query panel p:      qp[p*panelRows*D + k*panelRows + i]   (query p*panelRows+i, column k)
+//	reference panel:    rp[k*panelCols + j]                    (reference j of the panel)
+//
+// so that a kernel reads, for each column k, panelRows query values to broadcast and panelCols
+// contiguous reference values.
+const (
+	panelRows = 6
+	panelCols = 8
+	panelSize = panelRows * panelCols
+)
+
+// A panelKernel reduces np consecutive query panels at qp against the reference panel at rp (D =
+// d columns): out[p*panelSize+i*panelCols+j] is the raw reduction of query p*panelRows+i with
+// reference j. It also sets bit j of masks[p*8+i] when that value passes thr[p*panelRows+i]:
+// value > thr for the dot product (a similarity), value < thr for every other reduction (a
+// distance); masks[p*8+6] and masks[p*8+7] are set to zero. The values follow the definition of
+// kernel.go exactly.
+type panelKernel func(qp []float64, np int, rp []float64, d int, thr, out []float64, masks []uint8)
+
+// panelDot and panelSqL2 are the kernels of the dot product and of the squared L2 distance: the
+// AVX2 kernels where the CPU has them (panel_amd64.go), else the portable ones.
+var panelDot, panelSqL2 panelKernel = panelDotGo, panelSqL2Go
+
+// kernelFor returns the panel kernel of a reduction (p is the p of Lp).
+func kernelFor(red reduction, p float64) panelKernel {
+	switch red {
+	case reduceDot:
+		return panelDot
+	case reduceSqL2:
+		return panelSqL2
+	}
+	return func(qp []float64, np int, rp []float64, d int, thr, out []float64, masks []uint8) {
+		panelGenericGo(red, p, qp, np, rp, d, thr, out, masks)
+	}
+}
+
+// checkPanelArgs panics unless the slices hold what a panelKernel reads and writes.
+func checkPanelArgs(qp []float64, np int, rp []float64, d int, thr, out []float64, masks []uint8) {
+	if np < 0 || d < 1 || len(qp) < np*panelRows*d || len(rp) < panelCols*d || len(thr) < np*panelRows ||
+		len(out) < np*panelSize || len(masks) < np*8 {
+		panic("knn: panel kernel arguments out of range")
+	}
+}
+
+// panelDotGo is the portable dot-product panel kernel.
+func panelDotGo(qp []float64, np int, rp []float64, d int, thr, out []float64, masks []uint8) {
+	checkPanelArgs(qp, np, rp, d, thr, out, masks)
+	rp = rp[:panelCols*d]
+	for p := 0; p < np; p++ {
+		q := qp[p*panelRows*d : (p+1)*panelRows*d]
+		o := out[p*panelSize : (p+1)*panelSize]
+		for i := 0; i < panelRows; i += 2 {
+			for j := 0; j < panelCols; j += 4 {
+				var s00, s01, s02, s03, s10, s11, s12, s13 float64
+				for k := 0; k < d; k++ {
+					a0, a1 := q[k*panelRows+i], q[k*panelRows+i+1]
+					b := rp[k*panelCols+j : k*panelCols+j+4 : k*panelCols+j+4]
+					s00 = math.FMA(a0, b[0], s00)
+					s01 = math.FMA(a0, b[1], s01)
+					s02 = math.FMA(a0, b[2], s02)
+					s03 = math.FMA(a0, b[3], s03)
+					s10 = math.FMA(a1, b[0], s10)
+					s11 = math.FMA(a1, b[1], s11)
+					s12 = math.FMA(a1, b[2], s12)
+					s13 = math.FMA(a1, b[3], s13)
+				}
+				o0 := o[i*panelCols+j : i*panelCols+j+4 : i*panelCols+j+4]
+				o1 := o[(i+1)*panelCols+j : (i+1)*panelCols+j+4 : (i+1)*panelCols+j+4]
+				o0[0], o0[1], o0[2], o0[3] = s00, s01, s02, s03
+				o1[0], o1[1], o1[2], o1[3] = s10, s11, s12, s13
+			}
+		}
+		setMasks(o, thr[p*panelRows:(p+1)*panelRows], masks[p*8:(p+1)*8], true)
+	}
+}
+
+// panelSqL2Go is the portable squared-L2 panel kernel.
+func panelSqL2Go(qp []float64, np int, rp []float64, d int, thr, out []float64, masks []uint8) {
+	checkPanelArgs(qp, np, rp, d, thr, out, masks)
+	rp = rp[:panelCols*d]
+	for p := 0; p < np; p++ {
+		q := qp[p*panelRows*d : (p+1)*panelRows*d]
+		o := out[p*panelSize : (p+1)*panelSize]
+		for i := 0; i < panelRows; i += 2 {
+			for j := 0; j < panelCols; j += 4 {
+				var s00, s01, s02, s03, s10, s11, s12, s13 float64
+				for k := 0; k < d; k++ {
+					a0, a1 := q[k*panelRows+i], q[k*panelRows+i+1]
+					b := rp[k*panelCols+j : k*panelCols+j+4 : k*panelCols+j+4]
+					t := a0 - b[0]
+					s00 = math.FMA(t, t, s00)
+					t = a0 - b[1]
+					s01 = math.FMA(t, t, s01)
+					t = a0 - b[2]
+					s02 = math.FMA(t, t, s02)
+					t = a0 - b[3]
+					s03 = math.FMA(t, t, s03)
+					t = a1 - b[0]
+					s10 = math.FMA(t, t, s10)
+					t = a1 - b[1]
+					s11 = math.FMA(t, t, s11)
+					t = a1 - b[2]
+					s12 = math.FMA(t, t, s12)
+					t = a1 - b[3]
+					s13 = math.FMA(t, t, s13)
+				}
+				o0 := o[i*panelCols+j : i*panelCols+j+4 : i*panelCols+j+4]
+				o1 := o[(i+1)*panelCols+j : (i+1)*panelCols+j+4 : (i+1)*panelCols+j+4]
+				o0[0], o0[1], o0[2], o0[3] = s00, s01, s02, s03
+				o1[0], o1[1], o1[2], o1[3] = s10, s11, s12, s13
+			}
+		}
+		setMasks(o, thr[p*panelRows:(p+1)*panelRows], masks[p*8:(p+1)*8], false)
+	}
+}
+
+// panelGenericGo is the panel kernel of the L1, L∞ and Lp reductions (portable only), with the
+// order of operations of reduceGeneric.
+func panelGenericGo(red reduction, pw float64, qp []float64, np int, rp []float64, d int, thr, out []float64, masks []uint8) {
+	checkPanelArgs(qp, np, rp, d, thr, out, masks)
+	for p := 0; p < np; p++ {
+		q := qp[p*panelRows*d : (p+1)*panelRows*d]
+		o := out[p*panelSize : (p+1)*panelSize]
+		for i := 0; i < panelRows; i++ {
+			for j := 0; j < panelCols; j++ {
+				s := 0.0
+				switch red {
+				case reduceL1:
+					for k := 0; k < d; k++ {
+						s += math.Abs(q[k*panelRows+i] - rp[k*panelCols+j])
+					}
+				case reduceLInf:
+					for k := 0; k < d; k++ {
+						s = math.Max(s, math.Abs(q[k*panelRows+i]-rp[k*panelCols+j]))
+					}
+				default:
+					for k := 0; k < d; k++ {
+						s += math.Pow(math.Abs(q[k*panelRows+i]-rp[k*panelCols+j]), pw)
+					}
+				}
+				o[i*panelCols+j] = s
+			}
+		}
+		setMasks(o, thr[p*panelRows:(p+1)*panelRows], masks[p*8:(p+1)*8], false)
+	}
+}
+
+// setMasks sets the masks of one panel's values o against the thresholds of its rows.
+func setMasks(o, thr []float64, m []uint8, greater bool) {
+	for i := 0; i < panelRows; i++ {
+		var b uint8
+		for j, v := range o[i*panelCols : (i+1)*panelCols] {
+			if (greater && v > thr[i]) || (!greater && v < thr[i]) {
+				b |= 1 << j
+			}
+		}
+		m[i] = b
+	}
+	m[6], m[7] = 0, 0
+}
+
+// packQueryRow writes the prepared row of query i into the packed query panels qp.
+func packQueryRow(qp []float64, i int, row []float64) {
+	d := len(row)
+	base := (i/panelRows)*panelRows*d + i%panelRows
+	dst := qp[base : base+(d-1)*panelRows+1]
+	for k, v := range row {
+		dst[k*panelRows] = v
+	}
+}
+
+// packRefRow writes the prepared row of reference j into the packed reference panels rp (panel
+// j/panelCols, lane j%panelCols).
+func packRefRow(rp []float64, j int, row []float64) {
+	d := len(row)
+	base := (j/panelCols)*panelCols*d + j%panelCols
+	dst := rp[base : base+(d-1)*panelCols+1]
+	for k, v := range row {
+		dst[k*panelCols] = v
+	}
+}
