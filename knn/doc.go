@@ -2,11 +2,13 @@
 // reference embeddings, with the distances of PyTorch Metric Learning (CosineSimilarity,
 // DotProductSimilarity, LpDistance with normalize_embeddings and power).
 //
-// Search compares a block of queries with a block of references at a time, in float64 and in
-// register-blocked loops, keeping a bounded heap of the best candidates per query; blocks of
-// queries are spread over all cores. Memory beyond the inputs is O(Workers·BlockSize² + Q·K)
-// whatever the number of queries Q and references R. Results are sorted best first (largest
-// similarity or smallest distance), ties broken by the lower reference index.
+// Search compares a block of queries with a block of references at a time, in float64, with a
+// register-blocked panel kernel (6 queries x 8 references; AVX2 and FMA assembly on amd64 CPUs
+// that have them, portable Go elsewhere, the two bit-identical) that also marks the values that
+// can enter a query's K best, which alone reach a per-query candidate buffer; blocks of queries are
+// spread over all cores. Memory beyond the inputs is O(Workers·(BlockSize·(D+K)) + Q·K) whatever
+// the number of queries Q and references R. Results are sorted best first (largest similarity or
+// smallest distance), ties broken by the lower reference index.
 //
 // Leave-one-out search (Options.ExcludeSelf, PML's ref_includes_query) skips reference i for query
 // i, which returns what PML's "K+1 neighbours, then drop self" returns.

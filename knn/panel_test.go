@@ -104,3 +104,73 @@ func TestPanelKernelsAgree(t *testing.T) {
 	}
 }
 
+// TestSearchKernelsAgree runs Search with the AVX2 and the portable kernels on sizes that cross
+// every block boundary and checks both against the brute force of the same kernel; the results
+// are the same bit for bit.
+func TestSearchKernelsAgree(t *testing.T) {
+	rng := rand.New(rand.NewSource(9))
+	for _, sz := range []struct{ nq, nr, d int }{{1, 2, 1}, {13, 9, 3}, {61, 203, 17}, {400, 700, 33}} {
+		r := randomMatrix(rng, sz.nr, sz.d)
+		// Duplicates across panels and blocks make exact ties.
+		for j := 9; j < sz.nr; j += 11 {
+			copy(r.Row(j), r.Row(j%7))
+		}
+		q := r.Select(seq(min(sz.nq, sz.nr)))
+		for _, d := range []Distance{Cosine(), DotProduct(), Euclidean(), Lp(1, true)} {
+			for _, opt := range []Options{
+				{K: 5},
+				{K: 50, ExcludeSelf: true, Workers: 3},
+				{K: 7, BlockSize: 13, ExcludeSelf: true},
+			} {
+				opt.Distance = d
+				fast, err := Search(q, r, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameResult(t, fast, bruteForce(t, q, r, d, opt.K, opt.ExcludeSelf))
+				func() {
+					usePortable(t)
+					port, err := Search(q, r, opt)
+					if err != nil {
+						t.Fatal(err)
+					}
+					sameResult(t, port, fast)
+					sameResult(t, port, bruteForce(t, q, r, d, opt.K, opt.ExcludeSelf))
+				}()
+			}
+		}
+	}
+}
+
+// TestPlanBlocks checks that the automatic blocks cover every query once, shrink towards the end,
+// and that a given BlockSize is kept.
+func TestPlanBlocks(t *testing.T) {
+	pl := newPlan(128, 20000, Options{Workers: 2})
+	if pl.refBlock != 256 || pl.minTask != 192 || pl.maxTask != 1536 || pl.workers != 2 {
+		t.Fatalf("plan for D=128: refBlock %d, tasks %d..%d, %d workers", pl.refBlock, pl.minTask, pl.maxTask, pl.workers)
+	}
+	next, last := 0, 1<<30
+	for {
+		q0, q1, ok := pl.take()
+		if !ok {
+			break
+		}
+		if q0 != next || q1 <= q0 || q1-q0 > last {
+			t.Fatalf("block [%d, %d) after %d (previous size %d)", q0, q1, next, last)
+		}
+		next, last = q1, q1-q0
+	}
+	if next != 20000 || last > 192 {
+		t.Fatalf("blocks end at %d, last size %d", next, last)
+	}
+	pl = newPlan(5, 10, Options{BlockSize: 3, Workers: 8})
+	if pl.workers != 4 {
+		t.Fatalf("BlockSize 3 with 10 queries: %d workers, want 4", pl.workers)
+	}
+	for q0 := 0; q0 < 10; q0 += 3 {
+		a, b, ok := pl.take()
+		if !ok || a != q0 || b != min(q0+3, 10) {
+			t.Fatalf("got [%d, %d) %v, want [%d, %d)", a, b, ok, q0, min(q0+3, 10))
+		}
+	}
+}

@@ -1,17 +1,19 @@
 package knn
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
+	"math/bits"
 	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"github.com/gometric/gometric/mat"
 )
 
-// DefaultBlockSize is the number of query rows and of reference rows compared at once when
-// Options.BlockSize is 0.
+// DefaultBlockSize is the number of reference rows packed at once at D = 128 when
+// Options.BlockSize is 0 (the automatic sizes scale with D to fit the caches; see Options).
 const DefaultBlockSize = 256
 
 // Options configure Search.
@@ -29,9 +31,12 @@ type Options struct {
 	// than i, which is what skipping i gives, so the results are the same (up to the order of
 	// exact ties, which PML leaves to torch.topk).
 	ExcludeSelf bool
-	// BlockSize is the number of query rows and of reference rows compared at once; 0 means
-	// DefaultBlockSize. Working memory is about Workers * (2*BlockSize*D + BlockSize² +
-	// BlockSize*K) float64 values, whatever the number of queries and references.
+	// BlockSize is the number of query rows a goroutine takes at a time and the number of
+	// reference rows prepared (converted, normalised and packed) at once. 0 chooses them from D
+	// for the caches: 256 KiB of references (256 rows at D = 128), and up to 1,536 queries at D =
+	// 128 (fewer as the search nears its end, so that the goroutines finish together). Working
+	// memory is about Workers * (Q_b*D + R_b*D + 2*Q_b*K) float64 values for Q_b queries and R_b
+	// references per block, whatever the number of queries and references.
 	BlockSize int
 	// Workers is the number of goroutines, each taking one block of queries at a time; 0 means
 	// runtime.GOMAXPROCS(0).
@@ -64,10 +69,14 @@ func (r *Result) Row(i int) (indices []int, values []float64) {
 
 // Search returns the exact K nearest neighbours in reference of every row of query.
 //
-// Neighbours are ranked by the distance's value computed in float64 (from the float32 embeddings);
-// ties are broken by the lower reference index. The search runs block by block (BlockSize queries
-// against BlockSize references), with one goroutine per block of queries up to Workers, so memory
-// beyond the inputs and the Q*K result is independent of the number of queries and references.
+// Neighbours are ranked by the distance's value computed in float64 (from the float32 embeddings,
+// kernel.go says how); ties are broken by the lower reference index. The search runs block by
+// block: a goroutine (up to Workers) takes a block of queries, packs them into panels of 6, then
+// prepares and packs the references a block at a time into panels of 8 and runs the panel kernel
+// (AVX2 on amd64 CPUs that have it) on every pair of panels. The kernel also compares each value
+// with its query's current bound, so that only the few values that can enter a query's K best
+// reach the candidate buffers (topk.go). Memory beyond the inputs and the Q*K result is
+// independent of the number of queries and references.
 //
 // Errors: nil, malformed or non-finite matrices, different dimensions, K < 1, ExcludeSelf with
 // more queries than references, no reference to return, an invalid distance.
@@ -101,31 +110,19 @@ func Search(query, reference *mat.Dense, opt Options) (*Result, error) {
 		return res, nil
 	}
 
-	block := opt.BlockSize
-	if block == 0 {
-		block = DefaultBlockSize
-	}
-	nBlocks := (query.Rows + block - 1) / block
-	workers := opt.Workers
-	if workers == 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, nBlocks)
-
-	var next atomic.Int64
+	pl := newPlan(query.Cols, query.Rows, opt)
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for w := 0; w < pl.workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s := newSearcher(d, query.Cols, min(block, query.Rows), min(block, reference.Rows), k)
+			s := newSearcher(d, query.Cols, pl, k)
 			for {
-				b := int(next.Add(1)) - 1
-				if b >= nBlocks {
+				q0, q1, ok := pl.take()
+				if !ok {
 					return
 				}
-				q0 := b * block
-				s.run(query, reference, q0, min(q0+block, query.Rows), opt.ExcludeSelf, res)
+				s.run(query, reference, q0, q1, opt.ExcludeSelf, res)
 			}
 		}()
 	}
@@ -133,80 +130,207 @@ func Search(query, reference *mat.Dense, opt Options) (*Result, error) {
 	return res, nil
 }
 
+// plan holds the block sizes of a search and hands out blocks of queries to the workers.
+type plan struct {
+	subPanels int // query panels per kernel call (kept in L2 while the reference panels pass)
+	refBlock  int // reference rows prepared at once
+	maxTask   int // most query rows per task
+	minTask   int // fewest query rows per task (but the last)
+	workers   int
+
+	mu          sync.Mutex
+	next, total int
+}
+
+// newPlan chooses the block sizes for queries of dimension cols.
+func newPlan(cols, queries int, opt Options) *plan {
+	pl := &plan{total: queries}
+	rowBytes := cols * 8
+	pl.subPanels = max(1, (192<<10)/(panelRows*rowBytes))
+	if opt.BlockSize > 0 {
+		pl.refBlock = opt.BlockSize
+		pl.maxTask, pl.minTask = opt.BlockSize, opt.BlockSize
+	} else {
+		pl.refBlock = max(panelCols, (256<<10)/rowBytes/panelCols*panelCols)
+		pl.minTask = pl.subPanels * panelRows
+		pl.maxTask = 8 * pl.minTask
+	}
+	workers := opt.Workers
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	pl.workers = max(1, min(workers, (queries+pl.minTask-1)/pl.minTask))
+	return pl
+}
+
+// take returns the next block of queries [q0, q1), or ok = false when none is left. With
+// automatic sizes a block is about 1/(2*workers) of what is left, between minTask and maxTask
+// rows, so that the last blocks are small.
+func (pl *plan) take() (q0, q1 int, ok bool) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	left := pl.total - pl.next
+	if left <= 0 {
+		return 0, 0, false
+	}
+	size := pl.maxTask
+	if pl.minTask != pl.maxTask {
+		size = (left + 2*pl.workers - 1) / (2 * pl.workers)
+		size = (size + panelRows - 1) / panelRows * panelRows
+		size = min(max(size, pl.minTask), pl.maxTask)
+	}
+	q0 = pl.next
+	q1 = min(q0+size, pl.total)
+	pl.next = q1
+	return q0, q1, true
+}
+
 // searcher is one worker's scratch memory.
 type searcher struct {
-	d      Distance
-	red    reduction
-	qb, rb *prepared
-	tile   []float64
-	heaps  []topK
+	d     Distance
+	sim   bool
+	kern  panelKernel
+	pl    *plan
+	cols  int
+	qp    []float64 // the packed query panels of a task
+	rp    []float64 // the packed reference panels of a block
+	row   []float64 // one prepared row
+	out   []float64 // kernel values: subPanels query panels against one reference panel
+	masks []uint8   // their masks
+	thr   []float64 // per query of the task: the value a candidate must beat (NaN for padding)
+	heaps []topK
 }
 
 // newSearcher allocates the scratch memory of one worker.
-func newSearcher(d Distance, cols, qBlock, rBlock, k int) *searcher {
+func newSearcher(d Distance, cols int, pl *plan, k int) *searcher {
+	taskPanels := (min(pl.maxTask, pl.total) + panelRows - 1) / panelRows
+	refPanels := (pl.refBlock + panelCols - 1) / panelCols
 	s := &searcher{
 		d:     d,
-		red:   d.reduction(),
-		qb:    newPrepared(qBlock, cols),
-		rb:    newPrepared(rBlock, cols),
-		tile:  make([]float64, qBlock*rBlock),
-		heaps: make([]topK, qBlock),
+		sim:   d.IsSimilarity(),
+		kern:  kernelFor(d.reduction(), d.p()),
+		pl:    pl,
+		cols:  cols,
+		qp:    make([]float64, taskPanels*panelRows*cols),
+		rp:    make([]float64, refPanels*panelCols*cols),
+		row:   make([]float64, cols),
+		out:   make([]float64, pl.subPanels*panelSize),
+		masks: make([]uint8, pl.subPanels*8),
+		thr:   make([]float64, taskPanels*panelRows),
+		heaps: make([]topK, taskPanels*panelRows),
 	}
 	for i := range s.heaps {
-		s.heaps[i] = topK{k: k, heap: make([]candidate, 0, k)}
+		s.heaps[i].k = k
 	}
 	return s
 }
 
 // run finds the neighbours of queries [q0, q1) and writes them into res.
 func (s *searcher) run(query, reference *mat.Dense, q0, q1 int, excludeSelf bool, res *Result) {
-	d := s.d
-	cols := query.Cols
+	d, cols := s.d, s.cols
 	nq := q1 - q0
-	s.qb.load(d, query, q0, q1)
+	nqp := (nq + panelRows - 1) / panelRows
+	qp := s.qp[:nqp*panelRows*cols]
+	clear(qp[(nqp-1)*panelRows*cols:]) // The padding rows of the last panel.
+	for i := 0; i < nq; i++ {
+		prepareRow(d, query.Data[(q0+i)*cols:(q0+i+1)*cols], s.row)
+		packQueryRow(qp, i, s.row)
+	}
+	start := math.Inf(-1) // Every finite similarity passes until a heap is full...
+	if !s.sim {
+		start = math.Inf(1) // ... and every finite distance.
+	}
+	thr := s.thr[:nqp*panelRows]
+	for i := range thr {
+		thr[i] = start
+		if i >= nq {
+			thr[i] = math.NaN() // Padding never passes.
+		}
+	}
 	heaps := s.heaps[:nq]
 	for i := range heaps {
+		if heaps[i].buf == nil {
+			heaps[i] = newTopK(heaps[i].k)
+		}
 		heaps[i].reset()
 	}
-	rBlock := len(s.rb.data) / cols
-	sim := d.IsSimilarity()
-	for r0 := 0; r0 < reference.Rows; r0 += rBlock {
-		r1 := min(r0+rBlock, reference.Rows)
-		nr := r1 - r0
-		s.rb.load(d, reference, r0, r1)
-		computeTile(s.red, d.p(), s.qb.data, nq, s.rb.data, nr, cols, s.tile)
-		for i := range heaps {
-			h := &heaps[i]
-			row := s.tile[i*nr : (i+1)*nr]
-			self := -1
-			if excludeSelf {
-				self = q0 + i - r0
-			}
-			for j, raw := range row {
-				key := raw
-				if sim {
-					key = -raw
+
+	for r0 := 0; r0 < reference.Rows; r0 += s.pl.refBlock {
+		r1 := min(r0+s.pl.refBlock, reference.Rows)
+		nrp := (r1 - r0 + panelCols - 1) / panelCols
+		rp := s.rp[:nrp*panelCols*cols]
+		clear(rp[(nrp-1)*panelCols*cols:])
+		for j := r0; j < r1; j++ {
+			prepareRow(d, reference.Data[j*cols:(j+1)*cols], s.row)
+			packRefRow(rp, j-r0, s.row)
+		}
+		for sb := 0; sb < nqp; sb += s.pl.subPanels {
+			np := min(s.pl.subPanels, nqp-sb)
+			for pj := 0; pj < nrp; pj++ {
+				s.kern(qp[sb*panelRows*cols:], np, rp[pj*panelCols*cols:], cols, thr[sb*panelRows:], s.out, s.masks)
+				base := r0 + pj*panelCols
+				valid := uint8(0xff >> (panelCols - min(panelCols, r1-base)))
+				self := -1 << 62 // No query is its own reference.
+				if excludeSelf {
+					self = base - q0
 				}
-				if h.full() && key >= h.bound() {
-					continue
-				}
-				if j == self {
-					continue
-				}
-				h.push(candidate{key: key, idx: r0 + j})
+				s.collect(np, sb*panelRows, base, valid, self)
 			}
 		}
 	}
+
 	k := res.K
 	for i := range heaps {
 		out := (q0 + i) * k
 		for n, c := range heaps[i].sorted() {
 			res.Indices[out+n] = c.idx
 			raw := c.key
-			if sim {
+			if s.sim {
 				raw = -raw
 			}
 			res.Values[out+n] = d.finish(raw)
+		}
+	}
+}
+
+// collect offers to the heaps the values of one kernel call that passed their query's threshold:
+// np panels from task row q0 against the reference panel starting at reference base, whose lanes
+// in valid exist. Lane j of task row i is the query itself when i - j == self.
+func (s *searcher) collect(np, q0, base int, valid uint8, self int) {
+	for p := 0; p < np; p++ {
+		mw := binary.LittleEndian.Uint64(s.masks[p*8 : p*8+8])
+		if mw == 0 {
+			continue
+		}
+		for i := 0; i < panelRows; i++ {
+			m := uint8(mw>>(8*i)) & valid
+			if m == 0 {
+				continue
+			}
+			qi := q0 + p*panelRows + i
+			h := &s.heaps[qi]
+			vals := s.out[p*panelSize+i*panelCols : p*panelSize+(i+1)*panelCols]
+			for m != 0 {
+				j := bits.TrailingZeros8(m)
+				m &= m - 1
+				if qi-j == self {
+					continue
+				}
+				key := vals[j]
+				if s.sim {
+					key = -key
+				}
+				if key >= h.bound {
+					continue
+				}
+				if h.push(candidate{key: key, idx: base + j}) {
+					if s.sim {
+						s.thr[qi] = -h.bound
+					} else {
+						s.thr[qi] = h.bound
+					}
+				}
+			}
 		}
 	}
 }

@@ -1,83 +1,115 @@
 package knn
 
+import (
+	"math"
+	"slices"
+)
+
 // candidate is one neighbour being ranked: its rank key (smaller is closer) and reference index.
 type candidate struct {
 	key float64
 	idx int
 }
 
-// worse orders candidates: a is worse than b when its key is larger, or equal with a larger index.
-func worse(a, b candidate) bool {
-	return a.key > b.key || (a.key == b.key && a.idx > b.idx)
+// less orders candidates: a is better than b when its key is smaller, or equal with a smaller
+// index.
+func less(a, b candidate) bool {
+	return a.key < b.key || (a.key == b.key && a.idx < b.idx)
 }
 
-// topK keeps the k best candidates seen so far in a max-heap on worse (the worst on top).
+// topK keeps the k best candidates seen so far among more: a buffer of up to 2k candidates (at
+// least k+16), each better than bound when it was offered. When the buffer is full, the k best
+// are selected (quickselect, O(k)) and bound becomes the key of the worst of them, so that a
+// candidate costs one comparison and, when it passes, one append; the selection is amortised
+// over the k or more appends between two selections.
 type topK struct {
-	k    int
-	heap []candidate
+	k     int
+	buf   []candidate
+	bound float64 // a candidate must have a smaller key; +Inf until the first selection
+}
+
+// newTopK returns an empty topK for k candidates.
+func newTopK(k int) topK {
+	return topK{k: k, buf: make([]candidate, 0, max(2*k, k+16)), bound: math.Inf(1)}
 }
 
 // reset empties t for a new query.
-func (t *topK) reset() { t.heap = t.heap[:0] }
-
-// push offers c. References are offered in increasing index order, so a candidate that ties the
-// current worst on key is never better than it.
-func (t *topK) push(c candidate) {
-	h := t.heap
-	if len(h) < t.k {
-		h = append(h, c)
-		// Sift up.
-		i := len(h) - 1
-		for i > 0 {
-			parent := (i - 1) / 2
-			if !worse(h[i], h[parent]) {
-				break
-			}
-			h[i], h[parent] = h[parent], h[i]
-			i = parent
-		}
-		t.heap = h
-		return
-	}
-	if !worse(h[0], c) {
-		return
-	}
-	h[0] = c
-	t.siftDown(0, len(h))
+func (t *topK) reset() {
+	t.buf = t.buf[:0]
+	t.bound = math.Inf(1)
 }
 
-// full reports whether t holds k candidates, so that bound() is meaningful.
-func (t *topK) full() bool { return len(t.heap) == t.k }
-
-// bound is the key of the worst kept candidate.
-func (t *topK) bound() float64 { return t.heap[0].key }
-
-// siftDown restores the heap property below i within h[:n].
-func (t *topK) siftDown(i, n int) {
-	h := t.heap
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		w := l
-		if r := l + 1; r < n && worse(h[r], h[l]) {
-			w = r
-		}
-		if !worse(h[w], h[i]) {
-			return
-		}
-		h[i], h[w] = h[w], h[i]
-		i = w
+// push offers c, whose key is below t.bound. References are offered in increasing index order,
+// so a candidate whose key ties the bound is never better than the kept candidate that set it and
+// is rejected before push. It reports whether t.bound changed.
+func (t *topK) push(c candidate) bool {
+	t.buf = append(t.buf, c)
+	if len(t.buf) < cap(t.buf) {
+		return false
 	}
+	selectK(t.buf, t.k)
+	t.buf = t.buf[:t.k]
+	t.bound = t.buf[t.k-1].key
+	return true
 }
 
-// sorted sorts the kept candidates best first, in place (heap sort), and returns them.
+// sorted returns the (up to) k best candidates, best first, sharing memory with t.
 func (t *topK) sorted() []candidate {
-	h := t.heap
-	for n := len(h) - 1; n > 0; n-- {
-		h[0], h[n] = h[n], h[0]
-		t.siftDown(0, n)
+	if len(t.buf) > t.k {
+		selectK(t.buf, t.k)
+		t.buf = t.buf[:t.k]
 	}
-	return h
+	slices.SortFunc(t.buf, func(a, b candidate) int {
+		if less(a, b) {
+			return -1
+		}
+		if less(b, a) {
+			return 1
+		}
+		return 0
+	})
+	return t.buf
+}
+
+// selectK reorders c so that c[:k] holds its k best candidates and c[k-1] is the worst of them
+// (Hoare quickselect with a median-of-three pivot; candidates are distinct by index, so less is a
+// strict total order).
+func selectK(c []candidate, k int) {
+	lo, hi := 0, len(c)-1
+	n := k - 1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if less(c[mid], c[lo]) {
+			c[mid], c[lo] = c[lo], c[mid]
+		}
+		if less(c[hi], c[lo]) {
+			c[hi], c[lo] = c[lo], c[hi]
+		}
+		if less(c[hi], c[mid]) {
+			c[hi], c[mid] = c[mid], c[hi]
+		}
+		pivot := c[mid]
+		i, j := lo, hi
+		for i <= j {
+			for less(c[i], pivot) {
+				i++
+			}
+			for less(pivot, c[j]) {
+				j--
+			}
+			if i <= j {
+				c[i], c[j] = c[j], c[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case n <= j:
+			hi = j
+		case n >= i:
+			lo = i
+		default:
+			return
+		}
+	}
 }
