@@ -26,18 +26,14 @@ import (
 // RawNegatives reproduces PML exactly (the golden tests set it: their embeddings are not unit
 // length, so the difference is visible).
 //
-// Computation: the exponent separates into a term of (a, n) and a term of (p, n), so the sum over the
-// negatives is a matrix product: with A = 4t·x_a·x_n (restricted to the negatives of a) and
-// B = 4t·x_p·x_n, each shifted by its row's maximum,
-//
-//	Σ_n e^{A_an + B_pn} = e^{maxA_a + maxB_p} · (e^{A − maxA} · (e^{B − maxB})ᵀ)_ap
-//
-// O(N·M·(M + D)) time in matrix products and O(N·M + M²) memory, where PML builds all N·M² triples
-// (Compute still goes block by block for large inputs, see Options.BlockRows). Value and gradient
-// (GoMLX's autodiff of the products) are exact as long as e^{A+B−maxA−maxB} does not underflow for
-// every negative of a pair: the exponent spread is at most 16t = 11.3 with normalized negatives; with
-// RawNegatives it grows with the negatives' norms, and the product is then computed in float64
-// (exact while those norms stay below about 60).
+// Computation: the exponent of a triple is 4t·(x_a + x_p)·x_n minus a term of the pair, so each
+// positive pair needs one row of logits against the references and its log-sum-exp over the
+// negatives: a loop over each anchor's positives does it in O(N·M·D) per positive, O(N·M·D·K) in all
+// (K = the largest number of positives of an anchor, 1 for two samples per class), and when K is
+// large (few classes) the sum over the negatives is instead a matrix product of shifted
+// exponentials, O(N·M·(M + D)); the gradient is hand-written for both (see angularLSE). O(N·M + M²)
+// memory, where PML builds all N·M² triples; Compute still goes block by block for large inputs (see
+// Options.BlockRows).
 //
 // Defaults (NewAngular): Alpha 40 (degrees), RawNegatives false, LpDistance (p=2, power 1, normalized:
 // asserted, as PML), MeanReducer (over positive pairs).
@@ -106,52 +102,133 @@ func (l *Angular) block(p pairsOf) blockResult {
 		xn = p.ref
 	}
 	t := math.Pow(math.Tan(l.Alpha*math.Pi/180), 2)
-	// One product for the three dot-product matrices: [x_a; x_p]·[x_n; x_p]ᵀ, sliced into x_a·x_n
-	// [rows, M], x_p·x_n [M, M] and x_a·x_p [rows, M] (with normalized negatives x_n = x_p, the left
-	// half alone has all three).
-	rows, m := xa.Shape().Dimensions[0], xp.Shape().Dimensions[0]
-	left := graph.Concatenate([]*graph.Node{xa, xp}, 0)
-	right := xn
-	if l.RawNegatives {
-		right = graph.Concatenate([]*graph.Node{xn, xp}, 0)
-	}
-	all := graph.MatMul(left, graph.Transpose(right, 0, 1))
-	an := graph.Slice(all, graph.AxisRange(0, rows), graph.AxisRange(0, m))
-	pn := graph.Slice(all, graph.AxisRange(rows, rows+m), graph.AxisRange(0, m))
-	ap := graph.Slice(all, graph.AxisRange(0, rows), graph.AxisRange(0, m))
-	if l.RawNegatives {
-		ap = graph.Slice(all, graph.AxisRange(0, rows), graph.AxisRange(m, 2*m))
-	}
-	// lse[a, p] = LSE_{n ∈ N(a)} 4t(x_a·x_n + x_p·x_n) − 2(1+t) x_a·x_p, the sum over n as a product.
-	lse := angularLSE(graph.MulScalar(an, 4*t), graph.MulScalar(pn, 4*t), selectedMask(p.neg), l.RawNegatives)
-	lse = graph.Sub(lse, graph.MulScalar(ap, 2*(1+t)))
-	perPair := softplus(lse) // log(1 + Σ e^x); no negative: 0.
+	// lse[a, p] = LSE_{n ∈ N(a)} 4t(x_a + x_p)·x_n at the positive pairs; minus 2(1+t) x_a·x_p.
+	lse := angularLSE(xa, xp, xn, p.posSel, p.negSel, 4*t, l.RawNegatives)
+	ap := graph.MatMul(xa, graph.Transpose(xp, 0, 1))
+	perPair := softplus(graph.Sub(lse, graph.MulScalar(ap, 2*(1+t)))) // log(1 + Σ e^x); no negative: 0.
 	terms := []reducers.Terms{{Name: "loss", Kind: reducers.PosPair, Losses: perPair, Weights: p.pos, AnchorLabels: p.anchorLabels}}
 	return blockResult{terms: terms, gatePos: countSelected(p.pos), gateNeg: countSelected(p.neg)}
 }
 
-// angularLSE returns, for each anchor a and reference p, log Σ_n e^{A[a,n] + B[p,n]} over the n with
-// neg[a, n] > 0, computed as a matrix product of the shifted exponentials (see Angular), and a very
-// negative finite value (zero gradient) for an anchor without negatives. wide computes the product in
-// float64 when the inputs are float32.
-func angularLSE(a, b, neg *graph.Node, wide bool) *graph.Node {
-	g, dt := a.Graph(), a.DType()
-	if wide && dt == dtypes.Float32 {
-		lse := angularLSE(graph.ConvertDType(a, dtypes.Float64), graph.ConvertDType(b, dtypes.Float64), graph.ConvertDType(neg, dtypes.Float64), false)
-		return graph.ConvertDType(lse, dt)
+// angularLSE returns, at the entries (a, p) of posSel, L[a, p] = log Σ_{n: negSel[a, n]} e^{c·(x_a + x_p)·x_n}
+// (a very negative finite value for an anchor without negatives; the other entries are unspecified),
+// with a hand-written gradient with respect to xa, xp and xn. It takes one of two exact routes,
+// chosen at run time by K, the largest number of positives of an anchor:
+//
+//   - a pivot loop over each anchor's positives: per pivot, the logits c·(x_a + x_p)·x_nᵀ of the
+//     whole row and their log-sum-exp over the negatives, O(N·M·D) per pivot, O(N·M·D·K) in all;
+//   - a matrix product: the exponent separates, Σ_n e^{A_an}·e^{B_pn} with A = c·x_a·x_n (over the
+//     negatives of a) and B = c·x_p·x_n, each shifted by its row's maximum, is the product
+//     e^{A − maxA}·(e^{B − maxB})ᵀ: O(N·M·(M + D)), exact while e^{A + B − maxA − maxB} does not
+//     underflow for every negative of a pair: the exponent spread is at most 4c with normalized
+//     negatives (11.3 for the default angle, 33 at 55°); with raw negatives (wide) it grows with
+//     their norms, and in float32 the product is then computed in float64 (exact while the norms stay
+//     below about 60 at the default angle).
+//
+// The loop is taken when K·(D + 64) < M, the product otherwise (few classes). Memory: O(N·M + M·D)
+// for the loop, O(N·M + M²) for the product.
+func angularLSE(xa, xp, xn, posSel, negSel *graph.Node, c float64, wide bool) *graph.Node {
+	g, dt := xa.Graph(), xa.DType()
+	rows, m, d := xa.Shape().Dimensions[0], xp.Shape().Dimensions[0], xa.Shape().Dimensions[1]
+	zero, one := graph.ScalarZero(g, dt), graph.ScalarOne(g, dt)
+	cNode, veryNegative := graph.Scalar(g, dt, c), graph.Scalar(g, dt, lowest(dt))
+	xnT := graph.Transpose(xn, 0, 1)
+	pivots := graph.ReduceAllMax(graph.ReduceSum(graph.ConvertDType(posSel, dtypes.Int32), 1))
+	useLoop := graph.LessThan(graph.Mul(pivots, graph.Const(g, int32(d+64))), graph.Const(g, int32(m)))
+	switch angularRoute {
+	case 1:
+		useLoop = graph.Const(g, true)
+	case 2:
+		useLoop = graph.Const(g, false)
 	}
-	m := b.Shape().Dimensions[0]
-	keep := graph.GreaterThan(neg, gmath.Zero(neg))
-	veryNegative := graph.Scalar(g, dt, lowest(dt))
-	// The shifts carry no gradient: the log-sum-exp does not depend on them.
-	aMax := graph.StopGradient(graph.ReduceMax(graph.Where(keep, a, veryNegative), 1)) // [N]
-	aMax = graph.Where(graph.GreaterThan(aMax, veryNegative), aMax, gmath.Zero(aMax))
-	bMax := graph.StopGradient(graph.ReduceMax(b, 1)) // [M]
-	ea := graph.Where(keep, graph.Exp(graph.Sub(a, rowBroadcast(aMax, m))), gmath.Zero(a))
-	eb := graph.Exp(graph.Sub(b, rowBroadcast(bMax, m)))
-	s := graph.MatMul(ea, graph.Transpose(eb, 0, 1)) // [N, M]: Σ_n ea[a, n]·eb[p, n]
-	nonEmpty := graph.GreaterThan(s, gmath.Zero(s))
-	n := a.Shape().Dimensions[0]
-	shift := graph.Add(rowBroadcast(aMax, m), graph.BroadcastToDims(graph.InsertAxes(bMax, 0), n, m))
-	return graph.Where(nonEmpty, graph.Add(shift, graph.Log(graph.Where(nonEmpty, s, gmath.One(s)))), veryNegative)
+	lastRef := graph.Const(g, int32(m-1))
+
+	// rowLSE returns, per row, the log-sum-exp of logits over the negatives, its maximum-shifted
+	// exponentials e (0 outside the negatives) and their sum s (0: no negative).
+	rowLSE := func(logits *graph.Node) (lse, e, s *graph.Node) {
+		mx := graph.ReduceMax(graph.Where(negSel, logits, veryNegative), 1)
+		e = graph.Where(negSel, graph.Exp(graph.Sub(logits, rowBroadcast(mx, m))), zero)
+		s = graph.ReduceSum(e, 1)
+		nonEmpty := graph.GreaterThan(s, zero)
+		lse = graph.Where(nonEmpty, graph.Add(mx, graph.Log(graph.Where(nonEmpty, s, one))), veryNegative)
+		return lse, e, s
+	}
+	// pivotLogits returns the pivot's reference embedding, x_a + x_p and the row's logits.
+	pivotLogits := func(it pivotIter) (xpk, v, logits *graph.Node) {
+		xpk = graph.Gather(xp, graph.InsertAxes(graph.Min(it.col, lastRef), -1)) // [rows, D]
+		v = graph.Add(xa, xpk)
+		return xpk, v, graph.Mul(graph.MatMul(v, xnT), cNode)
+	}
+	// product returns the shifted exponentials of the product route, [rows, M] and [M, M], their
+	// product s and the shifts, in dtype pdt (float64 for wide float32 inputs), and the inputs in it.
+	pdt := dt
+	if wide && dt == dtypes.Float32 {
+		pdt = dtypes.Float64
+	}
+	pZero, pOne, pNegative := graph.ScalarZero(g, pdt), graph.ScalarOne(g, pdt), graph.Scalar(g, pdt, lowest(pdt))
+	pc := graph.Scalar(g, pdt, c)
+	product := func() (ea, eb, s, aMax, bMax, xaP, xpP, xnP *graph.Node) {
+		xaP, xpP, xnP = graph.ConvertDType(xa, pdt), graph.ConvertDType(xp, pdt), graph.ConvertDType(xn, pdt)
+		xnPT := graph.Transpose(xnP, 0, 1)
+		a := graph.Mul(graph.MatMul(xaP, xnPT), pc)
+		b := graph.Mul(graph.MatMul(xpP, xnPT), pc)
+		aMax = graph.ReduceMax(graph.Where(negSel, a, pNegative), 1) // [rows]
+		aMax = graph.Where(graph.GreaterThan(aMax, pNegative), aMax, pZero)
+		bMax = graph.ReduceMax(b, 1) // [M]
+		ea = graph.Where(negSel, graph.Exp(graph.Sub(a, rowBroadcast(aMax, m))), pZero)
+		eb = graph.Exp(graph.Sub(b, rowBroadcast(bMax, m)))
+		return ea, eb, graph.MatMul(ea, graph.Transpose(eb, 0, 1)), aMax, bMax, xaP, xpP, xnP
+	}
+
+	// Each route runs in its own loop, of no iteration when not chosen (see pivotLoopIf).
+	loopValue := pivotLoopIf(useLoop, posSel, []*graph.Node{graph.Zeros(g, shapeNM(dt, rows, m))}, func(it pivotIter, st []*graph.Node) []*graph.Node {
+		_, _, logits := pivotLogits(it)
+		lse, _, _ := rowLSE(logits)
+		return []*graph.Node{graph.Where(it.onehot, rowBroadcast(lse, m), st[0])}
+	})[0]
+	productValue := runIf(graph.LogicalNot(useLoop), []*graph.Node{graph.Zeros(g, shapeNM(dt, rows, m))}, func([]*graph.Node) []*graph.Node {
+		_, _, s, aMax, bMax, _, _, _ := product()
+		nonEmpty := graph.GreaterThan(s, pZero)
+		shift := graph.Add(rowBroadcast(aMax, m), graph.BroadcastToDims(graph.InsertAxes(bMax, 0), rows, m))
+		lse := graph.Add(shift, graph.Log(graph.Where(nonEmpty, s, pOne)))
+		return []*graph.Node{graph.Where(nonEmpty, graph.ConvertDType(lse, dt), veryNegative)}
+	})[0]
+	value := graph.Where(useLoop, loopValue, productValue)
+
+	return withGradients(value, []*graph.Node{xa, xp, xn}, func(gr *graph.Node) []*graph.Node {
+		gr = graph.Where(posSel, graph.StopGradient(gr), zero)
+		xaS, xpS, xnS := graph.StopGradient(xa), graph.StopGradient(xp), graph.StopGradient(xn)
+		state := []*graph.Node{graph.ZerosLike(xaS), graph.ZerosLike(xpS), graph.ZerosLike(xnS)}
+		loopGrad := pivotLoopIf(useLoop, posSel, state, func(it pivotIter, st []*graph.Node) []*graph.Node {
+			_, v, logits := pivotLogits(it)
+			_, e, s := rowLSE(logits)
+			// d lse/d logits = e/s over the negatives; logits = c·v·x_nᵀ.
+			coef := graph.Mul(gmath.SafeDiv(it.at(gr, zero), s), cNode)
+			dLogits := graph.Mul(e, rowBroadcast(coef, m)) // already times c
+			dv := graph.MatMul(dLogits, xnS)               // [rows, D]
+			dxn := graph.Add(st[2], graph.MatMul(graph.Transpose(dLogits, 0, 1), v))
+			idx := graph.InsertAxes(graph.Min(it.col, lastRef), -1)
+			dxp := graph.Add(st[1], graph.ScatterSum(graph.ZerosLike(st[1]), idx, dv, false, false))
+			return []*graph.Node{graph.Add(st[0], dv), dxp, dxn}
+		})
+		productGrad := runIf(graph.LogicalNot(useLoop), state, func([]*graph.Node) []*graph.Node {
+			ea, eb, s, _, _, xaP, xpP, xnP := product()
+			ds := gmath.SafeDiv(graph.ConvertDType(gr, pdt), s)              // [rows, M]
+			da := graph.Mul(graph.MatMul(ds, eb), ea)                        // [rows, M] (n)
+			db := graph.Mul(graph.MatMul(graph.Transpose(ds, 0, 1), ea), eb) // [M, M] (p, n)
+			da, db = graph.Mul(da, pc), graph.Mul(db, pc)
+			dxa := graph.MatMul(da, xnP)
+			dxp := graph.MatMul(db, xnP)
+			dxn := graph.Add(graph.MatMul(graph.Transpose(da, 0, 1), xaP), graph.MatMul(graph.Transpose(db, 0, 1), xpP))
+			return []*graph.Node{graph.ConvertDType(dxa, dt), graph.ConvertDType(dxp, dt), graph.ConvertDType(dxn, dt)}
+		})
+		grads := make([]*graph.Node, 3)
+		for i := range grads {
+			grads[i] = graph.Where(useLoop, loopGrad[i], productGrad[i])
+		}
+		return grads
+	})
 }
+
+// angularRoute forces angularLSE's route in tests: 0 chooses at run time, 1 the loop, 2 the product.
+var angularRoute = 0

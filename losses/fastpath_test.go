@@ -316,24 +316,28 @@ func TestAngularFactoredMatchesNaive(t *testing.T) {
 			big.emb[i][j] *= 8
 		}
 	}
+	defer func() { angularRoute = 0 }()
 	for _, raw := range []bool{false, true} {
 		if raw {
 			cases = append(cases, big)
 		}
 		for _, alpha := range []float64{40, 55} {
 			for rname, red := range reducerCases(0.5, 20) {
-				t.Run(fmt.Sprintf("raw=%v/alpha=%g/%s", raw, alpha, rname), func(t *testing.T) {
-					l := NewAngular()
-					l.RawNegatives, l.Alpha = raw, alpha
-					if red != nil {
-						l.Reducer = red
-					}
-					compareFast(t, cases, l.Compute, func(in Inputs) *graph.Node {
-						o := l.Options
-						o.BlockRows = -1
-						return o.compute(l.inputs(in), "AngularLoss", angularNaiveBlock(l))
-					}, 1e-10)
-				})
+				for route := range 3 {
+					t.Run(fmt.Sprintf("raw=%v/alpha=%g/%s/route=%d", raw, alpha, rname, route), func(t *testing.T) {
+						angularRoute = route
+						l := NewAngular()
+						l.RawNegatives, l.Alpha = raw, alpha
+						if red != nil {
+							l.Reducer = red
+						}
+						compareFast(t, cases, l.Compute, func(in Inputs) *graph.Node {
+							o := l.Options
+							o.BlockRows = -1
+							return o.compute(l.inputs(in), "AngularLoss", angularNaiveBlock(l))
+						}, 1e-10)
+					})
+				}
 			}
 		}
 	}

@@ -81,26 +81,51 @@ func withGradient(value, x *graph.Node, vjp func(v *graph.Node) *graph.Node) *gr
 
 // withGradientFlat is withGradient for a value of any shape: the result's value is value, and its
 // gradient with respect to x is vjp(v), v being the gradient with respect to the result (value's
-// shape). The upstream gradient reaches the custom-gradient identity of x through a slice of x's
-// flattened values (padded with zeros when x has fewer entries than value), which adds exactly 0.
+// shape).
 func withGradientFlat(value, x *graph.Node, vjp func(v *graph.Node) *graph.Node) *graph.Node {
-	nv, nx := value.Shape().Size(), x.Shape().Size()
-	carrier := graph.Reshape(x, nx)
+	return withGradients(value, []*graph.Node{x}, func(v *graph.Node) []*graph.Node { return []*graph.Node{vjp(v)} })
+}
+
+// withGradients returns a node whose value is value (any shape) and whose gradients with respect to
+// xs (any shapes, one dtype; the same node may appear twice, its gradients add up) are vjp(v), v being
+// the gradient with respect to the result. The upstream gradient reaches a custom-gradient identity of
+// the concatenated, flattened xs through a slice of it (padded with zeros when the xs have fewer
+// entries than value), which adds exactly 0 to the value.
+func withGradients(value *graph.Node, xs []*graph.Node, vjp func(v *graph.Node) []*graph.Node) *graph.Node {
+	g, dt := value.Graph(), xs[0].DType()
+	nv := value.Shape().Size()
+	flat := make([]*graph.Node, len(xs))
+	nx := 0
+	for i, x := range xs {
+		flat[i] = graph.Reshape(x, x.Shape().Size())
+		nx += x.Shape().Size()
+	}
 	pad := max(0, nv-nx)
 	if pad > 0 {
-		carrier = graph.Concatenate([]*graph.Node{carrier, graph.Zeros(x.Graph(), shapes.Make(x.DType(), pad))}, 0)
+		flat = append(flat, graph.Zeros(g, shapes.Make(dt, pad)))
+	}
+	carrier := flat[0]
+	if len(flat) > 1 {
+		carrier = graph.Concatenate(flat, 0)
 	}
 	cid := graph.IdentityWithCustomGradient(carrier, func(_, vc *graph.Node) *graph.Node {
 		v := graph.Reshape(graph.Slice(vc, graph.AxisRange(0, nv)), value.Shape().Dimensions...)
-		gx := graph.Reshape(vjp(v), nx)
-		if pad > 0 {
-			gx = graph.Concatenate([]*graph.Node{gx, graph.Zeros(x.Graph(), shapes.Make(x.DType(), pad))}, 0)
+		grads := vjp(v)
+		parts := make([]*graph.Node, len(grads), len(grads)+1)
+		for i, gx := range grads {
+			parts[i] = graph.Reshape(gx, xs[i].Shape().Size())
 		}
-		return gx
+		if pad > 0 {
+			parts = append(parts, graph.Zeros(g, shapes.Make(dt, pad)))
+		}
+		if len(parts) == 1 {
+			return parts[0]
+		}
+		return graph.Concatenate(parts, 0)
 	})
 	c := graph.Reshape(graph.Slice(cid, graph.AxisRange(0, nv)), value.Shape().Dimensions...)
 	if c.DType() != value.DType() {
-		panic("losses: internal error: withGradientFlat dtypes")
+		panic("losses: internal error: withGradients dtypes")
 	}
 	return graph.Add(value, graph.Sub(c, graph.StopGradient(c)))
 }

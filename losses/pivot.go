@@ -23,6 +23,8 @@ type pivotIter struct {
 	onehot *graph.Node
 	// has is [N] bool: whether the row has a pivot at this iteration.
 	has *graph.Node
+	// col is [N] int32: the pivot's column, M in a row without a pivot.
+	col *graph.Node
 }
 
 // at returns x's entry at each row's pivot, [N] (0 in a row without a pivot); zero is a scalar 0 of
@@ -60,12 +62,22 @@ func rowBroadcast(v *graph.Node, m int) *graph.Node {
 // handed to the enclosing graph, which the pure-Go backend rejects ("a node from a different function
 // scope"). Make them before the loop and let the closure capture them, or use graph.Const.
 func pivotLoop(pivotSel *graph.Node, state []*graph.Node, body func(it pivotIter, state []*graph.Node) []*graph.Node) []*graph.Node {
+	return pivotLoopIf(nil, pivotSel, state, body)
+}
+
+// pivotLoopIf is pivotLoop that runs no iteration unless the scalar boolean enabled (nil: true) is
+// true. GoMLX v0.27.2 makes every closure a child of the main function, so a loop cannot be nested in
+// a graph.If branch: a run-time choice between routes runs each in its own top-level loop instead.
+func pivotLoopIf(enabled, pivotSel *graph.Node, state []*graph.Node, body func(it pivotIter, state []*graph.Node) []*graph.Node) []*graph.Node {
 	g := pivotSel.Graph()
 	n, m := pivotSel.Shape().Dimensions[0], pivotSel.Shape().Dimensions[1]
 	colShape := shapes.Make(dtypes.Int32, n, m)
 	// key holds the column index of the pivots not yet visited, and m elsewhere.
 	key := graph.Where(pivotSel, graph.Iota(g, colShape, 1), graph.Const(g, int32(m)))
 	trips := graph.ReduceAllMax(graph.ReduceSum(graph.ConvertDType(pivotSel, dtypes.Int32), 1))
+	if enabled != nil {
+		trips = graph.Where(enabled, trips, graph.Const(g, int32(0)))
+	}
 	init := append([]*graph.Node{graph.Const(g, int32(0)), key}, state...)
 	params := func(g *graph.Graph) []*graph.Node {
 		ps := make([]*graph.Node, len(init))
@@ -85,7 +97,7 @@ func pivotLoop(pivotSel *graph.Node, state []*graph.Node, body func(it pivotIter
 		onehot := graph.Equal(graph.Iota(g, colShape, 1), rowBroadcast(j, m))
 		has := graph.LessThan(j, graph.Const(g, int32(m)))
 		key = graph.Where(onehot, graph.Const(g, int32(m)), key)
-		out := body(pivotIter{onehot: onehot, has: has}, ps[2:])
+		out := body(pivotIter{onehot: onehot, has: has, col: j}, ps[2:])
 		if len(out) != len(state) {
 			panic("losses: internal error: pivotLoop body returned the wrong number of values")
 		}
@@ -94,6 +106,34 @@ func pivotLoop(pivotSel *graph.Node, state []*graph.Node, body func(it pivotIter
 	// GoMLX has no gradient for While, and its autodiff sends the upstream gradient into any node
 	// that depends on the differentiated inputs, even through a StopGradient: cut the outputs.
 	out := graph.While(cond, loop, init...)[2:]
+	for i, x := range out {
+		out[i] = graph.StopGradient(x)
+	}
+	return out
+}
+
+// runIf returns body(state) when the scalar boolean pred is true, and state otherwise, computing body
+// only in the first case: a While of at most one iteration, where graph.If cannot be used (see
+// pivotLoopIf). body must return values of state's shapes; its results carry no gradient.
+func runIf(pred *graph.Node, state []*graph.Node, body func(state []*graph.Node) []*graph.Node) []*graph.Node {
+	g := pred.Graph()
+	trips := graph.Where(pred, graph.Const(g, int32(1)), graph.Const(g, int32(0)))
+	init := append([]*graph.Node{graph.Const(g, int32(0))}, state...)
+	params := func(g *graph.Graph) []*graph.Node {
+		ps := make([]*graph.Node, len(init))
+		for i, x := range init {
+			ps[i] = graph.Parameter(g, fmt.Sprintf("s%d", i), x.Shape())
+		}
+		return ps
+	}
+	cond := graph.NewClosure(g, func(g *graph.Graph) []*graph.Node {
+		return []*graph.Node{graph.LessThan(params(g)[0], trips)}
+	})
+	loop := graph.NewClosure(g, func(g *graph.Graph) []*graph.Node {
+		ps := params(g)
+		return append([]*graph.Node{graph.Add(ps[0], graph.Const(g, int32(1)))}, body(ps[1:])...)
+	})
+	out := graph.While(cond, loop, init...)[1:]
 	for i, x := range out {
 		out[i] = graph.StopGradient(x)
 	}
