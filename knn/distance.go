@@ -310,43 +310,52 @@ func (p *prepared) load(d Distance, m *mat.Dense, lo, hi int) {
 
 // prepareRow converts one row to float64 into dst and normalises it as d requires.
 func prepareRow(d Distance, src []float32, dst []float64) {
+	convDiv(dst, src, rowDivisor(d, src))
+}
+
+// rowDivisor is what prepareRow divides the values of a row by: its Lp norm clamped below at
+// 1e-12 (torch.nn.functional.normalize) when d normalises, else 1.
+func rowDivisor(d Distance, src []float32) float64 {
+	if !d.normalizes() {
+		return 1
+	}
+	return math.Max(lpNorm(src, d.p()), 1e-12)
+}
+
+// convDivGo sets dst[k] = float64(src[k]) / div: the portable twin of convDivAVX2.
+func convDivGo(dst []float64, src []float32, div float64) {
 	dst = dst[:len(src)]
 	for k, v := range src {
-		dst[k] = float64(v)
-	}
-	if d.normalizes() {
-		n := math.Max(lpNorm(dst, d.p()), 1e-12)
-		for k := range dst {
-			dst[k] /= n
-		}
+		dst[k] = float64(v) / div
 	}
 }
 
-// lpNorm returns the Lp norm of v, summed in order.
-func lpNorm(v []float64, p float64) float64 {
+// lpNorm returns the Lp norm of the row v (converted to float64), summed in order.
+func lpNorm(v []float32, p float64) float64 {
 	switch {
 	case p == 2:
 		s := 0.0
 		for _, x := range v {
-			s += float64(x * x)
+			y := float64(x)
+			s += float64(y * y)
 		}
 		return math.Sqrt(s)
 	case p == 1:
 		s := 0.0
 		for _, x := range v {
-			s += math.Abs(x)
+			s += math.Abs(float64(x))
 		}
 		return s
 	case math.IsInf(p, 1):
 		s := 0.0
 		for _, x := range v {
-			s = math.Max(s, math.Abs(x))
+			s = math.Max(s, math.Abs(float64(x)))
 		}
 		return s
 	}
 	s := 0.0
 	for _, x := range v {
-		s += math.Pow(math.Abs(x), p)
+		s += math.Pow(math.Abs(float64(x)), p)
 	}
 	return math.Pow(s, 1/p)
 }

@@ -2,11 +2,14 @@
 // reference embeddings, with the distances of PyTorch Metric Learning (CosineSimilarity,
 // DotProductSimilarity, LpDistance with normalize_embeddings and power).
 //
-// Search compares a block of queries with a block of references at a time, in float64, with a
-// register-blocked panel kernel (6 queries x 8 references; AVX2 and FMA assembly on amd64 CPUs
-// that have them, portable Go elsewhere, the two bit-identical) that also marks the values that
-// can enter a query's K best, which alone reach a per-query candidate buffer; blocks of queries are
-// spread over all cores. Memory beyond the inputs is O(Workers·(BlockSize·(D+K)) + Q·K) whatever
+// Search compares a block of queries with a block of references at a time with a
+// register-blocked panel kernel (6 queries x 8 references in float64; AVX2 and FMA assembly on
+// amd64 CPUs that have them, portable Go elsewhere, the two bit-identical) that also marks the
+// values that can enter a query's K best, which alone reach a per-query candidate buffer; blocks
+// of queries are spread over all cores. For the cosine and dot-product similarities on AVX2 CPUs,
+// the pass over all pairs runs in float32 (6 x 16, twice the speed) as a filter with a proven
+// error bound, and only the candidates that can be among the K best get their float64 values:
+// the results are the same, bit for bit. Memory beyond the inputs is O(Workers·(BlockSize·(D+K)) + Q·K) whatever
 // the number of queries Q and references R. Results are sorted best first (largest similarity or
 // smallest distance), ties broken by the lower reference index.
 //

@@ -31,6 +31,9 @@ type panelKernel func(qp []float64, np int, rp []float64, d int, thr, out []floa
 // AVX2 kernels where the CPU has them (panel_amd64.go), else the portable ones.
 var panelDot, panelSqL2 panelKernel = panelDotGo, panelSqL2Go
 
+// convDiv sets dst[k] = float64(src[k]) / div for every k of src: convDivGo, or its AVX2 twin.
+var convDiv = convDivGo
+
 // kernelFor returns the panel kernel of a reduction (p is the p of Lp).
 func kernelFor(red reduction, p float64) panelKernel {
 	switch red {
@@ -187,5 +190,27 @@ func packRefRow(rp []float64, j int, row []float64) {
 	dst := rp[base : base+(d-1)*panelCols+1]
 	for k, v := range row {
 		dst[k*panelCols] = v
+	}
+}
+
+// packRefPanel writes n <= panelCols prepared rows (row-major in rows, d values each) into the
+// reference panel rp, zero beyond them.
+func packRefPanel(rp []float64, rows []float64, n, d int) {
+	rp = rp[:panelCols*d]
+	if n < panelCols {
+		clear(rp)
+		for j := 0; j < n; j++ {
+			for k, v := range rows[j*d : (j+1)*d] {
+				rp[k*panelCols+j] = v
+			}
+		}
+		return
+	}
+	r0, r1, r2, r3 := rows[:d], rows[d : 2*d][:d], rows[2*d : 3*d][:d], rows[3*d : 4*d][:d]
+	r4, r5, r6, r7 := rows[4*d : 5*d][:d], rows[5*d : 6*d][:d], rows[6*d : 7*d][:d], rows[7*d : 8*d][:d]
+	for k := range r0 {
+		o := rp[k*panelCols : k*panelCols+8 : k*panelCols+8]
+		o[0], o[1], o[2], o[3] = r0[k], r1[k], r2[k], r3[k]
+		o[4], o[5], o[6], o[7] = r4[k], r5[k], r6[k], r7[k]
 	}
 }

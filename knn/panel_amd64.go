@@ -15,6 +15,22 @@ func panelDotAVX2(qp *float64, np int, rp *float64, d int, thr *float64, out *fl
 //go:noescape
 func panelSqL2AVX2(qp *float64, np int, rp *float64, d int, thr *float64, out *float64, masks *uint8)
 
+//go:noescape
+func panelDot32AVX2(qp *float32, np int, rp *float32, d int, thr *float32, out *float32, masks *uint16)
+
+//go:noescape
+func convDivAVX2(dst *float64, src *float32, n int, div float64)
+
+//go:noescape
+func prefetchLines(p *float32, n int)
+
+// prefetchRow asks the CPU to bring row into the cache.
+func prefetchRow(row []float32) {
+	if len(row) > 0 {
+		prefetchLines(unsafe.SliceData(row), (len(row)+15)/16)
+	}
+}
+
 func cpuid(leaf, sub uint32) (a, b, c, d uint32)
 
 func xgetbv0() (a, d uint32)
@@ -43,7 +59,27 @@ var haveAVX2 = hasAVX2FMA()
 func init() {
 	if haveAVX2 {
 		panelDot, panelSqL2 = panelDotAsm, panelSqL2Asm
+		panelDot32 = panelDot32Asm
+		convDiv = convDivAsm
 	}
+}
+
+func panelDot32Asm(qp []float32, np int, rp []float32, d int, thr, out []float32, masks []uint16) {
+	checkPanel32Args(qp, np, rp, d, thr, out, masks)
+	if np == 0 {
+		return
+	}
+	panelDot32AVX2(unsafe.SliceData(qp), np, unsafe.SliceData(rp), d, unsafe.SliceData(thr), unsafe.SliceData(out), unsafe.SliceData(masks))
+}
+
+func convDivAsm(dst []float64, src []float32, div float64) {
+	if len(dst) < len(src) {
+		panic("knn: convDiv: dst shorter than src")
+	}
+	if len(src) == 0 {
+		return
+	}
+	convDivAVX2(unsafe.SliceData(dst), unsafe.SliceData(src), len(src), div)
 }
 
 func panelDotAsm(qp []float64, np int, rp []float64, d int, thr, out []float64, masks []uint8) {

@@ -8,3 +8,6 @@ const haveAVX2 = false
 
 // Unused in this build; they exist so that tests can name them.
 var panelDotAsm, panelSqL2Asm panelKernel = panelDotGo, panelSqL2Go
+
+// prefetchRow does nothing in this build.
+func prefetchRow(row []float32) {}

@@ -4,15 +4,25 @@ import (
 	"math"
 	"math/rand"
 	"testing"
+
+	"github.com/gometric/gometric/mat"
 )
 
 // usePortable makes Search, Pairwise and Rowwise use the portable panel kernels until the test
 // ends.
 func usePortable(t *testing.T) {
 	t.Helper()
-	dot, sq := panelDot, panelSqL2
-	panelDot, panelSqL2 = panelDotGo, panelSqL2Go
-	t.Cleanup(func() { panelDot, panelSqL2 = dot, sq })
+	dot, sq, dot32, cd := panelDot, panelSqL2, panelDot32, convDiv
+	panelDot, panelSqL2, panelDot32, convDiv = panelDotGo, panelSqL2Go, nil, convDivGo
+	t.Cleanup(func() { panelDot, panelSqL2, panelDot32, convDiv = dot, sq, dot32, cd })
+}
+
+// useFilter32 makes Search use the float32 filter with kernel f until the test ends (nil: none).
+func useFilter32(t *testing.T, f panelKernel32) {
+	t.Helper()
+	old := panelDot32
+	panelDot32 = f
+	t.Cleanup(func() { panelDot32 = old })
 }
 
 // TestPanelKernelsAgree checks the AVX2 kernels (where the CPU has them) against the portable
@@ -128,7 +138,7 @@ func TestSearchKernelsAgree(t *testing.T) {
 					t.Fatal(err)
 				}
 				sameResult(t, fast, bruteForce(t, q, r, d, opt.K, opt.ExcludeSelf))
-				func() {
+				t.Run("", func(t *testing.T) {
 					usePortable(t)
 					port, err := Search(q, r, opt)
 					if err != nil {
@@ -136,7 +146,13 @@ func TestSearchKernelsAgree(t *testing.T) {
 					}
 					sameResult(t, port, fast)
 					sameResult(t, port, bruteForce(t, q, r, d, opt.K, opt.ExcludeSelf))
-				}()
+					useFilter32(t, panelDot32Go) // The filter with the portable float32 kernel.
+					port32, err := Search(q, r, opt)
+					if err != nil {
+						t.Fatal(err)
+					}
+					sameResult(t, port32, fast)
+				})
 			}
 		}
 	}
@@ -172,5 +188,91 @@ func TestPlanBlocks(t *testing.T) {
 		if !ok || a != q0 || b != min(q0+3, 10) {
 			t.Fatalf("got [%d, %d) %v, want [%d, %d)", a, b, ok, q0, min(q0+3, 10))
 		}
+	}
+}
+
+// TestFilterEpsBound checks the float32 estimates of both filter kernels against the exact values
+// and filterEps, on rows of mixed magnitudes, and that the AVX2 masks follow the estimates.
+func TestFilterEpsBound(t *testing.T) {
+	rng := rand.New(rand.NewSource(12))
+	kernels := []panelKernel32{panelDot32Go}
+	if panelDot32 != nil {
+		kernels = append(kernels, panelDot32)
+	}
+	worst := 0.0
+	for _, d := range []int{1, 2, 3, 17, 128, 129, 1000} {
+		np := 3
+		rows := make([][]float64, np*panelRows+panelCols32)
+		for i := range rows {
+			rows[i] = make([]float64, d)
+			scale := math.Pow(2, float64(rng.Intn(60)-30))
+			for k := range rows[i] {
+				rows[i][k] = rng.NormFloat64() * scale * math.Pow(2, float64(rng.Intn(8)))
+			}
+		}
+		qp := make([]float32, np*panelRows*d)
+		for i := 0; i < np*panelRows; i++ {
+			packQueryRow32(qp, i, rows[i])
+		}
+		rp := make([]float32, panelCols32*d)
+		for j := 0; j < panelCols32; j++ {
+			packRefRow32(rp, j, rows[np*panelRows+j])
+		}
+		thr := make([]float32, np*panelRows)
+		for i := range thr {
+			thr[i] = float32(rng.NormFloat64())
+		}
+		norm := func(v []float64) float64 { return math.Sqrt(dot(v, v)) * (1 + 1e-9) }
+		for _, kern := range kernels {
+			out := make([]float32, np*panelSize32)
+			masks := make([]uint16, np*8)
+			kern(qp, np, rp, d, thr, out, masks)
+			for i := 0; i < np*panelRows; i++ {
+				var m uint16
+				for j := 0; j < panelCols32; j++ {
+					q, r := rows[i], rows[np*panelRows+j]
+					est := float64(out[(i/panelRows)*panelSize32+(i%panelRows)*panelCols32+j])
+					eps := filterEps(d, norm(q), norm(r))
+					if err := math.Abs(est - dot(q, r)); err > eps {
+						t.Fatalf("d=%d pair (%d, %d): estimate %v, exact %v: error %g > eps %g", d, i, j, est, dot(q, r), err, eps)
+					} else {
+						worst = max(worst, err/eps)
+					}
+					if float32(est) > thr[i] {
+						m |= 1 << j
+					}
+				}
+				if got := masks[(i/panelRows)*8+i%panelRows]; got != m {
+					t.Fatalf("d=%d row %d: mask %016b, want %016b", d, i, got, m)
+				}
+			}
+		}
+	}
+	t.Logf("largest error / eps: %.3g", worst)
+}
+
+// TestFilterNearTies searches references that differ from each other by one float32 ulp in one
+// column, closer than the filter's resolution, and checks the exact ranking and values.
+func TestFilterNearTies(t *testing.T) {
+	rng := rand.New(rand.NewSource(13))
+	const n, d = 300, 64
+	base := randomMatrix(rng, 1, d)
+	r := mat.New(n, d)
+	for j := 0; j < n; j++ {
+		copy(r.Row(j), base.Row(0))
+		c := rng.Intn(d)
+		v := r.Row(j)[c]
+		for s := rng.Intn(5); s > 0; s-- {
+			v = math.Nextafter32(v, float32(math.Inf(1-2*(j%2))))
+		}
+		r.Row(j)[c] = v
+	}
+	q := r.Select([]int{0, 1, 2, 7})
+	for _, dist := range []Distance{Cosine(), DotProduct()} {
+		got, err := Search(q, r, Options{Distance: dist, K: 40, ExcludeSelf: true, BlockSize: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameResult(t, got, bruteForce(t, q, r, dist, 40, true))
 	}
 }

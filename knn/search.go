@@ -75,7 +75,9 @@ func (r *Result) Row(i int) (indices []int, values []float64) {
 // prepares and packs the references a block at a time into panels of 8 and runs the panel kernel
 // (AVX2 on amd64 CPUs that have it) on every pair of panels. The kernel also compares each value
 // with its query's current bound, so that only the few values that can enter a query's K best
-// reach the candidate buffers (topk.go). Memory beyond the inputs and the Q*K result is
+// reach the candidate buffers (topk.go). For the dot-product similarities the pass runs in float32
+// as a filter (filter.go), and the exact float64 values are computed for the final candidates
+// only; the results are the same. Memory beyond the inputs and the Q*K result is
 // independent of the number of queries and references.
 //
 // Errors: nil, malformed or non-finite matrices, different dimensions, K < 1, ExcludeSelf with
@@ -111,6 +113,14 @@ func Search(query, reference *mat.Dense, opt Options) (*Result, error) {
 	}
 
 	pl := newPlan(query.Cols, query.Rows, opt)
+	pl.setupFilter(d, query, reference)
+	if d.normalizes() {
+		// Every task prepares every reference: their divisors are computed once.
+		pl.refDiv = make([]float64, reference.Rows)
+		for j := range pl.refDiv {
+			pl.refDiv[j] = rowDivisor(d, reference.Data[j*reference.Cols:(j+1)*reference.Cols])
+		}
+	}
 	var wg sync.WaitGroup
 	for w := 0; w < pl.workers; w++ {
 		wg.Add(1)
@@ -137,6 +147,9 @@ type plan struct {
 	maxTask   int // most query rows per task
 	minTask   int // fewest query rows per task (but the last)
 	workers   int
+	refDiv    []float64 // what each reference row is divided by (rowDivisor), or nil
+	filter    bool      // the float32 filter is used (filter.go)
+	rmax      float64   // with the filter: a bound on the L2 norms of the prepared references
 
 	mu          sync.Mutex
 	next, total int
@@ -193,18 +206,24 @@ type searcher struct {
 	pl    *plan
 	cols  int
 	qp    []float64 // the packed query panels of a task
-	rp    []float64 // the packed reference panels of a block
+	rp    []float64 // the packed reference panels of a block (exact kernels)
 	row   []float64 // one prepared row
+	rows  []float64 // the prepared rows of a reference panel
 	out   []float64 // kernel values: subPanels query panels against one reference panel
 	masks []uint8   // their masks
 	thr   []float64 // per query of the task: the value a candidate must beat (NaN for padding)
 	heaps []topK
+
+	f *filterScratch // the float32 filter's, when the plan uses it
 }
 
 // newSearcher allocates the scratch memory of one worker.
 func newSearcher(d Distance, cols int, pl *plan, k int) *searcher {
 	taskPanels := (min(pl.maxTask, pl.total) + panelRows - 1) / panelRows
 	refPanels := (pl.refBlock + panelCols - 1) / panelCols
+	if pl.filter {
+		refPanels = 1 // For the exact values of the candidates only.
+	}
 	s := &searcher{
 		d:     d,
 		sim:   d.IsSimilarity(),
@@ -214,10 +233,14 @@ func newSearcher(d Distance, cols int, pl *plan, k int) *searcher {
 		qp:    make([]float64, taskPanels*panelRows*cols),
 		rp:    make([]float64, refPanels*panelCols*cols),
 		row:   make([]float64, cols),
+		rows:  make([]float64, panelCols32*cols),
 		out:   make([]float64, pl.subPanels*panelSize),
 		masks: make([]uint8, pl.subPanels*8),
 		thr:   make([]float64, taskPanels*panelRows),
 		heaps: make([]topK, taskPanels*panelRows),
+	}
+	if pl.filter {
+		s.f = newFilterScratch(cols, taskPanels, pl)
 	}
 	for i := range s.heaps {
 		s.heaps[i].k = k
@@ -232,9 +255,21 @@ func (s *searcher) run(query, reference *mat.Dense, q0, q1 int, excludeSelf bool
 	nqp := (nq + panelRows - 1) / panelRows
 	qp := s.qp[:nqp*panelRows*cols]
 	clear(qp[(nqp-1)*panelRows*cols:]) // The padding rows of the last panel.
+	if s.f != nil {
+		s.f.startQueries(nqp)
+	}
+	heaps := s.heaps[:nq]
 	for i := 0; i < nq; i++ {
 		prepareRow(d, query.Data[(q0+i)*cols:(q0+i+1)*cols], s.row)
 		packQueryRow(qp, i, s.row)
+		if heaps[i].buf == nil {
+			heaps[i] = newTopK(heaps[i].k)
+		}
+		eps := 0.0
+		if s.f != nil {
+			eps = s.f.addQuery(i, s.row)
+		}
+		heaps[i].reset(eps)
 	}
 	start := math.Inf(-1) // Every finite similarity passes until a heap is full...
 	if !s.sim {
@@ -247,22 +282,28 @@ func (s *searcher) run(query, reference *mat.Dense, q0, q1 int, excludeSelf bool
 			thr[i] = math.NaN() // Padding never passes.
 		}
 	}
-	heaps := s.heaps[:nq]
-	for i := range heaps {
-		if heaps[i].buf == nil {
-			heaps[i] = newTopK(heaps[i].k)
-		}
-		heaps[i].reset()
-	}
 
+	self := func(base int) int {
+		if excludeSelf {
+			return base - q0
+		}
+		return -1 << 62 // No query is its own reference.
+	}
 	for r0 := 0; r0 < reference.Rows; r0 += s.pl.refBlock {
 		r1 := min(r0+s.pl.refBlock, reference.Rows)
+		if s.f != nil {
+			s.filterBlock(reference, r0, r1, nqp, self)
+			continue
+		}
 		nrp := (r1 - r0 + panelCols - 1) / panelCols
 		rp := s.rp[:nrp*panelCols*cols]
-		clear(rp[(nrp-1)*panelCols*cols:])
-		for j := r0; j < r1; j++ {
-			prepareRow(d, reference.Data[j*cols:(j+1)*cols], s.row)
-			packRefRow(rp, j-r0, s.row)
+		for pj := 0; pj < nrp; pj++ {
+			j0 := r0 + pj*panelCols
+			n := min(panelCols, r1-j0)
+			for j := 0; j < n; j++ {
+				s.prepareRef(reference, j0+j, s.rows[j*cols:(j+1)*cols])
+			}
+			packRefPanel(rp[pj*panelCols*cols:], s.rows, n, cols)
 		}
 		for sb := 0; sb < nqp; sb += s.pl.subPanels {
 			np := min(s.pl.subPanels, nqp-sb)
@@ -270,11 +311,7 @@ func (s *searcher) run(query, reference *mat.Dense, q0, q1 int, excludeSelf bool
 				s.kern(qp[sb*panelRows*cols:], np, rp[pj*panelCols*cols:], cols, thr[sb*panelRows:], s.out, s.masks)
 				base := r0 + pj*panelCols
 				valid := uint8(0xff >> (panelCols - min(panelCols, r1-base)))
-				self := -1 << 62 // No query is its own reference.
-				if excludeSelf {
-					self = base - q0
-				}
-				s.collect(np, sb*panelRows, base, valid, self)
+				s.collect(np, sb*panelRows, base, valid, self(base))
 			}
 		}
 	}
@@ -282,7 +319,7 @@ func (s *searcher) run(query, reference *mat.Dense, q0, q1 int, excludeSelf bool
 	k := res.K
 	for i := range heaps {
 		out := (q0 + i) * k
-		for n, c := range heaps[i].sorted() {
+		for n, c := range heaps[i].sorted(func(c []candidate) { s.exactKeys(reference, i, c) }) {
 			res.Indices[out+n] = c.idx
 			raw := c.key
 			if s.sim {
@@ -291,6 +328,16 @@ func (s *searcher) run(query, reference *mat.Dense, q0, q1 int, excludeSelf bool
 			res.Values[out+n] = d.finish(raw)
 		}
 	}
+}
+
+// prepareRef prepares reference row j into dst, with its cached divisor when the plan has one.
+func (s *searcher) prepareRef(reference *mat.Dense, j int, dst []float64) {
+	src := reference.Data[j*s.cols : (j+1)*s.cols]
+	if s.pl.refDiv != nil {
+		convDiv(dst, src, s.pl.refDiv[j])
+		return
+	}
+	prepareRow(s.d, src, dst)
 }
 
 // collect offers to the heaps the values of one kernel call that passed their query's threshold:

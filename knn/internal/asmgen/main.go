@@ -31,6 +31,9 @@ func main() {
 	w(`#include "textflag.h"`)
 	kernel(w, "panelDotAVX2", false)
 	kernel(w, "panelSqL2AVX2", true)
+	kernel32(w, "panelDot32AVX2")
+	convDiv(w)
+	prefetch(w)
 	cpuid(w)
 	if err := os.WriteFile(*out, b.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
@@ -126,6 +129,135 @@ func step(w func(string, ...any), u int, sqL2 bool) {
 			w("\tVFMADD231PD Y13, Y14, Y%d", 2*i+1)
 		}
 	}
+}
+
+// kernel32 writes the float32 dot-product kernel of the filter: func name(qp *float32, np int, rp
+// *float32, d int, thr *float32, out *float32, masks *uint16). A panel is 6 queries x 16
+// references (two 8-lane float32 accumulators per query); masks[p*8+i] gets bit j when value j of
+// row i is greater than thr[p*6+i].
+func kernel32(w func(string, ...any), name string) {
+	const cols32 = 16
+	w("")
+	w("// func %s(qp *float32, np int, rp *float32, d int, thr *float32, out *float32, masks *uint16)", name)
+	w("TEXT ·%s(SB), NOSPLIT, $0-56", name)
+	w("\tMOVQ qp+0(FP), SI")
+	w("\tMOVQ np+8(FP), DX")
+	w("\tMOVQ rp+16(FP), DI")
+	w("\tMOVQ d+24(FP), CX")
+	w("\tMOVQ thr+32(FP), R11")
+	w("\tMOVQ out+40(FP), R8")
+	w("\tMOVQ masks+48(FP), R12")
+	w("\tTESTQ DX, DX")
+	w("\tJZ %s_done", name)
+	w("%s_panel:", name)
+	for a := 0; a < 12; a++ {
+		w("\tVXORPS Y%d, Y%d, Y%d", a, a, a)
+	}
+	w("\tMOVQ DI, R9")
+	w("\tMOVQ CX, R10")
+	w("\tSHRQ $1, R10")
+	w("\tJZ %s_tail", name)
+	w("%s_loop:", name)
+	step32(w, 0)
+	step32(w, 1)
+	w("\tADDQ $%d, SI", 2*rows*4)
+	w("\tADDQ $%d, R9", 2*cols32*4)
+	w("\tDECQ R10")
+	w("\tJNZ %s_loop", name)
+	w("%s_tail:", name)
+	w("\tTESTQ $1, CX")
+	w("\tJZ %s_store", name)
+	step32(w, 0)
+	w("\tADDQ $%d, SI", rows*4)
+	w("%s_store:", name)
+	for a := 0; a < 12; a++ {
+		w("\tVMOVUPS Y%d, %d(R8)", a, 32*a)
+	}
+	for i := 0; i < rows; i++ {
+		w("\tVBROADCASTSS %d(R11), Y14", 4*i)
+		w("\tVCMPPS $0x1e, Y14, Y%d, Y12", 2*i)
+		w("\tVCMPPS $0x1e, Y14, Y%d, Y13", 2*i+1)
+		w("\tVMOVMSKPS Y12, AX")
+		w("\tVMOVMSKPS Y13, BX")
+		w("\tSHLL $8, BX")
+		w("\tORL BX, AX")
+		w("\tMOVW AX, %d(R12)", 2*i)
+	}
+	w("\tMOVL $0, 12(R12)")
+	w("\tADDQ $%d, R8", rows*cols32*4)
+	w("\tADDQ $%d, R11", rows*4)
+	w("\tADDQ $16, R12")
+	w("\tDECQ DX")
+	w("\tJNZ %s_panel", name)
+	w("%s_done:", name)
+	w("\tVZEROUPPER")
+	w("\tRET")
+}
+
+// step32 writes one column of the float32 kernel.
+func step32(w func(string, ...any), u int) {
+	w("\tVMOVUPS %d(R9), Y12", u*64)
+	w("\tVMOVUPS %d(R9), Y13", u*64+32)
+	for i := 0; i < rows; i++ {
+		w("\tVBROADCASTSS %d(SI), Y14", u*rows*4+4*i)
+		w("\tVFMADD231PS Y12, Y14, Y%d", 2*i)
+		w("\tVFMADD231PS Y13, Y14, Y%d", 2*i+1)
+	}
+}
+
+// convDiv writes func convDivAVX2(dst *float64, src *float32, n int, div float64): dst[k] =
+// float64(src[k]) / div for k < n, 4 at a time (VCVTPS2PD, VDIVPD: the same correctly rounded
+// conversion and division as Go's), then one at a time.
+func convDiv(w func(string, ...any)) {
+	w("")
+	w("// func convDivAVX2(dst *float64, src *float32, n int, div float64)")
+	w("TEXT ·convDivAVX2(SB), NOSPLIT, $0-32")
+	w("\tMOVQ dst+0(FP), DI")
+	w("\tMOVQ src+8(FP), SI")
+	w("\tMOVQ n+16(FP), CX")
+	w("\tVBROADCASTSD div+24(FP), Y1")
+	w("\tCMPQ CX, $4")
+	w("\tJLT convDivAVX2_tail")
+	w("convDivAVX2_loop:")
+	w("\tVCVTPS2PD (SI), Y0")
+	w("\tVDIVPD Y1, Y0, Y0")
+	w("\tVMOVUPD Y0, (DI)")
+	w("\tADDQ $16, SI")
+	w("\tADDQ $32, DI")
+	w("\tSUBQ $4, CX")
+	w("\tCMPQ CX, $4")
+	w("\tJGE convDivAVX2_loop")
+	w("convDivAVX2_tail:")
+	w("\tTESTQ CX, CX")
+	w("\tJZ convDivAVX2_done")
+	w("\tVCVTSS2SD (SI), X0, X0")
+	w("\tVDIVSD X1, X0, X0")
+	w("\tVMOVSD X0, (DI)")
+	w("\tADDQ $4, SI")
+	w("\tADDQ $8, DI")
+	w("\tDECQ CX")
+	w("\tJMP convDivAVX2_tail")
+	w("convDivAVX2_done:")
+	w("\tVZEROUPPER")
+	w("\tRET")
+}
+
+// prefetch writes func prefetchLines(p *float32, n int): PREFETCHT0 of the n cache lines from p.
+func prefetch(w func(string, ...any)) {
+	w("")
+	w("// func prefetchLines(p *float32, n int)")
+	w("TEXT ·prefetchLines(SB), NOSPLIT, $0-16")
+	w("\tMOVQ p+0(FP), SI")
+	w("\tMOVQ n+8(FP), CX")
+	w("\tTESTQ CX, CX")
+	w("\tJLE prefetchLines_done")
+	w("prefetchLines_loop:")
+	w("\tPREFETCHT0 (SI)")
+	w("\tADDQ $64, SI")
+	w("\tDECQ CX")
+	w("\tJNZ prefetchLines_loop")
+	w("prefetchLines_done:")
+	w("\tRET")
 }
 
 // cpuid writes the feature probes: func cpuid(leaf, sub uint32) (a, b, c, d uint32) and func

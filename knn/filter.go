@@ -1,0 +1,313 @@
+package knn
+
+import (
+	"math"
+	"math/bits"
+
+	"github.com/gometric/gometric/mat"
+)
+
+// The float32 filter of the dot-product similarities (cosine and dot product), used where the
+// AVX2 kernels are: the search pass computes every query-reference value in float32, twice as
+// fast as in float64, as an estimate whose distance to the exact float64 value (kernel.go) has a
+// proven bound eps (filterEps). Candidates are kept and selected by their estimates with a
+// margin of 2·eps (topK with eps > 0), and the exact values of the few that can be among the K
+// best (K or a little more per query) are then computed in float64 by the exact kernel and
+// ranked. So the results, values and order, are exactly those of the exact kernel; the filter only
+// changes how many values are computed in float64.
+
+// panelCols32 is the number of references in a float32 reference panel (two 8-lane vectors).
+const (
+	panelCols32 = 16
+	panelSize32 = panelRows * panelCols32
+)
+
+// A panelKernel32 is the float32 twin of a panelKernel for the dot product: query panels
+// qp[p*panelRows*d + k*panelRows + i] against the reference panel rp[k*panelCols32 + j],
+// estimates out[p*panelSize32 + i*panelCols32 + j] (a chain of float32 fused multiply-adds over
+// k), and bit j of masks[p*8+i] set when that estimate is greater than thr[p*panelRows+i];
+// masks[p*8+6] and masks[p*8+7] are set to zero.
+type panelKernel32 func(qp []float32, np int, rp []float32, d int, thr, out []float32, masks []uint16)
+
+// panelDot32 is the float32 filter kernel, nil where Search does not use the filter (no AVX2:
+// the portable float32 kernel would not be faster than the exact one).
+var panelDot32 panelKernel32
+
+// checkPanel32Args panics unless the slices hold what a panelKernel32 reads and writes.
+func checkPanel32Args(qp []float32, np int, rp []float32, d int, thr, out []float32, masks []uint16) {
+	if np < 0 || d < 1 || len(qp) < np*panelRows*d || len(rp) < panelCols32*d || len(thr) < np*panelRows ||
+		len(out) < np*panelSize32 || len(masks) < np*8 {
+		panic("knn: panel kernel arguments out of range")
+	}
+}
+
+// panelDot32Go is the portable float32 filter kernel (for tests: each step is a float64 fused
+// multiply-add rounded to float32, within the same bound).
+func panelDot32Go(qp []float32, np int, rp []float32, d int, thr, out []float32, masks []uint16) {
+	checkPanel32Args(qp, np, rp, d, thr, out, masks)
+	for p := 0; p < np; p++ {
+		q := qp[p*panelRows*d : (p+1)*panelRows*d]
+		o := out[p*panelSize32 : (p+1)*panelSize32]
+		for i := 0; i < panelRows; i++ {
+			var m uint16
+			for j := 0; j < panelCols32; j++ {
+				var s float32
+				for k := 0; k < d; k++ {
+					s = float32(math.FMA(float64(q[k*panelRows+i]), float64(rp[k*panelCols32+j]), float64(s)))
+				}
+				o[i*panelCols32+j] = s
+				if s > thr[p*panelRows+i] {
+					m |= 1 << j
+				}
+			}
+			masks[p*8+i] = m
+		}
+		masks[p*8+6], masks[p*8+7] = 0, 0
+	}
+}
+
+// filterEps bounds |estimate − exact| for the dot product of two prepared rows of dimension d
+// with L2 norms at most qn and rn: the estimate is the float32 chain of fused multiply-adds over
+// the rows rounded to float32, the exact value the float64 chain over the rows.
+//
+// With u = 2^-24 and γ_n(u) = n·u/(1−n·u): the float32 chain errs by at most γ_d(u)·Σ|q32·r32|,
+// rounding the rows to float32 moves the sum by at most (2u+u²)·Σ|q·r|, the float64 chain errs by
+// at most γ_d(2^-53)·Σ|q·r|, and Σ|q·r| <= qn·rn (Cauchy–Schwarz), Σ|q32·r32| <= (1+u)²·qn·rn.
+// Underflow adds at most 2^-150 per rounding: the abs term. The total is scaled by 1.01, which
+// also covers the portable kernel's double rounding (2^-53 per step).
+func filterEps(d int, qn, rn float64) float64 {
+	const u = 0x1p-24
+	fd := float64(d)
+	g32 := fd * u / (1 - fd*u)
+	g64 := fd * 0x1p-53 / (1 - fd*0x1p-53)
+	rel := g32*(1+u)*(1+u) + 2*u + u*u + g64
+	abs := 0x1p-148 * (fd + math.Sqrt(fd)*(qn+rn) + 1)
+	return 1.01 * (rel*qn*rn + abs)
+}
+
+// filterMaxDim is the largest dimension the filter is used for (filterEps needs d·2^-24 well below
+// 1).
+const filterMaxDim = 1 << 16
+
+// setupFilter decides whether the search of plan pl uses the float32 filter and finds the bound
+// on the references' norms: for the dot-product similarities, where panelDot32 exists, and where
+// float32 cannot overflow.
+func (pl *plan) setupFilter(d Distance, query, reference *mat.Dense) {
+	if panelDot32 == nil || d.reduction() != reduceDot || query.Cols > filterMaxDim {
+		return
+	}
+	if d.normalizes() {
+		// Prepared rows have norm 1 (or less, when the clamp at 1e-12 applies) up to the
+		// rounding of the norm and of the divisions, (d+2)·2^-53 relatively.
+		pl.filter, pl.rmax = true, 1+1e-9
+		return
+	}
+	maxAbs := func(m *mat.Dense) float64 {
+		a := float32(0)
+		for _, v := range m.Data {
+			a = max(a, v, -v)
+		}
+		return float64(a)
+	}
+	if maxAbs(query)*maxAbs(reference)*float64(query.Cols) > 0x1p100 {
+		return // Estimates could overflow float32.
+	}
+	rmax := 0.0
+	for j := 0; j < reference.Rows; j++ {
+		s := 0.0
+		for _, v := range reference.Data[j*reference.Cols : (j+1)*reference.Cols] {
+			s += float64(v) * float64(v)
+		}
+		rmax = max(rmax, s)
+	}
+	pl.filter, pl.rmax = true, math.Sqrt(rmax)*(1+1e-9)
+}
+
+// filterScratch is one worker's scratch memory for the filter.
+type filterScratch struct {
+	cols  int
+	rmax  float64
+	qp    []float32 // the packed float32 query panels of a task
+	rp    []float32 // the packed float32 reference panels of a block
+	out   []float32 // estimates: subPanels query panels against one reference panel
+	masks []uint16
+	thr   []float32 // per query of the task: the estimate a candidate must beat (NaN for padding)
+}
+
+// newFilterScratch allocates the filter's scratch memory of one worker.
+func newFilterScratch(cols, taskPanels int, pl *plan) *filterScratch {
+	refPanels := (pl.refBlock + panelCols32 - 1) / panelCols32
+	return &filterScratch{
+		cols:  cols,
+		rmax:  pl.rmax,
+		qp:    make([]float32, taskPanels*panelRows*cols),
+		rp:    make([]float32, refPanels*panelCols32*cols),
+		out:   make([]float32, pl.subPanels*panelSize32),
+		masks: make([]uint16, pl.subPanels*8),
+		thr:   make([]float32, taskPanels*panelRows),
+	}
+}
+
+// startQueries prepares for a task of nqp query panels: no query yet (padding).
+func (f *filterScratch) startQueries(nqp int) {
+	clear(f.qp[(nqp-1)*panelRows*f.cols : nqp*panelRows*f.cols])
+	thr := f.thr[:nqp*panelRows]
+	for i := range thr {
+		thr[i] = float32(math.NaN())
+	}
+}
+
+// addQuery packs the prepared row of task query i and returns the bound of its estimates' error.
+func (f *filterScratch) addQuery(i int, row []float64) float64 {
+	packQueryRow32(f.qp, i, row)
+	f.thr[i] = float32(math.Inf(-1))
+	s := 0.0
+	for _, v := range row {
+		s += v * v
+	}
+	return filterEps(len(row), math.Sqrt(s)*(1+1e-9), f.rmax)
+}
+
+// filterBlock runs the filter over references [r0, r1) for the nqp query panels of the task and
+// offers the estimates that pass to the heaps.
+func (s *searcher) filterBlock(reference *mat.Dense, r0, r1, nqp int, self func(base int) int) {
+	f, cols := s.f, s.cols
+	nrp := (r1 - r0 + panelCols32 - 1) / panelCols32
+	rp := f.rp[:nrp*panelCols32*cols]
+	for pj := 0; pj < nrp; pj++ {
+		j0 := r0 + pj*panelCols32
+		n := min(panelCols32, r1-j0)
+		for j := 0; j < n; j++ {
+			s.prepareRef(reference, j0+j, s.rows[j*cols:(j+1)*cols])
+		}
+		packRefPanel32(rp[pj*panelCols32*cols:], s.rows, n, cols)
+	}
+	for sb := 0; sb < nqp; sb += s.pl.subPanels {
+		np := min(s.pl.subPanels, nqp-sb)
+		for pj := 0; pj < nrp; pj++ {
+			panelDot32(f.qp[sb*panelRows*cols:], np, rp[pj*panelCols32*cols:], cols, f.thr[sb*panelRows:], f.out, f.masks)
+			base := r0 + pj*panelCols32
+			valid := uint16(0xffff >> (panelCols32 - min(panelCols32, r1-base)))
+			s.collect32(np, sb*panelRows, base, valid, self(base))
+		}
+	}
+}
+
+// collect32 is collect for the filter's estimates (similarities: the key is −estimate).
+func (s *searcher) collect32(np, q0, base int, valid uint16, self int) {
+	f := s.f
+	for p := 0; p < np; p++ {
+		m6 := f.masks[p*8 : p*8+panelRows : p*8+panelRows]
+		if m6[0]|m6[1]|m6[2]|m6[3]|m6[4]|m6[5] == 0 {
+			continue
+		}
+		for i, m := range m6 {
+			m &= valid
+			if m == 0 {
+				continue
+			}
+			qi := q0 + p*panelRows + i
+			h := &s.heaps[qi]
+			vals := f.out[p*panelSize32+i*panelCols32 : p*panelSize32+(i+1)*panelCols32]
+			for m != 0 {
+				j := bits.TrailingZeros16(m)
+				m &= m - 1
+				if qi-j == self {
+					continue
+				}
+				key := -float64(vals[j])
+				if key >= h.bound {
+					continue
+				}
+				if h.push(candidate{key: key, idx: base + j}) {
+					f.thr[qi] = roundDown32(-h.bound)
+				}
+			}
+		}
+	}
+}
+
+// exactKeys replaces the estimated keys of candidates c of task query i by their exact keys,
+// computed by the exact kernel.
+func (s *searcher) exactKeys(reference *mat.Dense, i int, c []candidate) {
+	cols := s.cols
+	p := i / panelRows
+	rp := s.rp[:panelCols*cols]
+	for _, x := range c[:min(len(c), panelCols)] {
+		prefetchRow(reference.Data[x.idx*cols : (x.idx+1)*cols])
+	}
+	for n0 := 0; n0 < len(c); n0 += panelCols {
+		n := min(panelCols, len(c)-n0)
+		for _, x := range c[min(len(c), n0+panelCols):min(len(c), n0+2*panelCols)] {
+			prefetchRow(reference.Data[x.idx*cols : (x.idx+1)*cols]) // The next chunk's.
+		}
+		for l := 0; l < n; l++ {
+			s.prepareRef(reference, c[n0+l].idx, s.rows[l*cols:(l+1)*cols])
+		}
+		packRefPanel(rp, s.rows, n, cols)
+		s.kern(s.qp[p*panelRows*cols:], 1, rp, cols, s.thr[p*panelRows:], s.out, s.masks)
+		for l := 0; l < n; l++ {
+			v := s.out[(i%panelRows)*panelCols+l]
+			if s.sim {
+				v = -v
+			}
+			c[n0+l].key = v
+		}
+	}
+}
+
+// roundDown32 returns the largest float32 not above x.
+func roundDown32(x float64) float32 {
+	f := float32(x)
+	if float64(f) > x {
+		f = math.Nextafter32(f, float32(math.Inf(-1)))
+	}
+	return f
+}
+
+// packQueryRow32 writes the prepared row of query i, rounded to float32, into the packed float32
+// query panels qp.
+func packQueryRow32(qp []float32, i int, row []float64) {
+	d := len(row)
+	base := (i/panelRows)*panelRows*d + i%panelRows
+	dst := qp[base : base+(d-1)*panelRows+1]
+	for k, v := range row {
+		dst[k*panelRows] = float32(v)
+	}
+}
+
+// packRefRow32 writes the prepared row of reference j, rounded to float32, into the packed
+// float32 reference panels rp (panel j/panelCols32, lane j%panelCols32).
+func packRefRow32(rp []float32, j int, row []float64) {
+	d := len(row)
+	base := (j/panelCols32)*panelCols32*d + j%panelCols32
+	dst := rp[base : base+(d-1)*panelCols32+1]
+	for k, v := range row {
+		dst[k*panelCols32] = float32(v)
+	}
+}
+
+// packRefPanel32 writes n <= panelCols32 prepared rows (row-major in rows, d values each),
+// rounded to float32, into the float32 reference panel rp, zero beyond them.
+func packRefPanel32(rp []float32, rows []float64, n, d int) {
+	rp = rp[:panelCols32*d]
+	if n < panelCols32 {
+		clear(rp)
+		for j := 0; j < n; j++ {
+			for k, v := range rows[j*d : (j+1)*d] {
+				rp[k*panelCols32+j] = float32(v)
+			}
+		}
+		return
+	}
+	for h := 0; h < panelCols32; h += 8 {
+		r := rows[h*d:]
+		r0, r1, r2, r3 := r[:d], r[d : 2*d][:d], r[2*d : 3*d][:d], r[3*d : 4*d][:d]
+		r4, r5, r6, r7 := r[4*d : 5*d][:d], r[5*d : 6*d][:d], r[6*d : 7*d][:d], r[7*d : 8*d][:d]
+		for k := range r0 {
+			o := rp[k*panelCols32+h : k*panelCols32+h+8 : k*panelCols32+h+8]
+			o[0], o[1], o[2], o[3] = float32(r0[k]), float32(r1[k]), float32(r2[k]), float32(r3[k])
+			o[4], o[5], o[6], o[7] = float32(r4[k]), float32(r5[k]), float32(r6[k]), float32(r7[k])
+		}
+	}
+}
