@@ -93,8 +93,8 @@ const filterMaxDim = 1 << 16
 // on the references' norms: for the dot-product similarities, where panelDot32 exists, and where
 // float32 cannot overflow.
 func (pl *plan) setupFilter(d Distance, query, reference *mat.Dense) {
-	if panelDot32 == nil || d.reduction() != reduceDot || query.Cols > filterMaxDim {
-		return
+	if panelDot32 == nil || d.reduction() != reduceDot || query.Cols > filterMaxDim || reference.Rows > math.MaxUint32 {
+		return // (Candidates keep their reference index in 32 bits.)
 	}
 	if d.normalizes() {
 		// Prepared rows have norm 1 (or less, when the clamp at 1e-12 applies) up to the
@@ -132,12 +132,14 @@ type filterScratch struct {
 	out   []float32 // estimates: subPanels query panels against one reference panel
 	masks []uint16
 	thr   []float32 // per query of the task: the estimate a candidate must beat (NaN for padding)
+	tops  []topK32  // per query of the task: its candidates
+	cand  []candidate
 }
 
 // newFilterScratch allocates the filter's scratch memory of one worker.
-func newFilterScratch(cols, taskPanels int, pl *plan) *filterScratch {
+func newFilterScratch(cols, taskPanels int, pl *plan, k int) *filterScratch {
 	refPanels := (pl.refBlock + panelCols32 - 1) / panelCols32
-	return &filterScratch{
+	f := &filterScratch{
 		cols:  cols,
 		rmax:  pl.rmax,
 		qp:    make([]float32, taskPanels*panelRows*cols),
@@ -145,7 +147,12 @@ func newFilterScratch(cols, taskPanels int, pl *plan) *filterScratch {
 		out:   make([]float32, pl.subPanels*panelSize32),
 		masks: make([]uint16, pl.subPanels*8),
 		thr:   make([]float32, taskPanels*panelRows),
+		tops:  make([]topK32, taskPanels*panelRows),
 	}
+	for i := range f.tops {
+		f.tops[i].k = k
+	}
+	return f
 }
 
 // startQueries prepares for a task of nqp query panels: no query yet (padding).
@@ -157,15 +164,31 @@ func (f *filterScratch) startQueries(nqp int) {
 	}
 }
 
-// addQuery packs the prepared row of task query i and returns the bound of its estimates' error.
-func (f *filterScratch) addQuery(i int, row []float64) float64 {
+// addQuery packs the prepared row of task query i and empties its candidates.
+func (f *filterScratch) addQuery(i int, row []float64) {
 	packQueryRow32(f.qp, i, row)
 	f.thr[i] = float32(math.Inf(-1))
 	s := 0.0
 	for _, v := range row {
 		s += v * v
 	}
-	return filterEps(len(row), math.Sqrt(s)*(1+1e-9), f.rmax)
+	t := &f.tops[i]
+	if t.buf == nil {
+		*t = newTopK32(t.k)
+	}
+	t.reset(filterEps(len(row), math.Sqrt(s)*(1+1e-9), f.rmax))
+}
+
+// best returns the K best candidates of task query i, best first, with their exact keys, which
+// exact computes.
+func (f *filterScratch) best(i int, exact func([]candidate)) []candidate {
+	c := f.cand[:0]
+	for _, x := range f.tops[i].final() {
+		c = append(c, candidate{idx: int(uint32(x))})
+	}
+	f.cand = c
+	exact(c)
+	return bestSorted(c, f.tops[i].k)
 }
 
 // filterBlock runs the filter over references [r0, r1) for the nqp query panels of the task and
@@ -207,7 +230,7 @@ func (s *searcher) collect32(np, q0, base int, valid uint16, self int) {
 				continue
 			}
 			qi := q0 + p*panelRows + i
-			h := &s.heaps[qi]
+			h := &f.tops[qi]
 			vals := f.out[p*panelSize32+i*panelCols32 : p*panelSize32+(i+1)*panelCols32]
 			for m != 0 {
 				j := bits.TrailingZeros16(m)
@@ -215,11 +238,11 @@ func (s *searcher) collect32(np, q0, base int, valid uint16, self int) {
 				if qi-j == self {
 					continue
 				}
-				key := -float64(vals[j])
-				if key >= h.bound {
+				key := -vals[j]
+				if float64(key) >= h.bound {
 					continue
 				}
-				if h.push(candidate{key: key, idx: base + j}) {
+				if h.push(encKey(key, base+j)) {
 					f.thr[qi] = roundDown32(-h.bound)
 				}
 			}
@@ -310,4 +333,112 @@ func packRefPanel32(rp []float32, rows []float64, n, d int) {
 			o[4], o[5], o[6], o[7] = float32(r4[k]), float32(r5[k]), float32(r6[k]), float32(r7[k])
 		}
 	}
+}
+
+// topK32 holds the candidates of one query in the filter: like topK, a buffer of up to 2k
+// (at least k+16), but each candidate is its estimated key and its index in one uint64
+// (encKey), ordered like (key, index). When the buffer is full it is shrunk to the candidates
+// whose estimates are within 2·eps of a value v that at least k estimates do not exceed: at least
+// k candidates then have exact keys <= v+eps, so any candidate whose estimate is above v+2·eps has
+// an exact key above the exact k-th best and is not needed. v is found with one histogram of the
+// keys (no sort): the k best are always kept, a few more with them.
+type topK32 struct {
+	k     int
+	eps   float64
+	buf   []uint64
+	bound float64 // a candidate needs a smaller estimated key; +Inf until the first shrink
+}
+
+// newTopK32 returns an empty topK32 for k candidates.
+func newTopK32(k int) topK32 {
+	return topK32{k: k, buf: make([]uint64, 0, max(2*k, k+16)), bound: math.Inf(1)}
+}
+
+// reset empties t for a new query whose estimates are within eps of the exact keys.
+func (t *topK32) reset(eps float64) {
+	t.buf = t.buf[:0]
+	t.eps = eps
+	t.bound = math.Inf(1)
+}
+
+// push offers encoded candidate x, whose key is below t.bound, and reports whether t.bound
+// changed.
+func (t *topK32) push(x uint64) bool {
+	t.buf = append(t.buf, x)
+	if len(t.buf) < cap(t.buf) {
+		return false
+	}
+	t.shrink()
+	return true
+}
+
+// final returns the candidates that may be among the k best: at least k of them (all if fewer
+// were offered).
+func (t *topK32) final() []uint64 {
+	if len(t.buf) > t.k {
+		t.shrink()
+	}
+	return t.buf
+}
+
+// shrink keeps the candidates within the band of the histogram's value v (see topK32) and lowers
+// the bound.
+func (t *topK32) shrink() {
+	buf := t.buf
+	lo, hi := buf[0], buf[0]
+	for _, x := range buf[1:] { // Branch-free: the comparisons are unpredictable.
+		lo ^= (lo ^ x) & -uint64(b2i(x < lo))
+		hi ^= (hi ^ x) & -uint64(b2i(x > hi))
+	}
+	sh := max(0, bits.Len64(hi-lo)-8) // 256 buckets of 2^sh encoded values from lo.
+	var hist [256]int32
+	for _, x := range buf {
+		hist[(x-lo)>>sh]++
+	}
+	b, cum := 0, 0
+	for ; b < 255; b++ {
+		if cum += int(hist[b]); cum >= t.k {
+			break
+		}
+	}
+	v := hi // At least k candidates are <= v: the last of bucket b (or hi).
+	if b < 255 {
+		v = min(hi, lo+(uint64(b+1)<<sh)-1)
+	}
+	band := math.Nextafter(float64(decKey(v))+2*t.eps, math.Inf(1))
+	keep := encKey(roundDown32(band), math.MaxUint32) // Every candidate whose key is <= band.
+	n := 0
+	for _, x := range buf {
+		buf[n] = x
+		n += b2i(x <= keep)
+	}
+	t.buf = buf[:n]
+	t.bound = min(t.bound, math.Nextafter(band, math.Inf(1)))
+	if n > cap(buf)-max(t.k/2, 8) { // Many estimates within the band: make room.
+		t.buf = append(make([]uint64, 0, 2*cap(buf)), t.buf...)
+	}
+}
+
+// encKey encodes an estimated key and a reference index (< 2^32) into one uint64 that orders like
+// (key, index): the key's bits made monotone (negative keys inverted, positive ones with the sign
+// bit set) above the index.
+func encKey(key float32, idx int) uint64 {
+	b := math.Float32bits(key)
+	if b>>31 != 0 {
+		b = ^b
+	} else {
+		b |= 1 << 31
+	}
+	return uint64(b)<<32 | uint64(uint32(idx))
+}
+
+// decKey returns the key of an encoded candidate.
+func decKey(x uint64) float32 {
+	b := uint32(x >> 32)
+	if b>>31 != 0 {
+		b &^= 1 << 31
+	} else {
+		b = ^b
+	}
+	return math.Float32frombits(b)
 }

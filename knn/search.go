@@ -240,7 +240,7 @@ func newSearcher(d Distance, cols int, pl *plan, k int) *searcher {
 		heaps: make([]topK, taskPanels*panelRows),
 	}
 	if pl.filter {
-		s.f = newFilterScratch(cols, taskPanels, pl)
+		s.f = newFilterScratch(cols, taskPanels, pl, k)
 	}
 	for i := range s.heaps {
 		s.heaps[i].k = k
@@ -258,18 +258,18 @@ func (s *searcher) run(query, reference *mat.Dense, q0, q1 int, excludeSelf bool
 	if s.f != nil {
 		s.f.startQueries(nqp)
 	}
-	heaps := s.heaps[:nq]
 	for i := 0; i < nq; i++ {
 		prepareRow(d, query.Data[(q0+i)*cols:(q0+i+1)*cols], s.row)
 		packQueryRow(qp, i, s.row)
-		if heaps[i].buf == nil {
-			heaps[i] = newTopK(heaps[i].k)
-		}
-		eps := 0.0
 		if s.f != nil {
-			eps = s.f.addQuery(i, s.row)
+			s.f.addQuery(i, s.row)
+			continue
 		}
-		heaps[i].reset(eps)
+		h := &s.heaps[i]
+		if h.buf == nil {
+			*h = newTopK(h.k)
+		}
+		h.reset()
 	}
 	start := math.Inf(-1) // Every finite similarity passes until a heap is full...
 	if !s.sim {
@@ -317,9 +317,15 @@ func (s *searcher) run(query, reference *mat.Dense, q0, q1 int, excludeSelf bool
 	}
 
 	k := res.K
-	for i := range heaps {
+	for i := 0; i < nq; i++ {
+		var best []candidate
+		if s.f != nil {
+			best = s.f.best(i, func(c []candidate) { s.exactKeys(reference, i, c) })
+		} else {
+			best = s.heaps[i].sorted()
+		}
 		out := (q0 + i) * k
-		for n, c := range heaps[i].sorted(func(c []candidate) { s.exactKeys(reference, i, c) }) {
+		for n, c := range best {
 			res.Indices[out+n] = c.idx
 			raw := c.key
 			if s.sim {
