@@ -180,13 +180,14 @@ func angularLSE(xa, xp, xn, posSel, negSel *graph.Node, c float64, wide bool) *g
 		return ea, eb, graph.MatMul(ea, graph.Transpose(eb, 0, 1)), aMax, bMax, xaP, xpP, xnP
 	}
 
-	// Each route runs in its own loop, of no iteration when not chosen (see pivotLoopIf).
+	// Each route runs in its own loop, of no iteration when not chosen (see pivotLoopIf), one after the
+	// other (see after).
 	loopValue := pivotLoopIf(useLoop, posSel, []*graph.Node{graph.Zeros(g, shapeNM(dt, rows, m))}, func(it pivotIter, st []*graph.Node) []*graph.Node {
 		_, _, logits := pivotLogits(it)
 		lse, _, _ := rowLSE(logits)
 		return []*graph.Node{graph.Where(it.onehot, rowBroadcast(lse, m), st[0])}
 	})[0]
-	productValue := runIf(graph.LogicalNot(useLoop), []*graph.Node{graph.Zeros(g, shapeNM(dt, rows, m))}, func([]*graph.Node) []*graph.Node {
+	productValue := runIf(graph.LogicalNot(useLoop), []*graph.Node{after(graph.Zeros(g, shapeNM(dt, rows, m)), loopValue)}, func([]*graph.Node) []*graph.Node {
 		_, _, s, aMax, bMax, _, _, _ := product()
 		nonEmpty := graph.GreaterThan(s, pZero)
 		shift := graph.Add(rowBroadcast(aMax, m), graph.BroadcastToDims(graph.InsertAxes(bMax, 0), rows, m))
@@ -211,7 +212,11 @@ func angularLSE(xa, xp, xn, posSel, negSel *graph.Node, c float64, wide bool) *g
 			dxp := graph.Add(st[1], graph.ScatterSum(graph.ZerosLike(st[1]), idx, dv, false, false))
 			return []*graph.Node{graph.Add(st[0], dv), dxp, dxn}
 		})
-		productGrad := runIf(graph.LogicalNot(useLoop), state, func([]*graph.Node) []*graph.Node {
+		chained := make([]*graph.Node, len(state))
+		for i, x := range state {
+			chained[i] = after(x, loopGrad[0])
+		}
+		productGrad := runIf(graph.LogicalNot(useLoop), chained, func([]*graph.Node) []*graph.Node {
 			ea, eb, s, _, _, xaP, xpP, xnP := product()
 			ds := gmath.SafeDiv(graph.ConvertDType(gr, pdt), s)              // [rows, M]
 			da := graph.Mul(graph.MatMul(ds, eb), ea)                        // [rows, M] (n)

@@ -139,3 +139,14 @@ func runIf(pred *graph.Node, state []*graph.Node, body func(state []*graph.Node)
 	}
 	return out
 }
+
+// after returns x unchanged, but computed only once dep is: x plus a zero that depends on one entry of
+// dep through a comparison that is always false (v > v). The pure-Go backend of GoMLX v0.27.2 runs a
+// loop's body on its worker pool while the loop itself holds a worker, so two loops running at the
+// same time (with matrix products, which also wait for workers) can exhaust the pool and deadlock:
+// the loops of one loss are chained with after so that they run one after another.
+func after(x, dep *graph.Node) *graph.Node {
+	probe := graph.Slice(graph.Reshape(dep, dep.Shape().Size()), graph.AxisRange(0, 1))
+	zero := graph.ConvertDType(graph.GreaterThan(probe, probe), x.DType())
+	return graph.Add(x, graph.Reshape(zero))
+}
