@@ -93,7 +93,7 @@ const filterMaxDim = 1 << 16
 // on the references' norms: for the dot-product similarities, where panelDot32 exists, and where
 // float32 cannot overflow.
 func (pl *plan) setupFilter(d Distance, query, reference *mat.Dense) {
-	if panelDot32 == nil || d.reduction() != reduceDot || query.Cols > filterMaxDim || reference.Rows > math.MaxUint32 {
+	if panelDot32 == nil || !fusedMulAdd || d.reduction() != reduceDot || query.Cols > filterMaxDim || uint64(reference.Rows) > math.MaxUint32 {
 		return // (Candidates keep their reference index in 32 bits.)
 	}
 	if d.normalizes() {
@@ -216,36 +216,38 @@ func (s *searcher) filterBlock(reference *mat.Dense, r0, r1, nqp int, self func(
 	}
 }
 
-// collect32 is collect for the filter's estimates (similarities: the key is −estimate).
+// collect32 is collect for the filter's estimates (similarities: the key is −estimate). The set
+// bits of a panel's six masks are visited as one sequence (rows 0–3, then 4–5), which costs fewer
+// mispredicted branches than a loop per row.
 func (s *searcher) collect32(np, q0, base int, valid uint16, self int) {
 	f := s.f
+	v64 := uint64(valid) * 0x0001_0001_0001_0001
 	for p := 0; p < np; p++ {
-		m6 := f.masks[p*8 : p*8+panelRows : p*8+panelRows]
-		if m6[0]|m6[1]|m6[2]|m6[3]|m6[4]|m6[5] == 0 {
+		m := f.masks[p*8 : p*8+8 : p*8+8]
+		lo := (uint64(m[0]) | uint64(m[1])<<16 | uint64(m[2])<<32 | uint64(m[3])<<48) & v64
+		hi := (uint64(m[4]) | uint64(m[5])<<16) & v64
+		if lo|hi == 0 {
 			continue
 		}
-		for i, m := range m6 {
-			m &= valid
-			if m == 0 {
-				continue
-			}
-			qi := q0 + p*panelRows + i
-			h := &f.tops[qi]
-			vals := f.out[p*panelSize32+i*panelCols32 : p*panelSize32+(i+1)*panelCols32]
-			for m != 0 {
-				j := bits.TrailingZeros16(m)
-				m &= m - 1
+		qp := q0 + p*panelRows
+		vals := f.out[p*panelSize32 : (p+1)*panelSize32]
+		for r := 0; r < 2; r++ {
+			for lo != 0 {
+				b := bits.TrailingZeros64(lo)
+				lo &= lo - 1
+				i, j := b>>4, b&15
+				qi := qp + r*4 + i
 				if qi-j == self {
 					continue
 				}
-				key := -vals[j]
-				if float64(key) >= h.bound {
-					continue
-				}
-				if h.push(encKey(key, base+j)) {
+				h := &f.tops[qi]
+				// The mask compared the estimate with the bound as of the kernel call: a candidate
+				// that a shrink during this call would reject is kept until the next shrink.
+				if h.push(encKey(-vals[(r*4+i)*panelCols32+j], uint32(base+j))) {
 					f.thr[qi] = roundDown32(-h.bound)
 				}
 			}
+			lo = hi
 		}
 	}
 }
@@ -422,14 +424,14 @@ func (t *topK32) shrink() {
 // encKey encodes an estimated key and a reference index (< 2^32) into one uint64 that orders like
 // (key, index): the key's bits made monotone (negative keys inverted, positive ones with the sign
 // bit set) above the index.
-func encKey(key float32, idx int) uint64 {
+func encKey(key float32, idx uint32) uint64 {
 	b := math.Float32bits(key)
 	if b>>31 != 0 {
 		b = ^b
 	} else {
 		b |= 1 << 31
 	}
-	return uint64(b)<<32 | uint64(uint32(idx))
+	return uint64(b)<<32 | uint64(idx)
 }
 
 // decKey returns the key of an encoded candidate.

@@ -9,11 +9,14 @@ import "math"
 //	squared L2:         t = a[k] − b[k]; s = fma(t, t, s)
 //	L1, L∞ and Lp:      see reduceGeneric
 //
-// where fma is one fused multiply-add, rounded once (math.FMA). That order and rounding define a
-// value in this package: the scalar loops below (dot, sqL2), the portable panel kernels
-// (panelDotGo, panelSqL2Go) and the AVX2 panel kernels of panel_amd64.s (one pair per vector
-// lane) all compute exactly it, so a pair's value is bit-for-bit the same whichever kernel
-// computes it and wherever the pair sits in a block.
+// where fma is one fused multiply-add, rounded once (math.FMA), on every CPU that has the
+// instruction (fusedMulAdd: amd64 with FMA, arm64, ppc64, s390x, riscv64, loong64); elsewhere,
+// where math.FMA would be emulated in software 5 to 30 times slower, it is the product rounded and
+// then added (s += a·b), which differs by rounding only. That order and rounding define a value
+// in this package: the scalar loops below (dot, sqL2), the portable panel kernels (panelDotGo,
+// panelSqL2Go) and the AVX2 panel kernels of panel_amd64.s (one pair per vector lane) all compute
+// exactly it, so a pair's value is bit-for-bit the same whichever kernel computes it and wherever
+// the pair sits in a block.
 
 // computeTile writes into out[i*nr+j] the raw reduction between row i of q (nq rows of d values,
 // row-major) and row j of r (nr rows).
@@ -67,6 +70,12 @@ func reducePair(red reduction, p float64, a, b []float64) float64 {
 func dot(a, b []float64) float64 {
 	b = b[:len(a)]
 	s := 0.0
+	if !fusedMulAdd {
+		for k, x := range a {
+			s += float64(x * b[k])
+		}
+		return s
+	}
 	for k, x := range a {
 		s = math.FMA(x, b[k], s)
 	}
@@ -77,6 +86,13 @@ func dot(a, b []float64) float64 {
 func sqL2(a, b []float64) float64 {
 	b = b[:len(a)]
 	s := 0.0
+	if !fusedMulAdd {
+		for k, x := range a {
+			t := x - b[k]
+			s += float64(t * t)
+		}
+		return s
+	}
 	for k, x := range a {
 		t := x - b[k]
 		s = math.FMA(t, t, s)

@@ -57,71 +57,221 @@ func checkPanelArgs(qp []float64, np int, rp []float64, d int, thr, out []float6
 
 // panelDotGo is the portable dot-product panel kernel.
 func panelDotGo(qp []float64, np int, rp []float64, d int, thr, out []float64, masks []uint8) {
-	checkPanelArgs(qp, np, rp, d, thr, out, masks)
-	rp = rp[:panelCols*d]
-	for p := 0; p < np; p++ {
-		q := qp[p*panelRows*d : (p+1)*panelRows*d]
-		o := out[p*panelSize : (p+1)*panelSize]
-		for i := 0; i < panelRows; i += 2 {
-			for j := 0; j < panelCols; j += 4 {
-				var s00, s01, s02, s03, s10, s11, s12, s13 float64
-				for k := 0; k < d; k++ {
-					a0, a1 := q[k*panelRows+i], q[k*panelRows+i+1]
-					b := rp[k*panelCols+j : k*panelCols+j+4 : k*panelCols+j+4]
-					s00 = math.FMA(a0, b[0], s00)
-					s01 = math.FMA(a0, b[1], s01)
-					s02 = math.FMA(a0, b[2], s02)
-					s03 = math.FMA(a0, b[3], s03)
-					s10 = math.FMA(a1, b[0], s10)
-					s11 = math.FMA(a1, b[1], s11)
-					s12 = math.FMA(a1, b[2], s12)
-					s13 = math.FMA(a1, b[3], s13)
-				}
-				o0 := o[i*panelCols+j : i*panelCols+j+4 : i*panelCols+j+4]
-				o1 := o[(i+1)*panelCols+j : (i+1)*panelCols+j+4 : (i+1)*panelCols+j+4]
-				o0[0], o0[1], o0[2], o0[3] = s00, s01, s02, s03
-				o1[0], o1[1], o1[2], o1[3] = s10, s11, s12, s13
-			}
-		}
-		setMasks(o, thr[p*panelRows:(p+1)*panelRows], masks[p*8:(p+1)*8], true)
+	if fusedMulAdd {
+		panelDotFMA(qp, np, rp, d, thr, out, masks)
+	} else {
+		panelDotMulAdd(qp, np, rp, d, thr, out, masks)
 	}
 }
 
 // panelSqL2Go is the portable squared-L2 panel kernel.
 func panelSqL2Go(qp []float64, np int, rp []float64, d int, thr, out []float64, masks []uint8) {
+	if fusedMulAdd {
+		panelSqL2FMA(qp, np, rp, d, thr, out, masks)
+	} else {
+		panelSqL2MulAdd(qp, np, rp, d, thr, out, masks)
+	}
+}
+
+// panelDotFMA is panelDotGo with fused multiply-adds.
+func panelDotFMA(qp []float64, np int, rp []float64, d int, thr, out []float64, masks []uint8) {
 	checkPanelArgs(qp, np, rp, d, thr, out, masks)
 	rp = rp[:panelCols*d]
 	for p := 0; p < np; p++ {
 		q := qp[p*panelRows*d : (p+1)*panelRows*d]
 		o := out[p*panelSize : (p+1)*panelSize]
-		for i := 0; i < panelRows; i += 2 {
-			for j := 0; j < panelCols; j += 4 {
-				var s00, s01, s02, s03, s10, s11, s12, s13 float64
-				for k := 0; k < d; k++ {
-					a0, a1 := q[k*panelRows+i], q[k*panelRows+i+1]
-					b := rp[k*panelCols+j : k*panelCols+j+4 : k*panelCols+j+4]
-					t := a0 - b[0]
-					s00 = math.FMA(t, t, s00)
-					t = a0 - b[1]
-					s01 = math.FMA(t, t, s01)
-					t = a0 - b[2]
-					s02 = math.FMA(t, t, s02)
-					t = a0 - b[3]
-					s03 = math.FMA(t, t, s03)
-					t = a1 - b[0]
-					s10 = math.FMA(t, t, s10)
-					t = a1 - b[1]
-					s11 = math.FMA(t, t, s11)
-					t = a1 - b[2]
-					s12 = math.FMA(t, t, s12)
-					t = a1 - b[3]
-					s13 = math.FMA(t, t, s13)
-				}
-				o0 := o[i*panelCols+j : i*panelCols+j+4 : i*panelCols+j+4]
-				o1 := o[(i+1)*panelCols+j : (i+1)*panelCols+j+4 : (i+1)*panelCols+j+4]
-				o0[0], o0[1], o0[2], o0[3] = s00, s01, s02, s03
-				o1[0], o1[1], o1[2], o1[3] = s10, s11, s12, s13
+		for j := 0; j < panelCols; j += 2 { // Rows 0–2: 3 x 2 accumulators in registers.
+			var s00, s01, s10, s11, s20, s21 float64
+			for k := 0; k < d; k++ {
+				qk := q[k*panelRows : k*panelRows+panelRows : k*panelRows+panelRows]
+				rk := rp[k*panelCols+j : k*panelCols+j+2 : k*panelCols+j+2]
+				a0, a1, a2, b0, b1 := qk[0], qk[1], qk[2], rk[0], rk[1]
+				s00 = math.FMA(a0, b0, s00)
+				s01 = math.FMA(a0, b1, s01)
+				s10 = math.FMA(a1, b0, s10)
+				s11 = math.FMA(a1, b1, s11)
+				s20 = math.FMA(a2, b0, s20)
+				s21 = math.FMA(a2, b1, s21)
 			}
+			o[0*panelCols+j], o[0*panelCols+j+1] = s00, s01
+			o[1*panelCols+j], o[1*panelCols+j+1] = s10, s11
+			o[2*panelCols+j], o[2*panelCols+j+1] = s20, s21
+		}
+		for j := 0; j < panelCols; j += 2 { // Rows 3–5: 3 x 2 accumulators in registers.
+			var s00, s01, s10, s11, s20, s21 float64
+			for k := 0; k < d; k++ {
+				qk := q[k*panelRows : k*panelRows+panelRows : k*panelRows+panelRows]
+				rk := rp[k*panelCols+j : k*panelCols+j+2 : k*panelCols+j+2]
+				a0, a1, a2, b0, b1 := qk[3], qk[4], qk[5], rk[0], rk[1]
+				s00 = math.FMA(a0, b0, s00)
+				s01 = math.FMA(a0, b1, s01)
+				s10 = math.FMA(a1, b0, s10)
+				s11 = math.FMA(a1, b1, s11)
+				s20 = math.FMA(a2, b0, s20)
+				s21 = math.FMA(a2, b1, s21)
+			}
+			o[3*panelCols+j], o[3*panelCols+j+1] = s00, s01
+			o[4*panelCols+j], o[4*panelCols+j+1] = s10, s11
+			o[5*panelCols+j], o[5*panelCols+j+1] = s20, s21
+		}
+		setMasks(o, thr[p*panelRows:(p+1)*panelRows], masks[p*8:(p+1)*8], true)
+	}
+}
+
+// panelDotMulAdd is panelDotGo with rounded products (no fused multiply-add).
+func panelDotMulAdd(qp []float64, np int, rp []float64, d int, thr, out []float64, masks []uint8) {
+	checkPanelArgs(qp, np, rp, d, thr, out, masks)
+	rp = rp[:panelCols*d]
+	for p := 0; p < np; p++ {
+		q := qp[p*panelRows*d : (p+1)*panelRows*d]
+		o := out[p*panelSize : (p+1)*panelSize]
+		for j := 0; j < panelCols; j += 2 { // Rows 0–2: 3 x 2 accumulators in registers.
+			var s00, s01, s10, s11, s20, s21 float64
+			for k := 0; k < d; k++ {
+				qk := q[k*panelRows : k*panelRows+panelRows : k*panelRows+panelRows]
+				rk := rp[k*panelCols+j : k*panelCols+j+2 : k*panelCols+j+2]
+				a0, a1, a2, b0, b1 := qk[0], qk[1], qk[2], rk[0], rk[1]
+				s00 += float64(a0 * b0)
+				s01 += float64(a0 * b1)
+				s10 += float64(a1 * b0)
+				s11 += float64(a1 * b1)
+				s20 += float64(a2 * b0)
+				s21 += float64(a2 * b1)
+			}
+			o[0*panelCols+j], o[0*panelCols+j+1] = s00, s01
+			o[1*panelCols+j], o[1*panelCols+j+1] = s10, s11
+			o[2*panelCols+j], o[2*panelCols+j+1] = s20, s21
+		}
+		for j := 0; j < panelCols; j += 2 { // Rows 3–5: 3 x 2 accumulators in registers.
+			var s00, s01, s10, s11, s20, s21 float64
+			for k := 0; k < d; k++ {
+				qk := q[k*panelRows : k*panelRows+panelRows : k*panelRows+panelRows]
+				rk := rp[k*panelCols+j : k*panelCols+j+2 : k*panelCols+j+2]
+				a0, a1, a2, b0, b1 := qk[3], qk[4], qk[5], rk[0], rk[1]
+				s00 += float64(a0 * b0)
+				s01 += float64(a0 * b1)
+				s10 += float64(a1 * b0)
+				s11 += float64(a1 * b1)
+				s20 += float64(a2 * b0)
+				s21 += float64(a2 * b1)
+			}
+			o[3*panelCols+j], o[3*panelCols+j+1] = s00, s01
+			o[4*panelCols+j], o[4*panelCols+j+1] = s10, s11
+			o[5*panelCols+j], o[5*panelCols+j+1] = s20, s21
+		}
+		setMasks(o, thr[p*panelRows:(p+1)*panelRows], masks[p*8:(p+1)*8], true)
+	}
+}
+
+// panelSqL2FMA is panelSqL2Go with fused multiply-adds.
+func panelSqL2FMA(qp []float64, np int, rp []float64, d int, thr, out []float64, masks []uint8) {
+	checkPanelArgs(qp, np, rp, d, thr, out, masks)
+	rp = rp[:panelCols*d]
+	for p := 0; p < np; p++ {
+		q := qp[p*panelRows*d : (p+1)*panelRows*d]
+		o := out[p*panelSize : (p+1)*panelSize]
+		for j := 0; j < panelCols; j += 2 { // Rows 0–2: 3 x 2 accumulators in registers.
+			var s00, s01, s10, s11, s20, s21 float64
+			for k := 0; k < d; k++ {
+				qk := q[k*panelRows : k*panelRows+panelRows : k*panelRows+panelRows]
+				rk := rp[k*panelCols+j : k*panelCols+j+2 : k*panelCols+j+2]
+				a0, a1, a2, b0, b1 := qk[0], qk[1], qk[2], rk[0], rk[1]
+				t := a0 - b0
+				s00 = math.FMA(t, t, s00)
+				t = a0 - b1
+				s01 = math.FMA(t, t, s01)
+				t = a1 - b0
+				s10 = math.FMA(t, t, s10)
+				t = a1 - b1
+				s11 = math.FMA(t, t, s11)
+				t = a2 - b0
+				s20 = math.FMA(t, t, s20)
+				t = a2 - b1
+				s21 = math.FMA(t, t, s21)
+			}
+			o[0*panelCols+j], o[0*panelCols+j+1] = s00, s01
+			o[1*panelCols+j], o[1*panelCols+j+1] = s10, s11
+			o[2*panelCols+j], o[2*panelCols+j+1] = s20, s21
+		}
+		for j := 0; j < panelCols; j += 2 { // Rows 3–5: 3 x 2 accumulators in registers.
+			var s00, s01, s10, s11, s20, s21 float64
+			for k := 0; k < d; k++ {
+				qk := q[k*panelRows : k*panelRows+panelRows : k*panelRows+panelRows]
+				rk := rp[k*panelCols+j : k*panelCols+j+2 : k*panelCols+j+2]
+				a0, a1, a2, b0, b1 := qk[3], qk[4], qk[5], rk[0], rk[1]
+				t := a0 - b0
+				s00 = math.FMA(t, t, s00)
+				t = a0 - b1
+				s01 = math.FMA(t, t, s01)
+				t = a1 - b0
+				s10 = math.FMA(t, t, s10)
+				t = a1 - b1
+				s11 = math.FMA(t, t, s11)
+				t = a2 - b0
+				s20 = math.FMA(t, t, s20)
+				t = a2 - b1
+				s21 = math.FMA(t, t, s21)
+			}
+			o[3*panelCols+j], o[3*panelCols+j+1] = s00, s01
+			o[4*panelCols+j], o[4*panelCols+j+1] = s10, s11
+			o[5*panelCols+j], o[5*panelCols+j+1] = s20, s21
+		}
+		setMasks(o, thr[p*panelRows:(p+1)*panelRows], masks[p*8:(p+1)*8], false)
+	}
+}
+
+// panelSqL2MulAdd is panelSqL2Go with rounded products (no fused multiply-add).
+func panelSqL2MulAdd(qp []float64, np int, rp []float64, d int, thr, out []float64, masks []uint8) {
+	checkPanelArgs(qp, np, rp, d, thr, out, masks)
+	rp = rp[:panelCols*d]
+	for p := 0; p < np; p++ {
+		q := qp[p*panelRows*d : (p+1)*panelRows*d]
+		o := out[p*panelSize : (p+1)*panelSize]
+		for j := 0; j < panelCols; j += 2 { // Rows 0–2: 3 x 2 accumulators in registers.
+			var s00, s01, s10, s11, s20, s21 float64
+			for k := 0; k < d; k++ {
+				qk := q[k*panelRows : k*panelRows+panelRows : k*panelRows+panelRows]
+				rk := rp[k*panelCols+j : k*panelCols+j+2 : k*panelCols+j+2]
+				a0, a1, a2, b0, b1 := qk[0], qk[1], qk[2], rk[0], rk[1]
+				t := a0 - b0
+				s00 += float64(t * t)
+				t = a0 - b1
+				s01 += float64(t * t)
+				t = a1 - b0
+				s10 += float64(t * t)
+				t = a1 - b1
+				s11 += float64(t * t)
+				t = a2 - b0
+				s20 += float64(t * t)
+				t = a2 - b1
+				s21 += float64(t * t)
+			}
+			o[0*panelCols+j], o[0*panelCols+j+1] = s00, s01
+			o[1*panelCols+j], o[1*panelCols+j+1] = s10, s11
+			o[2*panelCols+j], o[2*panelCols+j+1] = s20, s21
+		}
+		for j := 0; j < panelCols; j += 2 { // Rows 3–5: 3 x 2 accumulators in registers.
+			var s00, s01, s10, s11, s20, s21 float64
+			for k := 0; k < d; k++ {
+				qk := q[k*panelRows : k*panelRows+panelRows : k*panelRows+panelRows]
+				rk := rp[k*panelCols+j : k*panelCols+j+2 : k*panelCols+j+2]
+				a0, a1, a2, b0, b1 := qk[3], qk[4], qk[5], rk[0], rk[1]
+				t := a0 - b0
+				s00 += float64(t * t)
+				t = a0 - b1
+				s01 += float64(t * t)
+				t = a1 - b0
+				s10 += float64(t * t)
+				t = a1 - b1
+				s11 += float64(t * t)
+				t = a2 - b0
+				s20 += float64(t * t)
+				t = a2 - b1
+				s21 += float64(t * t)
+			}
+			o[3*panelCols+j], o[3*panelCols+j+1] = s00, s01
+			o[4*panelCols+j], o[4*panelCols+j+1] = s10, s11
+			o[5*panelCols+j], o[5*panelCols+j+1] = s20, s21
 		}
 		setMasks(o, thr[p*panelRows:(p+1)*panelRows], masks[p*8:(p+1)*8], false)
 	}

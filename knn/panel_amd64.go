@@ -35,6 +35,20 @@ func cpuid(leaf, sub uint32) (a, b, c, d uint32)
 
 func xgetbv0() (a, d uint32)
 
+// hasFMA reports whether the CPU has FMA and the OS saves the YMM registers (math.FMA's own test).
+func hasFMA() bool {
+	_, _, c1, _ := cpuid(1, 0)
+	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
+	if c1&fma == 0 || c1&osxsave == 0 || c1&avx == 0 {
+		return false
+	}
+	xcr0, _ := xgetbv0()
+	return xcr0&6 == 6
+}
+
+// fusedMulAdd says whether values are reduced with fused multiply-adds (kernel.go).
+var fusedMulAdd = hasFMA()
+
 // hasAVX2FMA reports whether the CPU has AVX2 and FMA and the OS saves the YMM registers.
 func hasAVX2FMA() bool {
 	maxLeaf, _, _, _ := cpuid(0, 0)
@@ -57,7 +71,7 @@ func hasAVX2FMA() bool {
 var haveAVX2 = hasAVX2FMA()
 
 func init() {
-	if haveAVX2 {
+	if haveAVX2 && fusedMulAdd {
 		panelDot, panelSqL2 = panelDotAsm, panelSqL2Asm
 		panelDot32 = panelDot32Asm
 		convDiv = convDivAsm

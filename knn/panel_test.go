@@ -276,3 +276,39 @@ func TestFilterNearTies(t *testing.T) {
 		sameResult(t, got, bruteForce(t, q, r, dist, 40, true))
 	}
 }
+
+// TestMulAddMode runs the portable kernels as on CPUs without fused multiply-add (products
+// rounded, then added) and checks that Search, Pairwise and Rowwise still agree bit for bit, and
+// that the values differ from the fused ones by rounding only.
+func TestMulAddMode(t *testing.T) {
+	rng := rand.New(rand.NewSource(21))
+	q := randomMatrix(rng, 23, 19)
+	r := randomMatrix(rng, 61, 19)
+	fused := map[Distance][]float64{}
+	for _, d := range []Distance{Cosine(), DotProduct(), Euclidean()} {
+		fused[d], _ = d.Pairwise(q, r)
+	}
+	usePortable(t)
+	old := fusedMulAdd
+	fusedMulAdd = false
+	t.Cleanup(func() { fusedMulAdd = old })
+	for d, want := range fused {
+		got, err := Search(q, r, Options{Distance: d, K: 9, BlockSize: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameResult(t, got, bruteForce(t, q, r, d, 9, false))
+		pw, _ := d.Pairwise(q, r)
+		for n := range pw {
+			if math.Abs(pw[n]-want[n]) > 1e-12*(1+math.Abs(want[n])) {
+				t.Fatalf("%v: mul-add value %v, fused %v", d, pw[n], want[n])
+			}
+		}
+		rw, _ := d.Rowwise(q, r.Select(seq(q.Rows)))
+		for i := range rw {
+			if rw[i] != pw[i*r.Rows+i] {
+				t.Fatalf("%v row %d: Rowwise %v != Pairwise %v", d, i, rw[i], pw[i*r.Rows+i])
+			}
+		}
+	}
+}

@@ -287,7 +287,7 @@ func (s *searcher) run(query, reference *mat.Dense, q0, q1 int, excludeSelf bool
 		if excludeSelf {
 			return base - q0
 		}
-		return -1 << 62 // No query is its own reference.
+		return math.MinInt // No query is its own reference.
 	}
 	for r0 := 0; r0 < reference.Rows; r0 += s.pl.refBlock {
 		r1 := min(r0+s.pl.refBlock, reference.Rows)

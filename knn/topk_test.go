@@ -57,7 +57,7 @@ func TestTopK32Estimates(t *testing.T) {
 				for _, c := range exact {
 					est := float32(c.key + (2*rng.Float64()-1)*eps)
 					if float64(est) < tk.bound {
-						tk.push(encKey(est, c.idx))
+						tk.push(encKey(est, uint32(c.idx)))
 					}
 				}
 				var got []candidate
@@ -91,7 +91,7 @@ func TestEncKeyOrder(t *testing.T) {
 	for i := range keys {
 		for j := range keys {
 			for _, ij := range [][2]int{{1, 2}, {2, 1}, {7, 7}} {
-				a, b := encKey(keys[i], ij[0]), encKey(keys[j], ij[1])
+				a, b := encKey(keys[i], uint32(ij[0])), encKey(keys[j], uint32(ij[1]))
 				want := keys[i] < keys[j] || (keys[i] == keys[j] && ij[0] < ij[1])
 				if (a < b) != want {
 					t.Fatalf("enc(%v, %d) < enc(%v, %d) = %v", keys[i], ij[0], keys[j], ij[1], a < b)
