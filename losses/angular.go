@@ -102,18 +102,18 @@ func (l *Angular) block(p pairsOf) blockResult {
 		xn = p.ref
 	}
 	t := math.Pow(math.Tan(l.Alpha*math.Pi/180), 2)
-	// lse[a, p] = LSE_{n ∈ N(a)} 4t(x_a + x_p)·x_n at the positive pairs; minus 2(1+t) x_a·x_p.
-	lse := angularLSE(xa, xp, xn, p.posSel, p.negSel, 4*t, l.RawNegatives)
-	ap := graph.MatMul(xa, graph.Transpose(xp, 0, 1))
-	perPair := softplus(graph.Sub(lse, graph.MulScalar(ap, 2*(1+t)))) // log(1 + Σ e^x); no negative: 0.
+	// z[a, p] = LSE_{n ∈ N(a)} 4t(x_a + x_p)·x_n − 2(1+t) x_a·x_p at the positive pairs.
+	z := angularLogits(xa, xp, xn, p.posSel, p.negSel, 4*t, 2*(1+t), l.RawNegatives)
+	perPair := softplus(z) // log(1 + Σ e^x); no negative: 0.
 	terms := []reducers.Terms{{Name: "loss", Kind: reducers.PosPair, Losses: perPair, Weights: p.pos, AnchorLabels: p.anchorLabels}}
 	return blockResult{terms: terms, gatePos: countSelected(p.pos), gateNeg: countSelected(p.neg)}
 }
 
-// angularLSE returns, at the entries (a, p) of posSel, L[a, p] = log Σ_{n: negSel[a, n]} e^{c·(x_a + x_p)·x_n}
-// (a very negative finite value for an anchor without negatives; the other entries are unspecified),
-// with a hand-written gradient with respect to xa, xp and xn. It takes one of two exact routes,
-// chosen at run time by K, the largest number of positives of an anchor:
+// angularLogits returns, at the entries (a, p) of posSel, z[a, p] = log Σ_{n: negSel[a, n]}
+// e^{c·(x_a + x_p)·x_n} − k·x_a·x_p (the log-sum-exp is a very negative finite value for an anchor
+// without negatives; the other entries are unspecified), with a hand-written gradient with respect
+// to xa, xp and xn. It takes one of two exact routes, chosen at run time by K, the largest number of
+// positives of an anchor:
 //
 //   - a pivot loop over each anchor's positives: per pivot, the logits c·(x_a + x_p)·x_nᵀ of the
 //     whole row and their log-sum-exp over the negatives, O(N·M·D) per pivot, O(N·M·D·K) in all;
@@ -126,12 +126,14 @@ func (l *Angular) block(p pairsOf) blockResult {
 //     below about 60 at the default angle).
 //
 // The loop is taken when K·(D + 64) < M, the product otherwise (few classes). Memory: O(N·M + M·D)
-// for the loop, O(N·M + M²) for the product.
-func angularLSE(xa, xp, xn, posSel, negSel *graph.Node, c float64, wide bool) *graph.Node {
+// for the loop, O(N·M + M²) for the product. Every matrix product runs inside the routes' loops, one
+// at a time (see after and serial): the pure-Go backend deadlocks when a loop and several matrix
+// products wait for its workers at once.
+func angularLogits(xa, xp, xn, posSel, negSel *graph.Node, c, k float64, wide bool) *graph.Node {
 	g, dt := xa.Graph(), xa.DType()
 	rows, m, d := xa.Shape().Dimensions[0], xp.Shape().Dimensions[0], xa.Shape().Dimensions[1]
 	zero, one := graph.ScalarZero(g, dt), graph.ScalarOne(g, dt)
-	cNode, veryNegative := graph.Scalar(g, dt, c), graph.Scalar(g, dt, lowest(dt))
+	cNode, kNode, veryNegative := graph.Scalar(g, dt, c), graph.Scalar(g, dt, k), graph.Scalar(g, dt, lowest(dt))
 	xnT := graph.Transpose(xn, 0, 1)
 	pivots := graph.ReduceAllMax(graph.ReduceSum(graph.ConvertDType(posSel, dtypes.Int32), 1))
 	useLoop := graph.LessThan(graph.Mul(pivots, graph.Const(g, int32(d+64))), graph.Const(g, int32(m)))
@@ -167,32 +169,35 @@ func angularLSE(xa, xp, xn, posSel, negSel *graph.Node, c float64, wide bool) *g
 	}
 	pZero, pOne, pNegative := graph.ScalarZero(g, pdt), graph.ScalarOne(g, pdt), graph.Scalar(g, pdt, lowest(pdt))
 	pc := graph.Scalar(g, pdt, c)
-	product := func() (ea, eb, s, aMax, bMax, xaP, xpP, xnP *graph.Node) {
+	product := func(mm *serial) (ea, eb, s, aMax, bMax, xaP, xpP, xnP *graph.Node) {
 		xaP, xpP, xnP = graph.ConvertDType(xa, pdt), graph.ConvertDType(xp, pdt), graph.ConvertDType(xn, pdt)
 		xnPT := graph.Transpose(xnP, 0, 1)
-		a := graph.Mul(graph.MatMul(xaP, xnPT), pc)
-		b := graph.Mul(graph.MatMul(xpP, xnPT), pc)
+		a := graph.Mul(mm.matMul(xaP, xnPT), pc)
+		b := graph.Mul(mm.matMul(xpP, xnPT), pc)
 		aMax = graph.ReduceMax(graph.Where(negSel, a, pNegative), 1) // [rows]
 		aMax = graph.Where(graph.GreaterThan(aMax, pNegative), aMax, pZero)
 		bMax = graph.ReduceMax(b, 1) // [M]
 		ea = graph.Where(negSel, graph.Exp(graph.Sub(a, rowBroadcast(aMax, m))), pZero)
 		eb = graph.Exp(graph.Sub(b, rowBroadcast(bMax, m)))
-		return ea, eb, graph.MatMul(ea, graph.Transpose(eb, 0, 1)), aMax, bMax, xaP, xpP, xnP
+		return ea, eb, mm.matMul(ea, graph.Transpose(eb, 0, 1)), aMax, bMax, xaP, xpP, xnP
 	}
 
 	// Each route runs in its own loop, of no iteration when not chosen (see pivotLoopIf), one after the
 	// other (see after).
 	loopValue := pivotLoopIf(useLoop, posSel, []*graph.Node{graph.Zeros(g, shapeNM(dt, rows, m))}, func(it pivotIter, st []*graph.Node) []*graph.Node {
-		_, _, logits := pivotLogits(it)
+		xpk, _, logits := pivotLogits(it)
 		lse, _, _ := rowLSE(logits)
-		return []*graph.Node{graph.Where(it.onehot, rowBroadcast(lse, m), st[0])}
+		z := graph.Sub(lse, graph.Mul(graph.ReduceSum(graph.Mul(xa, xpk), 1), kNode))
+		return []*graph.Node{graph.Where(it.onehot, rowBroadcast(z, m), st[0])}
 	})[0]
 	productValue := runIf(graph.LogicalNot(useLoop), []*graph.Node{after(graph.Zeros(g, shapeNM(dt, rows, m)), loopValue)}, func([]*graph.Node) []*graph.Node {
-		_, _, s, aMax, bMax, _, _, _ := product()
+		mm := &serial{}
+		_, _, s, aMax, bMax, _, _, _ := product(mm)
 		nonEmpty := graph.GreaterThan(s, pZero)
 		shift := graph.Add(rowBroadcast(aMax, m), graph.BroadcastToDims(graph.InsertAxes(bMax, 0), rows, m))
-		lse := graph.Add(shift, graph.Log(graph.Where(nonEmpty, s, pOne)))
-		return []*graph.Node{graph.Where(nonEmpty, graph.ConvertDType(lse, dt), veryNegative)}
+		lse := graph.Where(nonEmpty, graph.ConvertDType(graph.Add(shift, graph.Log(graph.Where(nonEmpty, s, pOne))), dt), veryNegative)
+		ap := mm.matMul(xa, graph.Transpose(xp, 0, 1))
+		return []*graph.Node{graph.Sub(lse, graph.Mul(ap, kNode))}
 	})[0]
 	value := graph.Where(useLoop, loopValue, productValue)
 
@@ -201,31 +206,44 @@ func angularLSE(xa, xp, xn, posSel, negSel *graph.Node, c float64, wide bool) *g
 		xaS, xpS, xnS := graph.StopGradient(xa), graph.StopGradient(xp), graph.StopGradient(xn)
 		state := []*graph.Node{graph.ZerosLike(xaS), graph.ZerosLike(xpS), graph.ZerosLike(xnS)}
 		loopGrad := pivotLoopIf(useLoop, posSel, state, func(it pivotIter, st []*graph.Node) []*graph.Node {
-			_, v, logits := pivotLogits(it)
+			mm := &serial{}
+			xpk, v, logits := pivotLogits(it)
 			_, e, s := rowLSE(logits)
-			// d lse/d logits = e/s over the negatives; logits = c·v·x_nᵀ.
-			coef := graph.Mul(gmath.SafeDiv(it.at(gr, zero), s), cNode)
+			g := it.at(gr, zero)
+			mm.last = logits
+			// d lse/d logits = e/s over the negatives; logits = c·v·x_nᵀ; v = x_a + x_p.
+			coef := graph.Mul(gmath.SafeDiv(g, s), cNode)
 			dLogits := graph.Mul(e, rowBroadcast(coef, m)) // already times c
-			dv := graph.MatMul(dLogits, xnS)               // [rows, D]
-			dxn := graph.Add(st[2], graph.MatMul(graph.Transpose(dLogits, 0, 1), v))
+			dv := mm.matMul(dLogits, xnS)                  // [rows, D]
+			dxn := graph.Add(st[2], mm.matMul(graph.Transpose(dLogits, 0, 1), v))
+			// −k·x_a·x_p: −k·g·x_p to x_a, −k·g·x_a to x_p.
+			gk := graph.InsertAxes(graph.Mul(g, kNode), -1)
+			dxa := graph.Sub(dv, graph.Mul(xpk, gk))
+			dxpk := graph.Sub(dv, graph.Mul(xaS, gk))
 			idx := graph.InsertAxes(graph.Min(it.col, lastRef), -1)
-			dxp := graph.Add(st[1], graph.ScatterSum(graph.ZerosLike(st[1]), idx, dv, false, false))
-			return []*graph.Node{graph.Add(st[0], dv), dxp, dxn}
+			dxp := graph.Add(st[1], graph.ScatterSum(graph.ZerosLike(st[1]), idx, dxpk, false, false))
+			return []*graph.Node{graph.Add(st[0], dxa), dxp, dxn}
 		})
 		chained := make([]*graph.Node, len(state))
 		for i, x := range state {
 			chained[i] = after(x, loopGrad[0])
 		}
 		productGrad := runIf(graph.LogicalNot(useLoop), chained, func([]*graph.Node) []*graph.Node {
-			ea, eb, s, _, _, xaP, xpP, xnP := product()
-			ds := gmath.SafeDiv(graph.ConvertDType(gr, pdt), s)              // [rows, M]
-			da := graph.Mul(graph.MatMul(ds, eb), ea)                        // [rows, M] (n)
-			db := graph.Mul(graph.MatMul(graph.Transpose(ds, 0, 1), ea), eb) // [M, M] (p, n)
+			mm := &serial{}
+			ea, eb, s, _, _, xaP, xpP, xnP := product(mm)
+			grP := graph.ConvertDType(gr, pdt)
+			ds := gmath.SafeDiv(grP, s)                                   // [rows, M]
+			da := graph.Mul(mm.matMul(ds, eb), ea)                        // [rows, M] (n)
+			db := graph.Mul(mm.matMul(graph.Transpose(ds, 0, 1), ea), eb) // [M, M] (p, n)
 			da, db = graph.Mul(da, pc), graph.Mul(db, pc)
-			dxa := graph.MatMul(da, xnP)
-			dxp := graph.MatMul(db, xnP)
-			dxn := graph.Add(graph.MatMul(graph.Transpose(da, 0, 1), xaP), graph.MatMul(graph.Transpose(db, 0, 1), xpP))
-			return []*graph.Node{graph.ConvertDType(dxa, dt), graph.ConvertDType(dxp, dt), graph.ConvertDType(dxn, dt)}
+			dxa := mm.matMul(da, xnP)
+			dxp := mm.matMul(db, xnP)
+			dxn := graph.Add(mm.matMul(graph.Transpose(da, 0, 1), xaP), mm.matMul(graph.Transpose(db, 0, 1), xpP))
+			// −k·x_a·x_p: −k·gr·x_p to x_a, −k·grᵀ·x_a to x_p.
+			grK := graph.Mul(gr, kNode)
+			dxa = graph.Sub(graph.ConvertDType(dxa, dt), mm.matMul(grK, xpS))
+			dxp = graph.Sub(graph.ConvertDType(dxp, dt), mm.matMul(graph.Transpose(grK, 0, 1), xaS))
+			return []*graph.Node{dxa, dxp, graph.ConvertDType(dxn, dt)}
 		})
 		grads := make([]*graph.Node, 3)
 		for i := range grads {
@@ -235,5 +253,16 @@ func angularLSE(xa, xp, xn, posSel, negSel *graph.Node, c float64, wide bool) *g
 	})
 }
 
-// angularRoute forces angularLSE's route in tests: 0 chooses at run time, 1 the loop, 2 the product.
+// serial makes matrix products that run one after another (see after): each waits for the previous.
+type serial struct{ last *graph.Node }
+
+func (s *serial) matMul(a, b *graph.Node) *graph.Node {
+	if s.last != nil {
+		a = after(a, s.last)
+	}
+	s.last = graph.MatMul(a, b)
+	return s.last
+}
+
+// angularRoute forces angularLogits' route in tests: 0 chooses at run time, 1 the loop, 2 the product.
 var angularRoute = 0

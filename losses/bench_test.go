@@ -68,3 +68,56 @@ func BenchmarkLosses(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAllTripletsFewClasses times the losses that combine every positive with every negative of
+// an anchor when the classes are large (N/C samples per class): their pivot loops run
+// K = min(|P|, |N|) = N/C − 1 times (against 1 for two views per class).
+//
+//	go test ./losses -run XXX -bench 'AllTripletsFewClasses/tripletmargin/N=256/C=8$'
+func BenchmarkAllTripletsFewClasses(b *testing.B) {
+	dotgrad.Install()
+	const d = 128
+	for _, name := range []string{"tripletmargin", "angular", "dynamicsoftmargin", "pnp"} {
+		for _, nc := range [][2]int{{256, 8}, {256, 32}, {1024, 32}, {1024, 128}} {
+			n, classes := nc[0], nc[1]
+			b.Run(fmt.Sprintf("%s/N=%d/C=%d", name, n, classes), func(b *testing.B) {
+				loss, err := losses.ByName(name)
+				if err != nil {
+					b.Fatal(err)
+				}
+				r := rand.New(rand.NewPCG(uint64(n), 2))
+				emb := make([]float32, n*d)
+				for i := range emb {
+					emb[i] = float32(r.NormFloat64())
+				}
+				labels := make([]int32, n)
+				for i := range labels {
+					labels[i] = int32(i % classes)
+				}
+				embT := tensors.FromFlatDataAndDimensions(emb, n, d)
+				labelsT := tensors.FromValue(labels)
+				exec, err := graph.NewExec(backend.MustShared(), func(e, l *graph.Node) (*graph.Node, *graph.Node) {
+					v := loss.Compute(losses.Inputs{Embeddings: e, Labels: l})
+					return v, graph.Gradient(v, e)[0]
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				run := func() {
+					outs, err := exec.Exec(embT, labelsT)
+					if err != nil {
+						b.Fatal(err)
+					}
+					for _, o := range outs {
+						o.FinalizeAll()
+					}
+				}
+				run()
+				b.ResetTimer()
+				for b.Loop() {
+					run()
+				}
+			})
+		}
+	}
+}
