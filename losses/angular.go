@@ -143,7 +143,6 @@ func angularLogits(xa, xp, xn, posSel, negSel *graph.Node, c, k float64, wide bo
 	case 2:
 		useLoop = graph.Const(g, false)
 	}
-	lastRef := graph.Const(g, int32(m-1))
 
 	// rowLSE returns, per row, the log-sum-exp of logits over the negatives, its maximum-shifted
 	// exponentials e (0 outside the negatives) and their sum s (0: no negative).
@@ -157,7 +156,7 @@ func angularLogits(xa, xp, xn, posSel, negSel *graph.Node, c, k float64, wide bo
 	}
 	// pivotLogits returns the pivot's reference embedding, x_a + x_p and the row's logits.
 	pivotLogits := func(it pivotIter) (xpk, v, logits *graph.Node) {
-		xpk = graph.Gather(xp, graph.InsertAxes(graph.Min(it.col, lastRef), -1)) // [rows, D]
+		xpk = graph.Gather(xp, graph.InsertAxes(it.col, -1)) // [rows, D]
 		v = graph.Add(xa, xpk)
 		return xpk, v, graph.Mul(graph.MatMul(v, xnT), cNode)
 	}
@@ -188,7 +187,7 @@ func angularLogits(xa, xp, xn, posSel, negSel *graph.Node, c, k float64, wide bo
 		xpk, _, logits := pivotLogits(it)
 		lse, _, _ := rowLSE(logits)
 		z := graph.Sub(lse, graph.Mul(graph.ReduceSum(graph.Mul(xa, xpk), 1), kNode))
-		return []*graph.Node{graph.Where(it.onehot, rowBroadcast(z, m), st[0])}
+		return []*graph.Node{it.addAt(st[0], graph.Where(it.has, z, zero))}
 	})[0]
 	productValue := runIf(graph.LogicalNot(useLoop), []*graph.Node{after(graph.Zeros(g, shapeNM(dt, rows, m)), loopValue)}, func([]*graph.Node) []*graph.Node {
 		mm := &serial{}
@@ -209,7 +208,7 @@ func angularLogits(xa, xp, xn, posSel, negSel *graph.Node, c, k float64, wide bo
 			mm := &serial{}
 			xpk, v, logits := pivotLogits(it)
 			_, e, s := rowLSE(logits)
-			g := it.at(gr, zero)
+			g := graph.Where(it.has, it.at(gr), zero)
 			mm.last = logits
 			// d lse/d logits = e/s over the negatives; logits = c·v·x_nᵀ; v = x_a + x_p.
 			coef := graph.Mul(gmath.SafeDiv(g, s), cNode)
@@ -220,7 +219,7 @@ func angularLogits(xa, xp, xn, posSel, negSel *graph.Node, c, k float64, wide bo
 			gk := graph.InsertAxes(graph.Mul(g, kNode), -1)
 			dxa := graph.Sub(dv, graph.Mul(xpk, gk))
 			dxpk := graph.Sub(dv, graph.Mul(xaS, gk))
-			idx := graph.InsertAxes(graph.Min(it.col, lastRef), -1)
+			idx := graph.InsertAxes(it.col, -1)
 			dxp := graph.Add(st[1], graph.ScatterSum(graph.ZerosLike(st[1]), idx, dxpk, false, false))
 			return []*graph.Node{graph.Add(st[0], dxa), dxp, dxn}
 		})

@@ -211,12 +211,12 @@ func (l *DynamicSoftMargin) tripletClassSums(p pairsOf) (cw, cx, count *graph.No
 	// values returns one pivot's values against the other side, their t and floor(t), and their
 	// weights (0 outside the other side and in a row without a pivot).
 	values := func(it pivotIter) (x, t, floor, w *graph.Node) {
-		x = graph.Sub(rowBroadcast(it.at(e, zero), m), e)
+		x = graph.Sub(rowBroadcast(it.at(e), m), e)
 		t = graph.Div(graph.Add(x, negMinVal), deltaNode)
 		floor = graph.Floor(t)
 		others := graph.LogicalAnd(sd.otherSel, rowBroadcast(it.has, m))
 		if otherW != nil {
-			w = graph.Where(others, graph.Mul(otherW, rowBroadcast(it.at(pivotW, zero), m)), zero)
+			w = graph.Where(others, graph.Mul(otherW, rowBroadcast(it.at(pivotW), m)), zero)
 		} else {
 			w = graph.Where(others, one, zero)
 		}
@@ -250,7 +250,7 @@ func (l *DynamicSoftMargin) tripletClassSums(p pairsOf) (cw, cx, count *graph.No
 			gx := graph.Mul(w, phi)
 			// dx/de_other = −1, dx/de_pivot = +1.
 			gE := graph.Sub(st[0], gx)
-			gE = graph.Where(it.onehot, graph.Add(gE, rowBroadcast(graph.ReduceSum(gx, 1), m)), gE)
+			gE = it.addAt(gE, graph.ReduceSum(gx, 1)) // 0 in a row without a pivot (w = 0 there).
 			return []*graph.Node{gE}
 		})
 		return graph.Mul(res[0], rowBroadcast(sd.sign, m))

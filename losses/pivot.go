@@ -17,20 +17,26 @@ import (
 // when the loss is symmetric in the two: K is then max_i min(|P(i)|, |N(i)|), 1 for a batch of two
 // samples per class.
 
-// pivotIter is one iteration of pivotLoop.
+// pivotIter is one iteration of pivotLoop. A row's pivot is one entry: reading and updating it are
+// N-element Gather and Scatter operations, not passes over the [N, M] matrix.
 type pivotIter struct {
-	// onehot is [N, M] bool: each row's pivot column, all false in a row without a pivot left.
-	onehot *graph.Node
 	// has is [N] bool: whether the row has a pivot at this iteration.
 	has *graph.Node
-	// col is [N] int32: the pivot's column, M in a row without a pivot.
+	// col is [N] int32: the pivot's column, M−1 in a row without a pivot (check has).
 	col *graph.Node
+	// idx is [N, 2] int32: (row, col), the pivots' positions in an [N, M] matrix.
+	idx *graph.Node
 }
 
-// at returns x's entry at each row's pivot, [N] (0 in a row without a pivot); zero is a scalar 0 of
-// x's dtype made outside the loop (see pivotLoop).
-func (it pivotIter) at(x, zero *graph.Node) *graph.Node {
-	return graph.ReduceSum(graph.Where(it.onehot, x, zero), 1)
+// at returns x's entries at the rows' pivots, [N] (for a row without a pivot, its last entry).
+func (it pivotIter) at(x *graph.Node) *graph.Node {
+	return graph.Gather(x, it.idx, true)
+}
+
+// addAt returns acc with v[i] added at row i's pivot ([N, M] and [N]); v must be 0 in a row without
+// a pivot.
+func (it pivotIter) addAt(acc, v *graph.Node) *graph.Node {
+	return graph.ScatterSum(acc, it.idx, v, true, true)
 }
 
 // rowBroadcast returns the [N] vector v repeated along the columns of an [N, M] matrix, by doubling
@@ -94,10 +100,12 @@ func pivotLoopIf(enabled, pivotSel *graph.Node, state []*graph.Node, body func(i
 		ps := params(g)
 		k, key := ps[0], ps[1]
 		j := graph.ReduceMin(key, 1) // [N]: the next pivot's column, m when none is left.
-		onehot := graph.Equal(graph.Iota(g, colShape, 1), rowBroadcast(j, m))
 		has := graph.LessThan(j, graph.Const(g, int32(m)))
-		key = graph.Where(onehot, graph.Const(g, int32(m)), key)
-		out := body(pivotIter{onehot: onehot, has: has, col: j}, ps[2:])
+		col := graph.Min(j, graph.Const(g, int32(m-1)))
+		idx := graph.Stack([]*graph.Node{graph.Iota(g, shapes.Make(dtypes.Int32, n), 0), col}, 1)
+		// The pivot is visited: its key becomes m (a row without a pivot has m everywhere already).
+		key = graph.ScatterMax(key, idx, graph.BroadcastToDims(graph.Const(g, int32(m)), n), true, true)
+		out := body(pivotIter{has: has, col: col, idx: idx}, ps[2:])
 		if len(out) != len(state) {
 			panic("losses: internal error: pivotLoop body returned the wrong number of values")
 		}

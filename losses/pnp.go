@@ -142,7 +142,7 @@ func pnpRanks(s, posSel, negSel *graph.Node, anneal float64) *graph.Node {
 	// and in a row without a pivot), and the factor that turns the sigmoid's argument's gradient into
 	// the derivative of the sigmoid (0 where the clamp is active).
 	terms := func(it pivotIter, derivative bool) (sig, dsig, others *graph.Node) {
-		v := it.at(ss, zero)
+		v := it.at(ss)
 		diff := graph.Mul(signB, graph.Sub(ss, rowBroadcast(v, m))) // s_ik − s_ij
 		expo := graph.Div(graph.Neg(diff), annealNode)
 		clampLo, clampHi := graph.LessThan(expo, lo), graph.GreaterThan(expo, hi)
@@ -165,8 +165,7 @@ func pnpRanks(s, posSel, negSel *graph.Node, anneal float64) *graph.Node {
 		r := st[0]
 		sig, _, _ := terms(it, false)
 		r = graph.Add(r, graph.Where(flipB, sig, zero))
-		sum := graph.Where(notFlip, graph.ReduceSum(sig, 1), zero)
-		r = graph.Where(it.onehot, graph.Add(r, rowBroadcast(sum, m)), r)
+		r = it.addAt(r, graph.Where(notFlip, graph.ReduceSum(sig, 1), zero)) // sig is 0 in a row without a pivot
 		return []*graph.Node{r}
 	})
 	return withGradient(out[0], s, func(gr *graph.Node) *graph.Node {
@@ -178,11 +177,11 @@ func pnpRanks(s, posSel, negSel *graph.Node, anneal float64) *graph.Node {
 			grad := st[0]
 			_, dsig, others := terms(it, true)
 			// The weight of each (pivot, other) term: gr at its positive entry, the pivot's or the other's.
-			w := graph.Where(flipB, gr, rowBroadcast(it.at(gr, zero), m))
+			w := graph.Where(flipB, gr, rowBroadcast(it.at(gr), m))
 			c := graph.Where(others, graph.Mul(w, dsig), zero)
 			grad = graph.Add(grad, graph.Mul(signB, c))
 			total := graph.Mul(sd.sign, graph.ReduceSum(c, 1))
-			grad = graph.Where(it.onehot, graph.Sub(grad, rowBroadcast(total, m)), grad)
+			grad = it.addAt(grad, graph.Neg(total)) // c is 0 in a row without a pivot
 			return []*graph.Node{grad}
 		})
 		return res[0]

@@ -125,7 +125,7 @@ func tripletSums(d *graph.Node, p pairsOf, inverted bool, margin float64, smooth
 	out := pivotLoop(pivotSel, state, func(it pivotIter, s []*graph.Node) []*graph.Node {
 		sum, cnt, gE := s[0], s[1], s[2]
 		// A row without a pivot gets x = −huge: f(x) = 0, f'(x) = 0, and it is dropped by every rule.
-		v := graph.Where(it.has, it.at(e, zero), veryNegative)
+		v := graph.Where(it.has, it.at(e), veryNegative)
 		x := graph.Add(graph.Sub(rowBroadcast(v, m), e), marginNode)
 		var l, dl *graph.Node
 		xPos := graph.GreaterThan(x, zero)
@@ -162,7 +162,7 @@ func tripletSums(d *graph.Node, p pairsOf, inverted bool, margin float64, smooth
 		}
 		rowGrad := graph.ReduceSum(gx, 1)
 		if pivotW != nil {
-			wp := it.at(pivotW, zero)
+			wp := graph.Where(it.has, it.at(pivotW), zero)
 			rowVal, rowGrad = graph.Mul(rowVal, wp), graph.Mul(rowGrad, wp)
 			if rowCnt != nil {
 				rowCnt = graph.Mul(rowCnt, wp)
@@ -175,7 +175,7 @@ func tripletSums(d *graph.Node, p pairsOf, inverted bool, margin float64, smooth
 		}
 		// dx/de_other = −1, dx/de_pivot = +1.
 		gE = graph.Sub(gE, gx)
-		gE = graph.Where(it.onehot, graph.Add(gE, rowBroadcast(rowGrad, m)), gE)
+		gE = it.addAt(gE, rowGrad) // 0 in a row without a pivot (x = −huge there).
 		return []*graph.Node{sum, cnt, gE}
 	})
 	rowSum, rowCount = out[0], out[1]
