@@ -28,6 +28,14 @@
 // N = 16,384: 0.4 GB peak, where one block had passed 19.7 GB when stopped; docs/PERFORMANCE.md).
 // The price: Compute always computes the gradient of a blockwise loss, even when nothing asks for it.
 //
+// All-triplet losses (TripletMargin, Angular, DynamicSoftMargin, PNP) never build PML's [N, M, M]
+// triplets: a graph loop over "pivots" takes, at each iteration, one entry of each anchor row's
+// smaller side (positives or negatives; Angular: its positives) and combines it with the whole row,
+// with a hand-written gradient (losses/pivot.go). Memory is O(N·M); time is O(N·M·K) (Angular
+// O(N·M·D·K)), K = the largest min(|positives|, |negatives|) of an anchor: 1 for two samples per
+// class, N/C − 1 for C classes of N/C samples (Angular switches to an O(N·M²) matrix product when K is
+// large). Value and gradient are those of the straightforward formulation, which the tests keep.
+//
 // Where gometric departs from PML, on purpose:
 //   - Memory: every loss works on the [N, M] distance matrix: O(N·M). PML's NT-Xent builds a positive ×
 //     negative pairs matrix (O(N³) per batch; 4 GB at N=1024).
