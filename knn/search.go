@@ -35,8 +35,9 @@ type Options struct {
 	// reference rows prepared (converted, normalised and packed) at once. 0 chooses them from D
 	// for the caches: 256 KiB of references (256 rows at D = 128), and up to 1,536 queries at D =
 	// 128 (fewer as the search nears its end, so that the goroutines finish together). Working
-	// memory is about Workers * (Q_b*D + R_b*D + 2*Q_b*K) float64 values for Q_b queries and R_b
-	// references per block, whatever the number of queries and references.
+	// memory is about Workers * (Q_b*D + R_b*D + 2*Q_b*K) 8-byte values for Q_b queries and R_b
+	// references per block, plus one per reference row when the distance normalises (its norm),
+	// whatever the number of queries and references.
 	BlockSize int
 	// Workers is the number of goroutines, each taking one block of queries at a time; 0 means
 	// runtime.GOMAXPROCS(0).
