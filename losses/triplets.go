@@ -134,10 +134,18 @@ func tripletSums(d *graph.Node, p pairsOf, inverted bool, margin float64, smooth
 			onePlusT := graph.Add(t, one)
 			l = graph.Add(graph.Where(xPos, x, zero), graph.Log1p(t))
 			dl = graph.Sub(graph.Where(xPos, one, zero), graph.Mul(graph.Sign(x), graph.Div(t, onePlusT)))
-		} else {
-			l = graph.Where(xPos, x, zero)
 		}
-		kept := keepMask(otherSel, l)
+		var kept *graph.Node
+		switch {
+		case smooth:
+			kept = keepMask(otherSel, l)
+		case keep.kind == keepPositive:
+			// relu(x) > 0 exactly where x > 0, and the kept losses are x itself.
+			l, kept = x, graph.LogicalAnd(otherSel, xPos)
+		default:
+			l = graph.Where(xPos, x, zero)
+			kept = keepMask(otherSel, l)
+		}
 		lw, w := l, one
 		if otherW != nil {
 			lw, w = graph.Mul(l, otherW), otherW
@@ -152,15 +160,14 @@ func tripletSums(d *graph.Node, p pairsOf, inverted bool, margin float64, smooth
 		default:
 			gx = graph.Where(graph.LogicalAnd(kept, xPos), w, zero)
 		}
-		var rowCnt *graph.Node
-		if keep.kind != keepAll {
-			if keep.kind == keepPositive && !smooth {
-				rowCnt = graph.ReduceSum(gx, 1)
-			} else {
-				rowCnt = graph.ReduceSum(graph.Where(kept, w, zero), 1)
-			}
-		}
 		rowGrad := graph.ReduceSum(gx, 1)
+		var rowCnt *graph.Node
+		switch {
+		case keep.kind == keepPositive && !smooth:
+			rowCnt = rowGrad // gx is the kept weight itself.
+		case keep.kind != keepAll:
+			rowCnt = graph.ReduceSum(graph.Where(kept, w, zero), 1)
+		}
 		if pivotW != nil {
 			wp := graph.Where(it.has, it.at(pivotW), zero)
 			rowVal, rowGrad = graph.Mul(rowVal, wp), graph.Mul(rowGrad, wp)
