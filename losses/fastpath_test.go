@@ -464,3 +464,72 @@ func TestDynamicSoftMarginLoopMatchesScatter(t *testing.T) {
 		}
 	}
 }
+
+// npairsNaiveBlock is NPairsLoss's [N, N] formulation: every query row, the non-anchors masked out.
+func npairsNaiveBlock(l *NPairs, in Inputs) blockFn {
+	return func(p pairsOf) blockResult {
+		g, dt := p.q.Graph(), p.q.DType()
+		n := p.q.Shape().Dimensions[0]
+		posMask := graph.GreaterThan(p.pos, gmath.Zero(p.pos))
+		rowHas := graph.ReduceLogicalOr(posMask, 1)
+		ii := graph.Iota(g, shapes.Make(dtypes.Int32, n, n), 0)
+		kk := graph.Iota(g, shapes.Make(dtypes.Int32, n, n), 1)
+		first := graph.ReduceMin(graph.Where(posMask, kk, graph.Const(g, int32(n))), 1)
+		labels := graph.ConvertDType(in.Labels, dtypes.Int64)
+		earlier := graph.LogicalAnd(graph.LogicalAnd(graph.Equal(graph.InsertAxes(labels, -1), graph.InsertAxes(labels, 0)), graph.LessThan(kk, ii)),
+			graph.InsertAxes(rowHas, 0))
+		anchor := graph.LogicalAnd(rowHas, graph.LogicalNot(graph.ReduceLogicalOr(earlier, 1)))
+		positives := graph.Gather(p.ref, graph.InsertAxes(graph.Min(first, graph.Const(g, int32(n-1))), -1))
+		sim := l.Distance.Matrix(p.q, positives)
+		if !l.Distance.IsInverted() {
+			sim = graph.Neg(sim)
+		}
+		anchorF := graph.ConvertDType(anchor, dt)
+		cols := graph.BroadcastToDims(graph.InsertAxes(anchorF, 0), n, n)
+		lse, _ := weightedLogSumExp(sim, cols)
+		own := graph.ReduceSum(graph.Where(graph.Equal(ii, kk), sim, gmath.Zero(sim)), 1)
+		perAnchor := graph.Where(anchor, graph.Sub(graph.Where(anchor, lse, gmath.Zero(lse)), own), gmath.Zero(own))
+		terms := []reducers.Terms{{Name: "loss", Kind: reducers.Element, Losses: perAnchor, Weights: anchorF, AnchorLabels: p.anchorLabels}}
+		return blockResult{terms: terms}
+	}
+}
+
+func TestNPairsCompactedMatchesNaive(t *testing.T) {
+	var cases []fastCase
+	for _, c := range fastCases(6) {
+		if !c.noLabels && c.ref == nil {
+			cases = append(cases, c)
+		}
+	}
+	// Explicit pairs with self-pairs: singleton labels can be anchors, more than N/2 of them.
+	self := cases[len(cases)-1]
+	self.name = "explicit_self_pairs"
+	self.labels = labelPatterns(rand.New(rand.NewPCG(1, 1)), len(self.emb))["singletons"]
+	self.pos = make([][]float64, len(self.emb))
+	for i := range self.pos {
+		self.pos[i] = make([]float64, len(self.emb))
+		self.pos[i][i] = 1
+		if i%3 == 0 && i+1 < len(self.emb) {
+			self.pos[i][i+1] = 2
+		}
+	}
+	cases = append(cases, self)
+	for rname, red := range reducerCases(0.5, 3) {
+		for _, dist := range []distances.Distance{nil, distances.NewLpDistance()} {
+			t.Run(fmt.Sprintf("%s/%v", rname, dist), func(t *testing.T) {
+				l := NewNPairs()
+				if red != nil {
+					l.Reducer = red
+				}
+				if dist != nil {
+					l.Distance = dist
+				}
+				compareFast(t, cases, l.Compute, func(in Inputs) *graph.Node {
+					o := l.Options
+					o.BlockRows = -1
+					return o.compute(in, "NPairsLoss", npairsNaiveBlock(l, in))
+				}, 1e-10)
+			})
+		}
+	}
+}
