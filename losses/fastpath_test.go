@@ -137,8 +137,17 @@ func compareFast(t *testing.T, cases []fastCase, fast, general func(in Inputs) *
 				}
 			}
 			outs, err := testutil.Exec(func(in []*graph.Node) []*graph.Node {
-				a, b := fast(c.inputs(in)), general(c.inputs(in))
-				return append(append([]*graph.Node{a, b}, graph.Gradient(a, in...)...), graph.Gradient(b, in...)...)
+				// The fast formulation runs once the general one and its gradient are done (see after):
+				// its loops must not run beside the general one's matrix products, which can exhaust
+				// the pure-Go backend's workers (see pivotLoop).
+				b := general(c.inputs(in))
+				gb := graph.Gradient(b, in...)
+				chained := make([]*graph.Node, len(in))
+				for i, x := range in {
+					chained[i] = after(x, gb[0])
+				}
+				a := fast(c.inputs(chained))
+				return append(append([]*graph.Node{a, b}, graph.Gradient(a, in...)...), gb...)
 			}, args...)
 			if err != nil {
 				t.Fatalf("%s/%s: %v", c.name, prec, err)

@@ -62,6 +62,14 @@ func rowBroadcast(v *graph.Node, m int) *graph.Node {
 // body returns their new values, in the same order and shapes. Values body uses from outside the loop
 // are captured by the closure.
 //
+// The pure-Go backend of GoMLX v0.27.2 runs the loop's body on its worker pool (2·GOMAXPROCS
+// workers) while the loop itself holds a worker, and a matrix product holds its worker while it waits
+// for another: a loop running beside three or more matrix products can leave no worker free and hang.
+// A loss's loops therefore run after the distance matrix and before its gradient; its own loops run
+// one after another (see after), with at most one matrix product at a time in their bodies (serial);
+// a graph that computes something else beside a loss should not run matrix products of its own in
+// parallel with the loss's loops.
+//
 // Inside body, never create scalars with GoMLX's cached helpers (graph.Scalar, ScalarZero, ScalarOne,
 // AddScalar, MulScalar, OnePlus, gmath.Zero, ...): GoMLX v0.27.2 caches a graph's scalar constants
 // without regard to the function they were made in, so a scalar made inside the loop would later be
