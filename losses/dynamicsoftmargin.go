@@ -223,15 +223,20 @@ func (l *DynamicSoftMargin) tripletClassSums(p pairsOf) (cw, cx, count *graph.No
 		return x, t, floor, w
 	}
 	state := []*graph.Node{graph.Zeros(g, shapes.Make(dt, nc)), graph.Zeros(g, shapes.Make(dt, nc))}
+	minClass, maxClass := graph.Scalar(g, dt, -1), consts[nc-2]
 	out := pivotLoop(sd.pivotSel, state, func(it pivotIter, st []*graph.Node) []*graph.Node {
-		x, t, floor, w := values(it)
+		x, _, floor, w := values(it)
 		wx := graph.Mul(w, x)
-		var ws, xs []*graph.Node
-		for _, mask := range l.classMasks(t, floor, consts) {
-			ws = append(ws, graph.ReduceAllSum(graph.Where(mask, w, zero)))
-			xs = append(xs, graph.ReduceAllSum(graph.Where(mask, wx, zero)))
+		// One scatter of (w, w·x) into the classes: class floor(t) clamped to [−1, NumBins−1], the same
+		// classes as classMasks; stored at class+1.
+		cls := graph.Add(graph.Min(graph.Max(floor, minClass), maxClass), one)
+		cls = graph.Reshape(graph.ConvertDType(cls, dtypes.Int32), n*m, 1)
+		upd := graph.Reshape(graph.Stack([]*graph.Node{w, wx}, -1), n*m, 2)
+		sums := graph.ScatterSum(graph.Zeros(g, shapes.Make(dt, nc, 2)), cls, upd, false, false)
+		return []*graph.Node{
+			graph.Add(st[0], graph.Reshape(graph.Slice(sums, graph.AxisRange(), graph.AxisElem(0)), nc)),
+			graph.Add(st[1], graph.Reshape(graph.Slice(sums, graph.AxisRange(), graph.AxisElem(1)), nc)),
 		}
-		return []*graph.Node{graph.Add(st[0], graph.Stack(ws, 0)), graph.Add(st[1], graph.Stack(xs, 0))}
 	})
 	cw = out[0]
 	cx = withGradientFlat(out[1], d, func(v *graph.Node) *graph.Node {
