@@ -61,7 +61,8 @@ import (
 // respect to the distances (see tripletClassSums): O(N·M·K·NumBins) time, K = max_i min(|P(i)|,
 // |N(i)|) (1 for two samples per class), and O(N·M) memory, where PML materializes the triplets and
 // their index lists. The histogram needs every triplet before any weight is known, so the rows are
-// one block (Options.BlockRows is ignored). Without labels it is O(N·M).
+// one block (Options.BlockRows is ignored). Without labels it is O(N·M). Explicit pair weights are
+// multiplicities: entries ≤ 0 select nothing, and the weights get no gradient.
 //
 // Defaults (NewDynamicSoftMargin): MinVal −2, NumBins 10, Momentum 0.01, LpDistance (normalized, p=2;
 // the only distance accepted, as PML asserts).
