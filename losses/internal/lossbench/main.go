@@ -136,7 +136,7 @@ func main() {
 // child runs one case in a process of its own, stopping it after maxStep seconds of warm-up plus
 // the timing budget.
 func child(self, name string, n, d, iters int, budget, maxStep float64) caseResult {
-	limit := time.Duration((maxStep+budget+60)*float64(time.Second))
+	limit := time.Duration((maxStep + budget + 60) * float64(time.Second))
 	cmd := exec.Command(self, "-case", fmt.Sprintf("%s:%d", name, n), "-d", strconv.Itoa(d),
 		"-iters", strconv.Itoa(iters), "-budget-s", fmt.Sprint(budget), "-max-step-s", fmt.Sprint(maxStep))
 	var out bytes.Buffer
