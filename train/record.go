@@ -174,7 +174,7 @@ type rawData struct {
 }
 
 // readData reads the data cfg names, from the files itemsPath and pairsPath (cfg.Items and
-// cfg.Pairs, or where they are now), and fingerprints it.
+// cfg.Pairs, or where they are now).
 func readData(cfg Config, itemsPath, pairsPath string) (*rawData, error) {
 	opts, err := cfg.readOptions()
 	if err != nil {
@@ -188,11 +188,6 @@ func readData(cfg Config, itemsPath, pairsPath string) (*rawData, error) {
 			return nil, err
 		}
 		raw.warnings = append(raw.warnings, w...)
-		fr, err := fileRecord("items", cfg.Items, itemsPath)
-		if err != nil {
-			return nil, err
-		}
-		raw.record.Files = append(raw.record.Files, fr)
 	case pairsPath == "":
 		if raw.items, err = datasets.Load(cfg.Dataset); err != nil {
 			return nil, err
@@ -205,14 +200,25 @@ func readData(cfg Config, itemsPath, pairsPath string) (*rawData, error) {
 			return nil, err
 		}
 		raw.warnings = append(raw.warnings, w...)
-		fr, err := fileRecord("pairs", cfg.Pairs, pairsPath)
+	}
+	return raw, nil
+}
+
+// fingerprint fills raw.record: the files read (as cfg names them, at itemsPath and pairsPath) and
+// the content hash. Only a run's start needs it; LoadData and Run.Data skip the work.
+func (raw *rawData) fingerprint(cfg Config, itemsPath, pairsPath string) error {
+	for _, f := range []struct{ role, name, path string }{{"items", cfg.Items, itemsPath}, {"pairs", cfg.Pairs, pairsPath}} {
+		if f.path == "" {
+			continue
+		}
+		fr, err := fileRecord(f.role, f.name, f.path)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		raw.record.Files = append(raw.record.Files, fr)
 	}
 	raw.record.Content = raw.contentHash()
-	return raw, nil
+	return nil
 }
 
 // prepare splits the data as cfg says (see PrepareItems and PreparePairs).

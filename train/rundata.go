@@ -66,6 +66,9 @@ func (r Run) Start(cfg Config) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := raw.fingerprint(cfg, cfg.Items, cfg.Pairs); err != nil {
+		return nil, err
+	}
 	data, err := raw.prepare(cfg)
 	if err != nil {
 		return nil, err
@@ -130,12 +133,14 @@ func (r Run) Data(cfg Config, paths DataPaths) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	if raw.record.Content != rec.Content {
+	// The files were found by their SHA-256 (locate); the content hash also checks what was read
+	// from them (reader options) and a built-in data set.
+	if content := raw.contentHash(); content != rec.Content {
 		what := "the data"
 		if rec.Dataset != "" {
 			what = "built-in data set " + rec.Dataset
 		}
-		return nil, fmt.Errorf("%s: %s reads differently from when the run started (content fingerprint %.12s…, recorded %.12s…): the run's split cannot be applied to it", r.Dir, what, raw.record.Content, rec.Content)
+		return nil, fmt.Errorf("%s: %s reads differently from when the run started (content fingerprint %.12s…, recorded %.12s…): the run's split cannot be applied to it", r.Dir, what, content, rec.Content)
 	}
 	data, err := split.apply(raw, r.Dir)
 	if err != nil {
