@@ -398,7 +398,7 @@ func sortedCopy(v []int) Ranges {
 
 // apply rebuilds a run's Data from the data as read and the recorded split; it is an error when the
 // split does not fit the data.
-func (s *DataSplit) apply(raw *rawData, name string) (*Data, error) {
+func (s *DataSplit) apply(raw *rawData) (*Data, error) {
 	switch s.Kind {
 	case splitPairs:
 		if raw.pairs == nil {

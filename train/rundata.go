@@ -142,7 +142,7 @@ func (r Run) Data(cfg Config, paths DataPaths) (*Data, error) {
 		}
 		return nil, fmt.Errorf("%s: %s reads differently from when the run started (content fingerprint %.12s…, recorded %.12s…): the run's split cannot be applied to it", r.Dir, what, content, rec.Content)
 	}
-	data, err := split.apply(raw, r.Dir)
+	data, err := split.apply(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", r.Dir, SplitFile, err)
 	}
