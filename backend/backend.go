@@ -51,7 +51,7 @@ func New(config string) (b backends.Backend, err error) {
 			b, err = nil, fmt.Errorf("backend %q: %v", config, r)
 		}
 	}()
-	b, err = backends.NewWithConfig(config)
+	b, err = backends.NewWithConfig(withSequentialOps(config))
 	if err != nil {
 		hint := ""
 		if strings.HasPrefix(config, "xla") {
@@ -61,6 +61,33 @@ func New(config string) (b backends.Backend, err error) {
 		return nil, fmt.Errorf("backend %q: %w%s", config, err, hint)
 	}
 	return b, nil
+}
+
+// withSequentialOps adds "ops_sequential" to a pure-Go backend configuration that does not choose
+// how ops are scheduled. Why: GoMLX v0.27.2's pure-Go backend runs a graph's independent ops on a
+// bounded worker pool (2 × GOMAXPROCS workers) and, when only one graph runs, also runs a While
+// loop's body on that pool from inside the worker that holds the loop. A graph with loops beside
+// other parallel ops (the all-triplet losses' pivot loops, next to matrix products) can then hold
+// every worker while each waits for one more: a deadlock, seen on 2-core machines
+// (TestRankingLossesBlockwiseMatchesOneBlock hung for 10 minutes). Executing the ops one after
+// another removes the nesting; each matrix product still splits its work over all cores, and the
+// cost, measured in docs/PERFORMANCE.md ("Op scheduling"), is small. GOMLX_BACKEND=go:ops_parallel
+// restores GoMLX's default scheduling.
+func withSequentialOps(config string) string {
+	name, opts, _ := strings.Cut(config, ":")
+	if name != "go" {
+		return config
+	}
+	for _, o := range strings.Split(opts, ",") {
+		key, _, _ := strings.Cut(strings.TrimSpace(o), "=")
+		if key == "ops_sequential" || key == "ops_parallel" {
+			return config
+		}
+	}
+	if opts == "" {
+		return "go:ops_sequential"
+	}
+	return config + ",ops_sequential"
 }
 
 var (

@@ -44,3 +44,24 @@ func TestUnknownBackend(t *testing.T) {
 		t.Error("New(nope) returned no error")
 	}
 }
+
+// The pure-Go backend runs its ops one after another unless the configuration chooses; other
+// backends' configurations are left alone.
+func TestWithSequentialOps(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"go", "go:ops_sequential"},
+		{"go:parallelism=4", "go:parallelism=4,ops_sequential"},
+		{"go:ops_parallel", "go:ops_parallel"},
+		{"go:ops_sequential", "go:ops_sequential"},
+		{"go:dotgeneral_blocked, ops_parallel", "go:dotgeneral_blocked, ops_parallel"},
+		{"xla:cpu", "xla:cpu"},
+		{"gox", "gox"},
+	} {
+		if got := withSequentialOps(c.in); got != c.want {
+			t.Errorf("withSequentialOps(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	if _, err := New("go:ops_parallel"); err != nil {
+		t.Errorf("New(go:ops_parallel): %v", err)
+	}
+}
