@@ -1,0 +1,72 @@
+package gemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// benchShapes are [m, k, n] products of the training models (batch 1).
+var benchShapes = [][3]int{
+	{128, 64, 256}, {128, 256, 256}, {128, 256, 128}, {1024, 128, 1024}, {1024, 1024, 128},
+	{256, 784, 256}, {10000, 784, 256},
+}
+
+// BenchmarkMatMul32 measures MatMul32 with each kernel on benchShapes, in GFLOP/s (2·m·n·k
+// flops per product):
+//
+//	go test -run '^$' -bench MatMul32 ./internal/gemm
+func BenchmarkMatMul32(b *testing.B) {
+	benchKernels(b, func(b *testing.B, m, k, n int) {
+		r := rand.New(rand.NewPCG(1, 2))
+		x, y, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+		for i := range x {
+			x[i] = r.Float32()
+		}
+		for i := range y {
+			y[i] = r.Float32()
+		}
+		b.ResetTimer()
+		for b.Loop() {
+			MatMul32(1, 0, x, y, 1, m, n, k, c)
+		}
+		b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+}
+
+// BenchmarkMatMul64 is BenchmarkMatMul32 for MatMul64.
+func BenchmarkMatMul64(b *testing.B) {
+	benchKernels(b, func(b *testing.B, m, k, n int) {
+		r := rand.New(rand.NewPCG(1, 2))
+		x, y, c := make([]float64, m*k), make([]float64, k*n), make([]float64, m*n)
+		for i := range x {
+			x[i] = r.Float64()
+		}
+		for i := range y {
+			y[i] = r.Float64()
+		}
+		b.ResetTimer()
+		for b.Loop() {
+			MatMul64(1, 0, x, y, 1, m, n, k, c)
+		}
+		b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+}
+
+func benchKernels(b *testing.B, f func(b *testing.B, m, k, n int)) {
+	old := useAsm
+	defer func() { useAsm = old }()
+	ks := []bool{false}
+	if hasAsm {
+		ks = []bool{true, false}
+	}
+	for _, asm := range ks {
+		for _, s := range benchShapes {
+			useAsm = asm
+			b.Run(fmt.Sprintf("%s/%dx%dx%d", kernelName(asm), s[0], s[1], s[2]), func(b *testing.B) {
+				useAsm = asm
+				f(b, s[0], s[1], s[2])
+			})
+		}
+	}
+}

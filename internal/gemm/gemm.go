@@ -1,0 +1,345 @@
+package gemm
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// float is the element type of the generic driver.
+type float interface{ ~float32 | ~float64 }
+
+// microKernel computes a full mr×nr tile: c[i*ldc+j] = alpha·Σ_p a[p*mr+i]·b[p*nr+j] +
+// beta·c[i*ldc+j] (c not read when beta == 0), from packed panels a (k×mr) and b (k×nr).
+type microKernel[T float] func(k int, a, b, c []T, ldc int, alpha, beta T)
+
+// Cache blocking (in elements): a packed B block is kc×nc (L3), a packed A block mc×kc (L2),
+// one packed B micro-panel kc×nr (L1). mc is a multiple of mr, nc of nr.
+const (
+	kc = 256
+	mc = 144
+	nc = 2048
+)
+
+// Thresholds in multiply-adds: below smallMACs a product is computed directly, without packing;
+// below parallelMACs a call runs on one goroutine.
+const (
+	smallMACs    = 32 << 10
+	parallelMACs = 256 << 10
+)
+
+// MatMul32 sets c[p] = alpha·a[p]·b[p] + beta·c[p] for p in [0, batch): a is [batch, m, k], b is
+// [batch, k, n], c is [batch, m, n], all row-major and contiguous. beta == 0 means c's old
+// contents are ignored (even NaN). Any size may be 0; with k == 0, c = beta·c. It panics when a
+// size is negative or a slice's length is not the product of its sizes. Large products are
+// split over runtime.GOMAXPROCS goroutines.
+func MatMul32(alpha, beta float32, a, b []float32, batch, m, n, k int, c []float32) {
+	check("MatMul32", len(a), len(b), len(c), batch, m, n, k)
+	kern, nr := microKernel[float32](kernel32Portable), nr32
+	if useAsm {
+		kern = kernel32Asm
+	}
+	matMul(alpha, beta, a, b, batch, m, n, k, c, kern, nr, pools32)
+}
+
+// MatMul64 is MatMul32 for float64: c[p] = alpha·a[p]·b[p] + beta·c[p] for p in [0, batch).
+func MatMul64(alpha, beta float64, a, b []float64, batch, m, n, k int, c []float64) {
+	check("MatMul64", len(a), len(b), len(c), batch, m, n, k)
+	kern, nr := microKernel[float64](kernel64Portable), nr64
+	if useAsm {
+		kern = kernel64Asm
+	}
+	matMul(alpha, beta, a, b, batch, m, n, k, c, kern, nr, pools64)
+}
+
+// check panics unless the sizes are non-negative, their products do not overflow, and the
+// lengths are batch·m·k, batch·k·n and batch·m·n.
+func check(fn string, la, lb, lc, batch, m, n, k int) {
+	if batch < 0 || m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("gemm.%s: negative size: batch=%d m=%d n=%d k=%d", fn, batch, m, n, k))
+	}
+	wa, okA := mul3(batch, m, k)
+	wb, okB := mul3(batch, k, n)
+	wc, okC := mul3(batch, m, n)
+	if !okA || !okB || !okC {
+		panic(fmt.Sprintf("gemm.%s: sizes overflow: batch=%d m=%d n=%d k=%d", fn, batch, m, n, k))
+	}
+	if la != wa || lb != wb || lc != wc {
+		panic(fmt.Sprintf("gemm.%s: slice lengths a=%d b=%d c=%d do not match batch=%d m=%d n=%d k=%d (want a=%d b=%d c=%d)",
+			fn, la, lb, lc, batch, m, n, k, wa, wb, wc))
+	}
+}
+
+// mul3 returns x·y·z and whether it fits in an int (all non-negative).
+func mul3(x, y, z int) (int, bool) {
+	const maxInt = int(^uint(0) >> 1)
+	if y != 0 && x > maxInt/y {
+		return 0, false
+	}
+	xy := x * y
+	if z != 0 && xy > maxInt/z {
+		return 0, false
+	}
+	return xy * z, true
+}
+
+// buffers holds one goroutine's packing space.
+type buffers[T float] struct {
+	a, b []T
+	tile []T // mr×nr scratch tile for edges
+}
+
+// pools recycles one element type's packing buffers and jobs, so that steady-state calls do not
+// allocate.
+type pools struct{ bufs, jobs sync.Pool }
+
+var (
+	pools32 = &pools{
+		bufs: sync.Pool{New: func() any { return new(buffers[float32]) }},
+		jobs: sync.Pool{New: func() any { return new(job[float32]) }},
+	}
+	pools64 = &pools{
+		bufs: sync.Pool{New: func() any { return new(buffers[float64]) }},
+		jobs: sync.Pool{New: func() any { return new(job[float64]) }},
+	}
+)
+
+// job is one call's arguments, shared by its goroutines.
+type job[T float] struct {
+	alpha, beta T
+	a, b, c     []T
+	m, n, k     int
+	kern        microKernel[T]
+	nr          int
+	pools       *pools
+	splits      int  // parts of each batch item
+	splitM      bool // split over rows (else over columns)
+	tasks       int  // batch·splits
+	next        atomic.Int64
+	wg          sync.WaitGroup
+}
+
+func matMul[T float](alpha, beta T, a, b []T, batch, m, n, k int, c []T, kern microKernel[T], nr int, pools *pools) {
+	if batch == 0 || m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		scale(c, beta)
+		return
+	}
+	macs := batch * m * n * k
+	if m*n*k < smallMACs && macs < parallelMACs {
+		for p := range batch {
+			direct(alpha, beta, a[p*m*k:(p+1)*m*k], b[p*k*n:(p+1)*k*n], m, n, k, c[p*m*n:(p+1)*m*n])
+		}
+		return
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if macs < parallelMACs {
+		workers = 1
+	}
+	// Split each batch item so that the tasks divide evenly among the workers when the batch
+	// alone does not, over the longer of m and n, in whole micro-tiles.
+	splits := 1
+	if workers > 1 && batch%workers != 0 && batch < 8*workers {
+		splits = workers / gcd(batch, workers)
+	}
+	splitM := m >= n
+	if splitM {
+		splits = min(splits, (m+mr-1)/mr)
+	} else {
+		splits = min(splits, (n+nr-1)/nr)
+	}
+	j := pools.jobs.Get().(*job[T])
+	j.alpha, j.beta, j.a, j.b, j.c, j.m, j.n, j.k, j.kern, j.nr = alpha, beta, a, b, c, m, n, k, kern, nr
+	j.pools, j.splits, j.splitM, j.tasks = pools, splits, splitM, batch*splits
+	j.next.Store(0)
+	workers = min(workers, j.tasks)
+	j.wg.Add(workers - 1)
+	for range workers - 1 {
+		go func() {
+			defer j.wg.Done()
+			j.work()
+		}()
+	}
+	j.work()
+	j.wg.Wait()
+	j.a, j.b, j.c = nil, nil, nil
+	pools.jobs.Put(j)
+}
+
+func gcd(x, y int) int {
+	for y != 0 {
+		x, y = y, x%y
+	}
+	return x
+}
+
+// work takes tasks until none is left.
+func (j *job[T]) work() {
+	buf := j.pools.bufs.Get().(*buffers[T])
+	defer j.pools.bufs.Put(buf)
+	for {
+		t := int(j.next.Add(1) - 1)
+		if t >= j.tasks {
+			return
+		}
+		p, part := t/j.splits, t%j.splits
+		m, n, k := j.m, j.n, j.k
+		i0, i1, j0, j1 := 0, m, 0, n
+		if j.splitM {
+			units := (m + mr - 1) / mr
+			i0, i1 = part*units/j.splits*mr, min(m, (part+1)*units/j.splits*mr)
+		} else {
+			units := (n + j.nr - 1) / j.nr
+			j0, j1 = part*units/j.splits*j.nr, min(n, (part+1)*units/j.splits*j.nr)
+		}
+		j.block(buf, j.a[p*m*k:(p+1)*m*k], j.b[p*k*n:(p+1)*k*n], j.c[p*m*n:(p+1)*m*n], i0, i1, j0, j1)
+	}
+}
+
+// block computes rows [i0, i1) × columns [j0, j1) of one batch item.
+func (j *job[T]) block(buf *buffers[T], a, b, c []T, i0, i1, j0, j1 int) {
+	m, n, k, nr := j.m, j.n, j.k, j.nr
+	_ = m
+	ncMax := min(nc, roundUp(j1-j0, nr))
+	kcMax := min(kc, k)
+	mcMax := min(mc, roundUp(i1-i0, mr))
+	buf.b = grow(buf.b, kcMax*ncMax)
+	buf.a = grow(buf.a, mcMax*kcMax)
+	buf.tile = grow(buf.tile, mr*nr)
+	tile := buf.tile[:mr*nr]
+	for jc := j0; jc < j1; jc += nc {
+		ncb := min(nc, j1-jc)
+		for pc := 0; pc < k; pc += kc {
+			kcb := min(kc, k-pc)
+			packB(buf.b, b, n, pc, kcb, jc, ncb, nr)
+			beta := j.beta
+			if pc > 0 {
+				beta = 1
+			}
+			for ic := i0; ic < i1; ic += mc {
+				mcb := min(mc, i1-ic)
+				packA(buf.a, a, k, ic, mcb, pc, kcb)
+				for jr := 0; jr < ncb; jr += nr {
+					nrb := min(nr, ncb-jr)
+					bp := buf.b[jr*kcb : (jr+nr)*kcb]
+					for ir := 0; ir < mcb; ir += mr {
+						mrb := min(mr, mcb-ir)
+						ap := buf.a[ir*kcb : (ir+mr)*kcb]
+						off := (ic+ir)*n + jc + jr
+						if mrb == mr && nrb == nr {
+							j.kern(kcb, ap, bp, c[off:], n, j.alpha, beta)
+							continue
+						}
+						j.kern(kcb, ap, bp, tile, nr, j.alpha, 0)
+						for i := range mrb {
+							row := c[off+i*n : off+i*n+nrb]
+							t := tile[i*nr : i*nr+nrb]
+							if beta == 0 {
+								copy(row, t)
+							} else {
+								for x := range row {
+									row[x] = t[x] + beta*row[x]
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func roundUp(x, q int) int { return (x + q - 1) / q * q }
+
+// grow returns s with length at least size, reusing its array when it is large enough.
+func grow[T float](s []T, size int) []T {
+	if cap(s) < size {
+		return make([]T, size)
+	}
+	return s[:cap(s)]
+}
+
+// packB copies rows [pc, pc+kcb) × columns [jc, jc+ncb) of b (row length n) into dst as
+// consecutive micro-panels of nr columns, each kcb rows of nr values, zero-padding the last.
+func packB[T float](dst, b []T, n, pc, kcb, jc, ncb, nr int) {
+	for jr := 0; jr < ncb; jr += nr {
+		w := min(nr, ncb-jr)
+		panel := dst[jr*kcb : jr*kcb+kcb*nr]
+		src := (pc)*n + jc + jr
+		if w == nr {
+			for p := range kcb {
+				copy(panel[p*nr:p*nr+nr], b[src:src+nr])
+				src += n
+			}
+			continue
+		}
+		for p := range kcb {
+			d := panel[p*nr : p*nr+nr]
+			copy(d, b[src:src+w])
+			clear(d[w:])
+			src += n
+		}
+	}
+}
+
+// packA copies rows [ic, ic+mcb) × columns [pc, pc+kcb) of a (row length k) into dst as
+// consecutive micro-panels of mr rows, each kcb steps of mr values (a column of the panel),
+// zero-padding the last.
+func packA[T float](dst, a []T, k, ic, mcb, pc, kcb int) {
+	for ir := 0; ir < mcb; ir += mr {
+		h := min(mr, mcb-ir)
+		panel := dst[ir*kcb : ir*kcb+kcb*mr]
+		if h == mr {
+			r0 := a[(ic+ir)*k+pc : (ic+ir)*k+pc+kcb]
+			r1 := a[(ic+ir+1)*k+pc : (ic+ir+1)*k+pc+kcb]
+			r2 := a[(ic+ir+2)*k+pc : (ic+ir+2)*k+pc+kcb]
+			r3 := a[(ic+ir+3)*k+pc : (ic+ir+3)*k+pc+kcb]
+			r4 := a[(ic+ir+4)*k+pc : (ic+ir+4)*k+pc+kcb]
+			r5 := a[(ic+ir+5)*k+pc : (ic+ir+5)*k+pc+kcb]
+			for p := range kcb {
+				d := panel[p*mr : p*mr+mr : p*mr+mr]
+				d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+			}
+			continue
+		}
+		clear(panel)
+		for i := range h {
+			r := a[(ic+ir+i)*k+pc : (ic+ir+i)*k+pc+kcb]
+			for p, v := range r {
+				panel[p*mr+i] = v
+			}
+		}
+	}
+}
+
+// scale sets c = beta·c (c = 0 when beta == 0, whatever c held).
+func scale[T float](c []T, beta T) {
+	switch beta {
+	case 0:
+		clear(c)
+	case 1:
+	default:
+		for i := range c {
+			c[i] *= beta
+		}
+	}
+}
+
+// direct computes one small product without packing: c = beta·c, then c[i,:] += (alpha·a[i,p])·b[p,:].
+func direct[T float](alpha, beta T, a, b []T, m, n, k int, c []T) {
+	for i := range m {
+		row := c[i*n : i*n+n]
+		scale(row, beta)
+		ar := a[i*k : i*k+k]
+		for p, av := range ar {
+			av *= alpha
+			br := b[p*n : p*n+n]
+			for x := range row {
+				row[x] += av * br[x]
+			}
+		}
+	}
+}

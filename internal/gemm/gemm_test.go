@@ -1,0 +1,262 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// kernels returns the kernels to test: the portable one always, the assembly one where the CPU
+// has it. The function restores useAsm when the test ends.
+func kernels(t *testing.T) []bool {
+	old := useAsm
+	t.Cleanup(func() { useAsm = old })
+	if hasAsm {
+		return []bool{false, true}
+	}
+	return []bool{false}
+}
+
+func kernelName(asm bool) string {
+	if asm {
+		return "avx2-fma"
+	}
+	return "portable"
+}
+
+type shape struct{ batch, m, n, k int }
+
+// shapes covers empty and vector sizes, primes, the edges around mr, nr, kc, mc and nc, batches
+// and both the direct (small) and packed paths, single- and multi-goroutine.
+func shapes() []shape {
+	s := []shape{
+		{0, 3, 4, 5}, {1, 0, 4, 5}, {1, 3, 0, 5}, {1, 3, 4, 0}, {2, 3, 4, 0},
+		{1, 1, 1, 1}, {1, 1, 1, 7}, {1, 1, 9, 1}, {1, 9, 1, 1}, {1, 1, 300, 200}, {1, 300, 1, 200},
+		{1, 200, 300, 1}, {3, 1, 1, 1},
+		{1, 7, 13, 5}, {1, 6, 16, 1}, {1, 6, 8, 3}, {1, 5, 15, 4}, {1, 7, 17, 9},
+		{1, 12, 32, 256}, {1, 13, 33, 257}, {1, 11, 31, 255}, {1, 6, 16, 512}, {1, 37, 41, 513},
+		{1, 143, 70, 100}, {1, 144, 64, 64}, {1, 145, 65, 300}, {1, 289, 50, 40},
+		{1, 20, 2049, 30}, {1, 10, 4100, 20}, {1, 64, 2048, 16},
+		{2, 7, 13, 5}, {3, 61, 67, 71}, {5, 30, 40, 50}, {4, 100, 90, 80}, {3, 128, 64, 256},
+		{1, 128, 256, 64}, {1, 250, 130, 270}, {2, 1, 4000, 100}, {1, 3000, 2, 50},
+		{7, 12, 16, 300},
+	}
+	return s
+}
+
+type coef struct{ alpha, beta float64 }
+
+var coefs = []coef{{1, 0}, {1, 1}, {0.5, -2}, {-1.5, 0}, {2, 0.25}}
+
+// reference computes the product in float64 and, per entry, the sum of the absolute values of
+// the terms (the scale of the rounding error).
+func reference(alpha, beta float64, a, b, c []float64, batch, m, n, k int) (want, mag []float64) {
+	want = make([]float64, len(c))
+	mag = make([]float64, len(c))
+	for p := range batch {
+		for i := range m {
+			for j := range n {
+				var s, abs float64
+				for x := range k {
+					v := a[p*m*k+i*k+x] * b[p*k*n+x*n+j]
+					s += v
+					abs += math.Abs(v)
+				}
+				o := p*m*n + i*n + j
+				want[o] = alpha * s
+				mag[o] = math.Abs(alpha) * abs
+				if beta != 0 {
+					want[o] += beta * c[o]
+					mag[o] += math.Abs(beta * c[o])
+				}
+			}
+		}
+	}
+	return want, mag
+}
+
+func randSlice(r *rand.Rand, n int) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = r.Float64()*2 - 1
+	}
+	return s
+}
+
+func TestMatMul(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, asm := range kernels(t) {
+		for _, sh := range shapes() {
+			for _, cf := range coefs {
+				name := fmt.Sprintf("%s/b%d_m%d_n%d_k%d/alpha%g_beta%g", kernelName(asm), sh.batch, sh.m, sh.n, sh.k, cf.alpha, cf.beta)
+				a := randSlice(r, sh.batch*sh.m*sh.k)
+				b := randSlice(r, sh.batch*sh.k*sh.n)
+				c := randSlice(r, sh.batch*sh.m*sh.n)
+				if cf.beta == 0 {
+					for i := range c {
+						c[i] = math.NaN()
+					}
+				}
+				want, mag := reference(cf.alpha, cf.beta, a, b, c, sh.batch, sh.m, sh.n, sh.k)
+				useAsm = asm
+
+				a32, b32, c32 := to32(a), to32(b), to32(c)
+				// The float32 reference uses the rounded inputs.
+				want32, mag32 := reference(cf.alpha, cf.beta, to64(a32), to64(b32), to64(c32), sh.batch, sh.m, sh.n, sh.k)
+				MatMul32(float32(cf.alpha), float32(cf.beta), a32, b32, sh.batch, sh.m, sh.n, sh.k, c32)
+				tol32 := 1e-5 * math.Sqrt(float64(max(sh.k, 1)))
+				compare(t, name+"/f32", to64(c32), want32, mag32, tol32)
+
+				c64 := append([]float64(nil), c...)
+				MatMul64(cf.alpha, cf.beta, a, b, sh.batch, sh.m, sh.n, sh.k, c64)
+				compare(t, name+"/f64", c64, want, mag, 1e-12)
+			}
+		}
+	}
+}
+
+func compare(t *testing.T, name string, got, want, mag []float64, tol float64) {
+	t.Helper()
+	bad := 0
+	for i := range got {
+		if math.IsNaN(got[i]) || math.Abs(got[i]-want[i]) > tol*mag[i]+1e-30 {
+			if bad < 3 {
+				t.Errorf("%s: c[%d] = %g, want %g (|terms| %g)", name, i, got[i], want[i], mag[i])
+			}
+			bad++
+		}
+	}
+	if bad > 3 {
+		t.Errorf("%s: %d wrong entries in all", name, bad)
+	}
+}
+
+func to32(s []float64) []float32 {
+	r := make([]float32, len(s))
+	for i, v := range s {
+		r[i] = float32(v)
+	}
+	return r
+}
+
+func to64(s []float32) []float64 {
+	r := make([]float64, len(s))
+	for i, v := range s {
+		r[i] = float64(v)
+	}
+	return r
+}
+
+// TestKernelsAgree compares the assembly and portable kernels directly on one large product.
+func TestKernelsAgree(t *testing.T) {
+	ks := kernels(t)
+	if len(ks) < 2 {
+		t.Skip("no assembly kernel on this machine")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	m, n, k := 301, 517, 600
+	a, b := to32(randSlice(r, m*k)), to32(randSlice(r, k*n))
+	var out [2][]float32
+	for x, asm := range ks {
+		useAsm = asm
+		out[x] = make([]float32, m*n)
+		MatMul32(1, 0, a, b, 1, m, n, k, out[x])
+	}
+	for i := range out[0] {
+		if d := math.Abs(float64(out[0][i] - out[1][i])); d > 1e-4 {
+			t.Fatalf("c[%d]: portable %g, asm %g", i, out[0][i], out[1][i])
+		}
+	}
+}
+
+func TestKernelName(t *testing.T) {
+	for _, asm := range kernels(t) {
+		useAsm = asm
+		if got := Kernel(); got != kernelName(asm) {
+			t.Errorf("Kernel() = %q, want %q", got, kernelName(asm))
+		}
+	}
+}
+
+// TestConcurrent runs products of several shapes from several goroutines at once (run it with
+// -race).
+func TestConcurrent(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	type cs struct {
+		sh       shape
+		a, b     []float32
+		want     []float64
+		mag      []float64
+		a64, b64 []float64
+	}
+	var cases []cs
+	for _, sh := range []shape{{1, 7, 13, 5}, {2, 100, 120, 130}, {1, 300, 200, 100}, {3, 40, 600, 20}} {
+		a, b := randSlice(r, sh.batch*sh.m*sh.k), randSlice(r, sh.batch*sh.k*sh.n)
+		a32, b32 := to32(a), to32(b)
+		want, mag := reference(1, 0, to64(a32), to64(b32), make([]float64, sh.batch*sh.m*sh.n), sh.batch, sh.m, sh.n, sh.k)
+		cases = append(cases, cs{sh: sh, a: a32, b: b32, want: want, mag: mag})
+	}
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range 4 {
+				x := cases[(g+it)%len(cases)]
+				c := make([]float32, x.sh.batch*x.sh.m*x.sh.n)
+				MatMul32(1, 0, x.a, x.b, x.sh.batch, x.sh.m, x.sh.n, x.sh.k, c)
+				compare(t, fmt.Sprintf("goroutine %d %v", g, x.sh), to64(c), x.want, x.mag, 1e-5*math.Sqrt(float64(x.sh.k)))
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestPanics(t *testing.T) {
+	tests := []struct {
+		name           string
+		la, lb, lc     int
+		batch, m, n, k int
+		want           string
+	}{
+		{"short a", 5, 6, 6, 1, 2, 3, 3, "slice lengths"},
+		{"long b", 6, 10, 6, 1, 2, 3, 3, "slice lengths"},
+		{"short c", 6, 9, 5, 1, 2, 3, 3, "slice lengths"},
+		{"batch", 6, 9, 6, 2, 2, 3, 3, "slice lengths"},
+		{"negative", 0, 0, 0, 1, -1, 3, 3, "negative size"},
+		{"overflow", 0, 0, 0, 1, 1 << 40, 1 << 40, 1 << 40, "overflow"},
+	}
+	for _, tt := range tests {
+		for _, f64 := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/f64=%v", tt.name, f64), func(t *testing.T) {
+				defer func() {
+					r := recover()
+					if r == nil {
+						t.Fatal("no panic")
+					}
+					if s := fmt.Sprint(r); !strings.Contains(s, tt.want) {
+						t.Fatalf("panic %q does not mention %q", s, tt.want)
+					}
+				}()
+				if f64 {
+					MatMul64(1, 0, make([]float64, tt.la), make([]float64, tt.lb), tt.batch, tt.m, tt.n, tt.k, make([]float64, tt.lc))
+				} else {
+					MatMul32(1, 0, make([]float32, tt.la), make([]float32, tt.lb), tt.batch, tt.m, tt.n, tt.k, make([]float32, tt.lc))
+				}
+			})
+		}
+	}
+}
+
+// TestNoAllocs checks that steady-state calls on one goroutine do not allocate.
+func TestNoAllocs(t *testing.T) {
+	m, n, k := 50, 60, 70 // packed path, below the parallel threshold
+	a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+	MatMul32(1, 0, a, b, 1, m, n, k, c)
+	if allocs := testing.AllocsPerRun(20, func() { MatMul32(1, 0, a, b, 1, m, n, k, c) }); allocs > 0 {
+		t.Errorf("MatMul32 allocates %v times per call", allocs)
+	}
+}
