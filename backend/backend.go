@@ -51,7 +51,7 @@ func New(config string) (b backends.Backend, err error) {
 			b, err = nil, fmt.Errorf("backend %q: %v", config, r)
 		}
 	}()
-	b, err = backends.NewWithConfig(withSequentialOps(config))
+	b, err = backends.NewWithConfig(withFastOps(withSequentialOps(config)))
 	if err != nil {
 		hint := ""
 		if strings.HasPrefix(config, "xla") {
@@ -88,6 +88,26 @@ func withSequentialOps(config string) string {
 		return "go:ops_sequential"
 	}
 	return config + ",ops_sequential"
+}
+
+// withFastOps adds "packgemm" to a pure-Go backend configuration when gometric registered its GEMM
+// kernels (gemm.go) and the configuration does not already choose a matrix-product path: products in
+// matmul order then run on those kernels.
+func withFastOps(config string) string {
+	name, opts, _ := strings.Cut(config, ":")
+	if name != "go" || GEMMName == "" {
+		return config
+	}
+	for _, o := range strings.Split(opts, ",") {
+		key := strings.TrimSpace(o)
+		if key == "packgemm" || key == "highway" || strings.HasPrefix(key, "dotgeneral_") {
+			return config
+		}
+	}
+	if opts == "" {
+		return "go:packgemm"
+	}
+	return config + ",packgemm"
 }
 
 var (

@@ -3,6 +3,7 @@ package distances
 import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 
+	"github.com/gometric/gometric/internal/dotorder"
 	"github.com/gometric/gometric/internal/gmath"
 )
 
@@ -78,7 +79,8 @@ func applyPower(mat *graph.Node, power float64, nonNegative bool) *graph.Node {
 	}
 }
 
-// matMulT returns q · rᵀ, [N, D] x [M, D] → [N, M].
+// matMulT returns q · rᵀ, [N, D] x [M, D] → [N, M], as a matmul-order product (package dotorder:
+// the pure-Go backend's fast kernels take only that order).
 func matMulT(q, r *graph.Node) *graph.Node {
-	return graph.DotGeneral(q, []int{1}, nil, r, []int{1}, nil)
+	return dotorder.MatMulT(q, r)
 }

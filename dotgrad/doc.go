@@ -20,7 +20,9 @@
 //	grad_rhs = DotGeneral(v, contract v's lhsCross positions, batch v's batch positions;
 //	                      lhs, contract lhsCrossAxes, batch lhsBatchAxes)   -> transpose to rhs's axes
 //
-// (or the same products with the operands swapped, whichever needs no transpose). Data types are
+// (or the same products with the operands swapped, whichever needs no transpose). Each product is
+// built in matmul order ([batch, M, K] × [batch, K, N], gometric's internal/dotorder), transposing an
+// operand first when needed, so that the pure-Go backend runs it with its fast GEMM kernels. Data types are
 // handled as in GoMLX's rule: the computation is done in the node's AccumulatorDType, else its
 // OutputDType, else the incoming gradient's dtype, and the result is converted back to the
 // operand's dtype.

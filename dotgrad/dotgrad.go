@@ -14,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/support/exceptions"
 
 	"github.com/gometric/gometric/backend"
+	"github.com/gometric/gometric/internal/dotorder"
 )
 
 // PinnedGoMLXVersion is the GoMLX version whose internal DotGeneral node layout this package reads.
@@ -199,9 +200,9 @@ func operandGradient(v *graph.Node, vBatch, vOtherCross []int,
 	var grad *graph.Node
 	perm := permVFirst
 	if order == orderVFirst {
-		grad = graph.Dot(v, other).General(vOtherCross, vBatch, otherCross, otherBatch)
+		grad = dotorder.General(v, vOtherCross, vBatch, other, otherCross, otherBatch)
 	} else {
-		grad = graph.Dot(other, v).General(otherCross, otherBatch, vOtherCross, vBatch)
+		grad = dotorder.General(other, otherCross, otherBatch, v, vOtherCross, vBatch)
 		perm = permOtherFirst
 	}
 	if !isIdentity(perm) {

@@ -366,8 +366,10 @@ func TestNoBigIntermediate(t *testing.T) {
 	if want := max(m*k, k*n, m*n); gotSize > want {
 		t.Errorf("largest node has %d elements, want at most %d", gotSize, want)
 	}
-	if gotDots != 3 || gotTransposes != 0 {
-		t.Errorf("gradient graph has %d DotGeneral and %d Transpose nodes, want 3 (forward + one per operand) and 0",
+	// One product per operand, each in matmul order (package dotorder) so that the pure-Go backend's
+	// fast kernels take it: that costs at most one transpose of an operand each.
+	if gotDots != 3 || gotTransposes > 2 {
+		t.Errorf("gradient graph has %d DotGeneral and %d Transpose nodes, want 3 (forward + one per operand) and at most 2",
 			gotDots, gotTransposes)
 	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
 
+	"github.com/gometric/gometric/internal/dotorder"
 	"github.com/gometric/gometric/internal/gmath"
 	"github.com/gometric/gometric/losses"
 )
@@ -33,7 +34,7 @@ func (am *Angular) MineTriplets(in losses.Inputs) *graph.Node {
 	c := resolve("AngularMiner", in)
 	q, r := c.emb, c.ref
 	g, dt := q.Graph(), q.DType()
-	dot := func(x, y *graph.Node) *graph.Node { return graph.DotGeneral(x, []int{1}, nil, y, []int{1}, nil) }
+	dot := dotorder.MatMulT
 	qr, rr := dot(q, r), dot(r, r)             // [N, M], [M, M].
 	qq := graph.ReduceSum(graph.Square(q), -1) // [N]
 	rn := graph.ReduceSum(graph.Square(r), -1) // [M]
