@@ -70,3 +70,17 @@ func benchKernels(b *testing.B, f func(b *testing.B, m, k, n int)) {
 		}
 	}
 }
+
+// BenchmarkKernel32 measures the float32 micro-kernel alone on one packed 6×kc by kc×16 pair of
+// panels (in L1), in GFLOP/s.
+func BenchmarkKernel32(b *testing.B) {
+	a, p, c := make([]float32, kc*mr), make([]float32, kc*nr32), make([]float32, mr*nr32)
+	kern := kernel32Portable
+	if hasAsm {
+		kern = kernel32Asm
+	}
+	for b.Loop() {
+		kern(kc, a, p, c, nr32, 1, 1)
+	}
+	b.ReportMetric(2*float64(kc*mr*nr32)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}

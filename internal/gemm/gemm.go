@@ -22,11 +22,14 @@ const (
 	nc = 2048
 )
 
-// Thresholds in multiply-adds: below smallMACs a product is computed directly, without packing;
-// below parallelMACs a call runs on one goroutine.
+// Thresholds in multiply-adds. A batch item of fewer than smallAsm (assembly kernel) or
+// smallPortable (portable kernel) multiply-adds is computed directly, without packing: the
+// assembly kernel with packing is already faster at 8×8×8 (3.5 vs 1.6 GFLOP/s), the portable
+// one only from about 32×32×32. Calls of fewer than parallelMACs run on one goroutine.
 const (
-	smallMACs    = 32 << 10
-	parallelMACs = 256 << 10
+	smallAsm      = 256
+	smallPortable = 32 << 10
+	parallelMACs  = 256 << 10
 )
 
 // MatMul32 sets c[p] = alpha·a[p]·b[p] + beta·c[p] for p in [0, batch): a is [batch, m, k], b is
@@ -115,6 +118,7 @@ type job[T float] struct {
 	pools       *pools
 	splits      int  // parts of each batch item
 	splitM      bool // split over rows (else over columns)
+	direct      bool // batch items small enough to compute without packing
 	tasks       int  // batch·splits
 	next        atomic.Int64
 	wg          sync.WaitGroup
@@ -129,9 +133,13 @@ func matMul[T float](alpha, beta T, a, b []T, batch, m, n, k int, c []T, kern mi
 		return
 	}
 	macs := batch * m * n * k
-	if m*n*k < smallMACs && macs < parallelMACs {
+	small := smallPortable
+	if useAsm {
+		small = smallAsm
+	}
+	if m*n*k < small && macs < parallelMACs {
 		for p := range batch {
-			direct(alpha, beta, a[p*m*k:(p+1)*m*k], b[p*k*n:(p+1)*k*n], m, n, k, c[p*m*n:(p+1)*m*n])
+			directProduct(alpha, beta, a[p*m*k:(p+1)*m*k], b[p*k*n:(p+1)*k*n], m, n, k, c[p*m*n:(p+1)*m*n])
 		}
 		return
 	}
@@ -145,15 +153,18 @@ func matMul[T float](alpha, beta T, a, b []T, batch, m, n, k int, c []T, kern mi
 	if workers > 1 && batch%workers != 0 && batch < 8*workers {
 		splits = workers / gcd(batch, workers)
 	}
+	direct := m*n*k < small
 	splitM := m >= n
-	if splitM {
+	if direct {
+		splits = 1
+	} else if splitM {
 		splits = min(splits, (m+mr-1)/mr)
 	} else {
 		splits = min(splits, (n+nr-1)/nr)
 	}
 	j := pools.jobs.Get().(*job[T])
 	j.alpha, j.beta, j.a, j.b, j.c, j.m, j.n, j.k, j.kern, j.nr = alpha, beta, a, b, c, m, n, k, kern, nr
-	j.pools, j.splits, j.splitM, j.tasks = pools, splits, splitM, batch*splits
+	j.pools, j.splits, j.splitM, j.tasks, j.direct = pools, splits, splitM, batch*splits, direct
 	j.next.Store(0)
 	workers = min(workers, j.tasks)
 	j.wg.Add(workers - 1)
@@ -187,6 +198,10 @@ func (j *job[T]) work() {
 		}
 		p, part := t/j.splits, t%j.splits
 		m, n, k := j.m, j.n, j.k
+		if j.direct {
+			directProduct(j.alpha, j.beta, j.a[p*m*k:(p+1)*m*k], j.b[p*k*n:(p+1)*k*n], m, n, k, j.c[p*m*n:(p+1)*m*n])
+			continue
+		}
 		i0, i1, j0, j1 := 0, m, 0, n
 		if j.splitM {
 			units := (m + mr - 1) / mr
@@ -328,8 +343,8 @@ func scale[T float](c []T, beta T) {
 	}
 }
 
-// direct computes one small product without packing: c = beta·c, then c[i,:] += (alpha·a[i,p])·b[p,:].
-func direct[T float](alpha, beta T, a, b []T, m, n, k int, c []T) {
+// directProduct computes one small product without packing: c = beta·c, then c[i,:] += (alpha·a[i,p])·b[p,:].
+func directProduct[T float](alpha, beta T, a, b []T, m, n, k int, c []T) {
 	for i := range m {
 		row := c[i*n : i*n+n]
 		scale(row, beta)
