@@ -48,19 +48,20 @@
 // # Performance
 //
 // Measured on a 2-core AMD EPYC (AVX2 + FMA, no AVX-512; 32 KiB L1d and 512 KiB L2 per core)
-// while other jobs shared the machine (load average 2–5, so the second core was mostly busy
-// and the figures vary by ±20 % between runs), in GFLOP/s (2·m·n·k flops per product), with
+// while other jobs shared the machine (load average 2–6, so the second core was mostly busy and
+// the figures vary by up to ±30 % between runs; the ranges are over several runs with
+// GOMAXPROCS 2 and 1), in GFLOP/s (2·m·n·k flops per product), with
 //
 //	go test -run '^$' -bench MatMul32 ./internal/gemm
 //
 //	[m, k, n]            avx2-fma   portable
-//	[128, 64, 256]           42         2.8
-//	[128, 256, 256]          44–54      2.5
-//	[128, 256, 128]          42–47      2.7
-//	[1024, 128, 1024]        73–77      3.8
-//	[1024, 1024, 128]        62–72      4.2
-//	[256, 784, 256]          59–77      4.4
-//	[10000, 784, 256]        37–71      4.0
+//	[128, 64, 256]         42–52      2.8–3.9
+//	[128, 256, 256]        44–54      2.5–4.2
+//	[128, 256, 128]        40–62      2.5–2.7
+//	[1024, 128, 1024]      48–77      2.1–3.8
+//	[1024, 1024, 128]      51–72      2.0–4.2
+//	[256, 784, 256]        59–77      2.0–4.4
+//	[10000, 784, 256]      37–71      2.4–4.0
 //
 // The float32 assembly micro-kernel alone reaches 74–84 GFLOP/s on one core
 // (go test -run '^$' -bench Kernel32 -cpu 1 ./internal/gemm); MatMul64 reaches about half the
