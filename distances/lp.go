@@ -43,8 +43,9 @@ func (d *LpDistance) Matrix(query, ref *graph.Node) *graph.Node {
 	q, r := d.prepare(query), d.prepare(ref)
 	var mat *graph.Node
 	if d.P == 2 {
-		q2 := graph.InsertAxes(graph.ReduceSum(graph.Square(q), -1), -1) // [N, 1]
-		r2 := graph.InsertAxes(graph.ReduceSum(graph.Square(r), -1), 0)  // [1, M]
+		n, m := q.Shape().Dimensions[0], r.Shape().Dimensions[0]
+		q2 := gmath.RowBroadcast(graph.ReduceSum(graph.Square(q), -1), m) // [N, M]: ‖q_i‖²
+		r2 := gmath.ColBroadcast(graph.ReduceSum(graph.Square(r), -1), n) // [N, M]: ‖r_j‖²
 		sq := graph.Sub(graph.Add(q2, r2), graph.MulScalar(matMulT(q, r), 2))
 		sq = graph.Max(sq, gmath.Zero(sq)) // Rounding can make it slightly negative.
 		if d.Power == 2 {

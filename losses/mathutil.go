@@ -27,9 +27,9 @@ func weightedLogSumExp(x, w *graph.Node) (lse, nonEmpty *graph.Node) {
 	veryNegative := graph.Scalar(g, dt, lowest(dt))
 	xm := graph.Where(keep, x, veryNegative)
 	rowMax := graph.StopGradient(graph.ReduceMax(xm, 1)) // [N]
-	shifted := graph.Sub(xm, graph.InsertAxes(rowMax, -1))
+	shifted := graph.Sub(xm, gmath.RowBroadcast(rowMax, x.Shape().Dimensions[1]))
 	e := graph.Where(keep, graph.Mul(w, graph.Exp(shifted)), gmath.Zero(x))
-	s := graph.ReduceSum(e, 1)
+	s := gmath.RowSum(e)
 	nonEmpty = graph.GreaterThan(s, gmath.Zero(s))
 	safe := graph.Where(nonEmpty, s, gmath.One(s))
 	lse = graph.Where(nonEmpty, graph.Add(rowMax, graph.Log(safe)), veryNegative)
@@ -149,13 +149,13 @@ func newMaskedExp(x, keep, w *graph.Node) maskedExp {
 	rowMax = graph.Where(graph.LessOrEqual(rowMax, veryNegative), gmath.Zero(rowMax), rowMax)
 	var me maskedExp
 	me.rowMax = rowMax
-	me.shifted = graph.Sub(xm, graph.InsertAxes(rowMax, -1))
+	me.shifted = graph.Sub(xm, gmath.RowBroadcast(rowMax, x.Shape().Dimensions[1]))
 	me.eRaw = graph.Exp(me.shifted)
 	me.e = me.eRaw
 	if w != nil {
 		me.e = graph.Mul(w, me.eRaw)
 	}
-	me.s = graph.ReduceSum(me.e, 1)
+	me.s = gmath.RowSum(me.e)
 	me.nonEmpty = graph.GreaterThan(me.s, gmath.Zero(me.s))
 	me.logS = graph.Where(me.nonEmpty, graph.Log(graph.Where(me.nonEmpty, me.s, gmath.One(me.s))), gmath.Zero(me.s))
 	return me

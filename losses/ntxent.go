@@ -64,7 +64,8 @@ func ntxentPairs(x *graph.Node, p pairsOf) *graph.Node {
 	me := newMaskedExp(xs, p.negSel, w)
 	veryNegative := graph.Scalar(g, dt, lowest(dt))
 	lse := graph.Where(me.nonEmpty, graph.Add(me.rowMax, me.logS), veryNegative) // [N]
-	d := graph.Where(p.posSel, graph.Sub(graph.InsertAxes(lse, -1), xs), veryNegative)
+	m := x.Shape().Dimensions[1]
+	d := graph.Where(p.posSel, graph.Sub(gmath.RowBroadcast(lse, m), xs), veryNegative)
 	threshold := graph.Scalar(g, dt, softplusThreshold(dt))
 	ed := graph.Exp(graph.Min(d, threshold))
 	perPair := graph.Where(graph.GreaterThan(d, threshold), d, graph.Log1p(ed))
@@ -73,7 +74,7 @@ func ntxentPairs(x *graph.Node, p pairsOf) *graph.Node {
 	// softmax over its negatives. (Both fns build the same nodes, which the backend computes once.)
 	grads := func(v *graph.Node) (a, coef *graph.Node) {
 		a = graph.Mul(v, graph.Div(ed, graph.Add(ed, gmath.One(ed))))
-		return a, graph.InsertAxes(gmath.SafeDiv(graph.ReduceSum(a, 1), me.s), -1)
+		return a, gmath.RowBroadcast(gmath.SafeDiv(gmath.RowSum(a), me.s), m)
 	}
 	out := withGradient(perPair, x, func(v *graph.Node) *graph.Node {
 		a, coef := grads(v)

@@ -6,6 +6,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
+
+	"github.com/gometric/gometric/internal/gmath"
 )
 
 // The all-triplet losses (TripletMargin, DynamicSoftMargin, PNP) combine, for every anchor row, each of
@@ -39,22 +41,9 @@ func (it pivotIter) addAt(acc, v *graph.Node) *graph.Node {
 	return graph.ScatterSum(acc, it.idx, v, true, true)
 }
 
-// rowBroadcast returns the [N] vector v repeated along the columns of an [N, M] matrix, by doubling
-// concatenations: the pure-Go backend broadcasts (BroadcastInDim, or a binary op between [N, 1] and
-// [N, M] operands) element by element through an index iterator, several times slower than the
-// chunk copies of Concatenate; the same-shape op that follows is then a plain loop.
-func rowBroadcast(v *graph.Node, m int) *graph.Node {
-	b := graph.InsertAxes(v, -1)
-	w := 1
-	for 2*w <= m {
-		b = graph.Concatenate([]*graph.Node{b, b}, 1)
-		w *= 2
-	}
-	if w < m {
-		b = graph.Concatenate([]*graph.Node{b, graph.Slice(b, graph.AxisRange(), graph.AxisRange(0, m-w))}, 1)
-	}
-	return b
-}
+// rowBroadcast is gmath.RowBroadcast: the [N] vector v repeated along the columns of an [N, M]
+// matrix, fast on the pure-Go backend.
+func rowBroadcast(v *graph.Node, m int) *graph.Node { return gmath.RowBroadcast(v, m) }
 
 // pivotLoop runs body once per pivot rank: at iteration k the pivot of row i is the k-th column j (in
 // column order) with pivotSel[i, j]. It runs max_i |pivotSel[i, :]| times (0 times when nothing is

@@ -54,14 +54,15 @@ func supConAnchors(x, posSel, negSel *graph.Node) (perAnchor, numPos *graph.Node
 	dt := x.DType()
 	xs := graph.StopGradient(x)
 	me := newMaskedExp(xs, graph.LogicalOr(posSel, negSel), nil)
-	numPos = graph.ReduceSum(graph.ConvertDType(posSel, dt), 1) // [N]
-	sumPos := graph.ReduceSum(graph.Where(posSel, me.shifted, gmath.Zero(me.shifted)), 1)
+	m := x.Shape().Dimensions[1]
+	numPos = gmath.RowSum(graph.ConvertDType(posSel, dt)) // [N]
+	sumPos := gmath.RowSum(graph.Where(posSel, me.shifted, gmath.Zero(me.shifted)))
 	hasPos := graph.GreaterThan(numPos, gmath.Zero(numPos))
 	value := graph.Where(hasPos, graph.Sub(me.logS, gmath.SafeDiv(sumPos, numPos)), gmath.Zero(numPos))
 	perAnchor = withGradient(value, x, func(v *graph.Node) *graph.Node {
 		zero := gmath.Zero(v)
-		alpha := graph.InsertAxes(graph.Where(hasPos, gmath.SafeDiv(v, me.s), zero), -1)
-		beta := graph.InsertAxes(gmath.SafeDiv(v, numPos), -1)
+		alpha := gmath.RowBroadcast(graph.Where(hasPos, gmath.SafeDiv(v, me.s), zero), m)
+		beta := gmath.RowBroadcast(gmath.SafeDiv(v, numPos), m)
 		t := graph.Mul(me.e, alpha)
 		return graph.Where(posSel, graph.Sub(t, beta), t)
 	})
