@@ -1,6 +1,8 @@
 package losses
 
 import (
+	"fmt"
+
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -60,13 +62,8 @@ func NewPNP() *PNP {
 // inputs checks in and returns it with PML's pair masks made explicit: positives include the query
 // itself when it has any other positive.
 func (l *PNP) inputs(in Inputs) (Inputs, int) {
-	switch l.Variant {
-	case PNPO, PNPDs, PNPDq, PNPIu, PNPIb:
-	default:
-		exceptions.Panicf("PNPLoss: unknown variant %q (Ds, Dq, Iu, Ib or O)", l.Variant)
-	}
-	if !l.Distance.IsInverted() {
-		exceptions.Panicf("PNPLoss: the distance must be a similarity, got %s", l.Distance)
+	if err := l.Validate(); err != nil {
+		exceptions.Panicf("%v", err)
 	}
 	if in.Labels == nil || in.Pos != nil || in.Ref != nil || in.Embeddings == nil {
 		exceptions.Panicf("PNPLoss: needs Embeddings and Labels, and supports neither explicit pairs (Pos/Neg) nor Ref (as PML)")
@@ -186,4 +183,17 @@ func pnpRanks(s, posSel, negSel *graph.Node, anneal float64) *graph.Node {
 		})
 		return res[0]
 	})
+}
+
+// Validate reports an unknown Variant or a distance that is not a similarity (PML's assertions).
+func (l *PNP) Validate() error {
+	switch l.Variant {
+	case PNPO, PNPDs, PNPDq, PNPIu, PNPIb:
+	default:
+		return fmt.Errorf("PNPLoss: unknown variant %q (Ds, Dq, Iu, Ib or O)", l.Variant)
+	}
+	if !l.Distance.IsInverted() {
+		return fmt.Errorf("PNPLoss: the distance must be a similarity, got %s", l.Distance)
+	}
+	return nil
 }

@@ -28,7 +28,10 @@ import (
 // anchors). The registry's "rankedlist" uses Margin 0.4 and Tn 10, the paper's settings.
 type RankedList struct {
 	Options
-	Margin, Tn, Imbalance, Tp float64
+	Margin    float64
+	Tn        float64 `pml:"Tn"`
+	Imbalance float64
+	Tp        float64 `pml:"Tp"`
 	// Alpha is the negatives' boundary; 0 means PML's default 1 + Margin/2.
 	Alpha float64
 }

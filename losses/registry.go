@@ -10,6 +10,9 @@ var constructors = map[string]func() Loss{
 	"supcon":         func() Loss { return NewSupCon() },
 	"snrcontrastive": func() Loss { return NewSNRContrastive() },
 
+	// A regularizer on the pairs' similarities, usually added to another loss (see Parse).
+	"thresholdconsistentmargin": func() Loss { return NewThresholdConsistentMargin() },
+
 	// Row-separable pair losses (and Lifted / IntraPairVariance, computed in one block).
 	"multisimilarity":   func() Loss { return NewMultiSimilarity() },
 	"circle":            func() Loss { return NewCircle() },
@@ -51,6 +54,7 @@ var aliases = map[string]string{
 	"liftedstructure":               "lifted",
 	"generalizedliftedstructure":    "generalizedlifted",
 	"signaltonoiseratiocontrastive": "snrcontrastive",
+	"tcm":                           "thresholdconsistentmargin",
 }
 
 // Names lists the losses ByName knows, sorted.

@@ -1,6 +1,11 @@
 package miners
 
-import "github.com/gometric/gometric/internal/registry"
+import (
+	"fmt"
+
+	"github.com/gometric/gometric/internal/registry"
+	"github.com/gometric/gometric/spec"
+)
 
 // constructors maps each miner's command-line name to its constructor with PML's defaults.
 var constructors = map[string]func() PairMiner{
@@ -28,3 +33,57 @@ func ByName(name string) (PairMiner, error) {
 	}
 	return nil, registry.Unknown("miner", name, Names())
 }
+
+// Specs is the registry of the miners' specifications, with their options named as PML's constructor
+// arguments (see package spec for the syntax): tripletmargin's Type is type_of_triplets, batcheasyhard's
+// PosRange and NegRange are allowed_pos_range and allowed_neg_range ([low, high] or none), and every
+// other option is its Go field name in snake_case (pos_margin, epsilon, filter_percentage, angle,
+// distance, ...).
+var Specs = spec.NewRegistry("miner", "miner")
+
+// renames holds the option names that differ from the Go field names in snake_case.
+var renames = map[string]map[string]string{
+	"tripletmargin": {"Type": "type_of_triplets"},
+	"batcheasyhard": {"PosRange": "allowed_pos_range", "NegRange": "allowed_neg_range"},
+}
+
+// checks validates the options of the miners that have no Validate method.
+var checks = map[string]func(any) error{
+	"tripletmargin": func(v any) error {
+		switch t := v.(*TripletMargin).Type; t {
+		case AllTriplets, HardTriplets, SemihardTriplets, EasyTriplets:
+			return nil
+		default:
+			return fmt.Errorf("type_of_triplets %q: want all, hard, semihard or easy", t)
+		}
+	},
+	"hdc": func(v any) error {
+		if f := v.(*HDC).FilterPercentage; !(f > 0 && f <= 1) {
+			return fmt.Errorf("filter_percentage %g out of range (0, 1]", f)
+		}
+		return nil
+	},
+}
+
+func init() {
+	for _, name := range Names() {
+		c := constructors[name]
+		Specs.Add(spec.Entry{Name: name, New: func() any { return c() }, Rename: renames[name], Check: checks[name]})
+	}
+}
+
+// Parse returns the miner of a specification such as "multisimilarity(epsilon=0.1)" or
+// "TripletMarginMiner(margin=0.05, type_of_triplets=semihard, distance=CosineSimilarity())": its PML
+// defaults with the options given set. Names are gometric's or PML's class names; options are PML's
+// argument names. Errors are one line naming the unknown miner or option or the bad value.
+func Parse(s string) (PairMiner, error) {
+	v, err := Specs.Parse(s)
+	if err != nil {
+		return nil, err
+	}
+	return v.(PairMiner), nil
+}
+
+// Format writes m as a specification that Parse reads back into an equal miner: its registry name and
+// the options that differ from PML's defaults.
+func Format(m PairMiner) (string, error) { return Specs.Format(m) }
