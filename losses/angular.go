@@ -22,9 +22,10 @@ import (
 // when the selection has no positive or no negative pair.
 //
 // PML does not normalize the negatives x_n (§5 bug 7: it uses the raw reference embeddings in the
-// exponent, so the loss depends on their norms). gometric normalizes them by default;
-// RawNegatives reproduces PML exactly (the golden tests set it: their embeddings are not unit
-// length, so the difference is visible).
+// exponent, so the loss depends on their norms). The default is PML's behaviour (RawNegatives true,
+// so that a PML user's numbers carry over); RawNegatives false (option raw_negatives=false)
+// normalizes the negatives as the paper's formula does, which makes the loss independent of the
+// references' norms.
 //
 // Computation: the exponent of a triple is 4t·(x_a + x_p)·x_n minus a term of the pair, so each
 // positive pair needs one row of logits against the references and its log-sum-exp over the
@@ -35,19 +36,20 @@ import (
 // memory, where PML builds all N·M² triples; Compute still goes block by block for large inputs (see
 // Options.BlockRows).
 //
-// Defaults (NewAngular): Alpha 40 (degrees), RawNegatives false, LpDistance (p=2, power 1, normalized:
+// Defaults (NewAngular): Alpha 40 (degrees), RawNegatives true (PML), LpDistance (p=2, power 1, normalized:
 // asserted, as PML), MeanReducer (over positive pairs).
 type Angular struct {
 	Options
 	// Alpha is the angle in degrees.
 	Alpha float64
-	// RawNegatives uses the negatives' embeddings without normalization, PML's behaviour.
+	// RawNegatives uses the negatives' embeddings without normalization, PML's behaviour (the
+	// default); false normalizes them.
 	RawNegatives bool
 }
 
-// NewAngular returns AngularLoss with PML's defaults (and normalized negatives).
+// NewAngular returns AngularLoss with PML's defaults, raw (unnormalized) negatives included.
 func NewAngular() *Angular {
-	return &Angular{Options: defaultOptions(distances.NewLpDistance(), reducers.MeanReducer{}), Alpha: 40}
+	return &Angular{Options: defaultOptions(distances.NewLpDistance(), reducers.MeanReducer{}), Alpha: 40, RawNegatives: true}
 }
 
 // inputs checks in and, with explicit pairs, replaces Neg by the label-derived negatives (kept only if

@@ -59,6 +59,7 @@ func rankingLosses() map[string]rankingLoss {
 		}, true, false},
 		"angular": {func() (losses.TermsLoss, *losses.Options) {
 			l := losses.NewAngular()
+			l.RawNegatives = false // The normalized variant; the default is PML's raw negatives.
 			return l, &l.Options
 		}, true, true},
 		"angular_raw": {func() (losses.TermsLoss, *losses.Options) {
