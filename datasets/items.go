@@ -29,6 +29,9 @@ type Items struct {
 	// "fashion-mnist", whose items are the 60,000 official training images followed by the 10,000
 	// official test images; nil for data sets without an official split.
 	OfficialTest []bool
+	// Objects, when not nil, are the items themselves when they are not feature vectors (graphs):
+	// object i is item i, and Features has N rows and no columns.
+	Objects Objects
 }
 
 // Len returns the number of items.
@@ -64,6 +67,9 @@ func (it *Items) Validate() error {
 	if it.OfficialTest != nil && len(it.OfficialTest) != n {
 		return fmt.Errorf("items %q: %d ids but %d OfficialTest flags", it.Name, n, len(it.OfficialTest))
 	}
+	if it.Objects != nil && (it.Objects.Len() != n || it.Features.Cols != 0) {
+		return fmt.Errorf("items %q: %d ids but %d %s objects and %d feature columns (want none)", it.Name, n, it.Objects.Len(), it.Objects.Kind(), it.Features.Cols)
+	}
 	for i, l := range it.Labels {
 		if l < 0 {
 			return fmt.Errorf("items %q: item %d (%q) has negative label %d", it.Name, i, it.IDs[i], l)
@@ -80,7 +86,8 @@ func (it *Items) Validate() error {
 }
 
 // Subset returns a new Items holding the items at the given indices, in that order, with copied
-// ids, features, labels and OfficialTest flags (ClassNames and Name are shared). An index out of
+// ids, features, labels and OfficialTest flags, and the subset of Objects (ClassNames and Name are
+// shared). An index out of
 // range panics, as slice indexing does.
 func (it *Items) Subset(idx []int) *Items {
 	out := &Items{Name: it.Name, ClassNames: it.ClassNames, IDs: make([]string, len(idx))}
@@ -103,6 +110,9 @@ func (it *Items) Subset(idx []int) *Items {
 		for i, j := range idx {
 			out.OfficialTest[i] = it.OfficialTest[j]
 		}
+	}
+	if it.Objects != nil {
+		out.Objects = it.Objects.Subset(idx)
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package encoders
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -14,10 +15,18 @@ const (
 	KindMLP = "mlp"
 	// KindCNN is a small convolutional network for single-image inputs (for example 8x8 or 28x28).
 	KindCNN = "cnn"
+	// KindGNN is a graph encoder (package graphs' GIN) for graph items; package graphs builds it
+	// from the Spec (graphs.EncoderFromSpec), New does not.
+	KindGNN = "gnn"
+	// KindCustom is an encoder of the caller's own (an ItemEncoder passed to train.Fit): the Spec
+	// only records its name and embedding dimension, and loading its weights needs the caller to
+	// pass the same encoder again.
+	KindCustom = "custom"
 )
 
-// Kinds returns the encoder kinds New accepts, in the order the command lists them.
-func Kinds() []string { return []string{KindMLP, KindCNN} }
+// Kinds returns the built-in encoder kinds, in the order the command lists them: New builds the
+// first two, package graphs the gnn.
+func Kinds() []string { return []string{KindMLP, KindCNN, KindGNN} }
 
 // Spec is the serialisable description of an encoder: New(spec) rebuilds the same network, so that
 // a run folder can store it as JSON next to the weights.
@@ -39,6 +48,18 @@ type Spec struct {
 	Height        int `json:"height,omitempty"`
 	Width         int `json:"width,omitempty"`
 	ImageChannels int `json:"image_channels,omitempty"`
+	// Layers is, for a gnn, the number of message-passing layers (Hidden[0] is their width).
+	Layers int `json:"layers,omitempty"`
+	// LabelDim is, for a gnn, the width of the node label embeddings.
+	LabelDim int `json:"label_dim,omitempty"`
+	// LearnEps is, for a gnn, whether each layer learns its GIN eps.
+	LearnEps bool `json:"learn_eps,omitempty"`
+	// Items describes, for an encoder of items other than feature vectors, what it was trained on
+	// that inference needs, in the kind's own JSON: for a gnn, the graphs' schema and the label
+	// vocabulary (see package graphs).
+	Items json.RawMessage `json:"items,omitempty"`
+	// Name names a custom encoder (KindCustom), for reports.
+	Name string `json:"name,omitempty"`
 }
 
 // Default layer sizes, used by WithDefaults when Spec.Hidden or Spec.Channels are empty.
@@ -80,11 +101,15 @@ func (s Spec) WithDefaults() Spec {
 
 // Validate reports the first problem of s, in words a command-line user can act on.
 func (s Spec) Validate() error {
-	if !slices.Contains(Kinds(), s.Kind) {
+	if !slices.Contains(Kinds(), s.Kind) && s.Kind != KindCustom {
 		return fmt.Errorf("encoder %q: unknown kind, want one of %s", s.Kind, strings.Join(Kinds(), ", "))
 	}
-	if s.InputDim <= 0 {
+	vectors := s.Kind == KindMLP || s.Kind == KindCNN
+	if vectors && s.InputDim <= 0 || s.InputDim < 0 {
 		return fmt.Errorf("encoder %s: input dimension must be positive, got %d", s.Kind, s.InputDim)
+	}
+	if s.Kind == KindGNN && (s.Layers <= 0 || s.LabelDim < 0 || len(s.Hidden) != 1 || len(s.Items) == 0) {
+		return fmt.Errorf("encoder gnn: needs a positive number of layers, one hidden width and the graphs' schema and vocabulary (items)")
 	}
 	if s.EmbeddingDim <= 0 {
 		return fmt.Errorf("encoder %s: embedding dimension must be positive, got %d", s.Kind, s.EmbeddingDim)
@@ -124,6 +149,17 @@ func (s Spec) String() string {
 		for _, c := range s.Channels {
 			fmt.Fprintf(&b, "→conv%d", c)
 		}
+	case KindGNN:
+		width := 0
+		if len(s.Hidden) > 0 {
+			width = s.Hidden[0]
+		}
+		fmt.Fprintf(&b, "gnn %d×%d", s.Layers, width)
+		fmt.Fprintf(&b, "→%d", s.EmbeddingDim)
+		return b.String()
+	case KindCustom:
+		fmt.Fprintf(&b, "custom %s→%d", cmp.Or(s.Name, "encoder"), s.EmbeddingDim)
+		return b.String()
 	default:
 		fmt.Fprintf(&b, "%s %d", s.Kind, s.InputDim)
 	}
