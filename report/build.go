@@ -32,7 +32,7 @@ const (
 // scores; the trained model uses its frozen threshold.
 func ForTraining(cfg train.Config, data *train.Data, res *train.Result) (*Report, error) {
 	m := res.Model
-	untrained, err := train.NewUntrainedModel(m.Backend(), m.Spec, m.Norm, cfg.Seed)
+	untrained, err := train.NewUntrainedModelWith(m.Backend(), m.Spec, m.ItemEncoder(), m.Norm, cfg.Seed)
 	if err != nil {
 		return nil, err
 	}
@@ -44,6 +44,9 @@ func ForTraining(cfg train.Config, data *train.Data, res *train.Result) (*Report
 		e    train.Embedder
 		th   float64
 	}{{RowRaw, Raw{}, math.NaN()}, {RowUntrained, untrained, math.NaN()}, {RowTrained, m, m.Threshold}} {
+		if c.name == RowRaw && !hasFeatures(set) {
+			continue // items that are not feature vectors (graphs) have no raw features to compare
+		}
 		row, err := Evaluate(c.name, c.e, set, c.th)
 		if err != nil {
 			return nil, err
@@ -83,7 +86,7 @@ func ForModel(title, data string, m *train.Model, set Set, baselines bool) (*Rep
 	if !m.HasThreshold() && r.VerificationOn != "" {
 		r.Notes = append(r.Notes, "the model has no frozen threshold: accuracy and F1 are not reported")
 	}
-	if baselines {
+	if baselines && hasFeatures(set) {
 		row, err := Evaluate(RowRaw, Raw{}, Set{Items: set.Items, Pairs: set.Pairs, ValPairs: set.ValPairs}, math.NaN())
 		if err != nil {
 			return nil, err
@@ -128,7 +131,7 @@ func WriteRun(dir string, r *Report, h train.History, m *train.Model, items *dat
 		}
 	}
 	if items != nil && items.HasLabels() && m != nil {
-		emb, err := m.Embed(items.Features)
+		emb, err := m.EmbedItems(items)
 		if err != nil {
 			return err
 		}
@@ -150,12 +153,16 @@ func WriteRun(dir string, r *Report, h train.History, m *train.Model, items *dat
 
 // describeData describes a run's data and split.
 func describeData(cfg train.Config, d *train.Data) string {
-	if d.TrainPairs != nil {
-		return fmt.Sprintf("%s, %d features; %s training / %s validation / %s test pairs (seed %d)",
-			d.Name, d.Dim(), count(d.TrainPairs.Len()), count(d.ValPairs.Len()), count(d.TestPairs.Len()), cfg.Seed)
+	what := fmt.Sprintf("%d features", d.Dim())
+	if k := d.Kind(); k != datasets.KindVector {
+		what = k + "s"
 	}
-	s := fmt.Sprintf("%s, %d features, %d classes; %s training / %s validation / %s test items",
-		d.Name, d.Dim(), d.Train.NumClasses(), count(d.Train.Len()), count(d.Val.Len()), count(d.Test.Len()))
+	if d.TrainPairs != nil {
+		return fmt.Sprintf("%s, %s; %s training / %s validation / %s test pairs (seed %d)",
+			d.Name, what, count(d.TrainPairs.Len()), count(d.ValPairs.Len()), count(d.TestPairs.Len()), cfg.Seed)
+	}
+	s := fmt.Sprintf("%s, %s, %d classes; %s training / %s validation / %s test items",
+		d.Name, what, d.Train.NumClasses(), count(d.Train.Len()), count(d.Val.Len()), count(d.Test.Len()))
 	if d.Test.OfficialTest != nil {
 		s += " (official test split)"
 	}
@@ -205,6 +212,15 @@ func count(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// hasFeatures reports whether the set's items are feature vectors (not graphs), so that the raw
+// features are a baseline.
+func hasFeatures(s Set) bool {
+	if s.Items != nil && s.Items.Objects != nil {
+		return false
+	}
+	return s.Pairs == nil || s.Pairs.Items == nil || s.Pairs.Items.Objects == nil
 }
 
 // setDim returns the feature dimension of items, or -1 for nil.

@@ -42,7 +42,7 @@ func Evaluate(name string, e train.Embedder, set Set, threshold float64) (Row, e
 		if !set.Items.HasLabels() {
 			return row, fmt.Errorf("%s: retrieval needs class-labelled items", name)
 		}
-		emb, err := e.Embed(set.Items.Features)
+		emb, err := train.EmbedItems(e, set.Items)
 		if err != nil {
 			return row, fmt.Errorf("%s: %w", name, err)
 		}

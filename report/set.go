@@ -58,12 +58,12 @@ func LoadSet(run train.Run, runCfg train.Config, src Source) (set Set, desc stri
 		var items *datasets.Items
 		if src.Items != "" {
 			var w []*datasets.LineError
-			if items, w, err = datasets.ReadItemsFile(src.Items, opts); err != nil {
+			if items, w, err = train.ReadItemsFile(src.Items, opts); err != nil {
 				return set, "", nil, err
 			}
 			warnings = append(warnings, w...)
 		}
-		p, w, err := datasets.ReadPairsFile(src.Pairs, items, opts)
+		p, w, err := train.ReadPairsFile(src.Pairs, items, opts)
 		if err != nil {
 			return set, "", nil, err
 		}
@@ -78,7 +78,7 @@ func LoadSet(run train.Run, runCfg train.Config, src Source) (set Set, desc stri
 	}
 	var items *datasets.Items
 	if src.Items != "" {
-		if items, warnings, err = datasets.ReadItemsFile(src.Items, opts); err != nil {
+		if items, warnings, err = train.ReadItemsFile(src.Items, opts); err != nil {
 			return set, "", nil, err
 		}
 		desc = fmt.Sprintf("%s items from %s", count(items.Len()), src.Items)

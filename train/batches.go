@@ -3,11 +3,12 @@ package train
 import (
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/gometric/gometric/datasets"
-	"github.com/gometric/gometric/mat"
+	"github.com/gometric/gometric/encoders"
 	"github.com/gometric/gometric/pairs"
 )
 
@@ -25,11 +26,16 @@ type batchSource interface {
 	stepsPerEpoch() int
 }
 
-// pairSource yields pair batches: inputs [side 1 [B, F], side 2 [B, F]], labels [y int32 [B],
-// label-construction labels int32 [2B]].
+// pairSource yields pair batches: labels [y int32 [B], label-construction labels int32 [2B]], and
+// inputs the encoder's input tensors (encoders.ItemEncoder.Inputs): for feature vectors, those of
+// each side ([side 1 [B, F], side 2 [B, F]], concatenated by the model function); for other items
+// (graphs), those of the 2B items in one batch, side 1 then side 2 (joint), so that a batch of graphs
+// is packed into one budget.
 type pairSource struct {
 	batch int
 	step  int
+	// enc makes the input tensors (nil: encoders.VectorInputs).
+	enc encoders.ItemEncoder
 	// Either fixed pairs (a pairs file), dealt out by a PairBatcher...
 	fixed   *datasets.Pairs
 	batcher *datasets.PairBatcher
@@ -118,7 +124,8 @@ func (s *pairSource) Yield() (spec any, inputs, labels []*tensors.Tensor, err er
 	if err := s.load(s.step / spe); err != nil {
 		return nil, nil, nil, err
 	}
-	b := s.pairs.Gather(s.batches[s.step%spe])
+	idx := s.batches[s.step%spe]
+	b := s.pairs.Gather(idx)
 	s.step++
 	lbl, err := pairs.Batch{Y: b.Y, IDs1: b.IDsA, IDs2: b.IDsB}.Labels()
 	if err != nil {
@@ -136,13 +143,36 @@ func (s *pairSource) Yield() (spec any, inputs, labels []*tensors.Tensor, err er
 	for i, v := range b.Y {
 		y[i] = int32(v)
 	}
-	return nil, []*tensors.Tensor{denseTensor(b.A), denseTensor(b.B)},
-		[]*tensors.Tensor{tensors.FromValue(y), tensors.FromValue(lbl)}, nil
+	sides := s.pairs.Subset(idx)
+	inputs = nil
+	if items := s.pairs.Items; items.Objects == nil {
+		for _, side := range [][]int{sides.A, sides.B} {
+			in, err := inputsOf(s.enc, items, side, len(side))
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			inputs = append(inputs, in...)
+		}
+	} else if inputs, err = inputsOf(s.enc, items, append(slices.Clone(sides.A), sides.B...), 2*len(idx)); err != nil {
+		return nil, nil, nil, err
+	}
+	return nil, inputs, []*tensors.Tensor{tensors.FromValue(y), tensors.FromValue(lbl)}, nil
 }
 
-// classSource yields class batches: inputs [x [B, F]], labels [class int32 [B]], M items of each
-// of B/M classes (datasets.MPerClassSampler).
+// inputsOf returns enc's input tensors of items idx in slots slots (enc nil: feature vectors).
+func inputsOf(enc encoders.ItemEncoder, items *datasets.Items, idx []int, slots int) ([]*tensors.Tensor, error) {
+	if enc == nil {
+		return encoders.VectorInputs{}.Inputs(items, idx, slots)
+	}
+	return enc.Inputs(items, idx, slots)
+}
+
+// classSource yields class batches: inputs the encoder's input tensors of B items (feature
+// vectors: [x [B, F]]), labels [class int32 [B]], M items of each of B/M classes
+// (datasets.MPerClassSampler).
 type classSource struct {
+	// enc makes the input tensors (nil: encoders.VectorInputs).
+	enc     encoders.ItemEncoder
 	items   *datasets.Items
 	sampler *datasets.MPerClassSampler
 	batch   int
@@ -192,10 +222,8 @@ func (s *classSource) Yield() (spec any, inputs, labels []*tensors.Tensor, err e
 	for i, j := range idx {
 		lbl[i] = int32(s.items.Labels[j])
 	}
-	return nil, []*tensors.Tensor{denseTensor(s.items.Features.Select(idx))}, []*tensors.Tensor{tensors.FromValue(lbl)}, nil
-}
-
-// denseTensor copies a matrix into a float32 tensor [Rows, Cols].
-func denseTensor(m *mat.Dense) *tensors.Tensor {
-	return tensors.FromFlatDataAndDimensions(m.Data, m.Rows, m.Cols)
+	if inputs, err = inputsOf(s.enc, s.items, idx, len(idx)); err != nil {
+		return nil, nil, nil, err
+	}
+	return nil, inputs, []*tensors.Tensor{tensors.FromValue(lbl)}, nil
 }

@@ -88,7 +88,9 @@ type Config struct {
 	// NormalizeNone.
 	Normalize string `json:"normalize"`
 
-	// Encoder is the encoder's kind, encoders.KindMLP or encoders.KindCNN.
+	// Encoder is the encoder's kind: encoders.KindMLP or encoders.KindCNN for feature vectors,
+	// encoders.KindGNN for graphs, or encoders.KindCustom for an encoder passed to Fit
+	// (Options.Encoder).
 	Encoder string `json:"encoder"`
 	// EmbeddingDim is the size of the embeddings.
 	EmbeddingDim int `json:"embedding_dim"`
@@ -96,6 +98,13 @@ type Config struct {
 	Hidden []int `json:"hidden,omitempty"`
 	// Channels are the CNN's conv block channels (nil: the default).
 	Channels []int `json:"channels,omitempty"`
+	// GNNHidden, GNNLayers and GNNLabelDim are the gnn's node state width, message-passing layers
+	// and node label embedding width (0: package graphs' defaults, 64, 3 and 32); GNNLearnEps
+	// learns each layer's GIN eps.
+	GNNHidden   int  `json:"gnn_hidden,omitempty"`
+	GNNLayers   int  `json:"gnn_layers,omitempty"`
+	GNNLabelDim int  `json:"gnn_label_dim,omitempty"`
+	GNNLearnEps bool `json:"gnn_learn_eps,omitempty"`
 
 	// Loss names the loss (losses.Names), with PML's default parameters.
 	Loss string `json:"loss"`
@@ -214,7 +223,10 @@ func (c Config) Validate() error {
 	if !slices.Contains(NormalizeNames(), c.Normalize) {
 		return fmt.Errorf("unknown normalisation %q (want one of %s)", c.Normalize, strings.Join(NormalizeNames(), ", "))
 	}
-	if !slices.Contains(encoders.Kinds(), c.Encoder) {
+	if c.GNNHidden < 0 || c.GNNLayers < 0 || c.GNNLabelDim < 0 {
+		return fmt.Errorf("gnn sizes must not be negative")
+	}
+	if !slices.Contains(encoders.Kinds(), c.Encoder) && c.Encoder != encoders.KindCustom {
 		return fmt.Errorf("unknown encoder %q (want one of %s)", c.Encoder, strings.Join(encoders.Kinds(), ", "))
 	}
 	if c.EmbeddingDim <= 0 {

@@ -37,7 +37,7 @@ type Data struct {
 	Warnings []*datasets.LineError
 }
 
-// Dim returns the number of input features.
+// Dim returns the number of input features (0 for items that are not feature vectors).
 func (d *Data) Dim() int {
 	if d.TrainPairs != nil {
 		return d.TrainPairs.Items.Dim()
@@ -236,9 +236,16 @@ func distinctPairs(items *datasets.Items, n int, seed uint64) (*datasets.Pairs, 
 	return out, nil
 }
 
-// contentIDs maps each item to the first item with bitwise-identical features.
+// contentIDs maps each item to the first item with bitwise-identical features; items that are
+// objects (graphs) are each their own.
 func contentIDs(items *datasets.Items) []int {
 	ids := make([]int, items.Len())
+	if items.Objects != nil {
+		for i := range ids {
+			ids[i] = i
+		}
+		return ids
+	}
 	first := make(map[string]int, items.Len())
 	for i := range ids {
 		row := items.Features.Row(i)

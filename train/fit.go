@@ -7,9 +7,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -24,6 +27,7 @@ import (
 	"github.com/gometric/gometric/dotgrad"
 	"github.com/gometric/gometric/encoders"
 	"github.com/gometric/gometric/eval"
+	"github.com/gometric/gometric/graphs"
 	"github.com/gometric/gometric/internal/fault"
 	"github.com/gometric/gometric/losses"
 	"github.com/gometric/gometric/mat"
@@ -57,6 +61,13 @@ type Options struct {
 	// that is then published as the run's model (Run.Publish) with the model's weights and manifest,
 	// so that the report always describes the published weights.
 	Report func(res *Result, dir string) error
+	// Encoder, when set, is the caller's own encoder, trained instead of a built-in one: the
+	// Config's Encoder must then be encoders.KindCustom (config.json says so), and its EmbeddingDim
+	// the encoder's output width (class losses size their parameters by it). It takes the data's
+	// kind of items (feature vectors: embed encoders.VectorInputs; graphs: pack them as
+	// graphs.Encoder does). Its name in the manifest is its String() when it has one. Loading the
+	// run's model takes the same encoder again (Run.LoadModelWith).
+	Encoder encoders.ItemEncoder
 }
 
 // Result is the outcome of Fit.
@@ -79,6 +90,9 @@ type Result struct {
 	// TrainTime is the time spent in training steps and validation; StepsPerSecond the speed.
 	TrainTime      time.Duration
 	StepsPerSecond float64
+	// InputShapes is the number of distinct input shapes of the training batches this call ran
+	// (graph batches: distinct budgets): the training step compiled once for each.
+	InputShapes int
 }
 
 // errStopEarly ends the training loop from the validation hook.
@@ -121,14 +135,20 @@ func Fit(cfg Config, data *Data, opts Options) (res *Result, err error) {
 
 // fitter holds the state of one Fit call.
 type fitter struct {
-	cfg     Config
-	data    *Data
-	opts    Options
-	b       backends.Backend
-	run     *Run
-	tmpDir  string // best checkpoint when there is no run folder
-	spec    encoders.Spec
-	norm    encoders.Normalizer
+	cfg    Config
+	data   *Data
+	opts   Options
+	b      backends.Backend
+	run    *Run
+	tmpDir string // best checkpoint when there is no run folder
+	spec   encoders.Spec
+	enc    encoders.ItemEncoder
+	norm   encoders.Normalizer
+	// pairBatches says the batches are pair batches; joint that both sides' items come in one
+	// batch of input tensors (graphs), not one batch per side (feature vectors).
+	pairBatches, joint bool
+	// shapes are the distinct input shapes of the batches yielded (compilations).
+	shapes  map[string]bool
 	loss    losses.Loss
 	mode    pairs.Mode
 	miner   miners.PairMiner
@@ -196,14 +216,16 @@ func newFitter(cfg Config, data *Data, opts Options) (*fitter, error) {
 	if f.miner, err = NewMiner(cfg.Miner); err != nil {
 		return nil, err
 	}
-	f.spec = cfg.EncoderSpec(data.Dim())
-	if err := f.spec.Validate(); err != nil {
+	if err := f.makeEncoder(); err != nil {
 		return nil, err
 	}
-	switch cfg.Normalize {
-	case NormalizeStandard:
+	vectors := data.Kind() == datasets.KindVector
+	switch {
+	case !vectors:
+		// Input normalisation is of feature vectors: other items go to the encoder as they are.
+	case cfg.Normalize == NormalizeStandard:
 		f.norm = encoders.FitStandard(trainFeatures(data))
-	case NormalizeGlobal:
+	case cfg.Normalize == NormalizeGlobal:
 		f.norm = encoders.FitGlobal(trainFeatures(data))
 	}
 	if err := f.makeSource(); err != nil {
@@ -266,16 +288,59 @@ func newFitter(cfg Config, data *Data, opts Options) (*fitter, error) {
 			return nil, err
 		}
 	}
-	if f.model, err = NewModel(f.b, f.ctx, f.spec, f.norm); err != nil {
+	if f.model, err = NewModelWith(f.b, f.ctx, f.spec, f.enc, f.norm); err != nil {
 		return nil, err
 	}
 	f.history.ValMetric = f.valMetricName()
-	if cfg.Normalize == NormalizeGlobal {
+	if cfg.Normalize == NormalizeGlobal && vectors {
 		if w := scaleWarning(trainFeatures(data)); w != "" {
 			fmt.Fprintln(f.log, "warning:", w)
 		}
 	}
 	return f, nil
+}
+
+// makeEncoder sets the encoder and its spec: the caller's (Options.Encoder), a gnn with the
+// vocabulary of the training graphs, or the MLP or CNN the Config describes.
+func (f *fitter) makeEncoder() error {
+	cfg, kind := f.cfg, f.data.Kind()
+	switch {
+	case f.opts.Encoder != nil:
+		if cfg.Encoder != encoders.KindCustom {
+			return fmt.Errorf("an encoder of the caller's own (Options.Encoder) needs Config.Encoder %q, not %q", encoders.KindCustom, cfg.Encoder)
+		}
+		f.enc = f.opts.Encoder
+		f.spec = encoders.Spec{Kind: encoders.KindCustom, InputDim: f.data.Dim(), EmbeddingDim: cfg.EmbeddingDim}
+		if s, ok := f.enc.(fmt.Stringer); ok {
+			f.spec.Name = s.String()
+		}
+	case cfg.Encoder == encoders.KindCustom:
+		return fmt.Errorf("encoder %s: pass the encoder from Go (train.Options.Encoder)", encoders.KindCustom)
+	case cfg.Encoder == encoders.KindGNN:
+		objs, err := trainingGraphs(f.data)
+		if err != nil {
+			return err
+		}
+		if objs == nil {
+			return fmt.Errorf("encoder gnn takes graphs, and the items are %ss (use --encoder mlp or cnn)", kind)
+		}
+		settings := graphs.Settings{Hidden: cfg.GNNHidden, Layers: cfg.GNNLayers, LabelDim: cfg.GNNLabelDim, LearnEps: cfg.GNNLearnEps}
+		genc := graphs.EncoderFor(objs.Schema, objs.Graphs, settings, cfg.EmbeddingDim)
+		f.enc, f.spec = genc, genc.Spec()
+	default:
+		if kind != datasets.KindVector {
+			return fmt.Errorf("encoder %s takes feature vectors, and the items are %ss (use --encoder gnn)", cfg.Encoder, kind)
+		}
+		f.spec = cfg.EncoderSpec(f.data.Dim())
+		if err := f.spec.Validate(); err != nil {
+			return err
+		}
+		var err error
+		if f.enc, err = NewEncoder(f.spec); err != nil {
+			return err
+		}
+	}
+	return f.spec.Validate()
 }
 
 // syncBest makes the best checkpoint agree with the history after resuming from step: checkpoints of
@@ -340,14 +405,25 @@ func (f *fitter) makeSource() error {
 	cfg, d := f.cfg, f.data
 	seed := subSeed(cfg.Seed, seedBatches)
 	warn := func(msg string) { fmt.Fprintln(f.log, "warning:", msg) }
+	defer func() {
+		if f.src != nil {
+			f.src = &shapeCounter{batchSource: f.src, shapes: f.shapes}
+		}
+	}()
+	f.shapes = map[string]bool{}
 	if cfg.BatchKind() == BatchesClasses {
 		items, err := f.normalized(d.Train)
 		if err != nil {
 			return err
 		}
-		f.src, err = newClassSource(items, cfg.BatchSize, seed)
+		src, err := newClassSource(items, cfg.BatchSize, seed)
+		if err == nil {
+			src.enc, f.src = f.enc, src
+		}
 		return err
 	}
+	f.pairBatches = true
+	f.joint = d.Kind() != datasets.KindVector
 	posFrac := cfg.PositiveFraction
 	if f.mode == pairs.PositivesOnly {
 		posFrac = 1
@@ -368,7 +444,10 @@ func (f *fitter) makeSource() error {
 			}
 			p = *p.Subset(keep)
 		}
-		f.src, err = newPairSource(&p, nil, 0, 0, cfg.BatchSize, seed, warn)
+		src, err := newPairSource(&p, nil, 0, 0, cfg.BatchSize, seed, warn)
+		if err == nil {
+			src.enc, f.src = f.enc, src
+		}
 		return err
 	}
 	items, err := f.normalized(d.Train)
@@ -380,8 +459,30 @@ func (f *fitter) makeSource() error {
 		perEpoch = 16 * d.Train.Len()
 	}
 	perEpoch = max(perEpoch, cfg.BatchSize)
-	f.src, err = newPairSource(nil, items, perEpoch, posFrac, cfg.BatchSize, seed, warn)
+	src, err := newPairSource(nil, items, perEpoch, posFrac, cfg.BatchSize, seed, warn)
+	if err == nil {
+		src.enc, f.src = f.enc, src
+	}
 	return err
+}
+
+// shapeCounter is a batchSource that records the distinct input shapes of the batches it yields.
+type shapeCounter struct {
+	batchSource
+	shapes map[string]bool
+}
+
+// Yield implements train.Dataset.
+func (s *shapeCounter) Yield() (spec any, inputs, labels []*tensors.Tensor, err error) {
+	spec, inputs, labels, err = s.batchSource.Yield()
+	if err == nil {
+		var key strings.Builder
+		for _, t := range append(slices.Clone(inputs), labels...) {
+			key.WriteString(t.Shape().String())
+		}
+		s.shapes[key.String()] = true
+	}
+	return spec, inputs, labels, err
 }
 
 // valMetricName names the metric validation tracks.
@@ -396,17 +497,33 @@ func (f *fitter) valMetricName() string {
 // in one encoder call, then split).
 func (f *fitter) modelFn(ctx *context.Context, _ any, inputs []*Node) []*Node {
 	f.graphCtx = ctx
-	enc := f.model.Encoder()
+	enc := f.model.ItemEncoder()
+	encCtx := ctx.Checked(false) // the encoder's variables are reused by every graph (validation, embedding)
 	if f.cfg.Schedule == ScheduleCosine {
-		cosineschedule.New(ctx, inputs[0].Graph(), inputs[0].DType()).
+		dtype := inputs[0].DType()
+		if !dtype.IsFloat() {
+			dtype = dtypes.Float32
+		}
+		cosineschedule.New(ctx, inputs[0].Graph(), dtype).
 			LearningRate(f.cfg.LR).PeriodSteps(f.total).Done()
 	}
-	if len(inputs) == 2 {
+	switch {
+	case f.pairBatches && f.joint:
+		e := enc.EncodeInputs(encCtx, inputs)
+		b := e.Shape().Dimensions[0] / 2
+		return []*Node{Slice(e, AxisRange(0, b)), Slice(e, AxisRange(b, 2*b))}
+	case f.pairBatches:
+		// One batch of input tensors per side, joined along the item axis into one encoder call.
+		half := len(inputs) / 2
+		joined := make([]*Node, half)
+		for k := range joined {
+			joined[k] = Concatenate([]*Node{inputs[k], inputs[half+k]}, 0)
+		}
 		b := inputs[0].Shape().Dimensions[0]
-		e := enc.Encode(ctx, Concatenate(inputs, 0))
+		e := enc.EncodeInputs(encCtx, joined)
 		return []*Node{Slice(e, AxisRange(0, b)), Slice(e, AxisRange(b, 2*b))}
 	}
-	return []*Node{enc.Encode(ctx, inputs[0])}
+	return []*Node{enc.EncodeInputs(encCtx, inputs)}
 }
 
 // lossFn is the GoMLX loss function.
@@ -455,7 +572,7 @@ func (f *fitter) train() (*Result, error) {
 		// The untrained encoder's validation metric: the bar a trained model must clear. Measured
 		// on a model of its own (the report's untrained encoder), so that the training context's
 		// variables are first created, and initialised, by the training graph as before.
-		untrained, err := NewUntrainedModel(f.b, f.spec, f.norm, f.cfg.Seed)
+		untrained, err := NewUntrainedModelWith(f.b, f.spec, f.enc, f.norm, f.cfg.Seed)
 		if err != nil {
 			return nil, err
 		}
@@ -486,6 +603,9 @@ func (f *fitter) train() (*Result, error) {
 	status := f.status(f.finalSteps)
 	if f.opts.Progress != nil {
 		f.opts.Progress.Done(status)
+	}
+	if f.data.Kind() != datasets.KindVector {
+		fmt.Fprintf(f.log, "%s batches: %d distinct input shapes (budgets): the training step compiled %d times\n", f.data.Kind(), len(f.shapes), len(f.shapes))
 	}
 	if f.stopped {
 		fmt.Fprintf(f.log, "stopped early at step %d: validation %s did not improve for %d evaluations\n", f.finalSteps, f.history.ValMetric, f.cfg.Patience)
@@ -601,7 +721,7 @@ func (f *fitter) finish(elapsed time.Duration, speed float64) (*Result, error) {
 	}
 	model := f.model
 	if dir != "" && best.Step != f.finalSteps {
-		if model, err = LoadModel(f.b, dir, f.spec, f.norm); err != nil {
+		if model, err = LoadModelWith(f.b, dir, f.spec, f.enc, f.norm); err != nil {
 			return nil, err
 		}
 	}
@@ -614,7 +734,7 @@ func (f *fitter) finish(elapsed time.Duration, speed float64) (*Result, error) {
 		Model: model, Threshold: th, History: f.history,
 		StartStep: f.startStep, Steps: f.finalSteps, BestStep: best.Step,
 		StepsPerEpoch: f.src.stepsPerEpoch(), StoppedEarly: f.stopped,
-		TrainTime: elapsed, StepsPerSecond: speed,
+		TrainTime: elapsed, StepsPerSecond: speed, InputShapes: len(f.shapes),
 	}
 	if u := f.history.Untrained; u != nil && !(best.Value > *u) {
 		fmt.Fprintf(f.log, "warning: the trained model's validation %s (%.4f) is no better than the untrained encoder's (%.4f): check the data, the learning rate and the loss\n",
@@ -647,7 +767,7 @@ func (f *fitter) finish(elapsed time.Duration, speed float64) (*Result, error) {
 // data.ValPairs (cosine similarities).
 func ValidationMetric(m *Model, data *Data) (float64, error) {
 	if data.ValTrack != nil {
-		emb, err := m.Embed(data.ValTrack.Features)
+		emb, err := m.EmbedItems(data.ValTrack)
 		if err != nil {
 			return 0, err
 		}
@@ -698,7 +818,7 @@ func PairScores(m Embedder, p *datasets.Pairs) ([]float64, error) {
 			}
 		}
 	}
-	emb, err := m.Embed(p.Items.Features.Select(rows))
+	emb, err := EmbedItems(m, p.Items.Subset(rows))
 	if err != nil {
 		return nil, err
 	}

@@ -184,7 +184,7 @@ func readData(cfg Config, itemsPath, pairsPath string) (*rawData, error) {
 	switch {
 	case itemsPath != "":
 		var w []*datasets.LineError
-		if raw.items, w, err = datasets.ReadItemsFile(itemsPath, opts); err != nil {
+		if raw.items, w, err = ReadItemsFile(itemsPath, opts); err != nil {
 			return nil, err
 		}
 		raw.warnings = append(raw.warnings, w...)
@@ -196,7 +196,7 @@ func readData(cfg Config, itemsPath, pairsPath string) (*rawData, error) {
 	}
 	if pairsPath != "" {
 		var w []*datasets.LineError
-		if raw.pairs, w, err = datasets.ReadPairsFile(pairsPath, raw.items, opts); err != nil {
+		if raw.pairs, w, err = ReadPairsFile(pairsPath, raw.items, opts); err != nil {
 			return nil, err
 		}
 		raw.warnings = append(raw.warnings, w...)
@@ -264,7 +264,7 @@ func fileSHA256(path string) (sum string, size int64, err error) {
 }
 
 // contentHash is the SHA-256 of the data as read: items (ids, labels, class names, official split,
-// features) and pairs (sides, labels, source lines).
+// features, and objects such as graphs) and pairs (sides, labels, source lines).
 func (raw *rawData) contentHash() string {
 	h := sha256.New()
 	var buf [8]byte
@@ -308,6 +308,13 @@ func (raw *rawData) contentHash() string {
 			if len(fb) == cap(fb) || i == len(it.Features.Data)-1 {
 				h.Write(fb)
 				fb = fb[:0]
+			}
+		}
+		if it.Objects != nil {
+			// Other items than vectors (graphs) add their kind and content; vectors hash as before.
+			putString(it.Objects.Kind())
+			if err := it.Objects.WriteContent(h); err != nil {
+				panic(err) // a hash does not fail to write
 			}
 		}
 	}

@@ -119,8 +119,16 @@ func (r Run) ModelPath(name string) (string, error) {
 }
 
 // LoadModel loads the run's published model onto backend b: the weights, encoder, normalisation and
-// threshold of one manifest, published together.
+// threshold of one manifest, published together. A run trained with an encoder of the caller's own
+// loads with LoadModelWith.
 func (r Run) LoadModel(b backends.Backend) (*Model, error) {
+	return r.LoadModelWith(b, nil)
+}
+
+// LoadModelWith is LoadModel for a run trained with an encoder of the caller's own
+// (train.Options.Encoder): enc must be that encoder (its variables are read from the checkpoint).
+// With enc nil it is LoadModel.
+func (r Run) LoadModelWith(b backends.Backend, enc encoders.ItemEncoder) (*Model, error) {
 	dir, err := r.modelDir()
 	if err != nil {
 		return nil, err
@@ -129,7 +137,15 @@ func (r Run) LoadModel(b backends.Backend) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := LoadModel(b, dir, info.Encoder, info.Normalizer)
+	var m *Model
+	switch {
+	case enc != nil:
+		m, err = LoadModelWith(b, dir, info.Encoder, enc, info.Normalizer)
+	case info.Encoder.Kind == encoders.KindCustom:
+		err = fmt.Errorf("the model's encoder is the caller's own (%s): load it from Go with Run.LoadModelWith and that encoder", info.Encoder)
+	default:
+		m, err = LoadModel(b, dir, info.Encoder, info.Normalizer)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r.Dir, err)
 	}
