@@ -71,13 +71,13 @@ func cmdEmbed(args []string, stdout, stderr io.Writer) error {
 		items, err = datasets.Load(input)
 	} else {
 		var warnings []*datasets.LineError
-		items, warnings, err = datasets.ReadItemsFile(input, &datasets.ReadOptions{SkipBadLines: *skip})
+		items, warnings, err = train.ReadItemsFile(input, &datasets.ReadOptions{SkipBadLines: *skip})
 		printSkipped(stderr, warnings)
 	}
 	if err != nil {
 		return err
 	}
-	emb, err := model.Embed(items.Features)
+	emb, err := model.EmbedItems(items)
 	if err != nil {
 		return fmt.Errorf("%s: %w", input, err)
 	}

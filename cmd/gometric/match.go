@@ -56,12 +56,12 @@ func cmdMatch(args []string, stdout, stderr io.Writer) error {
 	var items *datasets.Items
 	if *itemsFile != "" {
 		var warnings []*datasets.LineError
-		if items, warnings, err = datasets.ReadItemsFile(*itemsFile, opts); err != nil {
+		if items, warnings, err = train.ReadItemsFile(*itemsFile, opts); err != nil {
 			return err
 		}
 		printSkipped(stderr, warnings)
 	}
-	p, warnings, err := datasets.ReadPairsFile(*pairsFile, items, opts)
+	p, warnings, err := train.ReadPairsFile(*pairsFile, items, opts)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/gometric/gometric/backend"
 	"github.com/gometric/gometric/datasets"
 	"github.com/gometric/gometric/encoders"
+	"github.com/gometric/gometric/graphs"
 	"github.com/gometric/gometric/losses"
 	"github.com/gometric/gometric/miners"
 	"github.com/gometric/gometric/pairs"
@@ -31,6 +32,9 @@ Data: --dataset NAME (built-in), or your own files (formats: docs/DATA.md):
   --pairs FILE [--items FILE]   labeled pairs (CSV a,b,label with ids from --items, or JSON Lines
                                 with ids or inline vectors), split at random into train/val/test
   --items FILE                  class-labelled items alone: trained on class batches
+Items are feature vectors (images too, as pixels) or graphs (JSON Lines, one graph per line, and
+pairs of graphs by id or inline; docs/DATA.md, section Graphs): graphs train a GIN (--encoder gnn,
+chosen for them; sizes --gnn-hidden, --gnn-layers, --gnn-label-dim).
 A malformed line is an error naming file, line and cause; --skip-bad-lines skips such lines.
 
 The run folder (--out, a new or empty folder) gets config.json, data.json (the SHA-256 of every
@@ -61,11 +65,15 @@ func newTrainFlags(cfg *train.Config, tf *trainFlags, stdout io.Writer) *flag.Fl
 	fs.StringVar(&cfg.Pairs, "pairs", cfg.Pairs, "labeled pairs file (CSV or JSON Lines)")
 	fs.BoolVar(&cfg.SkipBadLines, "skip-bad-lines", cfg.SkipBadLines, "skip malformed lines of --items and --pairs (they are listed) instead of failing")
 	fs.StringVar(&cfg.Duplicates, "duplicates", cfg.Duplicates, "a pairs line that repeats an earlier pair exactly (in either order, same label): keep-first (listed) or error (default keep-first)")
-	fs.StringVar(&cfg.Encoder, "encoder", cfg.Encoder, "encoder: mlp, or cnn (reshapes 784 features to 28x28x1, 64 to 8x8x1)")
+	fs.StringVar(&cfg.Encoder, "encoder", cfg.Encoder, "encoder: mlp, or cnn (reshapes 784 features to 28x28x1, 64 to 8x8x1), or gnn for graphs\n(default: gnn for graph items, else mlp)")
 	fs.IntVar(&cfg.EmbeddingDim, "embedding-dim", cfg.EmbeddingDim, "embedding dimension")
 	fs.Var(intList{&cfg.Hidden}, "hidden", fmt.Sprintf("hidden layer widths, comma-separated (default: mlp %v, cnn %v)",
 		joinInts(encoders.DefaultMLPHidden), joinInts(encoders.DefaultCNNHidden)))
 	fs.Var(intList{&cfg.Channels}, "channels", fmt.Sprintf("cnn conv block channels, comma-separated (default %v)", joinInts(encoders.DefaultCNNChannels)))
+	fs.IntVar(&cfg.GNNHidden, "gnn-hidden", cfg.GNNHidden, fmt.Sprintf("gnn node state width (default %d)", graphs.DefaultGINHidden))
+	fs.IntVar(&cfg.GNNLayers, "gnn-layers", cfg.GNNLayers, fmt.Sprintf("gnn message-passing layers (default %d)", graphs.DefaultGINLayers))
+	fs.IntVar(&cfg.GNNLabelDim, "gnn-label-dim", cfg.GNNLabelDim, fmt.Sprintf("gnn node label embedding width (default %d)", graphs.DefaultGINLabelDim))
+	fs.BoolVar(&cfg.GNNLearnEps, "gnn-learn-eps", cfg.GNNLearnEps, "gnn: learn each layer's GIN eps (default: eps = 0, GIN-0)")
 	fs.StringVar(&cfg.Loss, "loss", cfg.Loss, lossHelp())
 	fs.StringVar(&cfg.PairMode, "pair-mode", cfg.PairMode, "how a pair batch feeds the loss: "+strings.Join(pairs.ModeNames(), ", ")+
 		"\n(explicit: only the given pairs, suits contrastive; label-construction: every other pair in the batch is a negative)")
@@ -77,7 +85,7 @@ func newTrainFlags(cfg *train.Config, tf *trainFlags, stdout io.Writer) *flag.Fl
 	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "Adam learning rate")
 	fs.StringVar(&cfg.Schedule, "schedule", cfg.Schedule, "learning-rate schedule: cosine (to 0 over the run) or constant")
 	fs.StringVar(&cfg.Normalize, "normalize", cfg.Normalize, "input normalisation: "+strings.Join(train.NormalizeNames(), ", ")+
-		"\n(global: one mean and scale for all features; standard: per feature)")
+		"\n(global: one mean and scale for all features; standard: per feature; graphs: none)")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the split, the pairs, the batches and the initial weights")
 	fs.IntVar(&cfg.EvalEvery, "eval-every", cfg.EvalEvery, "steps between validation evaluations and checkpoints (default: a tenth of the run)")
 	fs.IntVar(&cfg.Patience, "patience", cfg.Patience, "stop after this many evaluations without a better validation MAP@R (0: never); the best model is kept")
@@ -109,6 +117,21 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 			return usagef("give either --dataset or your own files (--items, --pairs), not both")
 		}
 		cfg.Dataset = ""
+		if !tf.resume && (!given["encoder"] || !given["normalize"]) {
+			// Graph items choose the gnn, and take no feature normalisation.
+			kind, err := train.ItemKindOf(cfg)
+			if err != nil {
+				return err
+			}
+			if kind == graphs.KindGraph {
+				if !given["encoder"] {
+					cfg.Encoder = encoders.KindGNN
+				}
+				if !given["normalize"] {
+					cfg.Normalize = train.NormalizeNone
+				}
+			}
+		}
 	}
 	var paths train.DataPaths
 	if tf.resume {
