@@ -85,7 +85,8 @@ type Config struct {
 	// PositiveFraction is the share of positive pairs drawn from class-labelled items.
 	PositiveFraction float64 `json:"positive_fraction"`
 	// Normalize is how input features are normalised: NormalizeGlobal, NormalizeStandard or
-	// NormalizeNone.
+	// NormalizeNone. It applies to feature vectors; items of other kinds (graphs) go to the encoder
+	// as they are (the command sets NormalizeNone for them).
 	Normalize string `json:"normalize"`
 
 	// Encoder is the encoder's kind: encoders.KindMLP or encoders.KindCNN for feature vectors,

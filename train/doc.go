@@ -23,7 +23,20 @@
 //     after Patience evaluations without improvement.
 //
 // The result is a Model (the best weights on validation, the input normalisation, and the match
-// threshold chosen on the validation pairs and frozen) that embeds raw feature vectors.
+// threshold chosen on the validation pairs and frozen) that embeds raw feature vectors (Embed) or
+// items of any kind (EmbedItems).
+//
+// # Kinds of item and encoders
+//
+// An item is a feature vector (an image: its pixels), or an object held in datasets.Items.Objects:
+// a graph (package graphs; ReadItemsFile and ReadPairsFile read graph files as such). The encoder is
+// an encoders.ItemEncoder: its Inputs half turns a batch of item indices into input tensors of
+// static shapes (vectors [B, F]; graphs a packed budget, of which a run has a handful: the step
+// compiles once per budget, Result.InputShapes), its EncodeInputs half embeds them. Config.Encoder
+// names a built-in one (mlp, cnn for vectors; gnn for graphs, with the training graphs' label
+// vocabulary, saved in model.json), or encoders.KindCustom for the caller's own, passed as
+// Options.Encoder and again to Run.LoadModelWith. Pairs of graphs go through the encoder in one
+// packed batch (both sides), pairs of vectors side by side (concat → encoder → split).
 //
 // # Run folders
 //

@@ -14,8 +14,8 @@ import (
 const embedSynopsis = `Usage: gometric embed RUN INPUT [--out FILE [--force]] [--format csv|jsonl] [flags]
 
 Writes the embeddings (L2-normalised, compared by cosine similarity) of the items in INPUT, an
-items file (CSV or JSON Lines, see docs/DATA.md) or the name of a built-in data set, computed by the
-model in run folder RUN. Rows are id,label,e0,e1,... (CSV) or {"id","label","embedding"} (JSON
+items file (CSV or JSON Lines, see docs/DATA.md; for a graph run, a graphs file) or the name of a
+built-in data set, computed by the model in run folder RUN. Rows are id,label,e0,e1,... (CSV) or {"id","label","embedding"} (JSON
 Lines), readable back as items. The output goes to --out (format from its extension) or stdout.
 --out is never INPUT nor a file of RUN, and replaces an existing file only with --force, once the
 new one is complete.

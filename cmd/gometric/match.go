@@ -24,7 +24,7 @@ stdout). --out is never an input file nor a file of RUN, and replaces an existin
 // cmdMatch is `gometric match`.
 func cmdMatch(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("match", matchSynopsis, stdout)
-	pairsFile := fs.String("pairs", "", "labeled pairs file (CSV a,b,label with ids from --items, or JSON Lines with ids or inline vectors)")
+	pairsFile := fs.String("pairs", "", "labeled pairs file (CSV a,b,label with ids from --items, or JSON Lines with ids or inline vectors or graphs)")
 	itemsFile := fs.String("items", "", "items file that the pairs name by id")
 	out := fs.String("out", "", "output CSV file (default: stdout)")
 	skip := fs.Bool("skip-bad-lines", false, "skip malformed lines (they are listed) instead of failing")
