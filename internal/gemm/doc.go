@@ -25,9 +25,10 @@
 // Calls of at least 256k multiply-adds are split over runtime.GOMAXPROCS goroutines (plain
 // goroutines and a sync.WaitGroup, tasks taken from an atomic counter): over the batch, and when
 // the batch alone does not divide evenly among the goroutines, over the longer of m and n in
-// whole micro-tiles (each task packs its own panels). Batch items so small that packing does
-// not pay (below 256 multiply-adds with the assembly kernel, 32k with the portable one) are
-// computed directly, without packing. Packing buffers and the per-call state come from
+// whole micro-tiles (each task packs its own panels). Every product, however small, is packed and
+// goes through the micro-kernel, so that an entry's bits never depend on the sizes of the matrices
+// around it (a block of rows gives the same values as the whole product; a direct loop for small
+// products rounded differently). Packing buffers and the per-call state come from
 // sync.Pools, so that calls do not allocate in the steady state (testing.AllocsPerRun reports 0,
 // for single- and multi-goroutine calls alike).
 //

@@ -22,15 +22,15 @@ const (
 	nc = 2048
 )
 
-// Thresholds in multiply-adds. A batch item of fewer than smallAsm (assembly kernel) or
-// smallPortable (portable kernel) multiply-adds is computed directly, without packing: the
-// assembly kernel with packing is already faster at 8×8×8 (3.5 vs 1.6 GFLOP/s), the portable
-// one only from about 32×32×32. Calls of fewer than parallelMACs run on one goroutine.
-const (
-	smallAsm      = 256
-	smallPortable = 32 << 10
-	parallelMACs  = 256 << 10
-)
+// Every product goes through packing and the micro-kernel, however small: a direct loop for small
+// products (tried: faster below ~256 multiply-adds with the assembly kernel, ~32k with the portable
+// one) rounds differently from the kernel (fused multiply-adds; partial sums per kc block), and a
+// dot product must give the same bits whatever the matrix sizes around it. Losses compute a
+// distance matrix block by block and compare it with the whole: with the direct loop, a 5-row block
+// of a 12×4×12 product differed from the whole product in the last bit and flipped a threshold in a
+// loss test (TestSubBlocksAreBitExact checks the property). Calls of fewer than parallelMACs
+// multiply-adds run on one goroutine.
+const parallelMACs = 256 << 10
 
 // MatMul32 sets c[p] = alpha·a[p]·b[p] + beta·c[p] for p in [0, batch): a is [batch, m, k], b is
 // [batch, k, n], c is [batch, m, n], all row-major and contiguous. beta == 0 means c's old
@@ -118,7 +118,6 @@ type job[T float] struct {
 	pools       *pools
 	splits      int  // parts of each batch item
 	splitM      bool // split over rows (else over columns)
-	direct      bool // batch items small enough to compute without packing
 	tasks       int  // batch·splits
 	next        atomic.Int64
 	wg          sync.WaitGroup
@@ -133,16 +132,6 @@ func matMul[T float](alpha, beta T, a, b []T, batch, m, n, k int, c []T, kern mi
 		return
 	}
 	macs := batch * m * n * k
-	small := smallPortable
-	if useAsm {
-		small = smallAsm
-	}
-	if m*n*k < small && macs < parallelMACs {
-		for p := range batch {
-			directProduct(alpha, beta, a[p*m*k:(p+1)*m*k], b[p*k*n:(p+1)*k*n], m, n, k, c[p*m*n:(p+1)*m*n])
-		}
-		return
-	}
 	workers := runtime.GOMAXPROCS(0)
 	if macs < parallelMACs {
 		workers = 1
@@ -153,18 +142,15 @@ func matMul[T float](alpha, beta T, a, b []T, batch, m, n, k int, c []T, kern mi
 	if workers > 1 && batch%workers != 0 && batch < 8*workers {
 		splits = workers / gcd(batch, workers)
 	}
-	direct := m*n*k < small
 	splitM := m >= n
-	if direct {
-		splits = 1
-	} else if splitM {
+	if splitM {
 		splits = min(splits, (m+mr-1)/mr)
 	} else {
 		splits = min(splits, (n+nr-1)/nr)
 	}
 	j := pools.jobs.Get().(*job[T])
 	j.alpha, j.beta, j.a, j.b, j.c, j.m, j.n, j.k, j.kern, j.nr = alpha, beta, a, b, c, m, n, k, kern, nr
-	j.pools, j.splits, j.splitM, j.tasks, j.direct = pools, splits, splitM, batch*splits, direct
+	j.pools, j.splits, j.splitM, j.tasks = pools, splits, splitM, batch*splits
 	j.next.Store(0)
 	workers = min(workers, j.tasks)
 	j.wg.Add(workers - 1)
@@ -198,10 +184,6 @@ func (j *job[T]) work() {
 		}
 		p, part := t/j.splits, t%j.splits
 		m, n, k := j.m, j.n, j.k
-		if j.direct {
-			directProduct(j.alpha, j.beta, j.a[p*m*k:(p+1)*m*k], j.b[p*k*n:(p+1)*k*n], m, n, k, j.c[p*m*n:(p+1)*m*n])
-			continue
-		}
 		i0, i1, j0, j1 := 0, m, 0, n
 		if j.splitM {
 			units := (m + mr - 1) / mr
@@ -339,22 +321,6 @@ func scale[T float](c []T, beta T) {
 	default:
 		for i := range c {
 			c[i] *= beta
-		}
-	}
-}
-
-// directProduct computes one small product without packing: c = beta·c, then c[i,:] += (alpha·a[i,p])·b[p,:].
-func directProduct[T float](alpha, beta T, a, b []T, m, n, k int, c []T) {
-	for i := range m {
-		row := c[i*n : i*n+n]
-		scale(row, beta)
-		ar := a[i*k : i*k+k]
-		for p, av := range ar {
-			av *= alpha
-			br := b[p*n : p*n+n]
-			for x := range row {
-				row[x] += av * br[x]
-			}
 		}
 	}
 }
