@@ -9,9 +9,13 @@
 // of queries are spread over all cores. For the cosine and dot-product similarities on AVX2 CPUs,
 // the pass over all pairs runs in float32 (6 x 16, twice the speed) as a filter with a proven
 // error bound, and only the candidates that can be among the K best get their float64 values:
-// the results are the same, bit for bit. Memory beyond the inputs is O(Workers·(BlockSize·(D+K)) + Q·K) whatever
-// the number of queries Q and references R. Results are sorted best first (largest similarity or
-// smallest distance), ties broken by the lower reference index.
+// the results are the same, bit for bit. The candidates are re-ranked six queries (one panel) at a
+// time, each reference row of their union reduced against all six at once. The references are
+// prepared (converted to float64 and normalised) once per search and kept, when they fit fixed
+// budgets, as float64 rows (at most 64 MiB) and float32 filter panels (at most 256 MiB). Memory
+// beyond the inputs is O(Workers·(BlockSize·(D+K) + R) + Q·K) plus those copies, for Q queries
+// and R references. Results are sorted best first (largest similarity or smallest distance), ties
+// broken by the lower reference index.
 //
 // Leave-one-out search (Options.ExcludeSelf, PML's ref_includes_query) skips reference i for query
 // i, which returns what PML's "K+1 neighbours, then drop self" returns.

@@ -3,6 +3,7 @@ package knn
 import (
 	"math"
 	"math/bits"
+	"slices"
 
 	"github.com/gometric/gometric/mat"
 )
@@ -128,17 +129,29 @@ type filterScratch struct {
 	cols  int
 	rmax  float64
 	qp    []float32 // the packed float32 query panels of a task
-	rp    []float32 // the packed float32 reference panels of a block
+	rp    []float32 // the packed float32 reference panels of a block (without the plan's cache)
 	out   []float32 // estimates: subPanels query panels against one reference panel
 	masks []uint16
 	thr   []float32 // per query of the task: the estimate a candidate must beat (NaN for padding)
 	tops  []topK32  // per query of the task: its candidates
-	cand  []candidate
+
+	// The re-ranking of a group of query panels (rerank); g is a panel's place in the group.
+	mark  []uint64                         // a bit per reference: in the union being made
+	slot  []int32                          // per reference: its place in the last union made
+	union [rerankGroup][]uint32            // per panel: the candidates of any of its queries
+	pos   [rerankGroup * panelRows][]int32 // per query: the place in union of each candidate
+	vals  [rerankGroup][]float64           // vals[g][u*panelRows+i]: union[g][u]'s exact value for query i
+	cand  []candidate                      // one query's candidates with their exact keys
+	src   [panelCols][]float64             // the prepared rows of one reference panel
+	zero  []float64                        // a row of zeros (padding)
 }
 
-// newFilterScratch allocates the filter's scratch memory of one worker.
-func newFilterScratch(cols, taskPanels int, pl *plan, k int) *filterScratch {
+// newFilterScratch allocates the filter's scratch memory of one worker, for refs references.
+func newFilterScratch(cols, taskPanels int, pl *plan, k, refs int) *filterScratch {
 	refPanels := (pl.refBlock + panelCols32 - 1) / panelCols32
+	if pl.ref32 != nil {
+		refPanels = 0
+	}
 	f := &filterScratch{
 		cols:  cols,
 		rmax:  pl.rmax,
@@ -148,6 +161,9 @@ func newFilterScratch(cols, taskPanels int, pl *plan, k int) *filterScratch {
 		masks: make([]uint16, pl.subPanels*8),
 		thr:   make([]float32, taskPanels*panelRows),
 		tops:  make([]topK32, taskPanels*panelRows),
+		mark:  make([]uint64, (refs+63)/64),
+		slot:  make([]int32, refs),
+		zero:  make([]float64, cols),
 	}
 	for i := range f.tops {
 		f.tops[i].k = k
@@ -179,31 +195,24 @@ func (f *filterScratch) addQuery(i int, row []float64) {
 	t.reset(filterEps(len(row), math.Sqrt(s)*(1+1e-9), f.rmax))
 }
 
-// best returns the K best candidates of task query i, best first, with their exact keys, which
-// exact computes.
-func (f *filterScratch) best(i int, exact func([]candidate)) []candidate {
-	c := f.cand[:0]
-	for _, x := range f.tops[i].final() {
-		c = append(c, candidate{idx: int(uint32(x))})
-	}
-	f.cand = c
-	exact(c)
-	return bestSorted(c, f.tops[i].k)
-}
-
 // filterBlock runs the filter over references [r0, r1) for the nqp query panels of the task and
 // offers the estimates that pass to the heaps.
 func (s *searcher) filterBlock(reference *mat.Dense, r0, r1, nqp int, self func(base int) int) {
 	f, cols := s.f, s.cols
 	nrp := (r1 - r0 + panelCols32 - 1) / panelCols32
-	rp := f.rp[:nrp*panelCols32*cols]
-	for pj := 0; pj < nrp; pj++ {
-		j0 := r0 + pj*panelCols32
-		n := min(panelCols32, r1-j0)
-		for j := 0; j < n; j++ {
-			s.prepareRef(reference, j0+j, s.rows[j*cols:(j+1)*cols])
+	var rp []float32
+	if s.pl.ref32 != nil { // r0 is a multiple of panelCols32.
+		rp = s.pl.ref32[r0*cols : (r0+nrp*panelCols32)*cols]
+	} else {
+		rp = f.rp[:nrp*panelCols32*cols]
+		for pj := 0; pj < nrp; pj++ {
+			j0 := r0 + pj*panelCols32
+			n := min(panelCols32, r1-j0)
+			for j := 0; j < n; j++ {
+				s.prepareRef(reference, j0+j, s.rows[j*cols:(j+1)*cols])
+			}
+			packRefPanel32(rp[pj*panelCols32*cols:], s.rows, n, cols)
 		}
-		packRefPanel32(rp[pj*panelCols32*cols:], s.rows, n, cols)
 	}
 	for sb := 0; sb < nqp; sb += s.pl.subPanels {
 		np := min(s.pl.subPanels, nqp-sb)
@@ -252,33 +261,192 @@ func (s *searcher) collect32(np, q0, base int, valid uint16, self int) {
 	}
 }
 
-// exactKeys replaces the estimated keys of candidates c of task query i by their exact keys,
-// computed by the exact kernel.
-func (s *searcher) exactKeys(reference *mat.Dense, i int, c []candidate) {
-	cols := s.cols
-	p := i / panelRows
-	rp := s.rp[:panelCols*cols]
-	for _, x := range c[:min(len(c), panelCols)] {
-		prefetchRow(reference.Data[x.idx*cols : (x.idx+1)*cols])
-	}
-	for n0 := 0; n0 < len(c); n0 += panelCols {
-		n := min(panelCols, len(c)-n0)
-		for _, x := range c[min(len(c), n0+panelCols):min(len(c), n0+2*panelCols)] {
-			prefetchRow(reference.Data[x.idx*cols : (x.idx+1)*cols]) // The next chunk's.
+// rerankGroup is the number of query panels re-ranked together: with the plan's float64 rows,
+// each block of rows is read once from memory for all of them (exactRowsGroup).
+const rerankGroup = 16
+
+// rerank computes the exact keys of the final candidates of the nq queries of the task (nqp
+// panels; task row 0 is query q0) and writes their K best into res.
+//
+// The candidates of a panel's six queries are merged into one list of references (its union),
+// each of which is reduced against the six queries at once, by dotRows6x4 on the plan's float64
+// rows (for rerankGroup panels at a time, block of rows by block of rows, so that the rows are
+// read from memory once per group rather than once per panel), or by the panel kernel after
+// preparing and packing them; every query then takes its own values. Each query's candidates
+// are sorted by their encoded estimates (uint64s) first: the exact keys are within eps of the
+// estimates, so that order is nearly the exact one, which an insertion sort then completes
+// (sortCandidates).
+func (s *searcher) rerank(reference *mat.Dense, nqp, nq, q0 int, res *Result) {
+	f := s.f
+	for g0 := 0; g0 < nqp; g0 += rerankGroup {
+		g1 := min(g0+rerankGroup, nqp)
+		for p := g0; p < g1; p++ {
+			s.unionPanel(p, min(panelRows, nq-p*panelRows), p-g0)
 		}
-		for l := 0; l < n; l++ {
-			s.prepareRef(reference, c[n0+l].idx, s.rows[l*cols:(l+1)*cols])
-		}
-		packRefPanel(rp, s.rows, n, cols)
-		s.kern(s.qp[p*panelRows*cols:], 1, rp, cols, s.thr[p*panelRows:], s.out, s.masks)
-		for l := 0; l < n; l++ {
-			v := s.out[(i%panelRows)*panelCols+l]
-			if s.sim {
-				v = -v
+		if s.pl.ref64 != nil {
+			s.exactRowsGroup(g0, g1)
+		} else {
+			for p := g0; p < g1; p++ {
+				s.exactPacked(reference, p, f.union[p-g0], f.vals[p-g0])
 			}
-			c[n0+l].key = v
+		}
+		for p := g0; p < g1; p++ {
+			vals := f.vals[p-g0]
+			for i := 0; i < min(panelRows, nq-p*panelRows); i++ {
+				c := f.cand[:0]
+				pos := f.pos[(p-g0)*panelRows+i]
+				for t, x := range f.tops[p*panelRows+i].buf {
+					key := vals[int(pos[t])*panelRows+i]
+					if s.sim {
+						key = -key
+					}
+					c = append(c, candidate{key: key, idx: int(uint32(x))})
+				}
+				f.cand = c
+				sortCandidates(c)
+				s.write(res, q0+p*panelRows+i, c)
+			}
 		}
 	}
+}
+
+// unionPanel sorts the final candidates of the n queries of task panel p by estimate and finds
+// their union, sorted by index, into f.union[g], the place of every candidate in it into
+// f.pos[g*panelRows+i], and room for the values into f.vals[g].
+func (s *searcher) unionPanel(p, n, g int) {
+	f := s.f
+	for i := 0; i < n; i++ {
+		c := f.tops[p*panelRows+i].final()
+		slices.Sort(c)
+		for _, x := range c {
+			j := uint32(x)
+			f.mark[j>>6] |= 1 << (j & 63)
+		}
+	}
+	union := f.union[g][:0]
+	for w, m := range f.mark { // In index order: the rows are read in memory order.
+		if m == 0 {
+			continue
+		}
+		f.mark[w] = 0
+		for ; m != 0; m &= m - 1 {
+			j := uint32(w<<6 + bits.TrailingZeros64(m))
+			f.slot[j] = int32(len(union))
+			union = append(union, j)
+		}
+	}
+	f.union[g] = union
+	for i := 0; i < n; i++ {
+		pos := f.pos[g*panelRows+i][:0]
+		for _, x := range f.tops[p*panelRows+i].buf {
+			pos = append(pos, f.slot[uint32(x)])
+		}
+		f.pos[g*panelRows+i] = pos
+	}
+	if cap(f.vals[g]) < len(union)*panelRows {
+		f.vals[g] = make([]float64, len(union)*panelRows, 2*len(union)*panelRows)
+	}
+	f.vals[g] = f.vals[g][:len(union)*panelRows]
+}
+
+// exactPacked writes into vals[u*panelRows+i] the exact value of reference union[u] for query i
+// of task query panel p: the rows are prepared and packed into reference panels for the panel
+// kernel.
+func (s *searcher) exactPacked(reference *mat.Dense, p int, union []uint32, vals []float64) {
+	f, cols := s.f, s.cols
+	rp := s.rp[:panelCols*cols]
+	row := func(j uint32) []float32 { return reference.Data[int(j)*cols : (int(j)+1)*cols] }
+	for _, j := range union[:min(len(union), panelCols)] {
+		prefetchRow(row(j))
+	}
+	for u0 := 0; u0 < len(union); u0 += panelCols {
+		m := min(panelCols, len(union)-u0)
+		for l := 0; l < panelCols; l++ {
+			switch {
+			case l >= m:
+				f.src[l] = f.zero
+			default:
+				if u0+panelCols+l < len(union) {
+					prefetchRow(row(union[u0+panelCols+l])) // The next chunk's.
+				}
+				f.src[l] = s.rows[l*cols : (l+1)*cols]
+				s.prepareRef(reference, int(union[u0+l]), f.src[l])
+			}
+		}
+		packRefRows(rp, &f.src, cols)
+		s.kern(s.qp[p*panelRows*cols:], 1, rp, cols, s.thr[p*panelRows:], s.out, s.masks)
+		for l := 0; l < m; l++ {
+			v := vals[(u0+l)*panelRows : (u0+l+1)*panelRows : (u0+l+1)*panelRows]
+			for i := range v {
+				v[i] = s.out[i*panelCols+l]
+			}
+		}
+	}
+
+}
+
+// exactRowsGroup is exactPacked for the panels [g0, g1) of a group, with the plan's float64 rows,
+// which dotRows6x4 reads where they are: block by block of rows that fit in the L2 cache, each
+// block for every panel of the group.
+func (s *searcher) exactRowsGroup(g0, g1 int) {
+	f, cols := s.f, s.cols
+	block := max(4, (256<<10)/(cols*8))
+	var cur [rerankGroup]int
+	var o [4]int
+	var tail [4 * panelRows]float64
+	for b1, left := block, true; left; b1 += block {
+		left = false
+		for p := g0; p < g1; p++ {
+			union, vals := f.union[p-g0], f.vals[p-g0]
+			qp := s.qp[p*panelRows*cols : (p+1)*panelRows*cols]
+			u0 := cur[p-g0]
+			for ; u0 < len(union) && int(union[u0]) < b1; u0 += 4 {
+				m := min(4, len(union)-u0)
+				for l := range o {
+					o[l] = int(union[u0+min(l, m-1)]) * cols
+				}
+				if m == 4 {
+					dotRows6x4(qp, s.pl.ref64, &o, cols, vals[u0*panelRows:])
+					continue
+				}
+				dotRows6x4(qp, s.pl.ref64, &o, cols, tail[:])
+				copy(vals[u0*panelRows:], tail[:m*panelRows])
+			}
+			cur[p-g0] = u0
+			left = left || u0 < len(union)
+		}
+	}
+}
+
+// sortCandidates sorts c best first (less). It is an insertion sort, linear when c is nearly
+// sorted, as the filter's candidates are; when that takes more than a few moves per candidate it
+// sorts what is left with slices.SortFunc.
+func sortCandidates(c []candidate) {
+	budget := 8*len(c) + 64
+	for n := 1; n < len(c); n++ {
+		x := c[n]
+		m := n
+		for m > 0 && less(x, c[m-1]) {
+			c[m] = c[m-1]
+			m--
+		}
+		c[m] = x
+		if budget -= n - m; budget < 0 {
+			slices.SortFunc(c, cmpCandidates)
+			return
+		}
+	}
+}
+
+// cmpCandidates is less as a three-way comparison.
+func cmpCandidates(a, b candidate) int {
+	switch {
+	case less(a, b):
+		return -1
+	case less(b, a):
+		return 1
+	}
+	return 0
 }
 
 // roundDown32 returns the largest float32 not above x.

@@ -364,3 +364,52 @@ func packRefPanel(rp []float64, rows []float64, n, d int) {
 		o[4], o[5], o[6], o[7] = r4[k], r5[k], r6[k], r7[k]
 	}
 }
+
+// packRefRows writes the panelCols prepared rows src (d values each) into the reference panel rp.
+func packRefRows(rp []float64, src *[panelCols][]float64, d int) {
+	rp = rp[:panelCols*d]
+	r0, r1, r2, r3 := src[0][:d], src[1][:d], src[2][:d], src[3][:d]
+	r4, r5, r6, r7 := src[4][:d], src[5][:d], src[6][:d], src[7][:d]
+	for k := range r0 {
+		o := rp[k*panelCols : k*panelCols+8 : k*panelCols+8]
+		o[0], o[1], o[2], o[3] = r0[k], r1[k], r2[k], r3[k]
+		o[4], o[5], o[6], o[7] = r4[k], r5[k], r6[k], r7[k]
+	}
+}
+
+// dotRows6x4 writes into out[j*panelRows+i] the dot product of query i of the packed query panel
+// qp (panelRows*d values) with the prepared row of d values at ref[o[j]:], for j < 4: the exact
+// values (kernel.go) of a query panel against rows that are not packed. dotRows6x4Go, or its AVX2
+// twin.
+var dotRows6x4 = dotRows6x4Go
+
+// checkRows6x4Args panics unless the slices hold what dotRows6x4 reads and writes.
+func checkRows6x4Args(qp, ref []float64, o *[4]int, d int, out []float64) {
+	if d < 1 || len(qp) < panelRows*d || len(out) < 4*panelRows {
+		panic("knn: dotRows6x4 arguments out of range")
+	}
+	for _, oj := range o {
+		if oj < 0 || oj > len(ref)-d {
+			panic("knn: dotRows6x4 row out of range")
+		}
+	}
+}
+
+// dotRows6x4Go is the portable dotRows6x4.
+func dotRows6x4Go(qp, ref []float64, o *[4]int, d int, out []float64) {
+	checkRows6x4Args(qp, ref, o, d, out)
+	for j, oj := range o {
+		r := ref[oj : oj+d]
+		for i := 0; i < panelRows; i++ {
+			s := 0.0
+			for k, v := range r {
+				if fusedMulAdd {
+					s = math.FMA(qp[k*panelRows+i], v, s)
+				} else {
+					s += float64(qp[k*panelRows+i] * v)
+				}
+			}
+			out[j*panelRows+i] = s
+		}
+	}
+}

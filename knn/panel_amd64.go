@@ -19,6 +19,9 @@ func panelSqL2AVX2(qp *float64, np int, rp *float64, d int, thr *float64, out *f
 func panelDot32AVX2(qp *float32, np int, rp *float32, d int, thr *float32, out *float32, masks *uint16)
 
 //go:noescape
+func dotRows6x4AVX2(qp *float64, ref *float64, o0, o1, o2, o3 int, d int, out *float64)
+
+//go:noescape
 func convDivAVX2(dst *float64, src *float32, n int, div float64)
 
 //go:noescape
@@ -75,6 +78,7 @@ func init() {
 		panelDot, panelSqL2 = panelDotAsm, panelSqL2Asm
 		panelDot32 = panelDot32Asm
 		convDiv = convDivAsm
+		dotRows6x4 = dotRows6x4Asm
 	}
 }
 
@@ -110,4 +114,9 @@ func panelSqL2Asm(qp []float64, np int, rp []float64, d int, thr, out []float64,
 		return
 	}
 	panelSqL2AVX2(unsafe.SliceData(qp), np, unsafe.SliceData(rp), d, unsafe.SliceData(thr), unsafe.SliceData(out), unsafe.SliceData(masks))
+}
+
+func dotRows6x4Asm(qp, ref []float64, o *[4]int, d int, out []float64) {
+	checkRows6x4Args(qp, ref, o, d, out)
+	dotRows6x4AVX2(unsafe.SliceData(qp), unsafe.SliceData(ref), o[0], o[1], o[2], o[3], d, unsafe.SliceData(out))
 }

@@ -19,3 +19,6 @@ var panelDotAsm, panelSqL2Asm panelKernel = panelDotGo, panelSqL2Go
 
 // prefetchRow does nothing in this build.
 func prefetchRow(row []float32) {}
+
+// dotRows6x4Asm is the portable kernel in this build (for tests).
+var dotRows6x4Asm = dotRows6x4Go

@@ -35,9 +35,11 @@ type Options struct {
 	// reference rows prepared (converted, normalised and packed) at once. 0 chooses them from D
 	// for the caches: 256 KiB of references (256 rows at D = 128), and up to 1,536 queries at D =
 	// 128 (fewer as the search nears its end, so that the goroutines finish together). Working
-	// memory is about Workers * (Q_b*D + R_b*D + 2*Q_b*K) 8-byte values for Q_b queries and R_b
-	// references per block, plus one per reference row when the distance normalises (its norm),
-	// whatever the number of queries and references.
+	// memory is about Workers * (Q_b*D + R_b*D + 2*Q_b*K + R/2) 8-byte values for Q_b queries
+	// and R_b references per block and R references, plus one per reference row when the distance
+	// normalises (its norm), plus the prepared copies of the references when they fit their
+	// budgets: float64 rows when R*D*8 bytes are at most 64 MiB, and with the float32 filter its
+	// packed panels when R*D*4 bytes are at most 256 MiB.
 	BlockSize int
 	// Workers is the number of goroutines, each taking one block of queries at a time; 0 means
 	// runtime.GOMAXPROCS(0).
@@ -78,8 +80,10 @@ func (r *Result) Row(i int) (indices []int, values []float64) {
 // with its query's current bound, so that only the few values that can enter a query's K best
 // reach the candidate buffers (topk.go). For the dot-product similarities the pass runs in float32
 // as a filter (filter.go), and the exact float64 values are computed for the final candidates
-// only; the results are the same. Memory beyond the inputs and the Q*K result is
-// independent of the number of queries and references.
+// only, a query panel at a time; the results are the same. The references are prepared once per
+// search where their copies fit the budgets of Options.BlockSize's comment. Memory beyond the
+// inputs, the Q*K result and those copies is linear in the number of references and independent
+// of the number of queries.
 //
 // Errors: nil, malformed or non-finite matrices, different dimensions, K < 1, ExcludeSelf with
 // more queries than references, no reference to return, an invalid distance.
@@ -122,12 +126,13 @@ func Search(query, reference *mat.Dense, opt Options) (*Result, error) {
 			pl.refDiv[j] = rowDivisor(d, reference.Data[j*reference.Cols:(j+1)*reference.Cols])
 		}
 	}
+	pl.prepareRefs(d, reference)
 	var wg sync.WaitGroup
 	for w := 0; w < pl.workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s := newSearcher(d, query.Cols, pl, k)
+			s := newSearcher(d, query.Cols, pl, k, reference.Rows)
 			for {
 				q0, q1, ok := pl.take()
 				if !ok {
@@ -149,6 +154,8 @@ type plan struct {
 	minTask   int // fewest query rows per task (but the last)
 	workers   int
 	refDiv    []float64 // what each reference row is divided by (rowDivisor), or nil
+	ref64     []float64 // every prepared reference row, row-major (refCache), or nil
+	ref32     []float32 // with the filter: every prepared reference, packed in float32 panels, or nil
 	filter    bool      // the float32 filter is used (filter.go)
 	rmax      float64   // with the filter: a bound on the L2 norms of the prepared references
 
@@ -219,7 +226,7 @@ type searcher struct {
 }
 
 // newSearcher allocates the scratch memory of one worker.
-func newSearcher(d Distance, cols int, pl *plan, k int) *searcher {
+func newSearcher(d Distance, cols int, pl *plan, k, refs int) *searcher {
 	taskPanels := (min(pl.maxTask, pl.total) + panelRows - 1) / panelRows
 	refPanels := (pl.refBlock + panelCols - 1) / panelCols
 	if pl.filter {
@@ -241,7 +248,7 @@ func newSearcher(d Distance, cols int, pl *plan, k int) *searcher {
 		heaps: make([]topK, taskPanels*panelRows),
 	}
 	if pl.filter {
-		s.f = newFilterScratch(cols, taskPanels, pl, k)
+		s.f = newFilterScratch(cols, taskPanels, pl, k, refs)
 	}
 	for i := range s.heaps {
 		s.heaps[i].k = k
@@ -290,8 +297,12 @@ func (s *searcher) run(query, reference *mat.Dense, q0, q1 int, excludeSelf bool
 		}
 		return math.MinInt // No query is its own reference.
 	}
-	for r0 := 0; r0 < reference.Rows; r0 += s.pl.refBlock {
-		r1 := min(r0+s.pl.refBlock, reference.Rows)
+	refBlock := s.pl.refBlock
+	if s.pl.ref32 != nil {
+		refBlock = (refBlock + panelCols32 - 1) / panelCols32 * panelCols32 // Whole cached panels.
+	}
+	for r0 := 0; r0 < reference.Rows; r0 += refBlock {
+		r1 := min(r0+refBlock, reference.Rows)
 		if s.f != nil {
 			s.filterBlock(reference, r0, r1, nqp, self)
 			continue
@@ -301,6 +312,10 @@ func (s *searcher) run(query, reference *mat.Dense, q0, q1 int, excludeSelf bool
 		for pj := 0; pj < nrp; pj++ {
 			j0 := r0 + pj*panelCols
 			n := min(panelCols, r1-j0)
+			if s.pl.ref64 != nil {
+				packRefPanel(rp[pj*panelCols*cols:], s.pl.ref64[j0*cols:], n, cols)
+				continue
+			}
 			for j := 0; j < n; j++ {
 				s.prepareRef(reference, j0+j, s.rows[j*cols:(j+1)*cols])
 			}
@@ -317,28 +332,100 @@ func (s *searcher) run(query, reference *mat.Dense, q0, q1 int, excludeSelf bool
 		}
 	}
 
-	k := res.K
+	if s.f != nil {
+		s.rerank(reference, nqp, nq, q0, res)
+		return
+	}
 	for i := 0; i < nq; i++ {
-		var best []candidate
-		if s.f != nil {
-			best = s.f.best(i, func(c []candidate) { s.exactKeys(reference, i, c) })
-		} else {
-			best = s.heaps[i].sorted()
-		}
-		out := (q0 + i) * k
-		for n, c := range best {
-			res.Indices[out+n] = c.idx
-			raw := c.key
-			if s.sim {
-				raw = -raw
-			}
-			res.Values[out+n] = d.finish(raw)
-		}
+		s.write(res, q0+i, s.heaps[i].sorted())
 	}
 }
 
-// prepareRef prepares reference row j into dst, with its cached divisor when the plan has one.
+// write stores the neighbours best of query qi (rank keys, best first) into res.
+func (s *searcher) write(res *Result, qi int, best []candidate) {
+	out := qi * res.K
+	for n, c := range best[:min(len(best), res.K)] {
+		res.Indices[out+n] = c.idx
+		raw := c.key
+		if s.sim {
+			raw = -raw
+		}
+		res.Values[out+n] = s.d.finish(raw)
+	}
+}
+
+// refCache64Budget and refCache32Budget are the most bytes Search spends on its copies of the
+// prepared references (plan.prepareRefs): the float64 rows, which the float64 kernels read
+// without converting and dividing again, and the float32 panels of the filter, which every block
+// of queries reads. Variables, so that tests can turn the caches off.
+var (
+	refCache64Budget = 64 << 20
+	refCache32Budget = 256 << 20
+)
+
+// prepareRefs prepares the references once for the whole search, where they fit the budgets: as
+// float64 rows (ref64) and, with the filter, as packed float32 panels (ref32). Without them every
+// block of queries prepares every reference again, and every candidate of the filter once per
+// query panel.
+func (pl *plan) prepareRefs(d Distance, reference *mat.Dense) {
+	rows, cols := reference.Rows, reference.Cols
+	if rows*cols*8 <= refCache64Budget {
+		pl.ref64 = make([]float64, rows*cols)
+	}
+	nrp := (rows + panelCols32 - 1) / panelCols32
+	if pl.filter && nrp*panelCols32*cols*4 <= refCache32Budget {
+		pl.ref32 = make([]float32, nrp*panelCols32*cols)
+	}
+	if pl.ref64 == nil && pl.ref32 == nil {
+		return
+	}
+	// Panels of panelCols32 rows, spread over the workers.
+	var wg sync.WaitGroup
+	var next sync.Mutex
+	p := 0
+	for w := 0; w < pl.workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tmp := make([]float64, panelCols32*cols)
+			for {
+				next.Lock()
+				pj := p
+				p++
+				next.Unlock()
+				if pj >= nrp {
+					return
+				}
+				j0 := pj * panelCols32
+				n := min(panelCols32, rows-j0)
+				dst := tmp
+				if pl.ref64 != nil {
+					dst = pl.ref64[j0*cols : (j0+n)*cols]
+				}
+				for j := 0; j < n; j++ {
+					src := reference.Data[(j0+j)*cols : (j0+j+1)*cols]
+					if pl.refDiv != nil {
+						convDiv(dst[j*cols:(j+1)*cols], src, pl.refDiv[j0+j])
+					} else {
+						prepareRow(d, src, dst[j*cols:(j+1)*cols])
+					}
+				}
+				if pl.ref32 != nil {
+					packRefPanel32(pl.ref32[j0*cols:], dst, n, cols)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// prepareRef prepares reference row j into dst: a copy of the cached row, or with the cached
+// divisor when the plan has one.
 func (s *searcher) prepareRef(reference *mat.Dense, j int, dst []float64) {
+	if s.pl.ref64 != nil {
+		copy(dst, s.pl.ref64[j*s.cols:(j+1)*s.cols])
+		return
+	}
 	src := reference.Data[j*s.cols : (j+1)*s.cols]
 	if s.pl.refDiv != nil {
 		convDiv(dst, src, s.pl.refDiv[j])

@@ -32,6 +32,7 @@ func main() {
 	kernel(w, "panelDotAVX2", false)
 	kernel(w, "panelSqL2AVX2", true)
 	kernel32(w, "panelDot32AVX2")
+	rows6x4(w)
 	convDiv(w)
 	prefetch(w)
 	cpuid(w)
@@ -203,6 +204,50 @@ func step32(w func(string, ...any), u int) {
 		w("\tVFMADD231PS Y12, Y14, Y%d", 2*i)
 		w("\tVFMADD231PS Y13, Y14, Y%d", 2*i+1)
 	}
+}
+
+// rows6x4 writes func dotRows6x4AVX2(qp *float64, ref *float64, o0, o1, o2, o3 int, d int, out
+// *float64): the dot products of the 6 queries of one packed query panel with 4 reference rows
+// stored row-major (row j at ref + oj float64s), out[j*6+i] for query i and row j, so that the
+// re-ranking reads its float64 rows where they are, without packing them. For every column k it
+// loads the panel's 6 query values (Y8: queries 0–3, X9: 4 and 5), broadcasts each row's value in
+// turn (Y10) and adds the products to Y0–Y3 (queries 0–3 of rows 0–3) and X4–X7 (queries 4 and 5),
+// one fused multiply-add per lane and column, as the scalar loops of knn/kernel.go.
+func rows6x4(w func(string, ...any)) {
+	const name = "dotRows6x4AVX2"
+	w("")
+	w("// func %s(qp *float64, ref *float64, o0, o1, o2, o3 int, d int, out *float64)", name)
+	w("TEXT ·%s(SB), NOSPLIT, $0-64", name)
+	w("\tMOVQ qp+0(FP), SI")
+	w("\tMOVQ ref+8(FP), DI")
+	regs := []string{"R8", "R9", "R10", "R11"}
+	for j, r := range regs {
+		w("\tMOVQ o%d+%d(FP), %s", j, 16+8*j, r)
+		w("\tLEAQ (DI)(%s*8), %s", r, r)
+	}
+	w("\tMOVQ d+48(FP), CX")
+	w("\tMOVQ out+56(FP), DX")
+	for a := 0; a < 8; a++ {
+		w("\tVXORPD Y%d, Y%d, Y%d", a, a, a)
+	}
+	w("%s_loop:", name)
+	w("\tVMOVUPD (SI), Y8")
+	w("\tVMOVUPD 32(SI), X9")
+	for j, r := range regs {
+		w("\tVBROADCASTSD (%s), Y10", r)
+		w("\tVFMADD231PD Y8, Y10, Y%d", j)
+		w("\tVFMADD231PD X9, X10, X%d", 4+j)
+		w("\tADDQ $8, %s", r)
+	}
+	w("\tADDQ $%d, SI", rows*8)
+	w("\tDECQ CX")
+	w("\tJNZ %s_loop", name)
+	for j := 0; j < 4; j++ {
+		w("\tVMOVUPD Y%d, %d(DX)", j, 48*j)
+		w("\tVMOVUPD X%d, %d(DX)", 4+j, 48*j+32)
+	}
+	w("\tVZEROUPPER")
+	w("\tRET")
 }
 
 // convDiv writes func convDivAVX2(dst *float64, src *float32, n int, div float64): dst[k] =
