@@ -27,10 +27,22 @@ var builtins = []builtin{
 		}
 		return fashionMNISTSet.loadAll(dir)
 	}},
+	{Molecules, "molecules: 3,484 NCI compounds as graphs, 195 Bemis–Murcko scaffold classes, Morgan fingerprint baseline (embedded; graphs.LoadMolecules)", nil},
+	{GraphEdit, "graph edit distance pairs of Li et al. 2019: random graphs (n = 20, p = 0.2), 1 vs 2 edges substituted (generated from the seed; graphs.NewGraphEdit)", nil},
 }
 
-// Names returns the names of the built-in data sets that Load accepts: "digits", "mnist" and
-// "fashion-mnist".
+// Names of the built-in graph data sets: their items are graphs, which package graphs reads and
+// generates (package train loads them for a run); Load returns an error for them.
+const (
+	// Molecules is the molecules benchmark (MoleculesGraphs, LoadMoleculesFingerprints).
+	Molecules = "molecules"
+	// GraphEdit is the graph edit distance benchmark (graphs.GraphEdit).
+	GraphEdit = "graph-edit"
+)
+
+// Names returns the names of the built-in data sets: "digits", "mnist" and "fashion-mnist", which
+// Load returns, and the graph data sets "molecules" and "graph-edit", which package train loads
+// (train.LoadData) with package graphs.
 func Names() []string {
 	names := make([]string, len(builtins))
 	for i, b := range builtins {
@@ -56,9 +68,15 @@ func Describe(name string) string {
 //     by the official test items (ids "<name>-test-<i>"), 70,000 in all, with OfficialTest marking
 //     the test items; Items.OfficialSplit separates them again. LoadMNIST and LoadFashionMNIST
 //     return the two splits directly and take an explicit folder.
+//
+// The graph data sets ("molecules", "graph-edit") are an error here: their items are graphs (see
+// Molecules and GraphEdit).
 func Load(name string) (*Items, error) {
 	for _, b := range builtins {
 		if b.name == name {
+			if b.load == nil {
+				return nil, fmt.Errorf("data set %q holds graphs: train on it with 'gometric train --dataset %s' (Go: train.LoadData)", name, name)
+			}
 			return b.load()
 		}
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 func TestNames(t *testing.T) {
-	if got := Names(); !reflect.DeepEqual(got, []string{"digits", "mnist", "fashion-mnist"}) {
+	if got := Names(); !reflect.DeepEqual(got, []string{"digits", "mnist", "fashion-mnist", "molecules", "graph-edit"}) {
 		t.Errorf("Names() = %v", got)
 	}
 	for _, n := range Names() {
@@ -16,8 +16,14 @@ func TestNames(t *testing.T) {
 		}
 	}
 	_, err := Load("cifar")
-	if err == nil || err.Error() != `unknown data set "cifar" (built-in data sets: digits, mnist, fashion-mnist)` {
+	if err == nil || err.Error() != `unknown data set "cifar" (built-in data sets: digits, mnist, fashion-mnist, molecules, graph-edit)` {
 		t.Errorf("Load(cifar) error = %v", err)
+	}
+	// The graph data sets are loaded by package train, with package graphs.
+	for _, n := range []string{Molecules, GraphEdit} {
+		if _, err := Load(n); err == nil || !strings.Contains(err.Error(), "holds graphs") {
+			t.Errorf("Load(%s) error = %v, want one that says it holds graphs", n, err)
+		}
 	}
 }
 
