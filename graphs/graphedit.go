@@ -135,7 +135,7 @@ type Triplet struct {
 // seed: the same configuration and seed give the same graphs, call after call, on every platform.
 // A GraphEdit is not safe for concurrent use.
 //
-// Graph ids name where a graph comes from: pair i is "p<i>" (anchor) and "p<i>+<k>" (k edges
+// Graphs share their node features (read-only). Graph ids name where a graph comes from: pair i is "p<i>" (anchor) and "p<i>+<k>" (k edges
 // substituted), triplet i "t<i>", "t<i>+<k_p>" and "t<i>+<k_n>", with i counted from 0 per
 // stream. Graphs have no class label. Each graph's edges are listed once as [u, v] with u < v,
 // in increasing order.
@@ -146,6 +146,7 @@ type GraphEdit struct {
 	nonEdges           [][2]int // scratch
 	present            []bool   // scratch: the adjacency matrix, row-major
 	perm, order, picks []int    // scratch
+	ones               [][]float32 // the node features of every graph, shared
 }
 
 // NewGraphEdit returns a generator for cfg, seeded with seed.
@@ -314,14 +315,18 @@ func (ge *GraphEdit) anchor(g [][2]int, id string) *Graph {
 	return ge.toGraph(es, id)
 }
 
-// toGraph returns the Graph with edges es (not copied), nodes with the constant feature 1.
+// toGraph returns the Graph with edges es (not copied), nodes with the constant feature 1. The
+// node features are shared by all the generator's graphs (read-only), which keeps a large set of
+// generated graphs small.
 func (ge *GraphEdit) toGraph(es [][2]int, id string) *Graph {
-	feats := make([][]float32, ge.cfg.Nodes)
-	one := []float32{1}
-	for i := range feats {
-		feats[i] = one
+	if ge.ones == nil {
+		one := []float32{1}
+		ge.ones = make([][]float32, ge.cfg.Nodes)
+		for i := range ge.ones {
+			ge.ones[i] = one
+		}
 	}
-	return &Graph{ID: id, NodeFeatures: feats, Edges: es}
+	return &Graph{ID: id, NodeFeatures: ge.ones, Edges: es}
 }
 
 func compareEdges(a, b [2]int) int {

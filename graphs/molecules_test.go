@@ -128,3 +128,23 @@ func TestMoleculesFiles(t *testing.T) {
 		t.Errorf("%.1f bits set per molecule; want tens", mean)
 	}
 }
+
+// TestLoadMolecules loads the built-in molecules: graph items and fingerprints with the same ids
+// and classes, as many as the files hold.
+func TestLoadMolecules(t *testing.T) {
+	items, fp, err := LoadMolecules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if items.Len() != moleculesCount || items.NumClasses() != moleculesLabels || items.Kind() != KindGraph {
+		t.Fatalf("%d %s items in %d classes, want %d graphs in %d", items.Len(), items.Kind(), items.NumClasses(), moleculesCount, moleculesLabels)
+	}
+	if fp.Dim() != 2048 || fp.Len() != items.Len() {
+		t.Fatalf("%d fingerprints of %d bits", fp.Len(), fp.Dim())
+	}
+	for i := range items.IDs {
+		if fp.IDs[i] != items.IDs[i] || fp.Labels[i] != items.Labels[i] || fp.ClassName(fp.Labels[i]) != items.ClassName(items.Labels[i]) {
+			t.Fatalf("item %d: fingerprint %s class %d, graph %s class %d", i, fp.IDs[i], fp.Labels[i], items.IDs[i], items.Labels[i])
+		}
+	}
+}
