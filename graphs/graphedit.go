@@ -143,9 +143,9 @@ type GraphEdit struct {
 	cfg                GraphEditConfig
 	rng                *rand.Rand
 	nPairs, nTriplets  int
-	nonEdges           [][2]int // scratch
-	present            []bool   // scratch: the adjacency matrix, row-major
-	perm, order, picks []int    // scratch
+	nonEdges           [][2]int    // scratch
+	present            []bool      // scratch: the adjacency matrix, row-major
+	perm, order, picks []int       // scratch
 	ones               [][]float32 // the node features of every graph, shared
 }
 
