@@ -35,6 +35,9 @@ func TestParseFormatRoundTrip(t *testing.T) {
 		{"P2SGradLoss(descriptors_dim=8, num_classes=3)", "p2sgrad(num_classes=3, descriptors_dim=8)"},
 		{"ThresholdConsistentMarginLoss(lambda_plus=0.5) + contrastive", "thresholdconsistentmargin(lambda_plus=0.5) + contrastive"},
 		{"histogram(n_bins=50)", "histogram(n_bins=50)"},
+		{"contrastive(embedding_regularizer=ZeroMeanRegularizer())", "contrastive(embedding_regularizer=zero_mean)"},
+		{"arcface(num_classes=4, embedding_size=8, weight_regularizer=CenterInvariantRegularizer(reducer=sum))", "arcface(num_classes=4, embedding_size=8, weight_regularizer=center_invariant(reducer=sum))"},
+		{"softtriple(num_classes=4, embedding_size=8, centers_per_class=3, weight_regularizer=sparse_centers(num_classes=4, centers_per_class=3))", "softtriple(num_classes=4, embedding_size=8, weight_regularizer=sparse_centers(num_classes=4, centers_per_class=3), centers_per_class=3)"},
 	} {
 		l, err := losses.Parse(tc.in)
 		if err != nil {

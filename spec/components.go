@@ -18,6 +18,8 @@ import (
 //	             | class_weighted(weights=[..]) | per_anchor(reducer=mean)
 //	             | multiple_reducers(reducers={sub_loss: reducer, ...}, default_reducer=mean)
 //	regularizer: lp(p=2, power=1, reducer=mean) | regular_face(reducer=mean)
+//	             | center_invariant(reducer=mean) | zero_mean(reducer=mean)
+//	             | sparse_centers(num_classes=.., centers_per_class=.., reducer=divisor)
 //
 // PML's class names are accepted too (CosineSimilarity(), LpDistance(power=2), MeanReducer(),
 // LpRegularizer()); option keys are PML's exactly.
@@ -65,5 +67,8 @@ func init() {
 
 	Regularizers.Add(Entry{Name: "lp", New: func() any { return regularizers.NewLpRegularizer() }})
 	Regularizers.Add(Entry{Name: "regular_face", New: func() any { return regularizers.NewRegularFaceRegularizer() }})
+	Regularizers.Add(Entry{Name: "center_invariant", New: func() any { return regularizers.NewCenterInvariantRegularizer() }})
+	Regularizers.Add(Entry{Name: "sparse_centers", New: func() any { return regularizers.NewSparseCentersRegularizer(0, 0) }})
+	Regularizers.Add(Entry{Name: "zero_mean", New: func() any { return regularizers.NewZeroMeanRegularizer() }})
 	RegisterKind[regularizers.Regularizer](Regularizers)
 }
