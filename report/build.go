@@ -26,9 +26,10 @@ const (
 	PCAPNG       = "pca.png"
 )
 
-// ForTraining measures a finished training run on its data's test split: raw features, the
-// untrained encoder (fresh weights, same architecture) and the trained model, on the same test
-// items and pairs. The baselines' thresholds are chosen on the validation pairs with their own
+// ForTraining measures a finished training run on its data's test split: the data set's own
+// baseline (data.Baseline, the molecules' Morgan fingerprints), raw features, the untrained encoder
+// (fresh weights, same architecture) and the trained model, on the same test items and pairs (and
+// test triplets, with the published figures, for graph-edit). The baselines' thresholds are chosen on the validation pairs with their own
 // scores; the trained model uses its frozen threshold.
 func ForTraining(cfg train.Config, data *train.Data, res *train.Result) (*Report, error) {
 	m := res.Model
@@ -36,14 +37,20 @@ func ForTraining(cfg train.Config, data *train.Data, res *train.Result) (*Report
 	if err != nil {
 		return nil, err
 	}
-	set := Set{Items: data.Test, Pairs: data.TestPairs, ValPairs: data.ValPairs}
+	set := Set{Items: data.Test, Pairs: data.TestPairs, ValPairs: data.ValPairs, Baseline: data.Baseline, Triplets: data.TestTriplets}
 	r := &Report{Title: "gometric: " + data.Name, Data: describeData(cfg, data)}
 	r.RetrievalOn, r.VerificationOn = describeSet(set, "validation")
-	for _, c := range []struct {
+	r.Benchmark = benchmarkOf(set)
+	type candidate struct {
 		name string
 		e    train.Embedder
 		th   float64
-	}{{RowRaw, Raw{}, math.NaN()}, {RowUntrained, untrained, math.NaN()}, {RowTrained, m, m.Threshold}} {
+	}
+	var candidates []candidate
+	if b := data.Baseline; b != nil {
+		candidates = append(candidates, candidate{b.Name, b, math.NaN()})
+	}
+	for _, c := range append(candidates, candidate{RowRaw, Raw{}, math.NaN()}, candidate{RowUntrained, untrained, math.NaN()}, candidate{RowTrained, m, m.Threshold}) {
 		if c.name == RowRaw && !hasFeatures(set) {
 			continue // items that are not feature vectors (graphs) have no raw features to compare
 		}
@@ -66,8 +73,13 @@ func ForTraining(cfg train.Config, data *train.Data, res *train.Result) (*Report
 		StoppedEarly: res.StoppedEarly, Seconds: res.TrainTime.Seconds(), StepsPerSecond: res.StepsPerSecond,
 		ValMetric: res.History.ValMetric, BestVal: best,
 	}
-	if data.TrainPairs != nil {
+	switch {
+	case data.TestTriplets != nil:
+		r.Notes = append(r.Notes, fmt.Sprintf("the training and validation pairs were generated from seed %d; the test pairs and triplets are the fixed evaluation sets (seed %d), the same for every run", cfg.Seed, train.GraphEditEvalSeed))
+	case data.TrainPairs != nil:
 		r.Notes = append(r.Notes, "the pairs file was split into training, validation and test pairs at random: an item may appear in pairs of several splits")
+	case cfg.SplitByClass:
+		r.Notes = append(r.Notes, "split by class: no class of the validation and test items is seen in training")
 	}
 	return r, nil
 }
@@ -86,6 +98,14 @@ func ForModel(title, data string, m *train.Model, set Set, baselines bool) (*Rep
 	if !m.HasThreshold() && r.VerificationOn != "" {
 		r.Notes = append(r.Notes, "the model has no frozen threshold: accuracy and F1 are not reported")
 	}
+	if b := set.Baseline; baselines && b != nil {
+		row, err := Evaluate(b.Name, b, Set{Items: set.Items, Pairs: set.Pairs, ValPairs: set.ValPairs}, math.NaN())
+		if err != nil {
+			return nil, err
+		}
+		r.Rows = append(r.Rows, row)
+	}
+	r.Benchmark = benchmarkOf(set)
 	if baselines && hasFeatures(set) {
 		row, err := Evaluate(RowRaw, Raw{}, Set{Items: set.Items, Pairs: set.Pairs, ValPairs: set.ValPairs}, math.NaN())
 		if err != nil {
@@ -93,7 +113,7 @@ func ForModel(title, data string, m *train.Model, set Set, baselines bool) (*Rep
 		}
 		r.Rows = append(r.Rows, row)
 	}
-	row, err := Evaluate(RowTrained, m, Set{Items: set.Items, Pairs: set.Pairs}, m.Threshold)
+	row, err := Evaluate(RowTrained, m, Set{Items: set.Items, Pairs: set.Pairs, Triplets: set.Triplets}, m.Threshold)
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +169,19 @@ func WriteRun(dir string, r *Report, h train.History, m *train.Model, items *dat
 		return err
 	}
 	return write(MarkdownFile, []byte(md.String()), nil)
+}
+
+// benchmarkOf returns the published benchmark of the set's triplets, or nil.
+func benchmarkOf(s Set) *Benchmark {
+	t := s.Triplets
+	if t == nil || t.Benchmark == "" {
+		return nil
+	}
+	b := &Benchmark{Name: t.Benchmark}
+	for _, p := range t.References {
+		b.Published = append(b.Published, Published{Name: p.Name, PairAUC: p.PairAUC, TripletAccuracy: p.TripletAccuracy})
+	}
+	return b
 }
 
 // describeData describes a run's data and split.

@@ -31,6 +31,11 @@ type Set struct {
 	// ValPairs are labeled validation pairs on which a threshold is chosen for a model that has
 	// none (the baselines); nil for none.
 	ValPairs *datasets.Pairs
+	// Baseline is the data set's own baseline (the molecules' fingerprints), reported first; nil
+	// for none.
+	Baseline *train.Baseline
+	// Triplets are test triplets, for the triplet accuracy (graph-edit); nil for none.
+	Triplets *train.Triplets
 }
 
 // Evaluate measures embedder e on set and returns its row, called name. threshold is the model's
@@ -58,6 +63,13 @@ func Evaluate(name string, e train.Embedder, set Set, threshold float64) (Row, e
 			return row, fmt.Errorf("%s: %w", name, err)
 		}
 		row.Verification = v
+	}
+	if set.Triplets != nil {
+		acc, err := set.Triplets.Accuracy(e)
+		if err != nil {
+			return row, fmt.Errorf("%s: triplets: %w", name, err)
+		}
+		row.Triplets = &TripletMetrics{Triplets: set.Triplets.Len(), Accuracy: acc}
 	}
 	return row, nil
 }

@@ -25,6 +25,9 @@ type Report struct {
 	VerificationOn string `json:"verification_on,omitempty"`
 	// Rows hold one model each, baselines first, the trained model last.
 	Rows []Row `json:"rows"`
+	// Benchmark, when the data is a published benchmark with triplets (graph-edit), gives the
+	// rows' pair AUC and triplet accuracy beside the published figures.
+	Benchmark *Benchmark `json:"benchmark,omitempty"`
 	// Notes are caveats worth reading with the numbers.
 	Notes []string `json:"notes,omitempty"`
 	// Files lists the run folder's files the report refers to (plots), by name.
@@ -62,6 +65,32 @@ type Row struct {
 	Retrieval *Retrieval `json:"retrieval,omitempty"`
 	// Verification holds the verification metrics on the test pairs; nil without pairs.
 	Verification *Verification `json:"verification,omitempty"`
+	// Triplets holds the triplet accuracy on the test triplets; nil without triplets.
+	Triplets *TripletMetrics `json:"triplets,omitempty"`
+}
+
+// TripletMetrics holds the triplet accuracy (graphs.TripletAccuracy): the fraction of test
+// triplets whose anchor is more similar (cosine) to the positive than to the negative.
+type TripletMetrics struct {
+	Triplets int     `json:"triplets"`
+	Accuracy float64 `json:"accuracy"`
+}
+
+// Benchmark names a published benchmark and its published rows, to read the report's rows
+// against: pair AUC is the rows' verification ROC-AUC on the test pairs, triplet accuracy their
+// TripletMetrics.
+type Benchmark struct {
+	// Name names the benchmark and its setting.
+	Name string `json:"name"`
+	// Published are the published rows (fractions).
+	Published []Published `json:"published"`
+}
+
+// Published is one published row of a Benchmark.
+type Published struct {
+	Name            string  `json:"name"`
+	PairAUC         float64 `json:"pair_auc"`
+	TripletAccuracy float64 `json:"triplet_accuracy"`
 }
 
 // Retrieval holds PML AccuracyCalculator's retrieval metrics: each test item queries the other
@@ -133,6 +162,11 @@ func sanitized(r *Report) *Report {
 			fix(&cp.F1)
 			c.Rows[i].Verification = &cp
 		}
+		if v := c.Rows[i].Triplets; v != nil {
+			cp := *v
+			fix(&cp.Accuracy)
+			c.Rows[i].Triplets = &cp
+		}
 	}
 	if r.Training != nil {
 		t := *r.Training
@@ -172,6 +206,15 @@ func (r *Report) WriteText(w io.Writer) error {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", row.Name, num(m.ROCAUC), num(m.AveragePrecision),
 					num(m.Threshold), num(m.Accuracy), num(m.F1))
 			}
+		}
+		tw.Flush()
+	}
+	if bm := r.Benchmark; bm != nil {
+		fmt.Fprintf(&b, "\nBenchmark: %s (pair AUC: ROC-AUC of the test pairs; triplet accuracy: test triplets)\n", bm.Name)
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "\tpair AUC\ttriplet accuracy\t\n")
+		for _, row := range benchmarkRows(r) {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t\n", row.Name, num(row.PairAUC), num(row.TripletAccuracy))
 		}
 		tw.Flush()
 	}
@@ -216,6 +259,14 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 		b.WriteByte('\n')
 	}
+	if bm := r.Benchmark; bm != nil {
+		fmt.Fprintf(&b, "## Benchmark\n\n%s. Pair AUC: ROC-AUC of the test pairs; triplet accuracy: the test triplets.\n\n", capitalize(bm.Name))
+		b.WriteString("| model | pair AUC | triplet accuracy |\n|---|---:|---:|\n")
+		for _, row := range benchmarkRows(r) {
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", row.Name, num(row.PairAUC), num(row.TripletAccuracy))
+		}
+		b.WriteByte('\n')
+	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "Note: %s\n\n", n)
 	}
@@ -227,6 +278,25 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// benchmarkRows returns the report's rows with triplets as benchmark rows, then the published ones.
+func benchmarkRows(r *Report) []Published {
+	var out []Published
+	for _, row := range r.Rows {
+		if row.Triplets == nil {
+			continue
+		}
+		p := Published{Name: row.Name, PairAUC: math.NaN(), TripletAccuracy: row.Triplets.Accuracy}
+		if row.Verification != nil {
+			p.PairAUC = row.Verification.ROCAUC
+		}
+		out = append(out, p)
+	}
+	if r.Benchmark != nil {
+		out = append(out, r.Benchmark.Published...)
+	}
+	return out
 }
 
 // trainingLine summarises a training run in one line.

@@ -52,7 +52,7 @@ func LoadSet(run train.Run, runCfg train.Config, src Source) (set Set, desc stri
 		if err != nil {
 			return set, "", nil, err
 		}
-		set = Set{Items: data.Test, Pairs: data.TestPairs, ValPairs: data.ValPairs}
+		set = Set{Items: data.Test, Pairs: data.TestPairs, ValPairs: data.ValPairs, Baseline: data.Baseline, Triplets: data.TestTriplets}
 		return set, fmt.Sprintf("the run's test split of %s (recorded split, input fingerprints checked)", data.Name), data.Warnings, nil
 	case src.Pairs != "":
 		var items *datasets.Items
@@ -83,7 +83,7 @@ func LoadSet(run train.Run, runCfg train.Config, src Source) (set Set, desc stri
 		}
 		desc = fmt.Sprintf("%s items from %s", count(items.Len()), src.Items)
 	} else {
-		if items, err = datasets.Load(src.Dataset); err != nil {
+		if items, err = train.LoadBuiltin(src.Dataset); err != nil {
 			return set, "", nil, err
 		}
 		desc = fmt.Sprintf("%s, all %s items", items.Name, count(items.Len()))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gometric/gometric/datasets"
 	"github.com/gometric/gometric/encoders"
+	"github.com/gometric/gometric/losses"
 	"github.com/gometric/gometric/pairs"
 )
 
@@ -52,8 +53,9 @@ func NormalizeNames() []string { return []string{NormalizeGlobal, NormalizeStand
 // optimisation. It is stored as config.json in the run folder, so a run can be resumed, evaluated
 // and reproduced from its folder alone. DefaultConfig holds the defaults of `gometric train`.
 type Config struct {
-	// Dataset is a built-in data set (datasets.Names: "digits", "mnist", "fashion-mnist"). Used
-	// when neither Items nor Pairs is set.
+	// Dataset is a built-in data set (datasets.Names: "digits", "mnist", "fashion-mnist", and the
+	// graph data sets "molecules" and "graph-edit", see DefaultConfigFor). Used when neither Items
+	// nor Pairs is set.
 	Dataset string `json:"dataset,omitempty"`
 	// Items is an items file (CSV or JSON Lines; see datasets.ReadItems): the items that Pairs
 	// names by id, or, alone, class-labelled items to train from.
@@ -71,6 +73,11 @@ type Config struct {
 	// test split (MNIST) the test split is the official one and the official training items are
 	// split into training and validation in the ratio Split.Train : Split.Val.
 	Split datasets.Fractions `json:"split"`
+	// SplitByClass splits class-labelled items by class (datasets.ClassSplit: every class whole in
+	// one split, so that no test class is seen in training; the fractions are of items, met as
+	// whole classes allow) instead of class by class. The molecules data set splits so, by
+	// scaffold.
+	SplitByClass bool `json:"split_by_class,omitempty"`
 	// ValItems caps the number of validation items whose retrieval metric (MAP@R) is tracked during
 	// training (a stratified sample); 0 means all.
 	ValItems int `json:"val_items"`
@@ -187,6 +194,14 @@ func (c Config) BatchKind() string {
 	return c.Batches
 }
 
+// IsClassLoss reports whether the loss called name has learnable class parameters
+// (losses.ParametricLoss: ArcFace, CosFace, ProxyAnchor, ...): it trains on class batches only,
+// with the class labels as class ids.
+func IsClassLoss(name string) bool {
+	_, err := losses.ByNameWithClasses(name, 1, 1)
+	return err == nil
+}
+
 // Validate reports the first invalid setting of c, in words a command-line user can act on.
 func (c Config) Validate() error {
 	if c.Pairs == "" && c.Items == "" {
@@ -196,6 +211,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.duplicatePolicy(); err != nil {
 		return err
+	}
+	if c.SplitByClass && (c.Pairs != "" || c.Dataset == "graph-edit" && c.Items == "") {
+		return fmt.Errorf("split by class needs class-labelled items, not pairs")
 	}
 	f := c.Split
 	for _, v := range []float64{f.Train, f.Val, f.Test} {
@@ -224,7 +242,7 @@ func (c Config) Validate() error {
 	if c.EmbeddingDim <= 0 {
 		return fmt.Errorf("embedding dimension must be positive, got %d", c.EmbeddingDim)
 	}
-	if _, err := NewLoss(c.Loss); err != nil {
+	if _, err := losses.ByName(c.Loss); err != nil {
 		return err
 	}
 	switch c.Batches {

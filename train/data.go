@@ -32,6 +32,11 @@ type Data struct {
 	// ValPairs and TestPairs are labeled validation and test pairs, for the match threshold and the
 	// verification metrics.
 	ValPairs, TestPairs *datasets.Pairs
+	// Baseline, when not nil, is the data set's own baseline, reported beside the encoders (the
+	// molecules' Morgan fingerprints).
+	Baseline *Baseline
+	// TestTriplets, when not nil, are test triplets for the triplet accuracy (graph-edit).
+	TestTriplets *Triplets
 	// Warnings are what the readers reported about lines they read: malformed lines skipped
 	// (Config.SkipBadLines), duplicates left out, notes (datasets.LineError.Kind).
 	Warnings []*datasets.LineError
@@ -58,6 +63,8 @@ const (
 	seedBatches
 	seedInit
 	seedPairSplit
+	seedGraphEditTrain
+	seedGraphEditVal
 )
 
 // subSeed derives an independent seed for one use (tag) from the run's seed (SplitMix64).
@@ -81,7 +88,8 @@ func LoadData(cfg Config) (*Data, error) {
 }
 
 // PrepareItems splits class-labelled items into training, validation and test items (seeded,
-// class by class, in the fractions cfg.Split; a data set's official test split is kept), and draws
+// class by class, in the fractions cfg.Split; a data set's official test split is kept; by class
+// with cfg.SplitByClass), and draws
 // the validation and test pairs (cfg.EvalPairs each, half positive) from the validation and test
 // items.
 func PrepareItems(cfg Config, items *datasets.Items) (*Data, error) {
@@ -96,14 +104,19 @@ func PrepareItems(cfg Config, items *datasets.Items) (*Data, error) {
 	}
 	d := &Data{Name: items.Name}
 	var err error
-	if items.OfficialTest != nil {
+	switch {
+	case cfg.SplitByClass && items.OfficialTest != nil:
+		return nil, fmt.Errorf("items %q have an official test split: they cannot be split by class", items.Name)
+	case cfg.SplitByClass:
+		d.Train, d.Val, d.Test, err = datasets.ClassSplit(items, cfg.Split, subSeed(cfg.Seed, seedSplit))
+	case items.OfficialTest != nil:
 		var rest *datasets.Items
 		if rest, d.Test, err = items.OfficialSplit(); err != nil {
 			return nil, err
 		}
 		f := cfg.Split.Train + cfg.Split.Val
 		d.Train, d.Val, _, err = datasets.StratifiedSplit(rest, datasets.Fractions{Train: cfg.Split.Train / f, Val: 1 - cfg.Split.Train/f}, subSeed(cfg.Seed, seedSplit))
-	} else {
+	default:
 		d.Train, d.Val, d.Test, err = datasets.StratifiedSplit(items, cfg.Split, subSeed(cfg.Seed, seedSplit))
 	}
 	if err != nil {

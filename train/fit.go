@@ -203,11 +203,9 @@ func newFitter(cfg Config, data *Data, opts Options) (*fitter, error) {
 			dense.Train = items
 			f.data = &dense
 		}
-		if f.loss, err = NewLoss(cfg.Loss); err == nil {
-			err = losses.SetClasses(f.loss, numClasses, cfg.EmbeddingDim)
-		}
+		f.loss, err = losses.ByNameWithClasses(cfg.Loss, numClasses, cfg.EmbeddingDim)
 	} else {
-		f.loss, err = NewLoss(cfg.Loss)
+		f.loss, err = losses.ByName(cfg.Loss)
 	}
 	if err != nil {
 		return nil, err

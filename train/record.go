@@ -171,6 +171,11 @@ type rawData struct {
 	pairs    *datasets.Pairs
 	warnings []*datasets.LineError
 	record   DataRecord
+	// baseline and triplets come with a built-in graph data set (builtin.go); graphEdit holds
+	// the numbers of generated training, validation and test pairs.
+	baseline  *Baseline
+	triplets  *Triplets
+	graphEdit [3]int
 }
 
 // readData reads the data cfg names, from the files itemsPath and pairsPath (cfg.Items and
@@ -189,8 +194,14 @@ func readData(cfg Config, itemsPath, pairsPath string) (*rawData, error) {
 		}
 		raw.warnings = append(raw.warnings, w...)
 	case pairsPath == "":
-		if raw.items, err = datasets.Load(cfg.Dataset); err != nil {
+		ok, err := raw.builtinGraphs(cfg)
+		if err != nil {
 			return nil, err
+		}
+		if !ok {
+			if raw.items, err = datasets.Load(cfg.Dataset); err != nil {
+				return nil, err
+			}
 		}
 		raw.record.Dataset = cfg.Dataset
 	}
@@ -225,14 +236,18 @@ func (raw *rawData) fingerprint(cfg Config, itemsPath, pairsPath string) error {
 func (raw *rawData) prepare(cfg Config) (*Data, error) {
 	var data *Data
 	var err error
-	if raw.pairs != nil {
+	if raw.triplets != nil {
+		if data, err = raw.prepareGraphEdit(); err != nil {
+			return nil, err
+		}
+	} else if raw.pairs != nil {
 		if data, err = PreparePairs(cfg, raw.pairs); err != nil {
 			return nil, fmt.Errorf("%s: %w", cfg.Pairs, err)
 		}
 	} else if data, err = PrepareItems(cfg, raw.items); err != nil {
 		return nil, err
 	}
-	data.Warnings = raw.warnings
+	data.Warnings, data.Baseline, data.TestTriplets = raw.warnings, raw.baseline, raw.triplets
 	return data, nil
 }
 
@@ -319,6 +334,20 @@ func (raw *rawData) contentHash() string {
 		}
 	}
 	putItems(raw.items)
+	if b := raw.baseline; b != nil {
+		// A data set's own baseline (the molecules' fingerprints) is part of what was read.
+		putString("baseline " + b.Name)
+		putItems(b.Features)
+	}
+	if t := raw.triplets; t != nil {
+		putString("triplets")
+		for _, idx := range [][]int{t.Anchor, t.Positive, t.Negative} {
+			putInt(len(idx))
+			for _, i := range idx {
+				putInt(i)
+			}
+		}
+	}
 	if p := raw.pairs; p != nil {
 		if p.Items != raw.items {
 			putItems(p.Items)

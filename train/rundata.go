@@ -146,6 +146,7 @@ func (r Run) Data(cfg Config, paths DataPaths) (*Data, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", r.Dir, SplitFile, err)
 	}
+	data.Baseline, data.TestTriplets = raw.baseline, raw.triplets
 	return data, nil
 }
 

@@ -68,7 +68,7 @@ func cmdEmbed(args []string, stdout, stderr io.Writer) error {
 	}
 	var items *datasets.Items
 	if builtin {
-		items, err = datasets.Load(input)
+		items, err = train.LoadBuiltin(input)
 	} else {
 		var warnings []*datasets.LineError
 		items, warnings, err = train.ReadItemsFile(input, &datasets.ReadOptions{SkipBadLines: *skip})

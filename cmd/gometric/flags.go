@@ -33,16 +33,10 @@ func newFlagSet(name, synopsis string, stdout io.Writer) *flag.FlagSet {
 // flag.ErrHelp; other mistakes are usage errors.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
-	// The flag package prints the usage on every error; only --help should: a wrong value is a
-	// one-line error.
-	usage := fs.Usage
-	fs.Usage = func() {}
-	defer func() { fs.Usage = usage }()
 	for {
 		if err := fs.Parse(args); err != nil {
 			if err == flag.ErrHelp {
-				usage()
-				return nil, err
+				return nil, err // fs.Parse has printed the usage.
 			}
 			return nil, usagef("%v", err)
 		}

@@ -29,6 +29,11 @@ encoder and the raw features. With no flags: an MLP on the built-in digits data,
 drawn from the training split (half positive), NT-Xent with the label construction.
 
 Data: --dataset NAME (built-in), or your own files (formats: docs/DATA.md):
+  --dataset molecules           3,484 molecule graphs, class = scaffold, split by scaffold (no test
+                                scaffold seen in training), Morgan fingerprint baseline; gnn
+  --dataset graph-edit          graph edit distance pairs (Li et al. 2019): 100,000 training pairs
+                                generated from --seed, fixed test pairs and triplets, pair AUC and
+                                triplet accuracy beside the paper's; gnn, contrastive, explicit pairs
   --pairs FILE [--items FILE]   labeled pairs (CSV a,b,label with ids from --items, or JSON Lines
                                 with ids or inline vectors), split at random into train/val/test
   --items FILE                  class-labelled items alone: trained on class batches
@@ -74,12 +79,11 @@ func newTrainFlags(cfg *train.Config, tf *trainFlags, stdout io.Writer) *flag.Fl
 	fs.IntVar(&cfg.GNNLayers, "gnn-layers", cfg.GNNLayers, fmt.Sprintf("gnn message-passing layers (default %d)", graphs.DefaultGINLayers))
 	fs.IntVar(&cfg.GNNLabelDim, "gnn-label-dim", cfg.GNNLabelDim, fmt.Sprintf("gnn node label embedding width (default %d)", graphs.DefaultGINLabelDim))
 	fs.BoolVar(&cfg.GNNLearnEps, "gnn-learn-eps", cfg.GNNLearnEps, "gnn: learn each layer's GIN eps (default: eps = 0, GIN-0)")
-	fs.Var(specFlag{&cfg.Loss, train.CanonicalLoss}, "loss", lossHelp())
+	fs.StringVar(&cfg.Loss, "loss", cfg.Loss, lossHelp())
 	fs.StringVar(&cfg.PairMode, "pair-mode", cfg.PairMode, "how a pair batch feeds the loss: "+strings.Join(pairs.ModeNames(), ", ")+
 		"\n(explicit: only the given pairs, suits contrastive; label-construction: every other pair in the batch is a negative)")
 	fs.StringVar(&cfg.Batches, "batches", cfg.Batches, "training batches: pairs or classes (default: classes for --items alone and for class losses, else pairs)")
-	fs.Var(specFlag{&cfg.Miner, train.CanonicalMiner}, "miner", "miner selecting each batch's pairs (default none), a specification with PML's option names,\n"+
-		"e.g. 'tripletmargin(margin=0.05, type_of_triplets=semihard)' (docs/SPECS.md): "+strings.Join(miners.Names(), ", "))
+	fs.StringVar(&cfg.Miner, "miner", cfg.Miner, "miner selecting each batch's pairs, with PML's defaults (default none): "+strings.Join(miners.Names(), ", "))
 	fs.IntVar(&cfg.Steps, "steps", cfg.Steps, "training steps (ignored when --epochs is set)")
 	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "train for this many epochs instead of --steps")
 	fs.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "pairs (or items, for class batches) per step")
@@ -90,7 +94,8 @@ func newTrainFlags(cfg *train.Config, tf *trainFlags, stdout io.Writer) *flag.Fl
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the split, the pairs, the batches and the initial weights")
 	fs.IntVar(&cfg.EvalEvery, "eval-every", cfg.EvalEvery, "steps between validation evaluations and checkpoints (default: a tenth of the run)")
 	fs.IntVar(&cfg.Patience, "patience", cfg.Patience, "stop after this many evaluations without a better validation MAP@R (0: never); the best model is kept")
-	fs.IntVar(&cfg.EvalPairs, "eval-pairs", cfg.EvalPairs, "validation and test pairs drawn from the validation and test items")
+	fs.IntVar(&cfg.EvalPairs, "eval-pairs", cfg.EvalPairs, "validation and test pairs drawn from the validation and test items (graph-edit: the validation pairs)")
+	fs.IntVar(&cfg.PairsPerEpoch, "pairs-per-epoch", cfg.PairsPerEpoch, "training pairs drawn from class labels per epoch (default 16 per training item);\ngraph-edit: the training pairs generated (default 100,000)")
 	fs.StringVar(&cfg.Backend, "backend", cfg.Backend, "GoMLX backend (default $GOMLX_BACKEND, else the pure-Go backend \"go\")")
 	fs.StringVar(&tf.out, "out", "", "run folder (default runs/<data>-<date>-<time>); a new or empty folder, or a run to --resume")
 	fs.BoolVar(&tf.resume, "resume", false, "continue the run in --out from its last checkpoint, with its configuration and its recorded data split\n"+
@@ -113,6 +118,14 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		return usagef("unexpected argument %q", rest[0])
 	}
 	given := setFlags(fs)
+	if !given["items"] && !given["pairs"] && !tf.resume {
+		// A built-in data set's own defaults (the graph data sets: the gnn and its settings), under
+		// the flags given.
+		cfg = train.DefaultConfigFor(cfg.Dataset)
+		if _, err := parseFlags(newTrainFlags(&cfg, &tf, stdout), args); err != nil {
+			return err
+		}
+	}
 	if given["items"] || given["pairs"] {
 		if given["dataset"] {
 			return usagef("give either --dataset or your own files (--items, --pairs), not both")
@@ -290,9 +303,7 @@ func lossHelp() string {
 			tuple = append(tuple, n)
 		}
 	}
-	return "loss (default ntxent): a specification with PML's option names, a weighted sum allowed,\n" +
-		"e.g. 'ntxent(temperature=0.1)' or 'contrastive(neg_margin=0.8) + 0.5*multisimilarity' (docs/SPECS.md);\n" +
-		"with PyTorch Metric Learning's defaults: " + strings.Join(tuple, ", ") +
+	return "loss, with PyTorch Metric Learning's defaults: " + strings.Join(tuple, ", ") +
 		";\nwith learnable class parameters (class batches only): " + strings.Join(class, ", ")
 }
 
