@@ -1,6 +1,9 @@
 package losses
 
 import (
+	"fmt"
+	"math"
+
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
@@ -172,4 +175,12 @@ func softplusThreshold(dt dtypes.DType) float64 {
 	default:
 		return 20
 	}
+}
+
+// checkTemperature reports a softmax temperature that is not a positive finite number.
+func checkTemperature(lossName string, t float64) error {
+	if !(t > 0) || math.IsInf(t, 1) {
+		return fmt.Errorf("%s: temperature must be a positive number, got %v", lossName, t)
+	}
+	return nil
 }

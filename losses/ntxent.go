@@ -89,3 +89,8 @@ func ntxentPairs(x *graph.Node, p pairsOf) *graph.Node {
 	}
 	return out
 }
+
+// Validate reports a temperature that is not a positive finite number (the logits are divided by
+// it; PML does not check, and a temperature of 0 or below gives NaN or a loss that rewards pushing
+// positives apart).
+func (l *NTXent) Validate() error { return checkTemperature("NTXentLoss", l.Temperature) }

@@ -68,3 +68,6 @@ func supConAnchors(x, posSel, negSel *graph.Node) (perAnchor, numPos *graph.Node
 	})
 	return perAnchor, numPos
 }
+
+// Validate reports a temperature that is not a positive finite number (see NTXent.Validate).
+func (l *SupCon) Validate() error { return checkTemperature("SupConLoss", l.Temperature) }

@@ -294,8 +294,14 @@ func encoderSizes(s encoders.Spec) (params, perRow uint64) {
 // them. Every losses.ParametricLoss embeds losses.ClassOptions, whose accessor is unexported, so
 // NumClasses is read by reflection.
 func classTable(loss losses.Loss) (classes, perClass int) {
-	if _, ok := loss.(losses.ParametricLoss); !ok {
-		return 0, 1
+	if cl := losses.ClassLosses(loss); len(cl) != 1 || cl[0] != loss {
+		// None, or a sum: the rows of all its class tables, one vector each.
+		rows := 0
+		for _, l := range cl {
+			c, p := classTable(l)
+			rows += c * p
+		}
+		return rows, 1
 	}
 	v := reflect.Indirect(reflect.ValueOf(loss))
 	if v.Kind() != reflect.Struct {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gometric/gometric/datasets"
 	"github.com/gometric/gometric/encoders"
-	"github.com/gometric/gometric/losses"
 	"github.com/gometric/gometric/pairs"
 )
 
@@ -194,14 +193,6 @@ func (c Config) BatchKind() string {
 	return c.Batches
 }
 
-// IsClassLoss reports whether the loss called name has learnable class parameters
-// (losses.ParametricLoss: ArcFace, CosFace, ProxyAnchor, ...): it trains on class batches only,
-// with the class labels as class ids.
-func IsClassLoss(name string) bool {
-	_, err := losses.ByNameWithClasses(name, 1, 1)
-	return err == nil
-}
-
 // Validate reports the first invalid setting of c, in words a command-line user can act on.
 func (c Config) Validate() error {
 	if c.Pairs == "" && c.Items == "" {
@@ -242,7 +233,7 @@ func (c Config) Validate() error {
 	if c.EmbeddingDim <= 0 {
 		return fmt.Errorf("embedding dimension must be positive, got %d", c.EmbeddingDim)
 	}
-	if _, err := losses.ByName(c.Loss); err != nil {
+	if _, err := NewLoss(c.Loss); err != nil {
 		return err
 	}
 	switch c.Batches {

@@ -203,9 +203,11 @@ func newFitter(cfg Config, data *Data, opts Options) (*fitter, error) {
 			dense.Train = items
 			f.data = &dense
 		}
-		f.loss, err = losses.ByNameWithClasses(cfg.Loss, numClasses, cfg.EmbeddingDim)
+		if f.loss, err = NewLoss(cfg.Loss); err == nil {
+			err = losses.SetClasses(f.loss, numClasses, cfg.EmbeddingDim)
+		}
 	} else {
-		f.loss, err = losses.ByName(cfg.Loss)
+		f.loss, err = NewLoss(cfg.Loss)
 	}
 	if err != nil {
 		return nil, err

@@ -33,10 +33,16 @@ func newFlagSet(name, synopsis string, stdout io.Writer) *flag.FlagSet {
 // flag.ErrHelp; other mistakes are usage errors.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
+	// The flag package prints the usage on every error; only --help should: a wrong value is a
+	// one-line error.
+	usage := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = usage }()
 	for {
 		if err := fs.Parse(args); err != nil {
 			if err == flag.ErrHelp {
-				return nil, err // fs.Parse has printed the usage.
+				usage()
+				return nil, err
 			}
 			return nil, usagef("%v", err)
 		}

@@ -79,11 +79,12 @@ func newTrainFlags(cfg *train.Config, tf *trainFlags, stdout io.Writer) *flag.Fl
 	fs.IntVar(&cfg.GNNLayers, "gnn-layers", cfg.GNNLayers, fmt.Sprintf("gnn message-passing layers (default %d)", graphs.DefaultGINLayers))
 	fs.IntVar(&cfg.GNNLabelDim, "gnn-label-dim", cfg.GNNLabelDim, fmt.Sprintf("gnn node label embedding width (default %d)", graphs.DefaultGINLabelDim))
 	fs.BoolVar(&cfg.GNNLearnEps, "gnn-learn-eps", cfg.GNNLearnEps, "gnn: learn each layer's GIN eps (default: eps = 0, GIN-0)")
-	fs.StringVar(&cfg.Loss, "loss", cfg.Loss, lossHelp())
+	fs.Var(specFlag{&cfg.Loss, train.CanonicalLoss}, "loss", lossHelp())
 	fs.StringVar(&cfg.PairMode, "pair-mode", cfg.PairMode, "how a pair batch feeds the loss: "+strings.Join(pairs.ModeNames(), ", ")+
 		"\n(explicit: only the given pairs, suits contrastive; label-construction: every other pair in the batch is a negative)")
 	fs.StringVar(&cfg.Batches, "batches", cfg.Batches, "training batches: pairs or classes (default: classes for --items alone and for class losses, else pairs)")
-	fs.StringVar(&cfg.Miner, "miner", cfg.Miner, "miner selecting each batch's pairs, with PML's defaults (default none): "+strings.Join(miners.Names(), ", "))
+	fs.Var(specFlag{&cfg.Miner, train.CanonicalMiner}, "miner", "miner selecting each batch's pairs (default none), a specification with PML's option names,\n"+
+		"e.g. 'tripletmargin(margin=0.05, type_of_triplets=semihard)' (docs/SPECS.md): "+strings.Join(miners.Names(), ", "))
 	fs.IntVar(&cfg.Steps, "steps", cfg.Steps, "training steps (ignored when --epochs is set)")
 	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "train for this many epochs instead of --steps")
 	fs.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "pairs (or items, for class batches) per step")
@@ -303,7 +304,9 @@ func lossHelp() string {
 			tuple = append(tuple, n)
 		}
 	}
-	return "loss, with PyTorch Metric Learning's defaults: " + strings.Join(tuple, ", ") +
+	return "loss (default ntxent): a specification with PML's option names, a weighted sum allowed,\n" +
+		"e.g. 'ntxent(temperature=0.1)' or 'contrastive(neg_margin=0.8) + 0.5*multisimilarity' (docs/SPECS.md);\n" +
+		"with PyTorch Metric Learning's defaults: " + strings.Join(tuple, ", ") +
 		";\nwith learnable class parameters (class batches only): " + strings.Join(class, ", ")
 }
 
