@@ -6,6 +6,12 @@
 // which fails where no PJRT plugin is installed, and its XLA backend downloads plugins on first use:
 // gometric turns that auto-install off, so selecting a backend never touches the network. To use
 // XLA, install a PJRT plugin and point PJRT_PLUGIN_LIBRARY_PATH at it (or give an absolute plugin path).
+//
+// On the pure-Go backend, gometric runs a graph's ops one after another ("go" means
+// "go:ops_sequential,packgemm"; withSequentialOps says why) and multiplies float32 matrices with its
+// own kernels (gemm.go). Importing this package registers those kernels in GoMLX's process-wide GEMM
+// table (packgemm.DTypeToGEMM) at init: any pure-Go backend of the process whose configuration
+// enables "packgemm" uses them, GoMLX's own AVX-512 kernel keeping priority where it is registered.
 package backend
 
 import (
