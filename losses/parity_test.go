@@ -24,9 +24,7 @@ import (
 // parityNotImplemented lists the parity cases (by PML class name) that have no builder yet, with the
 // reason. Every other case must build from its PML name and arguments through Parse and match PML.
 var parityNotImplemented = map[string]string{
-	"ManifoldLoss":          "ManifoldLoss is not implemented yet (issue 11)",
-	"DistanceWeightedMiner": "DistanceWeightedMiner is not implemented yet (issue 11; random: compared by frequencies)",
-	"UniformHistogramMiner": "UniformHistogramMiner is not implemented yet (issue 11; random: compared by frequencies)",
+	"ManifoldLoss": "ManifoldLoss is not implemented yet (issue 11)",
 }
 
 // parityFile finds pml-2.8.1-parity.json: in $GOMETRIC_GOLDEN_DIR, testdata/golden, or the shared
@@ -346,6 +344,10 @@ type parityMinerCase struct {
 	PosPairs      [][]int        `json:"pos_pairs"`
 	NegPairs      [][]int        `json:"neg_pairs"`
 	Triplets      [][]int        `json:"triplets"`
+	// Draws and Frequencies are the random miners' cases: how often each tuple was selected over
+	// Draws calls ("(a, p, n)", "pos (a, p)", "neg (a, n)").
+	Draws       int            `json:"draws"`
+	Frequencies map[string]int `json:"frequencies"`
 }
 
 // TestParityGoldenMiners builds every miner case of pml-2.8.1-parity.json from its PML name and
@@ -376,7 +378,8 @@ func TestParityGoldenMiners(t *testing.T) {
 	fmt.Printf("parity pml-2.8.1-parity.json [miners]: %d matched, %d failed, %d not implemented\n", matched, failed, notImpl)
 }
 
-func checkParityMiner(c *parityMinerCase) (problems []string) {
+// minerSpecString writes a golden miner spec (PML class name, params, distance) as a spec.
+func minerSpecString(c *parityMinerCase) (string, error) {
 	args := map[string]any{"type": c.Spec["miner"]}
 	for k, v := range c.Spec {
 		switch k {
@@ -388,10 +391,20 @@ func checkParityMiner(c *parityMinerCase) (problems []string) {
 		case "distance":
 			args[k] = v
 		default:
-			return []string{fmt.Sprintf("spec key %q not understood", k)}
+			return "", fmt.Errorf("spec key %q not understood", k)
 		}
 	}
-	text := pySpec(args)
+	return pySpec(args), nil
+}
+
+func checkParityMiner(c *parityMinerCase) (problems []string) {
+	if c.Frequencies != nil {
+		return checkParityFrequencies(c, 1)
+	}
+	text, err := minerSpecString(c)
+	if err != nil {
+		return []string{err.Error()}
+	}
 	m, err := miners.Parse(text)
 	if err != nil {
 		return []string{fmt.Sprintf("Parse(%q): %v", text, err)}

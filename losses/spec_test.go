@@ -186,6 +186,8 @@ func TestMinerSpecs(t *testing.T) {
 		{"hdc(filter_percentage=0.3)", "hdc(filter_percentage=0.3)"},
 		{"angular(angle=35)", "angular(angle=35)"},
 		{"batchhard", "batchhard"},
+		{"DistanceWeightedMiner(cutoff=0.6, nonzero_loss_cutoff=1.4, seed=3)", "distanceweighted(cutoff=0.6, seed=3)"},
+		{"UniformHistogramMiner(num_bins=10, pos_per_bin=3, distance=CosineSimilarity())", "uniformhistogram(num_bins=10, pos_per_bin=3, distance=cosine)"},
 	} {
 		m, err := miners.Parse(tc.in)
 		if err != nil {

@@ -3,6 +3,12 @@
 // select triplets. Each is checked against PML's own selections (internal/golden); ByName finds them
 // by their command-line names (Names) or PML's class names.
 //
+// DistanceWeighted (triplets) and UniformHistogram (pairs) are random miners (RandomMiner): they draw
+// inside the graph from a GoMLX RNG state — derived from their Seed and the embeddings in Mine, passed
+// in MineRandom, or kept in a context variable by MineWithContext — and return how many times each
+// pair was drawn. They are compared with PML by selection frequencies over 2,000 draws (a chi-square
+// test, losses/parity_random_test.go), since no seed reproduces torch's draws.
+//
 // A miner is a GoMLX graph function with static shapes, so a training step compiles once whatever it
 // selects. It reads the same losses.Inputs as a loss (embeddings [N, D], labels, and optionally
 // references [M, D] with their labels) and returns the selection as [N, M] weights for

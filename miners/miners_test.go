@@ -366,11 +366,11 @@ func TestErrors(t *testing.T) {
 
 func TestRegistry(t *testing.T) {
 	names := miners.Names()
-	want := []string{"angular", "batcheasyhard", "batchhard", "hdc", "multisimilarity", "pairmargin", "tripletmargin"}
+	want := []string{"angular", "batcheasyhard", "batchhard", "distanceweighted", "hdc", "multisimilarity", "pairmargin", "tripletmargin", "uniformhistogram"}
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("Names() = %v, want %v", names, want)
 	}
-	triplet := map[string]bool{"angular": true, "batchhard": true, "tripletmargin": true}
+	triplet := map[string]bool{"angular": true, "batchhard": true, "tripletmargin": true, "distanceweighted": true}
 	for _, n := range names {
 		m, err := miners.ByName(n)
 		if err != nil {
@@ -385,7 +385,7 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("ByName(%q): %v", alias, err)
 		}
 	}
-	if _, err := miners.ByName("distanceweighted"); err == nil || !strings.Contains(err.Error(), "known: angular") {
+	if _, err := miners.ByName("nosuchminer"); err == nil || !strings.Contains(err.Error(), "known: angular") {
 		t.Errorf("ByName(unknown) error = %v", err)
 	}
 }

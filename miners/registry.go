@@ -9,13 +9,15 @@ import (
 
 // constructors maps each miner's command-line name to its constructor with PML's defaults.
 var constructors = map[string]func() PairMiner{
-	"multisimilarity": func() PairMiner { return NewMultiSimilarity() },
-	"pairmargin":      func() PairMiner { return NewPairMargin() },
-	"tripletmargin":   func() PairMiner { return NewTripletMargin() },
-	"batchhard":       func() PairMiner { return NewBatchHard() },
-	"batcheasyhard":   func() PairMiner { return NewBatchEasyHard() },
-	"hdc":             func() PairMiner { return NewHDC() },
-	"angular":         func() PairMiner { return NewAngular() },
+	"multisimilarity":  func() PairMiner { return NewMultiSimilarity() },
+	"pairmargin":       func() PairMiner { return NewPairMargin() },
+	"tripletmargin":    func() PairMiner { return NewTripletMargin() },
+	"batchhard":        func() PairMiner { return NewBatchHard() },
+	"batcheasyhard":    func() PairMiner { return NewBatchEasyHard() },
+	"hdc":              func() PairMiner { return NewHDC() },
+	"angular":          func() PairMiner { return NewAngular() },
+	"distanceweighted": func() PairMiner { return NewDistanceWeighted() },
+	"uniformhistogram": func() PairMiner { return NewUniformHistogram() },
 }
 
 // Names lists the miners ByName knows, sorted.
