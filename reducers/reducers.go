@@ -118,11 +118,25 @@ func (r *ClassWeightedReducer) Partial(t Terms) Partial {
 	return weightedPartial(graph.Mul(t.Losses, perAnchor), t.weights(), nil)
 }
 
-// PerAnchorReducer first averages each anchor's pair losses (over its selected pairs; an anchor with
-// none gets 0), then reduces the per-anchor vector with Inner (default MeanReducer): PML's
-// PerAnchorReducer with its default aggregation. Element terms go straight to Inner.
+// PerAnchorReducer first aggregates each anchor's pair losses into one value per anchor with
+// Aggregation (default MeanAggregation: the average over its selected pairs, 0 for an anchor with
+// none), then reduces the per-anchor vector with Inner (default MeanReducer): PML's PerAnchorReducer,
+// with its aggregation_func. Element terms go straight to Inner.
+//
+// Aggregation receives, like PML's aggregation_func(x, num_per_row), the [N, M] losses with zeros at
+// the pairs not selected (a pair selected k times contributes k·loss) and the [N] number of selected
+// pairs per row, and returns the [N] per-anchor values. It must compute each row from that row alone
+// (PML's functions do), since a loss computed block by block hands it a block of rows at a time. It is
+// a Go function, so specs cannot set it (as PML's is a Python callable).
 type PerAnchorReducer struct {
-	Inner Reducer
+	Inner       Reducer
+	Aggregation func(x, numPerRow *graph.Node) *graph.Node
+}
+
+// MeanAggregation is PML's default aggregation_func: Σ_j x[i, j] / numPerRow[i], 0 where numPerRow[i]
+// is 0 (with a zero gradient).
+func MeanAggregation(x, numPerRow *graph.Node) *graph.Node {
+	return gmath.SafeDiv(graph.ReduceSum(x, 1), numPerRow)
 }
 
 // Reduce implements Reducer.
@@ -156,9 +170,12 @@ func (r *PerAnchorReducer) perAnchor(t Terms) Terms {
 		return t
 	}
 	w := t.weights()
-	num := graph.ReduceSum(graph.Where(graph.GreaterThan(w, gmath.Zero(w)), graph.Mul(w, t.Losses), gmath.Zero(w)), 1)
-	perAnchor := gmath.SafeDiv(num, graph.ReduceSum(w, 1))
-	return Terms{Name: t.Name, Kind: Element, Losses: perAnchor, AnchorLabels: t.AnchorLabels}
+	x := graph.Where(graph.GreaterThan(w, gmath.Zero(w)), graph.Mul(w, t.Losses), gmath.Zero(w))
+	agg := r.Aggregation
+	if agg == nil {
+		agg = MeanAggregation
+	}
+	return Terms{Name: t.Name, Kind: Element, Losses: agg(x, graph.ReduceSum(w, 1)), AnchorLabels: t.AnchorLabels}
 }
 
 // DoNothingReducer marks a loss whose terms the caller reduces itself: use the loss's Terms method.

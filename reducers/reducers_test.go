@@ -36,6 +36,11 @@ func TestReducers(t *testing.T) {
 		{"mean_empty", reducers.MeanReducer{}, none, 0},
 		{"avg_non_zero_empty", reducers.AvgNonZeroReducer{}, none, 0},
 		{"per_anchor_empty", &reducers.PerAnchorReducer{}, none, 0},
+		{"per_anchor_mean_aggregation", &reducers.PerAnchorReducer{Aggregation: reducers.MeanAggregation}, weights, ((0+0.5+0.5)/3 + (-1+0.2)/2) / 2},
+		// PML's aggregation_func gets x with the unselected pairs zeroed (k-fold pairs k·loss) and the
+		// count per row: a sum aggregation gives each anchor's total.
+		{"per_anchor_sum_aggregation", &reducers.PerAnchorReducer{Aggregation: func(x, _ *graph.Node) *graph.Node { return graph.ReduceSum(x, 1) }}, weights, ((0 + 0.5 + 0.5) + (-1 + 0.2)) / 2},
+		{"per_anchor_count_aggregation_sum", &reducers.PerAnchorReducer{Inner: reducers.SumReducer{}, Aggregation: func(x, n *graph.Node) *graph.Node { return graph.Add(graph.ReduceSum(x, 1), n) }}, weights, (0 + 0.5 + 0.5 + 3) + (-1 + 0.2 + 2)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -59,7 +59,7 @@ func init() {
 			return nil
 		}})
 	Reducers.Add(Entry{Name: "per_anchor", New: func() any { return &reducers.PerAnchorReducer{} },
-		Rename: map[string]string{"Inner": "reducer"}})
+		Rename: map[string]string{"Inner": "reducer", "Aggregation": "-"}})
 	Reducers.Add(Entry{Name: "multiple_reducers", New: func() any { return &reducers.MultipleReducers{} },
 		Rename: map[string]string{"ByName": "reducers", "Default": "default_reducer"}})
 	Reducers.Alias("multiple", "multiple_reducers")
