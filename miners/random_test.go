@@ -3,9 +3,13 @@ package miners_test
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"github.com/gometric/gometric/backend"
 
 	"github.com/gometric/gometric/internal/testutil"
 	"github.com/gometric/gometric/losses"
@@ -128,5 +132,41 @@ func TestRandomMinersStructure(t *testing.T) {
 	}
 	if same(p1, p3) {
 		t.Error("distanceweighted: seeds 0 and 99 gave the same draws")
+	}
+}
+
+// TestMineWithContext checks that the context's RNG variable advances: two executions of the same
+// graph on the same inputs draw differently, and the draws keep each anchor's totals.
+func TestMineWithContext(t *testing.T) {
+	x := normalized(11, 12, 4)
+	labels := []int{0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3}
+	ctx := context.New()
+	m := miners.NewDistanceWeighted()
+	exec, err := context.NewExec(backend.MustShared(), ctx, func(ctx *context.Context, e *graph.Node) *graph.Node {
+		p, _ := miners.MineWithContext(ctx, "dw", 1, m, losses.Inputs{Embeddings: e, Labels: graph.Const(e.Graph(), labels)})
+		return p
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var draws [2][][]float64
+	for i := range draws {
+		out, err := exec.Exec(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		draws[i] = out[0].Value().([][]float64)
+		for a, row := range draws[i] {
+			var s float64
+			for _, c := range row {
+				s += c
+			}
+			if s != 3 {
+				t.Errorf("execution %d: anchor %d has %g positives, want 3", i, a, s)
+			}
+		}
+	}
+	if reflect.DeepEqual(draws[0], draws[1]) {
+		t.Error("two executions drew the same positives: the RNG variable did not advance")
 	}
 }
