@@ -48,7 +48,7 @@ func DefaultConfigFor(name string) Config {
 		c.Encoder, c.Normalize = encoders.KindGNN, NormalizeNone
 		c.SplitByClass = true
 		c.GNNHidden, c.GNNLayers = 64, 3
-		c.Steps, c.BatchSize, c.LR = 1500, 64, 2e-3
+		c.Steps, c.BatchSize, c.LR = 1000, 64, 2e-3
 	case datasets.GraphEdit:
 		c.Encoder, c.Normalize = encoders.KindGNN, NormalizeNone
 		c.Loss, c.PairMode = "contrastive", "explicit"
