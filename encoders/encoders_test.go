@@ -2,6 +2,7 @@ package encoders
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -186,5 +187,48 @@ func TestPatches3x3(t *testing.T) {
 		if math.Abs(float64(a[i]-b[i])) > 1e-4 {
 			t.Fatalf("im2col convolution differs at %d: %v vs %v", i, a[i], b[i])
 		}
+	}
+}
+
+// TestSpecValidateText checks Validate on text encoder specs, whose tokeniser settings are in
+// Items (package text writes them; its tests check the whole round trip), and their String.
+func TestSpecValidateText(t *testing.T) {
+	items := `{"tokeniser":{"version":1,"buckets":65536},"embed_dim":64,"hidden":[256],"pool":"mean"}`
+	tests := []struct {
+		name, items string
+		inputDim    int
+		wantErr     string
+	}{
+		{"ok", items, 0, ""},
+		{"no items", "", 0, "needs the tokeniser"},
+		{"no tokeniser", `{"embed_dim":64}`, 0, "needs the tokeniser"},
+		{"not JSON", `{"tokeniser":`, 0, "needs the tokeniser"},
+		{"no buckets", `{"tokeniser":{"buckets":0},"embed_dim":64}`, 0, "positive number of buckets"},
+		{"no embed width", `{"tokeniser":{"buckets":8}}`, 0, "positive number of buckets"},
+		{"input features", items, 3, "takes texts"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := Spec{Kind: KindText, InputDim: tt.inputDim, EmbeddingDim: 16, Hidden: []int{256}}
+			if tt.items != "" {
+				s.Items = []byte(tt.items)
+			}
+			err := s.Validate()
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				if got, want := s.String(), "text 65536×64→256→16"; got != want {
+					t.Errorf("String() = %q, want %q", got, want)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Validate error = %v, want it to contain %q", err, tt.wantErr)
+			}
+		})
+	}
+	if !slices.Contains(Kinds(), KindText) {
+		t.Errorf("Kinds() = %v, want %q among them", Kinds(), KindText)
 	}
 }

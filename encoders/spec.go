@@ -18,6 +18,10 @@ const (
 	// KindGNN is a graph encoder (package graphs' GIN) for graph items; package graphs builds it
 	// from the Spec (graphs.EncoderFromSpec), New does not.
 	KindGNN = "gnn"
+	// KindText is a text encoder (package text's embedding bag over hashed character n-grams and
+	// words) for text items; package text builds it from the Spec (text.EncoderFromSpec), New
+	// does not.
+	KindText = "text"
 	// KindCustom is an encoder of the caller's own (an ItemEncoder passed to train.Fit): the Spec
 	// only records its name and embedding dimension, and loading its weights needs the caller to
 	// pass the same encoder again.
@@ -25,13 +29,13 @@ const (
 )
 
 // Kinds returns the built-in encoder kinds, in the order the command lists them: New builds the
-// first two, package graphs the gnn.
-func Kinds() []string { return []string{KindMLP, KindCNN, KindGNN} }
+// first two, package graphs the gnn, package text the text encoder.
+func Kinds() []string { return []string{KindMLP, KindCNN, KindGNN, KindText} }
 
 // Spec is the serialisable description of an encoder: New(spec) rebuilds the same network, so that
 // a run folder can store it as JSON next to the weights.
 type Spec struct {
-	// Kind is KindMLP or KindCNN.
+	// Kind is one of Kinds, or KindCustom.
 	Kind string `json:"kind"`
 	// InputDim is the number of input features F (for a CNN: Height*Width*Channels).
 	InputDim int `json:"input_dim"`
@@ -56,7 +60,9 @@ type Spec struct {
 	LearnEps bool `json:"learn_eps,omitempty"`
 	// Items describes, for an encoder of items other than feature vectors, what it was trained on
 	// that inference needs, in the kind's own JSON: for a gnn, the graphs' schema and the label
-	// vocabulary (see package graphs).
+	// vocabulary (see package graphs); for a text encoder, the tokeniser's settings (buckets,
+	// n-gram lengths, words, length limit, hash, version), the bucket embedding width and the pool
+	// (see package text).
 	Items json.RawMessage `json:"items,omitempty"`
 	// Name names a custom encoder (KindCustom), for reports.
 	Name string `json:"name,omitempty"`
@@ -111,6 +117,18 @@ func (s Spec) Validate() error {
 	if s.Kind == KindGNN && (s.Layers <= 0 || s.LabelDim < 0 || len(s.Hidden) != 1 || len(s.Items) == 0) {
 		return fmt.Errorf("encoder gnn: needs a positive number of layers, one hidden width and the graphs' schema and vocabulary (items)")
 	}
+	if s.Kind == KindText {
+		if s.InputDim != 0 {
+			return fmt.Errorf("encoder text: takes texts, not %d input features", s.InputDim)
+		}
+		var it textItems
+		if len(s.Items) == 0 || json.Unmarshal(s.Items, &it) != nil || it.Tokeniser == nil {
+			return fmt.Errorf("encoder text: needs the tokeniser's settings, the bucket embedding width and the pool (items)")
+		}
+		if it.Tokeniser.Buckets <= 0 || it.EmbedDim <= 0 {
+			return fmt.Errorf("encoder text: needs a positive number of buckets and bucket embedding width, got %d and %d", it.Tokeniser.Buckets, it.EmbedDim)
+		}
+	}
 	if s.EmbeddingDim <= 0 {
 		return fmt.Errorf("encoder %s: embedding dimension must be positive, got %d", s.Kind, s.EmbeddingDim)
 	}
@@ -157,6 +175,13 @@ func (s Spec) String() string {
 		fmt.Fprintf(&b, "gnn %d×%d", s.Layers, width)
 		fmt.Fprintf(&b, "→%d", s.EmbeddingDim)
 		return b.String()
+	case KindText:
+		var it textItems
+		if json.Unmarshal(s.Items, &it) == nil && it.Tokeniser != nil {
+			fmt.Fprintf(&b, "text %d×%d", it.Tokeniser.Buckets, it.EmbedDim)
+		} else {
+			b.WriteString("text")
+		}
 	case KindCustom:
 		fmt.Fprintf(&b, "custom %s→%d", cmp.Or(s.Name, "encoder"), s.EmbeddingDim)
 		return b.String()
@@ -184,4 +209,13 @@ func ImageShape(inputDim int) (height, width, channels int, err error) {
 		return 0, 0, 0, fmt.Errorf("%d features are not a square image (give Height, Width and ImageChannels)", inputDim)
 	}
 	return n, n, 1, nil
+}
+
+// textItems are the fields of a text encoder's Spec.Items that Validate and String read (package
+// text owns the format and checks the rest: text.EncoderFromSpec).
+type textItems struct {
+	Tokeniser *struct {
+		Buckets int `json:"buckets"`
+	} `json:"tokeniser"`
+	EmbedDim int `json:"embed_dim"`
 }

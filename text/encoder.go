@@ -20,7 +20,7 @@ import (
 )
 
 // EncoderKind is the encoders.Spec kind of the text encoder (Encoder.Spec, EncoderFromSpec).
-const EncoderKind = "text"
+const EncoderKind = encoders.KindText
 
 // Pool says how the embedding bag combines the embeddings of a text's ids, each weighted by its
 // count c_i: "mean" Σ c_i·e_i / Σ c_i, "sum" Σ c_i·e_i, "sqrt" Σ c_i·e_i / √(Σ c_i).
@@ -218,9 +218,6 @@ type specItems struct {
 // Spec returns the description of e that EncoderFromSpec rebuilds it from: kind EncoderKind,
 // the embedding dimension and hidden widths, and in Spec.Items the tokeniser's settings, the
 // bucket embedding width and the pool.
-//
-// encoders.Spec.Validate does not know the kind "text" (yet): EncoderFromSpec checks the spec
-// itself.
 func (e *Encoder) Spec() encoders.Spec {
 	hidden := e.Bag.Hidden
 	if hidden == nil {
@@ -249,6 +246,9 @@ func EncoderFromSpec(spec encoders.Spec) (*Encoder, error) {
 		return nil, fmt.Errorf("encoder text: items: no tokeniser")
 	}
 	if err := it.Tokeniser.Validate(); err != nil {
+		return nil, err
+	}
+	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
 	bag := &Bag{Buckets: it.Tokeniser.Buckets, EmbedDim: it.EmbedDim, Hidden: it.Hidden, EmbeddingDim: spec.EmbeddingDim, Pool: it.Pool}

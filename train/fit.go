@@ -33,6 +33,7 @@ import (
 	"github.com/gometric/gometric/mat"
 	"github.com/gometric/gometric/miners"
 	"github.com/gometric/gometric/pairs"
+	"github.com/gometric/gometric/text"
 )
 
 // Names of the validation metric that Fit tracks.
@@ -303,7 +304,8 @@ func newFitter(cfg Config, data *Data, opts Options) (*fitter, error) {
 }
 
 // makeEncoder sets the encoder and its spec: the caller's (Options.Encoder), a gnn with the
-// vocabulary of the training graphs, or the MLP or CNN the Config describes.
+// vocabulary of the training graphs, a text encoder for texts (TextEncoderFor), or the MLP or CNN
+// the Config describes.
 func (f *fitter) makeEncoder() error {
 	cfg, kind := f.cfg, f.data.Kind()
 	switch {
@@ -329,9 +331,21 @@ func (f *fitter) makeEncoder() error {
 		settings := graphs.Settings{Hidden: cfg.GNNHidden, Layers: cfg.GNNLayers, LabelDim: cfg.GNNLabelDim, LearnEps: cfg.GNNLearnEps}
 		genc := graphs.EncoderFor(objs.Schema, objs.Graphs, settings, cfg.EmbeddingDim)
 		f.enc, f.spec = genc, genc.Spec()
+	case cfg.Encoder == encoders.KindText || cfg.Encoder == encoders.KindMLP && kind == text.KindText:
+		// Texts take the text encoder, asked for or in place of the default mlp (which takes
+		// feature vectors only): see TextEncoderFor.
+		if kind != text.KindText {
+			return fmt.Errorf("encoder text takes texts, and the items are %ss", kind)
+		}
+		tenc := TextEncoderFor(cfg)
+		f.enc, f.spec = tenc, tenc.Spec()
 	default:
 		if kind != datasets.KindVector {
-			return fmt.Errorf("encoder %s takes feature vectors, and the items are %ss (use --encoder gnn)", cfg.Encoder, kind)
+			use := "gnn"
+			if kind == text.KindText {
+				use = "text"
+			}
+			return fmt.Errorf("encoder %s takes feature vectors, and the items are %ss (use --encoder %s)", cfg.Encoder, kind, use)
 		}
 		f.spec = cfg.EncoderSpec(f.data.Dim())
 		if err := f.spec.Validate(); err != nil {

@@ -161,8 +161,8 @@ func (m *Model) Embed(x *mat.Dense) (*mat.Dense, error) {
 	if err := x.Validate(); err != nil {
 		return nil, fmt.Errorf("embed: %w", err)
 	}
-	if m.Spec.Kind == encoders.KindGNN {
-		return nil, fmt.Errorf("embed: the model (%s) encodes graphs, not feature vectors", m.Spec)
+	if m.Spec.Kind == encoders.KindGNN || m.Spec.Kind == encoders.KindText {
+		return nil, fmt.Errorf("embed: the model (%s) encodes %ss, not feature vectors", m.Spec, map[string]string{encoders.KindGNN: "graph", encoders.KindText: "text"}[m.Spec.Kind])
 	}
 	if x.Cols != m.Spec.InputDim {
 		return nil, fmt.Errorf("the inputs have %d features, the model takes %d", x.Cols, m.Spec.InputDim)

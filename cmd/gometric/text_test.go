@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gometric/gometric/encoders"
+	"github.com/gometric/gometric/report"
+	"github.com/gometric/gometric/train"
+)
+
+// The example text files (docs/DATA.md, section Text).
+var (
+	exampleNames     = filepath.Join("..", "..", "examples", "data", "names.csv")
+	exampleNamePairs = filepath.Join("..", "..", "examples", "data", "names-pairs.csv")
+)
+
+// tinyText are the training flags of a text run of seconds.
+var tinyText = []string{"--steps", "10", "--batch-size", "8", "--embedding-dim", "16", "--hidden", "32", "--quiet"}
+
+// TestTextRun trains the text encoder on the example name pairs (by id, and inline) from the
+// command line, then evaluates, embeds (twice, in separate processes: the same vectors) and
+// matches with the run in later processes.
+func TestTextRun(t *testing.T) {
+	runDir := filepath.Join(t.TempDir(), "run")
+	code, stdout, stderr := gometric(append([]string{"train", "--pairs", exampleNamePairs, "--items", exampleNames, "--out", runDir}, tinyText...)...)
+	if code != exitOK {
+		t.Fatalf("train: code %d\n%s", code, stderr)
+	}
+	noStack(t, stderr)
+	for _, want := range []string{"texts; 15 training / 5 validation / 5 test pairs", "untrained encoder", "trained encoder", "ROC-AUC"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("train output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "text batches:") {
+		t.Errorf("no count of the training step's compilations:\n%s", stderr)
+	}
+	info, err := train.Run{Dir: runDir}.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := compact(t, info.Encoder.Items)
+	if info.Encoder.Kind != encoders.KindText || info.Encoder.EmbeddingDim != 16 || len(info.Encoder.Hidden) != 1 || info.Encoder.Hidden[0] != 32 ||
+		!strings.Contains(items, `"buckets":65536`) || !strings.Contains(items, `"hash":"fnv1a64"`) {
+		t.Errorf("model.json encoder: %s %s", info.Encoder, items)
+	}
+
+	t.Run("eval", func(t *testing.T) {
+		code, stdout, stderr := gometric("eval", runDir)
+		if code != exitOK || !strings.Contains(stdout, "trained encoder") || !strings.Contains(stdout, "ROC-AUC") {
+			t.Fatalf("eval: code %d\n%s\n%s", code, stdout, stderr)
+		}
+	})
+
+	t.Run("embed in two processes", func(t *testing.T) {
+		a := gometricProcess(t, "embed", runDir, exampleNames)
+		b := gometricProcess(t, "embed", runDir, exampleNames)
+		if !bytes.Equal(a, b) {
+			t.Fatal("two embed processes wrote different vectors")
+		}
+		if n := bytes.Count(a, []byte("\n")); n != 44 {
+			t.Fatalf("embed wrote %d lines, want a header and 43 texts", n)
+		}
+		// Labels are class indices (sorted label names: toyota is class 11).
+		if !bytes.HasPrefix(a, []byte("id,label,e0,")) || !bytes.Contains(a, []byte("\nc12,11,")) {
+			t.Fatalf("embed CSV:\n%.300s", a)
+		}
+	})
+
+	t.Run("match", func(t *testing.T) {
+		code, stdout, stderr := gometric("match", runDir, "--pairs", exampleNamePairs, "--items", exampleNames)
+		if code != exitOK || strings.Count(stdout, "\n") != 26 || !strings.Contains(stderr, "25 pairs") {
+			t.Fatalf("match: code %d\n%s\n%s", code, stdout, stderr)
+		}
+		// The test pairs the report scored, written with their texts inline.
+		var metrics report.Report
+		readJSON(t, filepath.Join(runDir, train.ModelDir, report.MetricsFile), &metrics)
+		checkMatch(t, runDir, filepath.Join(runDir, train.ModelDir, train.TestPairsFile), metrics.Row(report.RowTrained).Verification)
+	})
+}
+
+// TestTextEncoderErrors checks that an encoder of the wrong kind of items is a plain error.
+func TestTextEncoderErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--pairs", exampleNamePairs, "--items", exampleNames, "--encoder", "cnn"}, "the items are texts (use --encoder text)"},
+		{[]string{"--encoder", "text"}, "encoder text takes texts, and the items are vectors"},
+		{[]string{"--items", exampleGraphs, "--encoder", "text"}, "encoder text takes texts, and the items are graphs"},
+	} {
+		args := append([]string{"train", "--out", filepath.Join(dir, strings.ReplaceAll(strings.Join(c.args, "_"), "/", "-"))}, c.args...)
+		code, _, stderr := gometric(append(args, "--steps", "2", "--quiet")...)
+		if code == exitOK || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: code %d, want an error with %q:\n%s", c.args, code, c.want, stderr)
+		}
+		noStack(t, stderr)
+	}
+}
