@@ -20,6 +20,8 @@ import (
 // Parameters: "W", shaped [EmbeddingSize, NumClasses] (one column per class), initialized N(0, 1)
 // (PML's normal_), under ctx.In(Scope), Scope "cosface" by default.
 //
+// Logits(ctx, emb) is PML's get_logits: s·cos θ_j for every class (no margin), [N, NumClasses] (see LogitsLoss).
+//
 // Defaults (NewCosFace): Margin 0.35, Scale 64, CosineSimilarity (required, as PML asserts),
 // MeanReducer.
 type CosFace struct {

@@ -29,6 +29,8 @@ import (
 // convert_to_weights). The weight regularizer gets Wᵀ (one row per class). Options.BlockRows is not
 // used. Distance must be CosineSimilarity (PML asserts it).
 //
+// Logits(ctx, emb) is PML's get_logits: s·‖W_j‖·‖x‖·cos θ_j for every class (the logits above without ψ), [N, NumClasses] (see LogitsLoss).
+//
 // Defaults (NewLargeMarginSoftmax): Margin 4, Scale 1, CosineSimilarity, MeanReducer.
 type LargeMarginSoftmax struct {
 	Options
@@ -70,11 +72,7 @@ func lmsCompute(ctx *context.Context, in Inputs, name string, opts *Options, co 
 		exceptions.Panicf("%s: Margin must be at least 1, got %g", name, margin)
 	}
 	logits := replaceTarget(cos, c.oneHot, func(t *graph.Node) *graph.Node { return psiMultipleAngle(t, m) })
-	mag := graph.InsertAxes(rowNorms(c.emb), -1) // [N, 1]
-	if weightNorms {
-		mag = graph.Mul(mag, graph.InsertAxes(rowNorms(graph.Transpose(w, 0, 1)), 0))
-	}
-	logits = graph.MulScalar(graph.Mul(logits, mag), scale)
+	logits = graph.MulScalar(graph.Mul(logits, lmsMagnitudes(c.emb, w, weightNorms)), scale)
 	terms := []reducers.Terms{c.elementTerms(crossEntropy(logits, c.oneHot))}
 	return co.reduce(opts, c, terms, graph.Transpose(w, 0, 1))
 }

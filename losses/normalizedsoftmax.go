@@ -3,7 +3,6 @@ package losses
 import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/support/exceptions"
 
 	"github.com/gometric/gometric/distances"
 	"github.com/gometric/gometric/reducers"
@@ -20,6 +19,8 @@ import (
 //
 // Parameters: "W", shaped [EmbeddingSize, NumClasses] (one column per class), initialized N(0, 1)
 // (PML's normal_), under ctx.In(Scope), Scope "normalizedsoftmax" by default.
+//
+// Logits(ctx, emb) is PML's get_logits: z_j above, the loss's own logits, [N, NumClasses] (see LogitsLoss).
 //
 // Defaults (NewNormalizedSoftmax): Temperature 0.05, DotProductSimilarity (normalized; PML asserts a
 // DotProductSimilarity, which CosineSimilarity also is), MeanReducer.
@@ -49,14 +50,10 @@ func (l *NormalizedSoftmax) Compute(Inputs) *graph.Node {
 // ComputeWithContext implements ParametricLoss.
 func (l *NormalizedSoftmax) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
 	const name = "NormalizedSoftmaxLoss"
-	switch l.Distance.(type) {
-	case *distances.DotProductSimilarity, *distances.CosineSimilarity:
-	default:
-		exceptions.Panicf("%s: Distance must be DotProductSimilarity or CosineSimilarity (as PML asserts), got %v", name, l.Distance)
-	}
+	l.checkDistance(name)
 	c := l.resolveClass(name, in, true)
 	w := l.variable(ctx, name, "W", c.emb.Graph(), c.dt, normalInit(ctx), l.EmbeddingSize, l.NumClasses)
-	logits := graph.DivScalar(l.Distance.Matrix(c.emb, graph.Transpose(normalizeColumns(w), 0, 1)), l.Temperature)
+	logits := normalizedSoftmaxLogits(l.Distance, c.emb, w, l.Temperature)
 	terms := []reducers.Terms{c.elementTerms(crossEntropy(logits, c.oneHot))}
 	return l.reduce(&l.Options, c, terms, graph.Transpose(w, 0, 1))
 }

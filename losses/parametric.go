@@ -116,19 +116,8 @@ type classInputs struct {
 // resolveClass validates in for a loss with numClasses classes. Labels are required; Ref is not
 // supported; Pos and Neg, when given, become per-sample weights.
 func (o *ClassOptions) resolveClass(lossName string, in Inputs, allowPairs bool) classInputs {
-	if o.NumClasses <= 0 || o.EmbeddingSize <= 0 {
-		exceptions.Panicf("%s: NumClasses (%d) and EmbeddingSize (%d) must be set (use the constructor or ByNameWithClasses)", lossName, o.NumClasses, o.EmbeddingSize)
-	}
 	emb := in.Embeddings
-	if emb == nil {
-		exceptions.Panicf("%s: Inputs.Embeddings is nil", lossName)
-	}
-	if emb.Rank() != 2 || emb.Shape().Dimensions[1] != o.EmbeddingSize {
-		exceptions.Panicf("%s: embeddings must be [N, %d] (EmbeddingSize), got shape %s", lossName, o.EmbeddingSize, emb.Shape())
-	}
-	if !emb.DType().IsFloat() {
-		exceptions.Panicf("%s: embeddings must be floats, got %s", lossName, emb.DType())
-	}
+	o.checkEmbeddings(lossName, emb)
 	if in.Ref != nil || in.RefLabels != nil {
 		exceptions.Panicf("%s: Ref and RefLabels are not supported (the references are the loss's class parameters)", lossName)
 	}
@@ -156,6 +145,23 @@ func (o *ClassOptions) resolveClass(lossName string, in Inputs, allowPairs bool)
 		c.weights = sampleWeights(lossName, in.Pos, in.Neg, n, dt)
 	}
 	return c
+}
+
+// checkEmbeddings panics unless NumClasses and EmbeddingSize are set and emb is a float [N,
+// EmbeddingSize] matrix.
+func (o *ClassOptions) checkEmbeddings(lossName string, emb *graph.Node) {
+	if o.NumClasses <= 0 || o.EmbeddingSize <= 0 {
+		exceptions.Panicf("%s: NumClasses (%d) and EmbeddingSize (%d) must be set (use the constructor or ByNameWithClasses)", lossName, o.NumClasses, o.EmbeddingSize)
+	}
+	if emb == nil {
+		exceptions.Panicf("%s: Inputs.Embeddings is nil", lossName)
+	}
+	if emb.Rank() != 2 || emb.Shape().Dimensions[1] != o.EmbeddingSize {
+		exceptions.Panicf("%s: embeddings must be [N, %d] (EmbeddingSize), got shape %s", lossName, o.EmbeddingSize, emb.Shape())
+	}
+	if !emb.DType().IsFloat() {
+		exceptions.Panicf("%s: embeddings must be floats, got %s", lossName, emb.DType())
+	}
 }
 
 // checkConstantLabels panics when labels is a constant node with a value outside [0, numClasses).

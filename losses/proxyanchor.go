@@ -34,6 +34,8 @@ import (
 // kaiming_normal_(mode="fan_out"): N(0, 2/NumClasses); under ctx.In(Scope), Scope "proxyanchor" by
 // default.
 //
+// Logits(ctx, emb) is PML's get_logits: the similarities s_ic [N, C] (the Distance matrix to the proxies), without α or δ, [N, NumClasses] (see LogitsLoss).
+//
 // Defaults (NewProxyAnchor): Margin 0.1, Alpha 32, CosineSimilarity, DivisorReducer.
 type ProxyAnchor struct {
 	Options

@@ -24,6 +24,8 @@ import (
 // Parameters: "proxies", shaped [NumClasses, EmbeddingSize] (PML's layout: one row per class),
 // initialized N(0, 1) (PML's normal_), under ctx.In(Scope), Scope "proxynca" by default.
 //
+// Logits(ctx, emb) is PML's get_logits: the Distance matrix to the proxies as is, d(x, P_c) (squared distances by default: not negated, not scaled), [N, NumClasses] (see LogitsLoss).
+//
 // Defaults (NewProxyNCA): SoftmaxScale 1, LpDistance with power 2 (squared Euclidean, normalized),
 // MeanReducer.
 type ProxyNCA struct {

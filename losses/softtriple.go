@@ -3,7 +3,6 @@ package losses
 import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/support/exceptions"
 
 	"github.com/gometric/gometric/distances"
 	"github.com/gometric/gometric/reducers"
@@ -21,6 +20,8 @@ import (
 // Parameters: "fc", shaped [EmbeddingSize, NumClasses·CentersPerClass] (column c·K + k is center k of
 // class c, PML's layout), initialized like PML's kaiming_uniform_(a=√5): U(−b, b) with
 // b = 1/√(NumClasses·CentersPerClass); under ctx.In(Scope), Scope "softtriple" by default.
+//
+// Logits(ctx, emb) is PML's get_logits: the class similarities S_c [N, C], without λ or δ, [N, NumClasses] (see LogitsLoss).
 //
 // Defaults (NewSoftTriple): CentersPerClass 10, La 20, Gamma 0.1, Margin 0.01, CosineSimilarity (any
 // similarity; PML asserts IsInverted), MeanReducer.
@@ -53,19 +54,10 @@ func (l *SoftTriple) Compute(Inputs) *graph.Node {
 // ComputeWithContext implements ParametricLoss.
 func (l *SoftTriple) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
 	const name = "SoftTripleLoss"
-	if l.Distance == nil || !l.Distance.IsInverted() {
-		exceptions.Panicf("%s: Distance must be a similarity (as PML asserts), got %v", name, l.Distance)
-	}
-	k := l.CentersPerClass
-	if k < 1 {
-		exceptions.Panicf("%s: CentersPerClass must be at least 1, got %d", name, k)
-	}
+	k := l.check(name)
 	c := l.resolveClass(name, in, true)
 	fc := l.variable(ctx, name, "fc", c.emb.Graph(), c.dt, kaimingUniformInit(ctx), l.EmbeddingSize, l.NumClasses*k)
-	sim := l.Distance.Matrix(c.emb, graph.Transpose(fc, 0, 1))
-	sim = graph.Reshape(sim, c.n, l.NumClasses, k)
-	prob := graph.Softmax(graph.DivScalar(sim, l.Gamma), 2)
-	classSim := graph.ReduceSum(graph.Mul(prob, sim), 2) // [N, C]
+	classSim := softTripleClassSim(l.Distance, c.emb, fc, l.NumClasses, k, l.Gamma) // [N, C]
 	logits := graph.MulScalar(graph.Sub(classSim, graph.MulScalar(c.oneHot, l.Margin)), l.La)
 	terms := []reducers.Terms{c.elementTerms(crossEntropy(logits, c.oneHot))}
 	return l.reduce(&l.Options, c, terms, graph.Transpose(fc, 0, 1))

@@ -19,6 +19,8 @@ import (
 // Parameters: "W", shaped [EmbeddingSize, NumClasses] (one column per class), initialized N(0, 1)
 // (PML's normal_), under ctx.In(Scope), Scope "sphereface" by default.
 //
+// Logits(ctx, emb) is PML's get_logits: s·‖x‖·cos θ_j for every class (without ψ), [N, NumClasses] (see LogitsLoss).
+//
 // Defaults (NewSphereFace): Margin 4, Scale 1, CosineSimilarity (required, as PML asserts), MeanReducer.
 type SphereFace struct {
 	Options

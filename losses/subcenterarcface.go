@@ -3,7 +3,6 @@ package losses
 import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/support/exceptions"
 
 	"github.com/gometric/gometric/distances"
 	"github.com/gometric/gometric/reducers"
@@ -24,6 +23,8 @@ import (
 // Parameters: "W", shaped [EmbeddingSize, NumClasses·SubCenters] (column c·K + k is sub-center k of
 // class c, PML's layout), initialized N(0, 1) (PML's normal_), under ctx.In(Scope), Scope
 // "subcenterarcface" by default. The weight regularizer gets Wᵀ (one row per sub-center).
+//
+// Logits(ctx, emb) is PML's get_logits: s·cos θ_j for every class, cos θ_j the largest sub-center cosine (no margin), [N, NumClasses] (see LogitsLoss).
 //
 // Defaults (NewSubCenterArcFace): Margin 28.6 (degrees), Scale 64, SubCenters 3, CosineSimilarity
 // (required), MeanReducer.
@@ -56,12 +57,8 @@ func (l *SubCenterArcFace) Compute(Inputs) *graph.Node {
 func (l *SubCenterArcFace) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
 	const name = "SubCenterArcFaceLoss"
 	c := l.resolveClass(name, in, true)
-	k := l.SubCenters
-	if k < 1 {
-		exceptions.Panicf("%s: SubCenters must be at least 1, got %d", name, k)
-	}
+	k := l.subCenters(name)
 	w := l.variable(ctx, name, "W", c.emb.Graph(), c.dt, normalInit(ctx), l.EmbeddingSize, l.NumClasses*k)
-	cos := cosineToColumns(name, l.Distance, c.emb, w)                 // [N, C·K]
-	cos = graph.ReduceMax(graph.Reshape(cos, c.n, l.NumClasses, k), 2) // [N, C]
+	cos := subCenterCosine(name, l.Distance, c.emb, w, l.NumClasses, k) // [N, C]
 	return arcFaceReduce(&l.Options, &l.ClassOptions, c, cos, w, l.Margin, l.Scale)
 }
