@@ -330,3 +330,30 @@ func TestTrainAndUse(t *testing.T) {
 		}
 	})
 }
+
+// A training that fails before it starts (a malformed input file) removes the folders it created for
+// its run, and leaves a folder that existed before as it was.
+func TestFailedStartLeavesNoRun(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(bad, []byte("id,label,x1\na,0,1\nb,zero,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fresh := filepath.Join(dir, "new", "run")
+	if code, _, stderr := gometric("train", "--items", bad, "--out", fresh, "--quiet"); code != exitError {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new")); !os.IsNotExist(err) {
+		t.Errorf("%s left behind after a failed start (stat: %v)", filepath.Join(dir, "new"), err)
+	}
+	existing := filepath.Join(dir, "existing")
+	if err := os.Mkdir(existing, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := gometric("train", "--items", bad, "--out", existing, "--quiet"); code != exitError {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if entries, err := os.ReadDir(existing); err != nil || len(entries) != 0 {
+		t.Errorf("existing --out folder: %v entries, err %v; want it kept, empty", len(entries), err)
+	}
+}

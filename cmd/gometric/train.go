@@ -180,6 +180,12 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The first folder of --out's path that does not exist yet: a failed start removes what it
+	// created, and only that.
+	created := ""
+	if !tf.resume {
+		created = firstMissing(tf.out)
+	}
 	unlock, note, err := run.Lock()
 	if err != nil {
 		return err
@@ -196,6 +202,12 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		data, err = run.Start(cfg)
 	}
 	if err != nil {
+		if created != "" {
+			// Nothing was trained: the folders this command created go, so that a failed start
+			// (a malformed file, say) leaves no empty run behind.
+			unlock()
+			_ = os.RemoveAll(created)
+		}
 		return err
 	}
 	printSkipped(stderr, data.Warnings)
@@ -363,6 +375,23 @@ func printSkipped(stderr io.Writer, warnings []*datasets.LineError) {
 	for _, k := range []datasets.LineKind{datasets.KindMalformed, datasets.KindDuplicate, datasets.KindNote} {
 		if n := counts[k]; n > maxListed {
 			fmt.Fprintf(stderr, "… and %d more %s lines (%d in all)\n", n-maxListed, k, n)
+		}
+	}
+}
+
+// firstMissing returns the outermost folder of path that does not exist (path itself when only it is
+// missing), or "" when path exists or cannot be checked.
+func firstMissing(path string) string {
+	missing := ""
+	for p := filepath.Clean(path); ; p = filepath.Dir(p) {
+		if _, err := os.Lstat(p); err == nil {
+			return missing
+		} else if !os.IsNotExist(err) {
+			return ""
+		}
+		missing = p
+		if parent := filepath.Dir(p); parent == p {
+			return ""
 		}
 	}
 }
