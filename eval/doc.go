@@ -11,6 +11,10 @@
 // k-means clustering of the queries. K defaults to PML's "max_bin_count", the smallest K for
 // which R-precision and MAP@R are exact. Deliberate differences from PML 2.8.1:
 //
+//   - the zero RetrievalOptions differ from AccuracyCalculator()'s defaults in K (max_bin_count,
+//     PML: None, every reference item), the distance (cosine, PML: L2 of the raw embeddings) and
+//     clustering (off, PML: NMI and AMI computed): gometric's own evaluations rely on them.
+//     PMLRetrievalOptions returns PML's defaults; RetrievalOptions lists each option;
 //   - labels are integers, never cast to float32 (in PML labels above 2^24 collide);
 //   - when every query is lone (no other reference item shares its label) the metrics are NaN;
 //   - ranking is exact, in float64, ties broken by the lower reference index (PML ranks float32

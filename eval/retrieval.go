@@ -24,6 +24,26 @@ const (
 
 // RetrievalOptions configure Retrieval. The zero value is PML's AccuracyCalculator with
 // k="max_bin_count", cosine similarity, separate query and reference sets, and no clustering.
+//
+// Defaults that differ from PML 2.8.1's AccuracyCalculator() (PMLRetrievalOptions returns PML's):
+//
+//   - K: the zero value is KMaxBinCount (PML's k="max_bin_count"); PML's default k=None is KAll,
+//     every reference item. precision_at_1, r_precision and mean_average_precision_at_r are the
+//     same either way (K >= every query's R); mean_average_precision and mean_reciprocal_rank are
+//     computed over the first K neighbours, so they differ.
+//   - Distance: the zero value is cosine similarity; PML's default knn_func, FaissKNN with
+//     faiss.IndexFlatL2, ranks by the L2 distance of the raw embeddings (knn.Euclidean()).
+//   - Clustering: off by default; PML's default include=() computes every metric, NMI and AMI
+//     included (with FaissKMeans(niter=20), KMeansOptions' zero value here).
+//
+// Reason kept: gometric's training validation (train.Fit), report's evaluation and the place-names
+// baseline pass RetrievalOptions{RefIncludesQuery: true} and rely on these defaults; their
+// published numbers are max-bin-count, cosine metrics.
+//
+// PML's other options: avg_of_avgs and return_per_class are AvgOfAvgs and PerClass (both false by
+// default, as in PML; PML rejects both together, here both apply); include and exclude have no
+// counterpart (the five kNN metrics are always computed, NMI and AMI with Clustering);
+// label_comparison_fn is integer equality only (PML's default); device does not apply.
 type RetrievalOptions struct {
 	// Distance ranks the reference items; the zero value is cosine similarity.
 	Distance knn.Distance
@@ -52,6 +72,15 @@ type RetrievalOptions struct {
 	KMeans KMeansOptions
 	// BlockSize and Workers are passed to knn.Search.
 	BlockSize, Workers int
+}
+
+// PMLRetrievalOptions returns the options equal to PML 2.8.1's AccuracyCalculator() defaults: K =
+// KAll (k=None: every reference item), Distance = knn.Euclidean() (FaissKNN's IndexFlatL2 ranks by
+// the L2 distance of the raw embeddings; faiss reports it squared, which ranks the same), and
+// Clustering on (include=() computes NMI and AMI too, with k-means of 20 iterations). AvgOfAvgs and
+// PerClass are false, as in PML. Set RefIncludesQuery as get_accuracy's ref_includes_query.
+func PMLRetrievalOptions() RetrievalOptions {
+	return RetrievalOptions{K: KAll, Distance: knn.Euclidean(), Clustering: true}
 }
 
 // Metric names, the keys of RetrievalResult.Map; Recall@k and Precision@k are "recall_at_<k>" and

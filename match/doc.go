@@ -10,5 +10,8 @@
 //
 // Differences from PML: matching, nearest neighbours and match matrices all go through knn's
 // single distance code path (PML's is_match skips normalisation and power), and reported values
-// are the distance's own (PML's default faiss index reports squared L2, issue #429).
+// are the distance's own (PML's default faiss index reports squared L2, issue #429). A
+// MatchFinder's zero Threshold is 0, where PML's threshold=None has none (each call must give
+// one); NewInferenceModel takes its finder explicitly, DefaultInferenceFinder being PML's
+// InferenceModel default (cosine similarity, threshold 0.9).
 package match

@@ -14,11 +14,26 @@ import (
 // Unlike PML, whose is_match uses pairwise_distance and so skips the distance's normalisation and
 // power, every method here computes values through knn's single code path: IsMatch on rows i
 // agrees exactly with Matches on the pair (i, i).
+//
+// Defaults, against PML 2.8.1's MatchFinder(distance, threshold=None): PML's distance has no
+// default, here the zero Distance is cosine similarity. PML's threshold=None means no threshold:
+// every get_matching_pairs or is_match call must then pass one, or it fails (torch cannot compare
+// with None). Here Threshold is a plain float64 whose zero value is 0, a real threshold (with
+// cosine: every pair with a non-negative cosine matches), never an error. Deliberate: Threshold is
+// always set by gometric's callers (train.Model.Finder uses the threshold frozen at training), and
+// an "unset" state would need a different field type there. Set Threshold explicitly;
+// DefaultInferenceFinder is PML's InferenceModel default (cosine, 0.9).
 type MatchFinder struct {
 	// Distance compares embeddings; the zero value is cosine similarity.
 	Distance knn.Distance
 	// Threshold is the inclusive boundary of a match (a similarity or a distance, per Distance).
 	Threshold float64
+}
+
+// DefaultInferenceFinder returns the MatchFinder PML's InferenceModel uses when given none:
+// MatchFinder(distance=CosineSimilarity(), threshold=0.9).
+func DefaultInferenceFinder() MatchFinder {
+	return MatchFinder{Distance: knn.Cosine(), Threshold: 0.9}
 }
 
 // validate checks the distance and threshold.

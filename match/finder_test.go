@@ -123,3 +123,37 @@ func TestMatchFinderErrors(t *testing.T) {
 		t.Errorf("no queries: got %+v, %v", empty, err)
 	}
 }
+
+// TestMatchFinderDefaults pins the zero MatchFinder (cosine similarity, inclusive threshold 0) and
+// DefaultInferenceFinder (PML's InferenceModel default: cosine, 0.9).
+func TestMatchFinderDefaults(t *testing.T) {
+	x := rows(t, [][]float32{{1, 0}, {1, 0}, {1, 0}, {1, 0}, {3, 0}})
+	// Cosines: 0, −0.0995, 0.8944, 0.9950; raw L2 of the last pair 2 (cosine 1).
+	y := rows(t, [][]float32{{0, 1}, {-0.1, 1}, {2, 1}, {10, 1}, {1, 0}})
+	tests := []struct {
+		name string
+		f    MatchFinder
+		want []bool
+	}{
+		{"zero value", MatchFinder{}, []bool{true, false, true, true, true}},
+		{"zero value spelled out", MatchFinder{Distance: knn.Cosine(), Threshold: 0}, []bool{true, false, true, true, true}},
+		{"DefaultInferenceFinder", DefaultInferenceFinder(), []bool{false, false, false, true, true}},
+	}
+	for _, tc := range tests {
+		got, err := tc.f.IsMatch(x, y)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		for i := range tc.want {
+			if got[i] != tc.want[i] {
+				t.Errorf("%s row %d: IsMatch %v, want %v", tc.name, i, got[i], tc.want[i])
+			}
+		}
+	}
+	if f := DefaultInferenceFinder(); f.Distance != knn.Cosine() || f.Threshold != 0.9 {
+		t.Errorf("DefaultInferenceFinder() = %+v, want cosine similarity with threshold 0.9", f)
+	}
+	if (MatchFinder{}).Distance != knn.Cosine() {
+		t.Errorf("the zero MatchFinder's distance is %v, want cosine similarity", MatchFinder{}.Distance)
+	}
+}
