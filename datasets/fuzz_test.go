@@ -21,7 +21,7 @@ import (
 // or return a result that passes Validate, with warnings on lines of the input and, for pairs,
 // the source lines in order and no unordered pair twice.
 
-// maxMessage bounds one LineError's message: quoted values are cut to maxQuoted bytes, so only
+// maxMessage bounds one LineError's message: quoted values are cut to lines.MaxQuoted bytes, so only
 // the message's own words, a few quoted values and two pair sides remain.
 const maxMessage = 600
 
@@ -158,7 +158,7 @@ func fuzzItems(t *testing.T, file string, data []byte, skip bool) {
 // Lines reader sees them (a leading byte order mark dropped).
 func contentLines(data []byte) []int {
 	var out []int
-	for i, l := range bytes.Split(bytes.TrimPrefix(data, []byte(bom)), []byte("\n")) {
+	for i, l := range bytes.Split(bytes.TrimPrefix(data, []byte("\uFEFF")), []byte("\n")) {
 		if len(bytes.TrimSpace(l)) > 0 {
 			out = append(out, i+1)
 		}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gometric/gometric/internal/lines"
 	"github.com/gometric/gometric/mat"
 )
 
@@ -43,12 +44,12 @@ func ReadItems(r io.Reader, name string, opts *ReadOptions) (items *Items, warni
 	if err != nil {
 		return nil, nil, err
 	}
-	b := &itemsBuilder{rep: &lineReport{file: name}, idLine: map[string]int{}, labelled: -1}
+	b := &itemsBuilder{rep: &LineReport{File: name}, idLine: map[string]int{}, labelled: -1}
 	if warnings, err = b.rep.read(r, format, opts.SkipBadLines, b.readCSV, b.readJSONL); err != nil {
 		return nil, nil, err
 	}
 	if len(b.ids) == 0 {
-		return nil, warnings, b.rep.fatal(0, "no valid items (%d malformed lines skipped)", countMalformed(warnings))
+		return nil, warnings, b.rep.Fatal(0, "no valid items (%d malformed lines skipped)", countMalformed(warnings))
 	}
 	items = &Items{
 		Name:     strings.TrimSuffix(filepath.Base(name), filepath.Ext(name)),
@@ -63,7 +64,7 @@ func ReadItems(r io.Reader, name string, opts *ReadOptions) (items *Items, warni
 
 // itemsBuilder accumulates the valid lines of an items file.
 type itemsBuilder struct {
-	rep     *lineReport
+	rep     *LineReport
 	ids     []string
 	idLine  map[string]int
 	data    []float32
@@ -78,15 +79,15 @@ type itemsBuilder struct {
 // Lines) and featuresKey the name of the features, for messages.
 func (b *itemsBuilder) add(line int, id string, label *string, feats []float32, kind, featuresKey string) {
 	if id == "" {
-		b.rep.bad(line, "%s \"id\": empty id", kind)
+		b.rep.Bad(line, "%s \"id\": empty id", kind)
 		return
 	}
 	if first, ok := b.idLine[id]; ok {
-		b.rep.bad(line, "duplicate id %s (first on line %d)", quote(id), first)
+		b.rep.Bad(line, "duplicate id %s (first on line %d)", lines.Quote(id), first)
 		return
 	}
 	if b.dim != 0 && len(feats) != b.dim {
-		b.rep.bad(line, "%s %q: %d values, want %d (as on line %d)", kind, featuresKey, len(feats), b.dim, b.dimLine)
+		b.rep.Bad(line, "%s %q: %d values, want %d (as on line %d)", kind, featuresKey, len(feats), b.dim, b.dimLine)
 		return
 	}
 	has := 0
@@ -95,9 +96,9 @@ func (b *itemsBuilder) add(line int, id string, label *string, feats []float32, 
 	}
 	if b.labelled >= 0 && has != b.labelled {
 		if has == 1 {
-			b.rep.bad(line, "has a label, but line %d has none", b.labelLine)
+			b.rep.Bad(line, "has a label, but line %d has none", b.labelLine)
 		} else {
-			b.rep.bad(line, "no label, but line %d has one", b.labelLine)
+			b.rep.Bad(line, "no label, but line %d has one", b.labelLine)
 		}
 		return
 	}
@@ -124,12 +125,12 @@ func (b *itemsBuilder) readCSV(r io.Reader) error {
 			switch strings.ToLower(name) {
 			case "id":
 				if idCol >= 0 {
-					return b.rep.fatal(line, "header: two id columns (%d and %d)", idCol+1, i+1)
+					return b.rep.Fatal(line, "header: two id columns (%d and %d)", idCol+1, i+1)
 				}
 				idCol = i
 			case "label":
 				if labelCol >= 0 {
-					return b.rep.fatal(line, "header: two label columns (%d and %d)", labelCol+1, i+1)
+					return b.rep.Fatal(line, "header: two label columns (%d and %d)", labelCol+1, i+1)
 				}
 				labelCol = i
 			default:
@@ -137,23 +138,23 @@ func (b *itemsBuilder) readCSV(r io.Reader) error {
 			}
 		}
 		if idCol < 0 {
-			return b.rep.fatal(line, "header: no \"id\" column (columns: %s)", clip(strings.Join(h, ", ")))
+			return b.rep.Fatal(line, "header: no \"id\" column (columns: %s)", lines.Clip(strings.Join(h, ", ")))
 		}
 		if len(featCols) == 0 {
-			return b.rep.fatal(line, "header: no feature columns (every column other than id and label is a feature)")
+			return b.rep.Fatal(line, "header: no feature columns (every column other than id and label is a feature)")
 		}
 		return nil
 	}
 	onRow := func(line int, rec []string) {
 		if len(rec) != len(header) {
-			b.rep.bad(line, "%d columns, header has %d", len(rec), len(header))
+			b.rep.Bad(line, "%d columns, header has %d", len(rec), len(header))
 			return
 		}
 		feats := make([]float32, len(featCols))
 		for k, c := range featCols {
 			v, err := parseValue(rec[c])
 			if err != nil {
-				b.rep.bad(line, "column %s: %v", quote(header[c]), err)
+				b.rep.Bad(line, "column %s: %v", lines.Quote(header[c]), err)
 				return
 			}
 			feats[k] = v
@@ -162,7 +163,7 @@ func (b *itemsBuilder) readCSV(r io.Reader) error {
 		if labelCol >= 0 {
 			l := strings.TrimSpace(rec[labelCol])
 			if l == "" {
-				b.rep.bad(line, "column %s: empty label", quote(header[labelCol]))
+				b.rep.Bad(line, "column %s: empty label", lines.Quote(header[labelCol]))
 				return
 			}
 			label = &l
@@ -175,47 +176,47 @@ func (b *itemsBuilder) readCSV(r io.Reader) error {
 // readJSONL reads an items JSON Lines file.
 func (b *itemsBuilder) readJSONL(r io.Reader) error {
 	return scanJSONL(r, b.rep, func(line int, obj map[string]json.RawMessage) {
-		if err := checkKeys(obj, "id", "label", "features", "embedding"); err != nil {
-			b.rep.bad(line, "%v", err)
+		if err := lines.CheckKeys(obj, "id", "label", "features", "embedding"); err != nil {
+			b.rep.Bad(line, "%v", err)
 			return
 		}
 		rawID, ok := obj["id"]
 		if !ok {
-			b.rep.bad(line, "no \"id\" key")
+			b.rep.Bad(line, "no \"id\" key")
 			return
 		}
-		id, err := jsonID(rawID)
+		id, err := lines.ID(rawID)
 		if err != nil {
-			b.rep.bad(line, "key \"id\": %v", err)
+			b.rep.Bad(line, "key \"id\": %v", err)
 			return
 		}
 		fkey := "features"
 		rawF, okF := obj["features"]
 		if rawE, okE := obj["embedding"]; okE {
 			if okF {
-				b.rep.bad(line, "both \"features\" and \"embedding\" keys")
+				b.rep.Bad(line, "both \"features\" and \"embedding\" keys")
 				return
 			}
 			fkey, rawF, okF = "embedding", rawE, true
 		}
 		if !okF {
-			b.rep.bad(line, "no \"features\" key")
+			b.rep.Bad(line, "no \"features\" key")
 			return
 		}
 		feats, err := jsonVector(rawF)
 		if err != nil {
-			b.rep.bad(line, "key %q: %v", fkey, err)
+			b.rep.Bad(line, "key %q: %v", fkey, err)
 			return
 		}
 		var label *string
-		if raw, ok := obj["label"]; ok && !isNull(raw) {
+		if raw, ok := obj["label"]; ok && !lines.IsNull(raw) {
 			l, err := jsonLabelToken(raw)
 			if err != nil {
-				b.rep.bad(line, "key \"label\": %v", err)
+				b.rep.Bad(line, "key \"label\": %v", err)
 				return
 			}
 			if l == "" {
-				b.rep.bad(line, "key \"label\": empty label")
+				b.rep.Bad(line, "key \"label\": empty label")
 				return
 			}
 			label = &l

@@ -1,14 +1,14 @@
 package datasets
 
 import (
-	"bufio"
 	"cmp"
 	"fmt"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/gometric/gometric/internal/lines"
 )
 
 // LineError is a problem with one line of an input file, or with the whole file when Line is 0:
@@ -102,39 +102,47 @@ func (es LineErrors) Unwrap() []error {
 	return out
 }
 
-// lineReport collects the malformed lines of one file, and the notes on lines that are not
-// malformed (duplicates, remarks).
-type lineReport struct {
-	file  string
+// LineReport collects the problems of one input file while a reader reads it: the malformed
+// lines (Bad), the notes on lines that are kept (Note), and the error that ends the read (Fatal).
+// Finish then applies the ReadOptions.SkipBadLines policy. The readers of this package, of graphs
+// and of text use it, so that their errors and warnings read alike; it is for readers of other
+// formats too.
+type LineReport struct {
+	// File is the file's name as the caller gave it, for messages.
+	File  string
 	errs  LineErrors
 	notes []*LineError
 }
 
-// bad records a malformed line.
-func (r *lineReport) bad(line int, format string, args ...any) {
-	r.badOther(line, 0, format, args...)
+// Bad records a malformed line.
+func (r *LineReport) Bad(line int, format string, args ...any) {
+	r.BadOther(line, 0, format, args...)
 }
 
-// badOther records a malformed line reported against another line.
-func (r *lineReport) badOther(line, other int, format string, args ...any) {
-	r.errs = append(r.errs, &LineError{File: r.file, Line: line, Msg: fmt.Sprintf(format, args...), Other: other})
+// BadOther records a malformed line reported against another line (LineError.Other).
+func (r *LineReport) BadOther(line, other int, format string, args ...any) {
+	r.errs = append(r.errs, &LineError{File: r.File, Line: line, Msg: fmt.Sprintf(format, args...), Other: other})
 }
 
-// note records a line that is not malformed but comes back as a warning, of the given kind.
-func (r *lineReport) note(kind LineKind, line, other int, format string, args ...any) {
-	r.notes = append(r.notes, &LineError{File: r.file, Line: line, Msg: fmt.Sprintf(format, args...), Kind: kind, Other: other})
+// Note records a line that is not malformed but comes back as a warning, of the given kind
+// (KindDuplicate or KindNote).
+func (r *LineReport) Note(kind LineKind, line, other int, format string, args ...any) {
+	r.notes = append(r.notes, &LineError{File: r.File, Line: line, Msg: fmt.Sprintf(format, args...), Kind: kind, Other: other})
 }
 
-// fatal returns a whole-file (line 0) or header error.
-func (r *lineReport) fatal(line int, format string, args ...any) error {
-	return &LineError{File: r.file, Line: line, Msg: fmt.Sprintf(format, args...)}
+// Fatal returns a whole-file (line 0) or header error, which ends the read; it records nothing.
+func (r *LineReport) Fatal(line int, format string, args ...any) error {
+	return &LineError{File: r.File, Line: line, Msg: fmt.Sprintf(format, args...)}
 }
 
-// finish applies the skip policy once the file is read: with skip false any malformed line is an
-// error; with skip true the malformed lines are returned as warnings. Notes are warnings either
-// way (but none come back with an error). Errors and warnings are in line order, whatever order
-// the checks found them in.
-func (r *lineReport) finish(skip bool) (warnings []*LineError, err error) {
+// Malformed returns how many malformed lines have been recorded.
+func (r *LineReport) Malformed() int { return len(r.errs) }
+
+// Finish applies the skip policy once the file is read: with skip false any malformed line is an
+// error (LineErrors); with skip true the malformed lines are returned as warnings. Notes are
+// warnings either way (but none come back with an error). Errors and warnings are in line order,
+// whatever order the checks found them in.
+func (r *LineReport) Finish(skip bool) (warnings []*LineError, err error) {
 	byLine := func(a, b *LineError) int { return cmp.Compare(a.Line, b.Line) }
 	slices.SortStableFunc(r.errs, byLine)
 	if len(r.errs) > 0 && !skip {
@@ -157,11 +165,12 @@ func countMalformed(warnings []*LineError) int {
 	return n
 }
 
-// read reads r with readCSV or readJSONL, as format says, then applies the skip policy (finish).
-// A UTF-8 byte order mark is dropped first, so that neither reader sees it: to encoding/csv it is
-// part of the first field, and a quoted first header name after it is a syntax error.
-func (r *lineReport) read(in io.Reader, format Format, skip bool, readCSV, readJSONL func(io.Reader) error) (warnings []*LineError, err error) {
-	in = skipBOM(in)
+// read reads in with readCSV or readJSONL, as format says, then applies the skip policy
+// (Finish). A UTF-8 byte order mark is dropped first, so that neither reader sees it: to
+// encoding/csv it is part of the first field, and a quoted first header name after it is a
+// syntax error.
+func (r *LineReport) read(in io.Reader, format Format, skip bool, readCSV, readJSONL func(io.Reader) error) (warnings []*LineError, err error) {
+	in = lines.SkipBOM(in)
 	if format == FormatCSV {
 		err = readCSV(in)
 	} else {
@@ -170,47 +179,5 @@ func (r *lineReport) read(in io.Reader, format Format, skip bool, readCSV, readJ
 	if err != nil {
 		return nil, err
 	}
-	return r.finish(skip)
-}
-
-// bom is the UTF-8 byte order mark that some editors write at the start of a file.
-const bom = "\uFEFF"
-
-// skipBOM returns in without a leading UTF-8 byte order mark.
-func skipBOM(in io.Reader) io.Reader {
-	br := bufio.NewReader(in)
-	if head, err := br.Peek(len(bom)); err == nil && string(head) == bom {
-		br.Discard(len(bom))
-	}
-	return br
-}
-
-// maxQuoted is how many bytes of an input value an error message quotes: enough to recognise the
-// value, and a 10 MB field does not make a 10 MB message.
-const maxQuoted = 64
-
-// quote returns s quoted as %q does; a value longer than maxQuoted bytes is cut to its first
-// maxQuoted bytes (whole runes), followed by "… (N bytes)" with its full length.
-func quote(s string) string {
-	if len(s) <= maxQuoted {
-		return strconv.Quote(s)
-	}
-	return strconv.Quote(s[:cutAt(s)]) + fmt.Sprintf("… (%d bytes)", len(s))
-}
-
-// clip returns s unquoted, cut as quote cuts it; for values written as they are, such as numbers.
-func clip(s string) string {
-	if len(s) <= maxQuoted {
-		return s
-	}
-	return s[:cutAt(s)] + fmt.Sprintf("… (%d bytes)", len(s))
-}
-
-// cutAt returns where quote cuts a long s: at most maxQuoted bytes, at the start of a rune.
-func cutAt(s string) int {
-	i := maxQuoted
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return i
+	return r.Finish(skip)
 }

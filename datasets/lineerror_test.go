@@ -3,47 +3,28 @@ package datasets
 import (
 	"strings"
 	"testing"
+
+	"github.com/gometric/gometric/internal/lines"
 )
 
-func TestQuoteClips(t *testing.T) {
-	long := strings.Repeat("x", 10<<20)
-	tests := []struct {
-		name, in, quoted, clipped string
-	}{
-		{"short", "abc", `"abc"`, "abc"},
-		{"exactly the limit", strings.Repeat("y", maxQuoted), `"` + strings.Repeat("y", maxQuoted) + `"`, strings.Repeat("y", maxQuoted)},
-		{"10 MB", long, `"` + long[:maxQuoted] + `"… (10485760 bytes)`, long[:maxQuoted] + "… (10485760 bytes)"},
-		// 63 x then a 2-byte rune that would straddle the limit: the cut keeps whole runes.
-		{"rune boundary", strings.Repeat("x", 63) + "éz", `"` + strings.Repeat("x", 63) + `"… (66 bytes)`, strings.Repeat("x", 63) + "… (66 bytes)"},
-	}
-	for _, tc := range tests {
-		if got := quote(tc.in); got != tc.quoted {
-			t.Errorf("%s: quote = %.100q…, want %.100q…", tc.name, got, tc.quoted)
-		}
-		if got := clip(tc.in); got != tc.clipped {
-			t.Errorf("%s: clip = %.100q…, want %.100q…", tc.name, got, tc.clipped)
-		}
-	}
-}
-
-// TestLongFieldsClipped reads files with one huge field: every error quotes at most maxQuoted bytes
-// of it, then its length, instead of echoing megabytes.
+// TestLongFieldsClipped reads files with one huge field: every error quotes at most
+// lines.MaxQuoted bytes of it, then its length, instead of echoing megabytes.
 func TestLongFieldsClipped(t *testing.T) {
 	long := strings.Repeat("7", 10<<20)
-	q := `"` + long[:maxQuoted] + `"… (10485760 bytes)`
-	c := long[:maxQuoted] + "… (10485760 bytes)"
+	q := `"` + long[:lines.MaxQuoted] + `"… (10485760 bytes)`
+	c := long[:lines.MaxQuoted] + "… (10485760 bytes)"
 	items := pairItems(t)
 	tests := []struct {
 		name, file, in, want string
 		pairs                bool
 	}{
-		{"csv value", "items.csv", "id,x\na," + long + "_\n", `items.csv:2: column "x": "` + long[:maxQuoted] + `"… (10485761 bytes) is not a plain decimal number (_ digit separators are not allowed)`, false},
+		{"csv value", "items.csv", "id,x\na," + long + "_\n", `items.csv:2: column "x": "` + long[:lines.MaxQuoted] + `"… (10485761 bytes) is not a plain decimal number (_ digit separators are not allowed)`, false},
 		{"csv value out of range", "items.csv", "id,x\na," + long + "\n", `items.csv:2: column "x": ` + q + ` is out of float32 range`, false},
 		{"csv column name", "items.csv", "id," + long + "\na,b\n", `items.csv:2: column ` + q + `: "b" is not a number`, false},
-		{"csv header list", "items.csv", long + ",x\na,1\n", `items.csv:1: header: no "id" column (columns: ` + long[:maxQuoted] + "… (10485763 bytes))", false},
+		{"csv header list", "items.csv", long + ",x\na,1\n", `items.csv:1: header: no "id" column (columns: ` + long[:lines.MaxQuoted] + "… (10485763 bytes))", false},
 		{"csv duplicate id", "items.csv", "id,x\n" + long + ",1\n" + long + ",2\n", `items.csv:3: duplicate id ` + q + ` (first on line 2)`, false},
 		{"json unknown key", "items.jsonl", `{"id":"a","features":[1],"` + long + `":1}`, `items.jsonl:1: unknown key ` + q + ` (want id, label, features, embedding)`, false},
-		{"json label number", "items.jsonl", `{"id":"a","label":` + long + `.5,"features":[1]}`, `items.jsonl:1: key "label": ` + long[:maxQuoted] + `… (10485762 bytes) is not an integer or a string`, false},
+		{"json label number", "items.jsonl", `{"id":"a","label":` + long + `.5,"features":[1]}`, `items.jsonl:1: key "label": ` + long[:lines.MaxQuoted] + `… (10485762 bytes) is not an integer or a string`, false},
 		{"pairs csv unknown id", "pairs.csv", "a,b,label\na," + long + ",1\n", `pairs.csv:2: column "b": unknown id ` + q, true},
 		{"pairs csv label", "pairs.csv", "a,b,label\na,b," + long + "\n", `pairs.csv:2: column "label": ` + q + ` is not 0 or 1`, true},
 		{"pairs json label", "pairs.jsonl", `{"a":"a","b":"b","label":` + long + `}`, `pairs.jsonl:1: key "label": ` + c + ` is not 0 or 1`, true},

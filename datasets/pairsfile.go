@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gometric/gometric/internal/lines"
 	"github.com/gometric/gometric/mat"
 )
 
@@ -58,19 +59,19 @@ func ReadPairs(r io.Reader, name string, items *Items, opts *ReadOptions) (pairs
 	if err != nil {
 		return nil, nil, err
 	}
-	b := &pairsBuilder{rep: &lineReport{file: name}, items: items, base: filepath.Base(name), dups: opts.Duplicates}
+	b := &pairsBuilder{rep: &LineReport{File: name}, items: items, base: filepath.Base(name), dups: opts.Duplicates}
 	if d := opts.Duplicates; d != DuplicatesKeepFirst && d != DuplicatesError {
-		return nil, nil, b.rep.fatal(0, "unknown duplicates policy %d", int(d))
+		return nil, nil, b.rep.Fatal(0, "unknown duplicates policy %d", int(d))
 	}
 	if items != nil {
 		if err := items.Validate(); err != nil {
-			return nil, nil, b.rep.fatal(0, "%v", err)
+			return nil, nil, b.rep.Fatal(0, "%v", err)
 		}
 		b.index = items.IndexByID()
 		b.dim = items.Dim()
 	}
 	if format == FormatCSV && items == nil {
-		return nil, nil, b.rep.fatal(0, "a pairs CSV file names items by id, but no items were given")
+		return nil, nil, b.rep.Fatal(0, "a pairs CSV file names items by id, but no items were given")
 	}
 	readCSV := func(r io.Reader) error { return b.crossCheck(b.readCSV(r)) }
 	readJSONL := func(r io.Reader) error { return b.crossCheck(b.readJSONL(r)) }
@@ -79,14 +80,14 @@ func ReadPairs(r io.Reader, name string, items *Items, opts *ReadOptions) (pairs
 	}
 	p := b.pairs(strings.TrimSuffix(b.base, filepath.Ext(b.base)))
 	if p.Len() == 0 {
-		return nil, warnings, b.rep.fatal(0, "no valid pairs (%d malformed lines skipped)", countMalformed(warnings))
+		return nil, warnings, b.rep.Fatal(0, "no valid pairs (%d malformed lines skipped)", countMalformed(warnings))
 	}
 	return p, warnings, nil
 }
 
 // pairsBuilder accumulates the valid lines of a pairs file.
 type pairsBuilder struct {
-	rep   *lineReport
+	rep   *LineReport
 	items *Items
 	index map[string]int
 	base  string // the file's base name, for inline vector ids
@@ -120,12 +121,12 @@ type side struct {
 // resolveID looks id up in the items; kind is "column" or "key", for messages.
 func (b *pairsBuilder) resolveID(line int, kind, key, id string) (side, bool) {
 	if b.items == nil {
-		b.rep.bad(line, "%s %s: id %s, but no items were given to look ids up in", kind, quote(key), quote(id))
+		b.rep.Bad(line, "%s %s: id %s, but no items were given to look ids up in", kind, lines.Quote(key), lines.Quote(id))
 		return side{}, false
 	}
 	i, ok := b.index[id]
 	if !ok {
-		b.rep.bad(line, "%s %s: unknown id %s", kind, quote(key), quote(id))
+		b.rep.Bad(line, "%s %s: unknown id %s", kind, lines.Quote(key), lines.Quote(id))
 		return side{}, false
 	}
 	return side{index: i}, true
@@ -133,24 +134,24 @@ func (b *pairsBuilder) resolveID(line int, kind, key, id string) (side, bool) {
 
 // resolveJSON resolves a JSON Lines pair side: an id or an inline vector.
 func (b *pairsBuilder) resolveJSON(line int, key string, raw json.RawMessage) (side, bool) {
-	if jsonKind(raw) != "array" {
-		id, err := jsonID(raw)
+	if lines.Kind(raw) != "array" {
+		id, err := lines.ID(raw)
 		if err != nil {
-			b.rep.bad(line, "key %q: %v, or an array of numbers", key, err)
+			b.rep.Bad(line, "key %q: %v, or an array of numbers", key, err)
 			return side{}, false
 		}
 		return b.resolveID(line, "key", key, id)
 	}
 	v, err := jsonVector(raw)
 	if err != nil {
-		b.rep.bad(line, "key %q: %v", key, err)
+		b.rep.Bad(line, "key %q: %v", key, err)
 		return side{}, false
 	}
 	if b.dim != 0 && len(v) != b.dim {
 		if b.dimLine == 0 {
-			b.rep.bad(line, "key %q: vector has %d values, items have %d features", key, len(v), b.dim)
+			b.rep.Bad(line, "key %q: vector has %d values, items have %d features", key, len(v), b.dim)
 		} else {
-			b.rep.bad(line, "key %q: vector has %d values, want %d (as on line %d)", key, len(v), b.dim, b.dimLine)
+			b.rep.Bad(line, "key %q: vector has %d values, want %d (as on line %d)", key, len(v), b.dim, b.dimLine)
 		}
 		return side{}, false
 	}
@@ -210,7 +211,7 @@ func (b *pairsBuilder) crossCheck(err error) error {
 	for _, c := range b.cands {
 		k := key(c)
 		if k.Lo == k.Hi && c.y == 0 {
-			b.rep.bad(c.line, "self pair %s is labelled 0, but a thing cannot differ from itself", b.pairName(c))
+			b.rep.Bad(c.line, "self pair %s is labelled 0, but a thing cannot differ from itself", b.pairName(c))
 			continue
 		}
 		ok = append(ok, c)
@@ -228,14 +229,14 @@ func (b *pairsBuilder) crossCheck(err error) error {
 		f := first[k]
 		switch {
 		case f[0] != 0 && f[1] != 0:
-			b.rep.badOther(c.line, f[1-c.y], "pair %s is labelled %d here and %d at line %d", b.pairName(c), c.y, 1-c.y, f[1-c.y])
+			b.rep.BadOther(c.line, f[1-c.y], "pair %s is labelled %d here and %d at line %d", b.pairName(c), c.y, 1-c.y, f[1-c.y])
 		case f[c.y] != c.line && b.dups == DuplicatesError:
-			b.rep.badOther(c.line, f[c.y], "duplicate of line %d (pair %s, label %d)", f[c.y], b.pairName(c), c.y)
+			b.rep.BadOther(c.line, f[c.y], "duplicate of line %d (pair %s, label %d)", f[c.y], b.pairName(c), c.y)
 		case f[c.y] != c.line:
-			b.rep.note(KindDuplicate, c.line, f[c.y], "duplicate of line %d, kept once (pair %s, label %d)", f[c.y], b.pairName(c), c.y)
+			b.rep.Note(KindDuplicate, c.line, f[c.y], "duplicate of line %d, kept once (pair %s, label %d)", f[c.y], b.pairName(c), c.y)
 		default:
 			if k.Lo == k.Hi {
-				b.rep.note(KindNote, c.line, 0, "self pair %s labelled 1, kept, but it tells a pairs loss nothing", b.pairName(c))
+				b.rep.Note(KindNote, c.line, 0, "self pair %s labelled 1, kept, but it tells a pairs loss nothing", b.pairName(c))
 			}
 			b.kept = append(b.kept, c)
 		}
@@ -247,7 +248,7 @@ func (b *pairsBuilder) crossCheck(err error) error {
 func (b *pairsBuilder) pairName(c cand) string {
 	name := func(s side) string {
 		if s.vec == nil {
-			return quote(b.items.IDs[s.index])
+			return lines.Quote(b.items.IDs[s.index])
 		}
 		return vecName(s.vec)
 	}
@@ -263,7 +264,7 @@ func vecName(v []float32) string {
 		if i > 0 {
 			sb.WriteString(", ")
 		}
-		if sb.Len() > maxQuoted {
+		if sb.Len() > lines.MaxQuoted {
 			fmt.Fprintf(&sb, "… (%d values)", len(v))
 			break
 		}
@@ -283,23 +284,23 @@ func (b *pairsBuilder) readCSV(r io.Reader) error {
 		for i, name := range h {
 			n := strings.ToLower(name)
 			if !slices.Contains(want, n) {
-				return b.rep.fatal(line, "header: unknown column %s (want a, b, label)", quote(name))
+				return b.rep.Fatal(line, "header: unknown column %s (want a, b, label)", lines.Quote(name))
 			}
 			if _, dup := cols[n]; dup {
-				return b.rep.fatal(line, "header: two %q columns", n)
+				return b.rep.Fatal(line, "header: two %q columns", n)
 			}
 			cols[n] = i
 		}
 		for _, n := range want {
 			if _, ok := cols[n]; !ok {
-				return b.rep.fatal(line, "header: no %q column (want a, b, label)", n)
+				return b.rep.Fatal(line, "header: no %q column (want a, b, label)", n)
 			}
 		}
 		return nil
 	}
 	onRow := func(line int, rec []string) {
 		if len(rec) != len(header) {
-			b.rep.bad(line, "%d columns, header has %d", len(rec), len(header))
+			b.rep.Bad(line, "%d columns, header has %d", len(rec), len(header))
 			return
 		}
 		sa, ok := b.resolveID(line, "column", header[cols["a"]], strings.TrimSpace(rec[cols["a"]]))
@@ -315,7 +316,7 @@ func (b *pairsBuilder) readCSV(r io.Reader) error {
 		case "0", "1":
 			y = int(l[0] - '0')
 		default:
-			b.rep.bad(line, "column %s: %s is not 0 or 1", quote(header[cols["label"]]), quote(l))
+			b.rep.Bad(line, "column %s: %s is not 0 or 1", lines.Quote(header[cols["label"]]), lines.Quote(l))
 			return
 		}
 		b.add(line, sa, sb, y)
@@ -326,13 +327,13 @@ func (b *pairsBuilder) readCSV(r io.Reader) error {
 // readJSONL reads a pairs JSON Lines file.
 func (b *pairsBuilder) readJSONL(r io.Reader) error {
 	return scanJSONL(r, b.rep, func(line int, obj map[string]json.RawMessage) {
-		if err := checkKeys(obj, "a", "b", "label"); err != nil {
-			b.rep.bad(line, "%v", err)
+		if err := lines.CheckKeys(obj, "a", "b", "label"); err != nil {
+			b.rep.Bad(line, "%v", err)
 			return
 		}
 		for _, k := range []string{"a", "b", "label"} {
 			if _, ok := obj[k]; !ok {
-				b.rep.bad(line, "no %q key", k)
+				b.rep.Bad(line, "no %q key", k)
 				return
 			}
 		}
@@ -345,7 +346,7 @@ func (b *pairsBuilder) readJSONL(r io.Reader) error {
 			return
 		}
 		if sa.vec != nil && sb.vec != nil && len(sa.vec) != len(sb.vec) {
-			b.rep.bad(line, "key \"b\": vector has %d values, key \"a\" has %d", len(sb.vec), len(sa.vec))
+			b.rep.Bad(line, "key \"b\": vector has %d values, key \"a\" has %d", len(sb.vec), len(sa.vec))
 			return
 		}
 		var y int
@@ -355,10 +356,10 @@ func (b *pairsBuilder) readJSONL(r io.Reader) error {
 		case "1", "true":
 			y = 1
 		default:
-			if jsonKind(obj["label"]) == "number" {
-				b.rep.bad(line, "key \"label\": %s is not 0 or 1", clip(l))
+			if lines.Kind(obj["label"]) == "number" {
+				b.rep.Bad(line, "key \"label\": %s is not 0 or 1", lines.Clip(l))
 			} else {
-				b.rep.bad(line, "key \"label\": %s, want 0 or 1", aKind(obj["label"]))
+				b.rep.Bad(line, "key \"label\": %s, want 0 or 1", lines.AKind(obj["label"]))
 			}
 			return
 		}

@@ -1,9 +1,7 @@
 package graphs
 
 import (
-	"bufio"
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/gometric/gometric/datasets"
+	"github.com/gometric/gometric/internal/lines"
 )
 
 // ReadOptions tunes ReadGraphs and ReadPairs. The zero value (or nil) rejects a file with any
@@ -91,23 +90,23 @@ func ReadGraphsFile(path string, opts *ReadOptions) (set *Set, warnings []*datas
 // nothing is returned, unless opts.SkipBadLines: then the malformed lines come back as warnings.
 func ReadGraphs(r io.Reader, name string, opts *ReadOptions) (set *Set, warnings []*datasets.LineError, err error) {
 	opts = opts.orZero()
-	rep := &report{file: name}
+	rep := &datasets.LineReport{File: name}
 	sc := &schemaCheck{}
 	lim := opts.Limits.withDefaults()
 	idLine := map[string]int{}
 	set = &Set{Name: strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))}
-	err = scanLines(r, rep, func(line int, obj map[string]json.RawMessage) {
+	err = lines.ScanJSONL(lines.SkipBOM(r), rep, lines.JSONLOptions{MaxLineBytes: MaxLineBytes}, func(line int, obj map[string]json.RawMessage) {
 		g, err := parseGraph(obj, true, lim)
 		if err == nil {
 			if first, dup := idLine[g.ID]; dup {
-				err = fmt.Errorf("duplicate id %s (first on line %d)", quote(g.ID), first)
+				err = fmt.Errorf("duplicate id %s (first on line %d)", lines.Quote(g.ID), first)
 			}
 		}
 		if err == nil {
 			err = sc.check(g, line)
 		}
 		if err != nil {
-			rep.bad(line, "%v", err)
+			rep.Bad(line, "%v", err)
 			return
 		}
 		idLine[g.ID] = line
@@ -117,11 +116,11 @@ func ReadGraphs(r io.Reader, name string, opts *ReadOptions) (set *Set, warnings
 	if err != nil {
 		return nil, nil, err
 	}
-	if warnings, err = rep.finish(opts.SkipBadLines); err != nil {
+	if warnings, err = rep.Finish(opts.SkipBadLines); err != nil {
 		return nil, nil, err
 	}
 	if len(set.Graphs) == 0 {
-		return nil, warnings, rep.fatal("no valid graphs (%d malformed lines skipped)", len(warnings))
+		return nil, warnings, rep.Fatal(0, "no valid graphs (%d malformed lines skipped)", len(warnings))
 	}
 	set.Schema = sc.s
 	return set, warnings, nil
@@ -166,7 +165,7 @@ func ReadPairsFile(path string, graphs *Set, opts *ReadOptions) (pairs *PairSet,
 // 0 is malformed. Errors and SkipBadLines are as for ReadGraphs.
 func ReadPairs(r io.Reader, name string, graphs *Set, opts *ReadOptions) (pairs *PairSet, warnings []*datasets.LineError, err error) {
 	opts = opts.orZero()
-	rep := &report{file: name}
+	rep := &datasets.LineReport{File: name}
 	sc := &schemaCheck{}
 	var index map[string]int
 	if graphs != nil {
@@ -176,9 +175,9 @@ func ReadPairs(r io.Reader, name string, graphs *Set, opts *ReadOptions) (pairs 
 	lim := opts.Limits.withDefaults()
 	base := filepath.Base(name)
 	pairs = &PairSet{Name: strings.TrimSuffix(base, filepath.Ext(base))}
-	err = scanLines(r, rep, func(line int, obj map[string]json.RawMessage) {
-		if err := checkKeys(obj, "a", "b", "label"); err != nil {
-			rep.bad(line, "%v", err)
+	err = lines.ScanJSONL(lines.SkipBOM(r), rep, lines.JSONLOptions{MaxLineBytes: MaxLineBytes}, func(line int, obj map[string]json.RawMessage) {
+		if err := lines.CheckKeys(obj, "a", "b", "label"); err != nil {
+			rep.Bad(line, "%v", err)
 			return
 		}
 		var sides [2]*Graph
@@ -186,14 +185,14 @@ func ReadPairs(r io.Reader, name string, graphs *Set, opts *ReadOptions) (pairs 
 		for k, key := range []string{"a", "b"} {
 			raw, ok := obj[key]
 			if !ok {
-				rep.bad(line, "no %q key", key)
+				rep.Bad(line, "no %q key", key)
 				return
 			}
-			switch jsonKind(raw) {
+			switch lines.Kind(raw) {
 			case "object":
 				var gobj map[string]json.RawMessage
 				if err := json.Unmarshal(raw, &gobj); err != nil {
-					rep.bad(line, "key %q: %v", key, err)
+					rep.Bad(line, "key %q: %v", key, err)
 					return
 				}
 				g, err := parseGraph(gobj, false, lim)
@@ -201,36 +200,36 @@ func ReadPairs(r io.Reader, name string, graphs *Set, opts *ReadOptions) (pairs 
 					err = sc.check(g, line)
 				}
 				if err != nil {
-					rep.bad(line, "key %q: inline graph: %v", key, err)
+					rep.Bad(line, "key %q: inline graph: %v", key, err)
 					return
 				}
 				if g.ID == "" {
 					g.ID = fmt.Sprintf("%s:%d:%s", base, line, key)
 				} else if _, clash := index[g.ID]; clash {
-					rep.bad(line, "key %q: inline graph id %s is also the id of a graph in %s", key, quote(g.ID), graphs.Name)
+					rep.Bad(line, "key %q: inline graph id %s is also the id of a graph in %s", key, lines.Quote(g.ID), graphs.Name)
 					return
 				}
 				sides[k] = g
 			case "string", "number":
-				id, _ := jsonID(raw)
+				id, _ := lines.ID(raw)
 				if graphs == nil {
-					rep.bad(line, "key %q: graph id %s, but no graphs file was given (give one, or inline graphs)", key, quote(id))
+					rep.Bad(line, "key %q: graph id %s, but no graphs file was given (give one, or inline graphs)", key, lines.Quote(id))
 					return
 				}
 				i, ok := index[id]
 				if !ok {
-					rep.bad(line, "key %q: unknown graph id %s", key, quote(id))
+					rep.Bad(line, "key %q: unknown graph id %s", key, lines.Quote(id))
 					return
 				}
 				sides[k], byID[k] = graphs.Graphs[i], id
 			default:
-				rep.bad(line, "key %q: %s, want a graph id (string or number) or an inline graph object", key, aKind(raw))
+				rep.Bad(line, "key %q: %s, want a graph id (string or number) or an inline graph object", key, lines.AKind(raw))
 				return
 			}
 		}
 		rawL, ok := obj["label"]
 		if !ok {
-			rep.bad(line, "no \"label\" key")
+			rep.Bad(line, "no \"label\" key")
 			return
 		}
 		y := -1
@@ -241,11 +240,11 @@ func ReadPairs(r io.Reader, name string, graphs *Set, opts *ReadOptions) (pairs 
 			y = 1
 		}
 		if y < 0 {
-			rep.bad(line, "key \"label\": %s is not 0 or 1", clip(strings.TrimSpace(string(rawL))))
+			rep.Bad(line, "key \"label\": %s is not 0 or 1", lines.Clip(strings.TrimSpace(string(rawL))))
 			return
 		}
 		if y == 0 && byID[0] != "" && byID[0] == byID[1] {
-			rep.bad(line, "self pair {%s, %s} is labelled 0, but a graph cannot differ from itself", quote(byID[0]), quote(byID[1]))
+			rep.Bad(line, "self pair {%s, %s} is labelled 0, but a graph cannot differ from itself", lines.Quote(byID[0]), lines.Quote(byID[1]))
 			return
 		}
 		pairs.Pairs = append(pairs.Pairs, Pair{A: sides[0], B: sides[1], Label: y, Line: line})
@@ -253,11 +252,11 @@ func ReadPairs(r io.Reader, name string, graphs *Set, opts *ReadOptions) (pairs 
 	if err != nil {
 		return nil, nil, err
 	}
-	if warnings, err = rep.finish(opts.SkipBadLines); err != nil {
+	if warnings, err = rep.Finish(opts.SkipBadLines); err != nil {
 		return nil, nil, err
 	}
 	if len(pairs.Pairs) == 0 {
-		return nil, warnings, rep.fatal("no valid pairs (%d malformed lines skipped)", len(warnings))
+		return nil, warnings, rep.Fatal(0, "no valid pairs (%d malformed lines skipped)", len(warnings))
 	}
 	pairs.Schema = sc.s
 	return pairs, warnings, nil
@@ -326,12 +325,12 @@ func count(n int, what string) string {
 
 // parseGraph parses one graph object; needID says the "id" key is required.
 func parseGraph(obj map[string]json.RawMessage, needID bool, lim Limits) (*Graph, error) {
-	if err := checkKeys(obj, "id", "label", "nodes", "node_features", "edges", "edge_labels", "edge_features", "graph_features", "directed"); err != nil {
+	if err := lines.CheckKeys(obj, "id", "label", "nodes", "node_features", "edges", "edge_labels", "edge_features", "graph_features", "directed"); err != nil {
 		return nil, err
 	}
 	g := &Graph{}
 	if raw, ok := obj["id"]; ok {
-		id, err := jsonID(raw)
+		id, err := lines.ID(raw)
 		if err != nil {
 			return nil, fmt.Errorf("key \"id\": %v", err)
 		}
@@ -342,7 +341,7 @@ func parseGraph(obj map[string]json.RawMessage, needID bool, lim Limits) (*Graph
 	} else if needID {
 		return nil, errors.New("no \"id\" key")
 	}
-	if raw, ok := obj["label"]; ok && !isNull(raw) {
+	if raw, ok := obj["label"]; ok && !lines.IsNull(raw) {
 		l, err := jsonLabel(raw)
 		if err != nil {
 			return nil, fmt.Errorf("key \"label\": %v", err)
@@ -355,7 +354,7 @@ func parseGraph(obj map[string]json.RawMessage, needID bool, lim Limits) (*Graph
 			g.Directed = true
 		case "false":
 		default:
-			return nil, fmt.Errorf("key \"directed\": %s, want true or false", aKind(raw))
+			return nil, fmt.Errorf("key \"directed\": %s, want true or false", lines.AKind(raw))
 		}
 	}
 	// Nodes.
@@ -440,17 +439,17 @@ func jsonNodes(raw json.RawMessage, maxNodes int, haveFeatures bool) (labels []s
 	withLabel := 0
 	labels = make([]string, len(elems))
 	for i, e := range elems {
-		if jsonKind(e) != "object" {
-			return nil, 0, fmt.Errorf("node %d is %s, want an object such as {\"label\": \"C\"}", i, aKind(e))
+		if lines.Kind(e) != "object" {
+			return nil, 0, fmt.Errorf("node %d is %s, want an object such as {\"label\": \"C\"}", i, lines.AKind(e))
 		}
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(e, &obj); err != nil {
 			return nil, 0, fmt.Errorf("node %d: %v", i, err)
 		}
-		if err := checkKeys(obj, "label"); err != nil {
+		if err := lines.CheckKeys(obj, "label"); err != nil {
 			return nil, 0, fmt.Errorf("node %d: %v (node features go in \"node_features\")", i, err)
 		}
-		if rawL, ok := obj["label"]; ok && !isNull(rawL) {
+		if rawL, ok := obj["label"]; ok && !lines.IsNull(rawL) {
 			l, err := jsonLabel(rawL)
 			if err != nil {
 				return nil, 0, fmt.Errorf("node %d: key \"label\": %v", i, err)
@@ -483,13 +482,13 @@ func jsonEdges(raw json.RawMessage, maxEdges int) ([][2]int, error) {
 	es := make([][2]int, len(elems))
 	for i, e := range elems {
 		var pair []json.RawMessage
-		if jsonKind(e) != "array" || json.Unmarshal(e, &pair) != nil || len(pair) != 2 {
-			return nil, fmt.Errorf("edge %d is %s, want [from, to] node indices", i, clip(string(bytes.TrimSpace(e))))
+		if lines.Kind(e) != "array" || json.Unmarshal(e, &pair) != nil || len(pair) != 2 {
+			return nil, fmt.Errorf("edge %d is %s, want [from, to] node indices", i, lines.Clip(string(bytes.TrimSpace(e))))
 		}
 		for k, v := range pair {
 			x, ok := jsonIndex(v)
 			if !ok {
-				return nil, fmt.Errorf("edge %d: %s is not a node index (an integer ≥ 0)", i, clip(string(bytes.TrimSpace(v))))
+				return nil, fmt.Errorf("edge %d: %s is not a node index (an integer ≥ 0)", i, lines.Clip(string(bytes.TrimSpace(v))))
 			}
 			es[i][k] = x
 		}
@@ -499,7 +498,7 @@ func jsonEdges(raw json.RawMessage, maxEdges int) ([][2]int, error) {
 
 // jsonIndex returns the non-negative integer in raw.
 func jsonIndex(raw json.RawMessage) (int, bool) {
-	if jsonKind(raw) != "number" {
+	if lines.Kind(raw) != "number" {
 		return 0, false
 	}
 	var x int
@@ -528,13 +527,13 @@ func jsonLabels(raw json.RawMessage, limit int) ([]string, error) {
 
 // jsonLabel returns the non-empty string in raw.
 func jsonLabel(raw json.RawMessage) (string, error) {
-	switch jsonKind(raw) {
+	switch lines.Kind(raw) {
 	case "string":
 	case "number":
-		v := clip(string(bytes.TrimSpace(raw)))
+		v := lines.Clip(string(bytes.TrimSpace(raw)))
 		return "", fmt.Errorf("%s is not a string (write it as %q)", v, v)
 	default:
-		return "", fmt.Errorf("%s, want a string", aKind(raw))
+		return "", fmt.Errorf("%s, want a string", lines.AKind(raw))
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
@@ -548,8 +547,8 @@ func jsonLabel(raw json.RawMessage) (string, error) {
 
 // jsonArray returns the elements of the array raw, at most limit of them (what names them).
 func jsonArray(raw json.RawMessage, limit int, what string) ([]json.RawMessage, error) {
-	if jsonKind(raw) != "array" {
-		return nil, fmt.Errorf("%s, want an array", aKind(raw))
+	if lines.Kind(raw) != "array" {
+		return nil, fmt.Errorf("%s, want an array", lines.AKind(raw))
 	}
 	var elems []json.RawMessage
 	if err := json.Unmarshal(raw, &elems); err != nil {
@@ -581,220 +580,10 @@ func jsonVectors(raw json.RawMessage, limit int, what string) ([][]float32, erro
 	return vs, nil
 }
 
-// jsonVector parses a non-empty array of finite numbers, in float32 range.
+// jsonVector parses a non-empty array of numbers, in float32 range.
 func jsonVector(raw json.RawMessage) ([]float32, error) {
-	if jsonKind(raw) != "array" {
-		return nil, fmt.Errorf("%s, want an array of numbers", aKind(raw))
-	}
-	var elems []json.RawMessage
-	if err := json.Unmarshal(raw, &elems); err != nil {
-		return nil, err
-	}
-	if len(elems) == 0 {
-		return nil, errors.New("an empty array")
-	}
-	v := make([]float32, len(elems))
-	for i, e := range elems {
-		if jsonKind(e) != "number" {
-			return nil, fmt.Errorf("element %d is %s, not a number (NaN and Inf cannot be given)", i, aKind(e))
-		}
-		var x float64
-		if err := json.Unmarshal(e, &x); err != nil {
-			return nil, fmt.Errorf("element %d: %s is not a finite number", i, clip(string(bytes.TrimSpace(e))))
-		}
-		if x > maxFloat32 || x < -maxFloat32 {
-			return nil, fmt.Errorf("element %d: %s is out of float32 range", i, clip(string(bytes.TrimSpace(e))))
-		}
-		v[i] = float32(x)
-	}
-	return v, nil
+	return lines.Vector(raw, lines.VectorStyle{NotNumberHint: " (NaN and Inf cannot be given)", Value: lines.Clip})
 }
 
-const maxFloat32 = 3.4028234663852886e38
-
-// report collects the malformed lines of one file.
-type report struct {
-	file string
-	errs datasets.LineErrors
-}
-
-func (r *report) bad(line int, format string, args ...any) {
-	r.errs = append(r.errs, &datasets.LineError{File: r.file, Line: line, Msg: fmt.Sprintf(format, args...)})
-}
-
-func (r *report) fatal(format string, args ...any) error {
-	return &datasets.LineError{File: r.file, Msg: fmt.Sprintf(format, args...)}
-}
-
-// finish returns the malformed lines, in line order: as an error, or as warnings with skip.
-func (r *report) finish(skip bool) ([]*datasets.LineError, error) {
-	slices.SortStableFunc(r.errs, func(a, b *datasets.LineError) int { return cmp.Compare(a.Line, b.Line) })
-	if len(r.errs) > 0 && !skip {
-		return nil, r.errs
-	}
-	return r.errs, nil
-}
-
-// scanLines reads a JSON Lines file line by line (a leading UTF-8 byte order mark is dropped):
-// onObject gets each non-blank line's object. Lines that are not JSON objects, and lines longer
-// than MaxLineBytes, are reported as malformed. It is an error when the file has no non-blank
-// line, or is a JSON array.
-func scanLines(r io.Reader, rep *report, onObject func(line int, obj map[string]json.RawMessage)) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	if head, err := br.Peek(3); err == nil && string(head) == "\uFEFF" {
-		br.Discard(3)
-	}
-	lines := 0
-	var buf []byte
-	for line := 1; ; line++ {
-		buf = buf[:0]
-		tooLong := false
-		var err error
-		for {
-			var chunk []byte
-			chunk, err = br.ReadSlice('\n')
-			if !tooLong {
-				if len(buf)+len(chunk) > MaxLineBytes {
-					tooLong, buf = true, buf[:0]
-				} else {
-					buf = append(buf, chunk...)
-				}
-			}
-			if err != bufio.ErrBufferFull {
-				break
-			}
-		}
-		if err != nil && err != io.EOF {
-			return rep.fatal("%v", err)
-		}
-		if tooLong {
-			lines++
-			rep.bad(line, "line longer than %d MiB", MaxLineBytes>>20)
-		} else if t := bytes.TrimSpace(buf); len(t) > 0 {
-			if lines == 0 && t[0] == '[' {
-				return &datasets.LineError{File: rep.file, Line: line, Msg: "a JSON array; want JSON Lines, one object per line"}
-			}
-			lines++
-			var obj map[string]json.RawMessage
-			switch {
-			case t[0] != '{':
-				if json.Valid(t) {
-					rep.bad(line, "%s, not a JSON object", aKind(t))
-				} else {
-					rep.bad(line, "invalid JSON: %v", jsonSyntax(t))
-				}
-			default:
-				if err := json.Unmarshal(t, &obj); err != nil {
-					rep.bad(line, "invalid JSON: %v", jsonSyntax(t))
-				} else {
-					onObject(line, obj)
-				}
-			}
-		}
-		if err == io.EOF {
-			break
-		}
-	}
-	if lines == 0 {
-		return rep.fatal("empty file (no JSON lines)")
-	}
-	return nil
-}
-
-func jsonSyntax(t []byte) error {
-	var v any
-	if err := json.Unmarshal(t, &v); err != nil {
-		return err
-	}
-	return errors.New("not valid JSON")
-}
-
-// jsonKind names the kind of a JSON value: string, number, boolean, null, array or object.
-func jsonKind(raw json.RawMessage) string {
-	t := bytes.TrimSpace(raw)
-	if len(t) == 0 {
-		return "nothing"
-	}
-	switch t[0] {
-	case '"':
-		return "string"
-	case '[':
-		return "array"
-	case '{':
-		return "object"
-	case 't', 'f':
-		return "boolean"
-	case 'n':
-		return "null"
-	}
-	return "number"
-}
-
-// aKind names the kind of a JSON value with its article.
-func aKind(raw json.RawMessage) string {
-	switch k := jsonKind(raw); k {
-	case "array", "object":
-		return "an " + k
-	case "null", "nothing":
-		return k
-	default:
-		return "a " + k
-	}
-}
-
-func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
-
-// jsonID returns the id in raw: a string, or a number written as in the file.
-func jsonID(raw json.RawMessage) (string, error) {
-	switch jsonKind(raw) {
-	case "string":
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", err
-		}
-		return s, nil
-	case "number":
-		return string(bytes.TrimSpace(raw)), nil
-	}
-	return "", fmt.Errorf("%s, want a string or number", aKind(raw))
-}
-
-// checkKeys reports the smallest key of obj not in allowed.
-func checkKeys(obj map[string]json.RawMessage, allowed ...string) error {
-	first, found := "", false
-	for k := range obj {
-		if !slices.Contains(allowed, k) && (!found || k < first) {
-			first, found = k, true
-		}
-	}
-	if !found {
-		return nil
-	}
-	return fmt.Errorf("unknown key %s (want %s)", quote(first), strings.Join(allowed, ", "))
-}
-
-const maxQuoted = 64
-
-// quote returns s quoted, cut to its first 64 bytes when longer.
-func quote(s string) string {
-	if len(s) <= maxQuoted {
-		return fmt.Sprintf("%q", s)
-	}
-	return fmt.Sprintf("%q… (%d bytes)", cutRunes(s), len(s))
-}
-
-// clip returns s unquoted, cut as quote cuts it.
-func clip(s string) string {
-	if len(s) <= maxQuoted {
-		return s
-	}
-	return fmt.Sprintf("%s… (%d bytes)", cutRunes(s), len(s))
-}
-
-func cutRunes(s string) string {
-	i := maxQuoted
-	for i > 0 && s[i]&0xC0 == 0x80 {
-		i--
-	}
-	return s[:i]
-}
+// quote quotes an input value for a message (lines.Quote).
+func quote(s string) string { return lines.Quote(s) }

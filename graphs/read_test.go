@@ -81,6 +81,7 @@ func TestReadGraphsErrors(t *testing.T) {
 		{"empty label", `{"id": "a", "nodes": [{"label": ""}]}`, "empty label"},
 		{"NaN", `{"id": "a", "nodes": [{"label": "C"}], "graph_features": ["NaN"]}`, "not a number (NaN and Inf cannot be given)"},
 		{"out of range", `{"id": "a", "nodes": [{"label": "C"}], "graph_features": [1e39]}`, "out of float32 range"},
+		{"out of float64 range", `{"id": "a", "nodes": [{"label": "C"}], "graph_features": [1, -1e400]}`, "graph_features\": element 1: -1e400 is out of float32 range"},
 		{"unknown key", `{"id": "a", "nodes": [{"label": "C"}], "edge_label": ["s"]}`, `unknown key "edge_label"`},
 		{"unknown node key", `{"id": "a", "nodes": [{"label": "C", "charge": 1}]}`, `unknown key "charge"`},
 		{"directed not bool", `{"id": "a", "nodes": [{"label": "C"}], "directed": "yes"}`, "want true or false"},

@@ -1,9 +1,7 @@
 package text
 
 import (
-	"bufio"
 	"bytes"
-	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -17,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gometric/gometric/datasets"
+	"github.com/gometric/gometric/internal/lines"
 )
 
 // DefaultMaxTextRunes is the longest text the readers accept by default, in characters (runes,
@@ -109,21 +108,21 @@ func ReadTexts(r io.Reader, name string, opts *ReadOptions) (set *Set, warnings 
 	if err != nil {
 		return nil, nil, err
 	}
-	rep := &report{file: name}
+	rep := &datasets.LineReport{File: name}
 	set = &Set{Name: baseName(name)}
 	idLine := map[string]int{}
 	var labels []string
 	labelled, unlabelled := 0, 0
 	add := func(line int, id, text string, label *string, where string) {
 		if id == "" {
-			rep.bad(line, "empty id")
+			rep.Bad(line, "empty id")
 			return
 		}
 		if first, dup := idLine[id]; dup {
-			rep.bad(line, "duplicate id %s (first on line %d)", quote(id), first)
+			rep.Bad(line, "duplicate id %s (first on line %d)", lines.Quote(id), first)
 			return
 		}
-		text, ok := rep.checkText(line, text, opts, where)
+		text, ok := checkText(rep, line, text, opts, where)
 		if !ok {
 			return
 		}
@@ -145,7 +144,7 @@ func ReadTexts(r io.Reader, name string, opts *ReadOptions) (set *Set, warnings 
 			if l, ok := row["label"]; ok {
 				l = strings.TrimSpace(l)
 				if l == "" {
-					rep.bad(line, "column \"label\": empty label")
+					rep.Bad(line, "column \"label\": empty label")
 					return
 				}
 				label = &l
@@ -153,31 +152,31 @@ func ReadTexts(r io.Reader, name string, opts *ReadOptions) (set *Set, warnings 
 			add(line, strings.TrimSpace(row["id"]), row["text"], label, `column "text": `)
 		})
 	} else {
-		err = scanJSONL(r, rep, func(line int, obj map[string]json.RawMessage) {
-			if err := checkKeys(obj, "id", "text", "label"); err != nil {
-				rep.bad(line, "%v", err)
+		err = lines.ScanJSONL(lines.SkipBOM(r), rep, lines.JSONLOptions{MaxLineBytes: MaxLineBytes, CheckUTF8: true}, func(line int, obj map[string]json.RawMessage) {
+			if err := lines.CheckKeys(obj, "id", "text", "label"); err != nil {
+				rep.Bad(line, "%v", err)
 				return
 			}
 			rawID, ok := obj["id"]
 			if !ok {
-				rep.bad(line, "no \"id\" key")
+				rep.Bad(line, "no \"id\" key")
 				return
 			}
-			id, err := jsonID(rawID)
+			id, err := lines.ID(rawID)
 			if err != nil {
-				rep.bad(line, "key \"id\": %v", err)
+				rep.Bad(line, "key \"id\": %v", err)
 				return
 			}
 			text, err := jsonText(obj, "text")
 			if err != nil {
-				rep.bad(line, "%v", err)
+				rep.Bad(line, "%v", err)
 				return
 			}
 			var label *string
-			if raw, ok := obj["label"]; ok && !isNull(raw) {
+			if raw, ok := obj["label"]; ok && !lines.IsNull(raw) {
 				l, err := jsonLabel(raw)
 				if err != nil {
-					rep.bad(line, "key \"label\": %v", err)
+					rep.Bad(line, "key \"label\": %v", err)
 					return
 				}
 				label = &l
@@ -191,11 +190,11 @@ func ReadTexts(r io.Reader, name string, opts *ReadOptions) (set *Set, warnings 
 	if labelled > 0 && unlabelled > 0 {
 		for i, l := range labels {
 			if l == "" {
-				rep.bad(set.Lines[i], "text %s has no label, but %d other texts have one", quote(set.IDs[i]), labelled)
+				rep.Bad(set.Lines[i], "text %s has no label, but %d other texts have one", lines.Quote(set.IDs[i]), labelled)
 			}
 		}
 		if !opts.SkipBadLines {
-			_, err := rep.finish(false)
+			_, err := rep.Finish(false)
 			return nil, nil, err
 		}
 		// Keep the labelled texts only.
@@ -210,11 +209,11 @@ func ReadTexts(r io.Reader, name string, opts *ReadOptions) (set *Set, warnings 
 	} else if labelled > 0 {
 		set.Labels = labels
 	}
-	if warnings, err = rep.finish(opts.SkipBadLines); err != nil {
+	if warnings, err = rep.Finish(opts.SkipBadLines); err != nil {
 		return nil, nil, err
 	}
 	if len(set.IDs) == 0 {
-		return nil, warnings, rep.fatal(0, "no valid texts (%d malformed lines skipped)", rep.malformed)
+		return nil, warnings, rep.Fatal(0, "no valid texts (%d malformed lines skipped)", rep.Malformed())
 	}
 	return set, warnings, nil
 }
@@ -270,7 +269,7 @@ func ReadPairs(r io.Reader, name string, texts *Set, opts *ReadOptions) (pairs *
 	if err != nil {
 		return nil, nil, err
 	}
-	rep := &report{file: name}
+	rep := &datasets.LineReport{File: name}
 	var index map[string]int
 	if texts != nil {
 		index = texts.Index()
@@ -280,17 +279,17 @@ func ReadPairs(r io.Reader, name string, texts *Set, opts *ReadOptions) (pairs *
 	side := func(line int, key, id string, isID bool, inline string) (string, int, bool) {
 		if isID {
 			if texts == nil {
-				rep.bad(line, "%s: text id %s, but no texts file was given (give one, or inline texts)", key, quote(id))
+				rep.Bad(line, "%s: text id %s, but no texts file was given (give one, or inline texts)", key, lines.Quote(id))
 				return "", 0, false
 			}
 			i, ok := index[id]
 			if !ok {
-				rep.bad(line, "%s: unknown text id %s", key, quote(id))
+				rep.Bad(line, "%s: unknown text id %s", key, lines.Quote(id))
 				return "", 0, false
 			}
 			return texts.Texts[i], i, true
 		}
-		t, ok := rep.checkText(line, inline, opts, key+": ")
+		t, ok := checkText(rep, line, inline, opts, key+": ")
 		return t, -1, ok
 	}
 	add := func(line int, a, b string, ia, ib int, rawLabel string, labelKey string) {
@@ -302,11 +301,11 @@ func ReadPairs(r io.Reader, name string, texts *Set, opts *ReadOptions) (pairs *
 			y = 1
 		}
 		if y < 0 {
-			rep.bad(line, "%s: %s is not 0 or 1", labelKey, quote(strings.TrimSpace(rawLabel)))
+			rep.Bad(line, "%s: %s is not 0 or 1", labelKey, lines.Quote(strings.TrimSpace(rawLabel)))
 			return
 		}
 		if y == 0 && (ia >= 0 && ia == ib || a == b) {
-			rep.bad(line, "pair of identical texts %s is labelled 0, but a text cannot differ from itself", quote(a))
+			rep.Bad(line, "pair of identical texts %s is labelled 0, but a text cannot differ from itself", lines.Quote(a))
 			return
 		}
 		pairs.Pairs = append(pairs.Pairs, Pair{A: a, B: b, IndexA: ia, IndexB: ib, Label: y, Line: line})
@@ -320,7 +319,7 @@ func ReadPairs(r io.Reader, name string, texts *Set, opts *ReadOptions) (pairs *
 				inline, hasText := row[s+"_text"]
 				switch {
 				case id != "" && hasText && inline != "":
-					rep.bad(line, "columns %q and %q are both set; give one", s, s+"_text")
+					rep.Bad(line, "columns %q and %q are both set; give one", s, s+"_text")
 					return
 				case id != "":
 					t, i, ok := side(line, "column "+strconv.Quote(s), id, true, "")
@@ -335,7 +334,7 @@ func ReadPairs(r io.Reader, name string, texts *Set, opts *ReadOptions) (pairs *
 					}
 					got[k], idx[k] = t, i
 				default:
-					rep.bad(line, "no text for side %s (empty %s)", s, orList(s, hasText))
+					rep.Bad(line, "no text for side %s (empty %s)", s, orList(s, hasText))
 					return
 				}
 			}
@@ -351,9 +350,9 @@ func ReadPairs(r io.Reader, name string, texts *Set, opts *ReadOptions) (pairs *
 			return nil
 		})
 	} else {
-		err = scanJSONL(r, rep, func(line int, obj map[string]json.RawMessage) {
-			if err := checkKeys(obj, "a", "a_text", "b", "b_text", "label"); err != nil {
-				rep.bad(line, "%v", err)
+		err = lines.ScanJSONL(lines.SkipBOM(r), rep, lines.JSONLOptions{MaxLineBytes: MaxLineBytes, CheckUTF8: true}, func(line int, obj map[string]json.RawMessage) {
+			if err := lines.CheckKeys(obj, "a", "a_text", "b", "b_text", "label"); err != nil {
+				rep.Bad(line, "%v", err)
 				return
 			}
 			var got [2]string
@@ -363,12 +362,12 @@ func ReadPairs(r io.Reader, name string, texts *Set, opts *ReadOptions) (pairs *
 				_, hasText := obj[s+"_text"]
 				switch {
 				case hasSide && hasText:
-					rep.bad(line, "keys %q and %q are both set; give one", s, s+"_text")
+					rep.Bad(line, "keys %q and %q are both set; give one", s, s+"_text")
 					return
 				case hasText:
 					inline, err := jsonText(obj, s+"_text")
 					if err != nil {
-						rep.bad(line, "%v", err)
+						rep.Bad(line, "%v", err)
 						return
 					}
 					t, i, ok := side(line, "key "+strconv.Quote(s+"_text"), "", false, inline)
@@ -378,20 +377,20 @@ func ReadPairs(r io.Reader, name string, texts *Set, opts *ReadOptions) (pairs *
 					got[k], idx[k] = t, i
 				case hasSide:
 					key := "key " + strconv.Quote(s)
-					switch jsonKind(raw) {
+					switch lines.Kind(raw) {
 					case "object":
 						var sobj map[string]json.RawMessage
 						if err := json.Unmarshal(raw, &sobj); err != nil {
-							rep.bad(line, "%s: %v", key, err)
+							rep.Bad(line, "%s: %v", key, err)
 							return
 						}
-						if err := checkKeys(sobj, "text"); err != nil {
-							rep.bad(line, "%s: %v", key, err)
+						if err := lines.CheckKeys(sobj, "text"); err != nil {
+							rep.Bad(line, "%s: %v", key, err)
 							return
 						}
 						inline, err := jsonText(sobj, "text")
 						if err != nil {
-							rep.bad(line, "%s: %v", key, err)
+							rep.Bad(line, "%s: %v", key, err)
 							return
 						}
 						t, i, ok := side(line, key, "", false, inline)
@@ -400,24 +399,24 @@ func ReadPairs(r io.Reader, name string, texts *Set, opts *ReadOptions) (pairs *
 						}
 						got[k], idx[k] = t, i
 					case "string", "number":
-						id, _ := jsonID(raw)
+						id, _ := lines.ID(raw)
 						t, i, ok := side(line, key, id, true, "")
 						if !ok {
 							return
 						}
 						got[k], idx[k] = t, i
 					default:
-						rep.bad(line, "%s: %s, want a text id (string or number) or an object {\"text\": ...}", key, aKind(raw))
+						rep.Bad(line, "%s: %s, want a text id (string or number) or an object {\"text\": ...}", key, lines.AKind(raw))
 						return
 					}
 				default:
-					rep.bad(line, "no %q or %q key", s, s+"_text")
+					rep.Bad(line, "no %q or %q key", s, s+"_text")
 					return
 				}
 			}
 			rawL, ok := obj["label"]
 			if !ok {
-				rep.bad(line, "no \"label\" key")
+				rep.Bad(line, "no \"label\" key")
 				return
 			}
 			add(line, got[0], got[1], idx[0], idx[1], string(rawL), "key \"label\"")
@@ -426,11 +425,11 @@ func ReadPairs(r io.Reader, name string, texts *Set, opts *ReadOptions) (pairs *
 	if err != nil {
 		return nil, nil, err
 	}
-	if warnings, err = rep.finish(opts.SkipBadLines); err != nil {
+	if warnings, err = rep.Finish(opts.SkipBadLines); err != nil {
 		return nil, nil, err
 	}
 	if len(pairs.Pairs) == 0 {
-		return nil, warnings, rep.fatal(0, "no valid pairs (%d malformed lines skipped)", rep.malformed)
+		return nil, warnings, rep.Fatal(0, "no valid pairs (%d malformed lines skipped)", rep.Malformed())
 	}
 	return pairs, warnings, nil
 }
@@ -445,30 +444,23 @@ func orList(s string, hasText bool) string {
 // checkText returns text if it is valid UTF-8, not empty once normalised and at most
 // opts.MaxRunes characters (or cut to that, with a note, when opts.Truncate); otherwise it
 // reports the line and returns false.
-func (r *report) checkText(line int, text string, opts *ReadOptions, where string) (string, bool) {
+func checkText(r *datasets.LineReport, line int, text string, opts *ReadOptions, where string) (string, bool) {
 	if !utf8.ValidString(text) {
-		off := 0
-		for off < len(text) {
-			c, size := utf8.DecodeRuneInString(text[off:])
-			if c == utf8.RuneError && size <= 1 {
-				break
-			}
-			off += size
-		}
-		r.bad(line, "%stext is not valid UTF-8 (byte %d: %#x)", where, off, text[off])
+		off := lines.InvalidUTF8(text)
+		r.Bad(line, "%stext is not valid UTF-8 (byte %d: %#x)", where, off, text[off])
 		return "", false
 	}
 	if Normalize(text) == "" {
 		if text == "" {
-			r.bad(line, "%sempty text", where)
+			r.Bad(line, "%sempty text", where)
 		} else {
-			r.bad(line, "%sempty text (white space only)", where)
+			r.Bad(line, "%sempty text (white space only)", where)
 		}
 		return "", false
 	}
 	if n := utf8.RuneCountInString(text); n > opts.MaxRunes {
 		if !opts.Truncate {
-			r.bad(line, "%stext of %d characters, longer than the limit of %d (raise the limit, or truncate)", where, n, opts.MaxRunes)
+			r.Bad(line, "%stext of %d characters, longer than the limit of %d (raise the limit, or truncate)", where, n, opts.MaxRunes)
 			return "", false
 		}
 		cut, k := 0, 0
@@ -480,40 +472,9 @@ func (r *report) checkText(line int, text string, opts *ReadOptions, where strin
 			k++
 		}
 		text = text[:cut]
-		r.notes = append(r.notes, &datasets.LineError{File: r.file, Line: line, Kind: datasets.KindNote,
-			Msg: fmt.Sprintf("%stext of %d characters truncated to its first %d", where, n, opts.MaxRunes)})
+		r.Note(datasets.KindNote, line, 0, "%stext of %d characters truncated to its first %d", where, n, opts.MaxRunes)
 	}
 	return text, true
-}
-
-// report collects the malformed lines and notes of one file.
-type report struct {
-	file      string
-	errs      datasets.LineErrors
-	notes     []*datasets.LineError
-	malformed int
-}
-
-func (r *report) bad(line int, format string, args ...any) {
-	r.errs = append(r.errs, &datasets.LineError{File: r.file, Line: line, Msg: fmt.Sprintf(format, args...)})
-}
-
-func (r *report) fatal(line int, format string, args ...any) error {
-	return &datasets.LineError{File: r.file, Line: line, Msg: fmt.Sprintf(format, args...)}
-}
-
-// finish returns the malformed lines, in line order: as an error, or with skip as warnings,
-// followed in line order by the notes.
-func (r *report) finish(skip bool) ([]*datasets.LineError, error) {
-	byLine := func(a, b *datasets.LineError) int { return cmp.Compare(a.Line, b.Line) }
-	slices.SortStableFunc(r.errs, byLine)
-	if len(r.errs) > 0 && !skip {
-		return nil, r.errs
-	}
-	r.malformed = len(r.errs)
-	warnings := append(append([]*datasets.LineError{}, r.errs...), r.notes...)
-	slices.SortStableFunc(warnings, byLine)
-	return warnings, nil
 }
 
 // resolveFormat returns f, or the format of name's extension when f is datasets.FormatAuto.
@@ -532,224 +493,58 @@ func baseName(name string) string {
 	return strings.TrimSuffix(base, filepath.Ext(base))
 }
 
-// bom is the UTF-8 byte order mark.
+// bom is the UTF-8 byte order mark (IsTextFile skips it).
 const bom = "\uFEFF"
 
-// scanCSV reads a CSV file as a stream: the header's column names (matched ignoring case) must be
-// among allowed, each at most once, and include required; onRow gets each row as a map from
-// column name to cell, with the row's first line. check, when given, checks the header's columns
-// further. Rows of the wrong length and CSV syntax errors are malformed lines; header problems end
-// the read.
-func scanCSV(r io.Reader, rep *report, allowed, required []string, onRow func(line int, row map[string]string), check ...func(map[string]int) error) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	if head, err := br.Peek(len(bom)); err == nil && string(head) == bom {
-		br.Discard(len(bom))
-	}
-	cr := csv.NewReader(br)
+// scanCSV reads a CSV file as a stream (lines.ScanCSV; a leading UTF-8 byte order mark is
+// dropped): the header's column names (matched ignoring case) must be among allowed, each at most
+// once, and include required; onRow gets each row as a map from column name to cell, with the
+// row's first line. check, when given, checks the header's columns further. Rows of the wrong
+// length and CSV syntax errors are malformed lines; header problems end the read.
+func scanCSV(r io.Reader, rep *datasets.LineReport, allowed, required []string, onRow func(line int, row map[string]string), check ...func(map[string]int) error) error {
+	cr := csv.NewReader(lines.SkipBOM(r))
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	var cols []string
-	rows := 0
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			if cols == nil {
-				return rep.fatal(pe.Line, "header: CSV syntax: %v", pe.Err)
+	onHeader := func(line int, rec []string) error {
+		header := map[string]int{}
+		for i, c := range rec {
+			c = strings.ToLower(strings.TrimSpace(c))
+			if !utf8.ValidString(c) {
+				return rep.Fatal(line, "header: column %d is not valid UTF-8", i+1)
 			}
-			rep.bad(pe.Line, "CSV syntax: %v", pe.Err)
-			rows++
-			continue
-		}
-		if err != nil {
-			return rep.fatal(0, "%v", err)
-		}
-		line, _ := cr.FieldPos(0)
-		if cols == nil {
-			header := map[string]int{}
-			for i, c := range rec {
-				c = strings.ToLower(strings.TrimSpace(c))
-				if !utf8.ValidString(c) {
-					return rep.fatal(line, "header: column %d is not valid UTF-8", i+1)
-				}
-				if !slices.Contains(allowed, c) {
-					return rep.fatal(line, "header: unknown column %s (want %s)", quote(c), strings.Join(allowed, ", "))
-				}
-				if j, dup := header[c]; dup {
-					return rep.fatal(line, "header: two %q columns (%d and %d)", c, j+1, i+1)
-				}
-				header[c] = i
-				cols = append(cols, c)
+			if !slices.Contains(allowed, c) {
+				return rep.Fatal(line, "header: unknown column %s (want %s)", lines.Quote(c), strings.Join(allowed, ", "))
 			}
-			for _, c := range required {
-				if _, ok := header[c]; !ok {
-					return rep.fatal(line, "header: no %q column (columns: %s)", c, clip(strings.Join(cols, ", ")))
-				}
+			if j, dup := header[c]; dup {
+				return rep.Fatal(line, "header: two %q columns (%d and %d)", c, j+1, i+1)
 			}
-			for _, f := range check {
-				if err := f(header); err != nil {
-					return rep.fatal(line, "header: %v", err)
-				}
-			}
-			continue
+			header[c] = i
+			cols = append(cols, c)
 		}
-		rows++
+		for _, c := range required {
+			if _, ok := header[c]; !ok {
+				return rep.Fatal(line, "header: no %q column (columns: %s)", c, lines.Clip(strings.Join(cols, ", ")))
+			}
+		}
+		for _, f := range check {
+			if err := f(header); err != nil {
+				return rep.Fatal(line, "header: %v", err)
+			}
+		}
+		return nil
+	}
+	return lines.ScanCSV(cr, rep, onHeader, func(line int, rec []string) {
 		if len(rec) != len(cols) {
-			rep.bad(line, "%d columns, header has %d", len(rec), len(cols))
-			continue
+			rep.Bad(line, "%d columns, header has %d", len(rec), len(cols))
+			return
 		}
 		row := make(map[string]string, len(cols))
 		for i, c := range cols {
 			row[c] = rec[i]
 		}
 		onRow(line, row)
-	}
-	switch {
-	case cols == nil:
-		return rep.fatal(0, "empty file (no header row)")
-	case rows == 0:
-		return rep.fatal(0, "no rows after the header")
-	}
-	return nil
-}
-
-// scanJSONL reads a JSON Lines file line by line (a leading UTF-8 byte order mark is dropped):
-// onObject gets each non-blank line's object. Lines that are not valid UTF-8, not JSON objects,
-// or longer than MaxLineBytes are malformed. It is an error when the file has no non-blank line,
-// or is a JSON array.
-func scanJSONL(r io.Reader, rep *report, onObject func(line int, obj map[string]json.RawMessage)) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	if head, err := br.Peek(len(bom)); err == nil && string(head) == bom {
-		br.Discard(len(bom))
-	}
-	lines := 0
-	var buf []byte
-	for line := 1; ; line++ {
-		buf = buf[:0]
-		tooLong := false
-		var err error
-		for {
-			var chunk []byte
-			chunk, err = br.ReadSlice('\n')
-			if !tooLong {
-				if len(buf)+len(chunk) > MaxLineBytes {
-					tooLong, buf = true, buf[:0]
-				} else {
-					buf = append(buf, chunk...)
-				}
-			}
-			if err != bufio.ErrBufferFull {
-				break
-			}
-		}
-		if err != nil && err != io.EOF {
-			return rep.fatal(0, "%v", err)
-		}
-		t := bytes.TrimSpace(buf)
-		switch {
-		case tooLong:
-			lines++
-			rep.bad(line, "line longer than %d MiB", MaxLineBytes>>20)
-		case len(t) == 0:
-		case lines == 0 && t[0] == '[':
-			return rep.fatal(line, "a JSON array; want JSON Lines, one object per line")
-		case !utf8.Valid(t):
-			// encoding/json would silently turn invalid bytes into U+FFFD.
-			lines++
-			off := 0
-			for off < len(t) {
-				c, size := utf8.DecodeRune(t[off:])
-				if c == utf8.RuneError && size <= 1 {
-					break
-				}
-				off += size
-			}
-			rep.bad(line, "not valid UTF-8 (byte %d of the line: %#x)", off, t[off])
-		case t[0] != '{':
-			lines++
-			if json.Valid(t) {
-				rep.bad(line, "%s, not a JSON object", aKind(t))
-			} else {
-				rep.bad(line, "invalid JSON: %v", jsonSyntax(t))
-			}
-		default:
-			lines++
-			var obj map[string]json.RawMessage
-			if err := json.Unmarshal(t, &obj); err != nil {
-				rep.bad(line, "invalid JSON: %v", jsonSyntax(t))
-			} else {
-				onObject(line, obj)
-			}
-		}
-		if err == io.EOF {
-			break
-		}
-	}
-	if lines == 0 {
-		return rep.fatal(0, "empty file (no JSON lines)")
-	}
-	return nil
-}
-
-func jsonSyntax(t []byte) error {
-	var v any
-	if err := json.Unmarshal(t, &v); err != nil {
-		return err
-	}
-	return errors.New("not valid JSON")
-}
-
-// jsonKind names the kind of a JSON value: string, number, boolean, null, array or object.
-func jsonKind(raw json.RawMessage) string {
-	t := bytes.TrimSpace(raw)
-	if len(t) == 0 {
-		return "nothing"
-	}
-	switch t[0] {
-	case '"':
-		return "string"
-	case '[':
-		return "array"
-	case '{':
-		return "object"
-	case 't', 'f':
-		return "boolean"
-	case 'n':
-		return "null"
-	}
-	return "number"
-}
-
-// aKind names the kind of a JSON value with its article.
-func aKind(raw json.RawMessage) string {
-	switch k := jsonKind(raw); k {
-	case "array", "object":
-		return "an " + k
-	case "null", "nothing":
-		return k
-	default:
-		return "a " + k
-	}
-}
-
-func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
-
-// jsonID returns the id in raw: a string, or a number written as in the file.
-func jsonID(raw json.RawMessage) (string, error) {
-	switch jsonKind(raw) {
-	case "string":
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", err
-		}
-		return s, nil
-	case "number":
-		return string(bytes.TrimSpace(raw)), nil
-	}
-	return "", fmt.Errorf("%s, want a string or number", aKind(raw))
+	})
 }
 
 // jsonText returns the string under key of obj.
@@ -758,8 +553,8 @@ func jsonText(obj map[string]json.RawMessage, key string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("no %q key", key)
 	}
-	if jsonKind(raw) != "string" {
-		return "", fmt.Errorf("key %q: %s, want a string", key, aKind(raw))
+	if lines.Kind(raw) != "string" {
+		return "", fmt.Errorf("key %q: %s, want a string", key, lines.AKind(raw))
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
@@ -770,7 +565,7 @@ func jsonText(obj map[string]json.RawMessage, key string) (string, error) {
 
 // jsonLabel returns a class label: a non-empty string or an integer.
 func jsonLabel(raw json.RawMessage) (string, error) {
-	switch jsonKind(raw) {
+	switch lines.Kind(raw) {
 	case "string":
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
@@ -783,49 +578,9 @@ func jsonLabel(raw json.RawMessage) (string, error) {
 	case "number":
 		t := string(bytes.TrimSpace(raw))
 		if _, err := strconv.ParseInt(t, 10, 64); err != nil {
-			return "", fmt.Errorf("%s is not an integer", clip(t))
+			return "", fmt.Errorf("%s is not an integer", lines.Clip(t))
 		}
 		return t, nil
 	}
-	return "", fmt.Errorf("%s, want a string or integer", aKind(raw))
-}
-
-// checkKeys reports the smallest key of obj not in allowed.
-func checkKeys(obj map[string]json.RawMessage, allowed ...string) error {
-	first, found := "", false
-	for k := range obj {
-		if !slices.Contains(allowed, k) && (!found || k < first) {
-			first, found = k, true
-		}
-	}
-	if !found {
-		return nil
-	}
-	return fmt.Errorf("unknown key %s (want %s)", quote(first), strings.Join(allowed, ", "))
-}
-
-const maxQuoted = 64
-
-// quote returns s quoted, cut to its first 64 bytes (whole runes) when longer.
-func quote(s string) string {
-	if len(s) <= maxQuoted {
-		return strconv.Quote(s)
-	}
-	return strconv.Quote(cutRunes(s)) + fmt.Sprintf("… (%d bytes)", len(s))
-}
-
-// clip returns s unquoted, cut as quote cuts it.
-func clip(s string) string {
-	if len(s) <= maxQuoted {
-		return s
-	}
-	return cutRunes(s) + fmt.Sprintf("… (%d bytes)", len(s))
-}
-
-func cutRunes(s string) string {
-	i := maxQuoted
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i]
+	return "", fmt.Errorf("%s, want a string or integer", lines.AKind(raw))
 }
