@@ -349,15 +349,10 @@ func (b *pairsBuilder) readJSONL(r io.Reader) error {
 			b.rep.Bad(line, "key \"b\": vector has %d values, key \"a\" has %d", len(sb.vec), len(sa.vec))
 			return
 		}
-		var y int
-		switch l := strings.TrimSpace(string(obj["label"])); l {
-		case "0", "false":
-			y = 0
-		case "1", "true":
-			y = 1
-		default:
+		y, ok := lines.PairLabel(string(obj["label"]))
+		if !ok {
 			if lines.Kind(obj["label"]) == "number" {
-				b.rep.Bad(line, "key \"label\": %s is not 0 or 1", lines.Clip(l))
+				b.rep.Bad(line, "key \"label\": %s is not 0 or 1", lines.Clip(strings.TrimSpace(string(obj["label"]))))
 			} else {
 				b.rep.Bad(line, "key \"label\": %s, want 0 or 1", lines.AKind(obj["label"]))
 			}

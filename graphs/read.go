@@ -232,14 +232,8 @@ func ReadPairs(r io.Reader, name string, graphs *Set, opts *ReadOptions) (pairs 
 			rep.Bad(line, "no \"label\" key")
 			return
 		}
-		y := -1
-		switch strings.TrimSpace(string(rawL)) {
-		case "0", "false":
-			y = 0
-		case "1", "true":
-			y = 1
-		}
-		if y < 0 {
+		y, ok := lines.PairLabel(string(rawL))
+		if !ok {
 			rep.Bad(line, "key \"label\": %s is not 0 or 1", lines.Clip(strings.TrimSpace(string(rawL))))
 			return
 		}

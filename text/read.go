@@ -293,14 +293,8 @@ func ReadPairs(r io.Reader, name string, texts *Set, opts *ReadOptions) (pairs *
 		return t, -1, ok
 	}
 	add := func(line int, a, b string, ia, ib int, rawLabel string, labelKey string) {
-		y := -1
-		switch strings.TrimSpace(rawLabel) {
-		case "0", "false":
-			y = 0
-		case "1", "true":
-			y = 1
-		}
-		if y < 0 {
+		y, ok := lines.PairLabel(rawLabel)
+		if !ok {
 			rep.Bad(line, "%s: %s is not 0 or 1", labelKey, lines.Quote(strings.TrimSpace(rawLabel)))
 			return
 		}

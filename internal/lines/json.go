@@ -140,3 +140,15 @@ func Vector(raw json.RawMessage, style VectorStyle) ([]float32, error) {
 	}
 	return v, nil
 }
+
+// PairLabel returns the label of a pair written as s (white space around it ignored): 0 for "0"
+// or "false", 1 for "1" or "true"; ok is false for anything else.
+func PairLabel(s string) (y int, ok bool) {
+	switch strings.TrimSpace(s) {
+	case "0", "false":
+		return 0, true
+	case "1", "true":
+		return 1, true
+	}
+	return 0, false
+}

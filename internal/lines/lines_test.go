@@ -119,6 +119,22 @@ func TestVector(t *testing.T) {
 	}
 }
 
+func TestPairLabel(t *testing.T) {
+	tests := []struct {
+		in string
+		y  int
+		ok bool
+	}{
+		{"0", 0, true}, {"1", 1, true}, {" false ", 0, true}, {"true\n", 1, true},
+		{"", 0, false}, {"2", 0, false}, {"1.0", 0, false}, {"01", 0, false}, {"True", 0, false}, {`"1"`, 0, false}, {"-0", 0, false},
+	}
+	for _, tc := range tests {
+		if y, ok := PairLabel(tc.in); y != tc.y || ok != tc.ok {
+			t.Errorf("PairLabel(%q) = %d, %v; want %d, %v", tc.in, y, ok, tc.y, tc.ok)
+		}
+	}
+}
+
 func TestQuoteClips(t *testing.T) {
 	long := strings.Repeat("x", 10<<20)
 	tests := []struct {
