@@ -3,18 +3,14 @@ package golden
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/gometric/gometric/backend"
-	"github.com/gometric/gometric/distances"
 	"github.com/gometric/gometric/losses"
 	"github.com/gometric/gometric/pairs"
-	"github.com/gometric/gometric/reducers"
-	"github.com/gometric/gometric/regularizers"
 )
 
 func init() { sectionCheckers["losses"] = checkLossCase }
@@ -56,240 +52,11 @@ type lossCase struct {
 // "kind:" + kind ("kind:xbm", "kind:vicreg"). Each registers in an init function.
 var lossCaseCheckers = map[string]func(c *lossCase) outcome{}
 
-// lossBuilders lets other test files of this package rebuild more PML losses: keyed by PML class name,
-// each reads its parameters through p (an unread parameter skips the case) and returns the loss and
-// its Options (for distance, reducer and regularizer).
-var lossBuilders = map[string]func(p *params) (losses.Loss, *losses.Options, error){}
-
 // notImplemented is returned by the spec builders for a part gometric does not have yet: the case is
 // skipped, with the part named.
 type notImplemented string
 
 func (e notImplemented) Error() string { return string(e) + " not implemented" }
-
-// params reads a spec's keyword arguments, failing on any key the caller did not consume, so that a
-// parameter gometric ignores can never make a case pass by accident.
-type params struct {
-	m    map[string]any
-	used map[string]bool
-}
-
-func newParams(m map[string]any, skip ...string) *params {
-	p := &params{m: m, used: map[string]bool{}}
-	for _, k := range skip {
-		p.used[k] = true
-	}
-	return p
-}
-
-func (p *params) float(key string, def float64) float64 {
-	p.used[key] = true
-	if v, ok := p.m[key]; ok && v != nil {
-		return v.(float64)
-	}
-	return def
-}
-
-func (p *params) optFloat(key string) *float64 {
-	p.used[key] = true
-	if v, ok := p.m[key]; ok && v != nil {
-		f := v.(float64)
-		return &f
-	}
-	return nil
-}
-
-func (p *params) bool(key string, def bool) bool {
-	p.used[key] = true
-	if v, ok := p.m[key]; ok && v != nil {
-		return v.(bool)
-	}
-	return def
-}
-
-func (p *params) done(what string) error {
-	var extra []string
-	for k := range p.m {
-		if !p.used[k] {
-			extra = append(extra, k)
-		}
-	}
-	if len(extra) > 0 {
-		sort.Strings(extra)
-		return notImplemented(fmt.Sprintf("%s parameters %v", what, extra))
-	}
-	return nil
-}
-
-func buildDistance(spec map[string]any) (distances.Distance, error) {
-	if spec == nil {
-		return nil, nil
-	}
-	typ, _ := spec["type"].(string)
-	p := newParams(spec, "type")
-	var d distances.Distance
-	switch typ {
-	case "LpDistance":
-		d = &distances.LpDistance{P: p.float("p", 2), Power: p.float("power", 1), NormalizeEmbeddings: p.bool("normalize_embeddings", true)}
-	case "CosineSimilarity":
-		d = &distances.CosineSimilarity{Power: p.float("power", 1)}
-	case "DotProductSimilarity":
-		d = &distances.DotProductSimilarity{Power: p.float("power", 1), NormalizeEmbeddings: p.bool("normalize_embeddings", true)}
-	case "SNRDistance":
-		d = &distances.SNRDistance{Power: p.float("power", 1), NormalizeEmbeddings: p.bool("normalize_embeddings", true)}
-	default:
-		return nil, notImplemented("distance " + typ)
-	}
-	return d, p.done(typ)
-}
-
-func buildReducer(spec map[string]any) (reducers.Reducer, error) {
-	if spec == nil {
-		return nil, nil
-	}
-	typ, _ := spec["type"].(string)
-	p := newParams(spec, "type")
-	var r reducers.Reducer
-	switch typ {
-	case "MeanReducer":
-		r = reducers.MeanReducer{}
-	case "SumReducer":
-		r = reducers.SumReducer{}
-	case "AvgNonZeroReducer":
-		r = reducers.AvgNonZeroReducer{}
-	case "DivisorReducer":
-		r = reducers.DivisorReducer{}
-	case "ThresholdReducer":
-		t, err := reducers.NewThresholdReducer(p.optFloat("low"), p.optFloat("high"))
-		if err != nil {
-			return nil, err
-		}
-		r = t
-	default:
-		return nil, notImplemented("reducer " + typ)
-	}
-	return r, p.done(typ)
-}
-
-func buildRegularizer(spec map[string]any) (regularizers.Regularizer, float64, error) {
-	typ, _ := spec["type"].(string)
-	p := newParams(spec, "type")
-	switch typ {
-	case "LpRegularizer":
-		r := regularizers.NewLpRegularizer()
-		r.P, r.Power = p.float("p", 2), p.float("power", 1)
-		return r, 1, p.done(typ)
-	}
-	return nil, 0, notImplemented("regularizer " + typ)
-}
-
-// buildLoss rebuilds the PML loss of spec with gometric's types.
-func buildLoss(spec lossSpec) (losses.Loss, error) {
-	p := newParams(spec.Params)
-	var (
-		loss losses.Loss
-		opts *losses.Options
-	)
-	switch spec.Loss {
-	case "ContrastiveLoss":
-		l := losses.NewContrastive()
-		l.PosMargin, l.NegMargin = p.float("pos_margin", 0), p.float("neg_margin", 1)
-		loss, opts = l, &l.Options
-	case "SignalToNoiseRatioContrastiveLoss":
-		l := losses.NewSNRContrastive()
-		l.PosMargin, l.NegMargin = p.float("pos_margin", 0), p.float("neg_margin", 1)
-		loss, opts = l, &l.Options
-	case "NTXentLoss":
-		l := losses.NewNTXent()
-		l.Temperature = p.float("temperature", 0.07)
-		loss, opts = l, &l.Options
-	case "SupConLoss":
-		l := losses.NewSupCon()
-		l.Temperature = p.float("temperature", 0.1)
-		loss, opts = l, &l.Options
-	case "MultiSimilarityLoss":
-		l := losses.NewMultiSimilarity()
-		l.Alpha, l.Beta, l.Base = p.float("alpha", 2), p.float("beta", 50), p.float("base", 0.5)
-		loss, opts = l, &l.Options
-	case "CircleLoss":
-		l := losses.NewCircle()
-		l.M, l.Gamma = p.float("m", 0.4), p.float("gamma", 80)
-		loss, opts = l, &l.Options
-	case "GeneralizedLiftedStructureLoss":
-		l := losses.NewGeneralizedLiftedStructure()
-		l.NegMargin, l.PosMargin = p.float("neg_margin", 1), p.float("pos_margin", 0)
-		loss, opts = l, &l.Options
-	case "LiftedStructureLoss":
-		l := losses.NewLiftedStructure()
-		l.NegMargin, l.PosMargin = p.float("neg_margin", 1), p.float("pos_margin", 0)
-		loss, opts = l, &l.Options
-	case "IntraPairVarianceLoss":
-		l := losses.NewIntraPairVariance()
-		l.PosEps, l.NegEps = p.float("pos_eps", 0.01), p.float("neg_eps", 0.01)
-		loss, opts = l, &l.Options
-	case "TupletMarginLoss":
-		l := losses.NewTupletMargin()
-		l.Margin, l.Scale = p.float("margin", 5.73), p.float("scale", 64)
-		loss, opts = l, &l.Options
-	case "NCALoss":
-		l := losses.NewNCA()
-		l.SoftmaxScale = p.float("softmax_scale", 1)
-		loss, opts = l, &l.Options
-	case "TripletMarginLoss":
-		l := losses.NewTripletMargin()
-		l.Margin, l.Swap, l.SmoothLoss = p.float("margin", 0.05), p.bool("swap", false), p.bool("smooth_loss", false)
-		p.used["triplets_per_anchor"] = true
-		if v, ok := p.m["triplets_per_anchor"]; ok && v != nil && v != "all" {
-			return nil, notImplemented(fmt.Sprintf("TripletMarginLoss triplets_per_anchor=%v", v))
-		}
-		loss, opts = l, &l.Options
-	default:
-		build, ok := lossBuilders[spec.Loss]
-		if !ok {
-			return nil, notImplemented("loss " + spec.Loss)
-		}
-		var err error
-		if loss, opts, err = build(p); err != nil {
-			return nil, err
-		}
-	}
-	if err := p.done(spec.Loss); err != nil {
-		return nil, err
-	}
-	if err := setOptions(spec, opts); err != nil {
-		return nil, err
-	}
-	if spec.WeightRegularizer != nil {
-		return nil, notImplemented("weight regularizer")
-	}
-	return loss, nil
-}
-
-// setOptions sets the distance, reducer and embedding regularizer of spec, where it has them, in opts.
-func setOptions(spec lossSpec, opts *losses.Options) error {
-	d, err := buildDistance(spec.Distance)
-	if err != nil {
-		return err
-	}
-	if d != nil {
-		opts.Distance = d
-	}
-	r, err := buildReducer(spec.Reducer)
-	if err != nil {
-		return err
-	}
-	if r != nil {
-		opts.Reducer = r
-	}
-	if spec.EmbeddingRegularizer != nil {
-		reg, w, err := buildRegularizer(spec.EmbeddingRegularizer)
-		if err != nil {
-			return err
-		}
-		opts.EmbeddingRegularizer, opts.EmbeddingRegWeight = reg, w
-	}
-	return nil
-}
 
 // lossGraph builds the graph of one case: the loss of the embeddings (and of the reference embeddings
 // for the kinds that have them).

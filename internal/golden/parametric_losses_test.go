@@ -3,6 +3,7 @@ package golden
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sort"
 	"testing"
 
@@ -12,7 +13,6 @@ import (
 
 	"github.com/gometric/gometric/backend"
 	"github.com/gometric/gometric/losses"
-	"github.com/gometric/gometric/regularizers"
 )
 
 // The classification and proxy losses keep their parameters in a GoMLX context: their cases are
@@ -27,106 +27,28 @@ func init() {
 	}
 }
 
-// parametricLoss is a rebuilt classification / proxy loss with the options the spec may set.
+// parametricLoss is a rebuilt classification / proxy loss and its class options (for the scope).
 type parametricLoss struct {
 	loss losses.ParametricLoss
-	opts *losses.Options
 	cls  *losses.ClassOptions
 }
 
-// buildParametric rebuilds the PML loss of spec; parameters are read through params so that an
-// unread one skips the case.
+// buildParametric builds the PML loss of spec through losses.Specs (buildLoss): NewX() with PML's
+// defaults and the case's arguments, num_classes and embedding_size (descriptors_dim) among them.
 func buildParametric(spec lossSpec) (*parametricLoss, error) {
-	p := newParams(spec.Params)
-	required := func(key string) (int, error) {
-		v := p.float(key, -1)
-		if v <= 0 {
-			return 0, fmt.Errorf("spec has no %s", key)
-		}
-		return int(v), nil
-	}
-	var sizeKey = "embedding_size"
-	if spec.Loss == "P2SGradLoss" {
-		sizeKey = "descriptors_dim"
-	}
-	c, err := required("num_classes")
+	l, err := buildLoss(spec)
 	if err != nil {
 		return nil, err
 	}
-	d, err := required(sizeKey)
-	if err != nil {
-		return nil, err
+	p, ok := l.(losses.ParametricLoss)
+	if !ok {
+		return nil, fmt.Errorf("%s is not a ParametricLoss", spec.Loss)
 	}
-	var out parametricLoss
-	switch spec.Loss {
-	case "ArcFaceLoss":
-		l := losses.NewArcFace(c, d)
-		l.Margin, l.Scale = p.float("margin", 28.6), p.float("scale", 64)
-		out = parametricLoss{l, &l.Options, &l.ClassOptions}
-	case "SubCenterArcFaceLoss":
-		l := losses.NewSubCenterArcFace(c, d)
-		l.Margin, l.Scale = p.float("margin", 28.6), p.float("scale", 64)
-		l.SubCenters = int(p.float("sub_centers", 3))
-		out = parametricLoss{l, &l.Options, &l.ClassOptions}
-	case "CosFaceLoss":
-		l := losses.NewCosFace(c, d)
-		l.Margin, l.Scale = p.float("margin", 0.35), p.float("scale", 64)
-		out = parametricLoss{l, &l.Options, &l.ClassOptions}
-	case "SphereFaceLoss":
-		l := losses.NewSphereFace(c, d)
-		l.Margin, l.Scale = p.float("margin", 4), p.float("scale", 1)
-		out = parametricLoss{l, &l.Options, &l.ClassOptions}
-	case "LargeMarginSoftmaxLoss":
-		l := losses.NewLargeMarginSoftmax(c, d)
-		l.Margin, l.Scale = p.float("margin", 4), p.float("scale", 1)
-		out = parametricLoss{l, &l.Options, &l.ClassOptions}
-	case "NormalizedSoftmaxLoss":
-		l := losses.NewNormalizedSoftmax(c, d)
-		l.Temperature = p.float("temperature", 0.05)
-		out = parametricLoss{l, &l.Options, &l.ClassOptions}
-	case "ProxyNCALoss":
-		l := losses.NewProxyNCA(c, d)
-		l.SoftmaxScale = p.float("softmax_scale", 1)
-		out = parametricLoss{l, &l.Options, &l.ClassOptions}
-	case "ProxyAnchorLoss":
-		l := losses.NewProxyAnchor(c, d)
-		l.Margin, l.Alpha = p.float("margin", 0.1), p.float("alpha", 32)
-		out = parametricLoss{l, &l.Options, &l.ClassOptions}
-	case "SoftTripleLoss":
-		l := losses.NewSoftTriple(c, d)
-		l.CentersPerClass = int(p.float("centers_per_class", 10))
-		l.La, l.Gamma, l.Margin = p.float("la", 20), p.float("gamma", 0.1), p.float("margin", 0.01)
-		out = parametricLoss{l, &l.Options, &l.ClassOptions}
-	case "P2SGradLoss":
-		l := losses.NewP2SGrad(c, d)
-		out = parametricLoss{l, &l.Options, &l.ClassOptions}
-	default:
-		return nil, notImplemented("loss " + spec.Loss)
+	f := reflect.ValueOf(l).Elem().FieldByName("ClassOptions")
+	if !f.IsValid() {
+		return nil, fmt.Errorf("%s has no ClassOptions", spec.Loss)
 	}
-	if err := p.done(spec.Loss); err != nil {
-		return nil, err
-	}
-	if err := setOptions(spec, out.opts); err != nil {
-		return nil, err
-	}
-	if spec.WeightRegularizer != nil {
-		reg, err := buildWeightRegularizer(spec.WeightRegularizer)
-		if err != nil {
-			return nil, err
-		}
-		out.cls.WeightRegularizer = reg
-	}
-	return &out, nil
-}
-
-// buildWeightRegularizer is buildRegularizer plus RegularFaceRegularizer, which only makes sense on
-// class weights.
-func buildWeightRegularizer(spec map[string]any) (regularizers.Regularizer, error) {
-	if typ, _ := spec["type"].(string); typ == "RegularFaceRegularizer" {
-		return regularizers.NewRegularFaceRegularizer(), newParams(spec, "type").done(typ)
-	}
-	reg, _, err := buildRegularizer(spec)
-	return reg, err
+	return &parametricLoss{p, f.Addr().Interface().(*losses.ClassOptions)}, nil
 }
 
 func checkParametricCase(c *lossCase) outcome {
