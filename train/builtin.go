@@ -54,7 +54,7 @@ func DefaultConfigFor(name string) Config {
 		c.Loss, c.PairMode = "contrastive", "explicit"
 		c.GNNHidden, c.GNNLayers = 64, 5
 		c.EvalPairs = graphs.GraphEditEvalSize
-		c.Steps, c.BatchSize, c.LR = 2000, 64, 1e-3
+		c.Steps, c.BatchSize, c.LR, c.EvalEvery = 400, 64, 5e-3, 100
 	}
 	return c
 }
