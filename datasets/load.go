@@ -29,15 +29,19 @@ var builtins = []builtin{
 	}},
 	{Molecules, "molecules: 3,484 NCI compounds as graphs, 195 Bemis–Murcko scaffold classes, Morgan fingerprint baseline (embedded; graphs.LoadMolecules)", nil},
 	{GraphEdit, "graph edit distance pairs of Li et al. 2019: random graphs (n = 20, p = 0.2), 1 vs 2 edges substituted (generated from the seed; graphs.NewGraphEdit)", nil},
+	{PlaceNames, "place names: country and subdivision names in ~150 locales from Debian's iso-codes, class = ISO code, split by entity, character 3-gram TF-IDF baseline (embedded; text/placenames)", nil},
 }
 
-// Names of the built-in graph data sets: their items are graphs, which package graphs reads and
-// generates (package train loads them for a run); Load returns an error for them.
+// Names of the built-in graph and text data sets: their items are graphs, which package graphs
+// reads and generates, or texts, which package text/placenames reads (package train loads them for
+// a run); Load returns an error for them.
 const (
 	// Molecules is the molecules benchmark (MoleculesGraphs, LoadMoleculesFingerprints).
 	Molecules = "molecules"
 	// GraphEdit is the graph edit distance benchmark (graphs.GraphEdit).
 	GraphEdit = "graph-edit"
+	// PlaceNames is the multilingual place-name benchmark, text items (package text/placenames).
+	PlaceNames = "place-names"
 )
 
 // Names returns the names of the built-in data sets: "digits", "mnist" and "fashion-mnist", which
@@ -75,7 +79,11 @@ func Load(name string) (*Items, error) {
 	for _, b := range builtins {
 		if b.name == name {
 			if b.load == nil {
-				return nil, fmt.Errorf("data set %q holds graphs: train on it with 'gometric train --dataset %s' (Go: train.LoadData)", name, name)
+				what := "graphs"
+				if name == PlaceNames {
+					what = "texts"
+				}
+				return nil, fmt.Errorf("data set %q holds %s: train on it with 'gometric train --dataset %s' (Go: train.LoadData)", name, what, name)
 			}
 			return b.load()
 		}

@@ -7,7 +7,7 @@ import (
 )
 
 func TestNames(t *testing.T) {
-	if got := Names(); !reflect.DeepEqual(got, []string{"digits", "mnist", "fashion-mnist", "molecules", "graph-edit"}) {
+	if got := Names(); !reflect.DeepEqual(got, []string{"digits", "mnist", "fashion-mnist", "molecules", "graph-edit", "place-names"}) {
 		t.Errorf("Names() = %v", got)
 	}
 	for _, n := range Names() {
@@ -16,13 +16,14 @@ func TestNames(t *testing.T) {
 		}
 	}
 	_, err := Load("cifar")
-	if err == nil || err.Error() != `unknown data set "cifar" (built-in data sets: digits, mnist, fashion-mnist, molecules, graph-edit)` {
+	if err == nil || err.Error() != `unknown data set "cifar" (built-in data sets: digits, mnist, fashion-mnist, molecules, graph-edit, place-names)` {
 		t.Errorf("Load(cifar) error = %v", err)
 	}
-	// The graph data sets are loaded by package train, with package graphs.
-	for _, n := range []string{Molecules, GraphEdit} {
-		if _, err := Load(n); err == nil || !strings.Contains(err.Error(), "holds graphs") {
-			t.Errorf("Load(%s) error = %v, want one that says it holds graphs", n, err)
+	// The graph and text data sets are loaded by package train, with packages graphs and
+	// text/placenames.
+	for _, c := range []struct{ name, want string }{{Molecules, "holds graphs"}, {GraphEdit, "holds graphs"}, {PlaceNames, "holds texts"}} {
+		if _, err := Load(c.name); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Load(%s) error = %v, want one that says it %s", c.name, err, c.want)
 		}
 	}
 }

@@ -37,7 +37,7 @@ func ForTraining(cfg train.Config, data *train.Data, res *train.Result) (*Report
 	if err != nil {
 		return nil, err
 	}
-	set := Set{Items: data.Test, Pairs: data.TestPairs, ValPairs: data.ValPairs, Baseline: data.Baseline, Triplets: data.TestTriplets}
+	set := Set{Items: data.Test, Pairs: data.TestPairs, ValPairs: data.ValPairs, Baseline: data.Baseline, Triplets: data.TestTriplets, Groups: data.TestGroups}
 	r := &Report{Title: "gometric: " + data.Name, Data: describeData(cfg, data)}
 	r.RetrievalOn, r.VerificationOn = describeSet(set, "validation")
 	r.Benchmark = benchmarkOf(set)
@@ -60,6 +60,7 @@ func ForTraining(cfg train.Config, data *train.Data, res *train.Result) (*Report
 		}
 		r.Rows = append(r.Rows, row)
 	}
+	r.ByGroup = gatherGroups(r.Rows, set.Groups)
 	best := math.NaN()
 	for _, p := range res.History.Val {
 		if p.Step == res.BestStep {
@@ -99,7 +100,7 @@ func ForModel(title, data string, m *train.Model, set Set, baselines bool) (*Rep
 		r.Notes = append(r.Notes, "the model has no frozen threshold: accuracy and F1 are not reported")
 	}
 	if b := set.Baseline; baselines && b != nil {
-		row, err := Evaluate(b.Name, b, Set{Items: set.Items, Pairs: set.Pairs, ValPairs: set.ValPairs}, math.NaN())
+		row, err := Evaluate(b.Name, b, Set{Items: set.Items, Pairs: set.Pairs, ValPairs: set.ValPairs, Groups: set.Groups}, math.NaN())
 		if err != nil {
 			return nil, err
 		}
@@ -113,11 +114,12 @@ func ForModel(title, data string, m *train.Model, set Set, baselines bool) (*Rep
 		}
 		r.Rows = append(r.Rows, row)
 	}
-	row, err := Evaluate(RowTrained, m, Set{Items: set.Items, Pairs: set.Pairs, Triplets: set.Triplets}, m.Threshold)
+	row, err := Evaluate(RowTrained, m, Set{Items: set.Items, Pairs: set.Pairs, Triplets: set.Triplets, Groups: set.Groups}, m.Threshold)
 	if err != nil {
 		return nil, err
 	}
 	r.Rows = append(r.Rows, row)
+	r.ByGroup = gatherGroups(r.Rows, set.Groups)
 	return r, nil
 }
 
@@ -169,6 +171,21 @@ func WriteRun(dir string, r *Report, h train.History, m *train.Model, items *dat
 		return err
 	}
 	return write(MarkdownFile, []byte(md.String()), nil)
+}
+
+// gatherGroups returns the rows' figures by group as the report's section, or nil without groups.
+func gatherGroups(rows []Row, g *train.Groups) *GroupSection {
+	if g == nil {
+		return nil
+	}
+	sec := &GroupSection{By: g.By, Groups: g.Names}
+	for _, row := range rows {
+		sec.Rows = append(sec.Rows, row.groups...)
+	}
+	if len(sec.Rows) == 0 {
+		return nil
+	}
+	return sec
 }
 
 // benchmarkOf returns the published benchmark of the set's triplets, or nil.

@@ -36,26 +36,32 @@ type Set struct {
 	Baseline *train.Baseline
 	// Triplets are test triplets, for the triplet accuracy (graph-edit); nil for none.
 	Triplets *train.Triplets
+	// Groups, when not nil, group Items (place-names: by script) for the figures by group
+	// (Report.ByGroup); the Pairs must be pairs of Items.
+	Groups *train.Groups
 }
 
-// Evaluate measures embedder e on set and returns its row, called name. threshold is the model's
+// Evaluate measures embedder e on set and returns its row, called name (with its figures by group
+// when set.Groups is given). threshold is the model's
 // frozen cosine-similarity threshold; NaN means choose one on set.ValPairs with e's own scores
 // (maximum accuracy), or report no accuracy and F1 when there are no validation pairs.
 func Evaluate(name string, e train.Embedder, set Set, threshold float64) (Row, error) {
 	row := Row{Name: name}
+	var byGroup *embedded // the test items' embeddings, for the figures by group
 	if set.Items != nil {
 		if !set.Items.HasLabels() {
 			return row, fmt.Errorf("%s: retrieval needs class-labelled items", name)
 		}
-		emb, err := train.EmbedItems(e, set.Items)
+		x, err := embedAll(e, set.Items)
 		if err != nil {
 			return row, fmt.Errorf("%s: %w", name, err)
 		}
-		r, err := eval.Retrieval(emb, set.Items.Labels, nil, nil, eval.RetrievalOptions{RefIncludesQuery: true})
+		r, err := x.retrieval(set.Items.Labels, nil)
 		if err != nil {
 			return row, fmt.Errorf("%s: retrieval: %w", name, err)
 		}
 		row.Retrieval = &Retrieval{PrecisionAt1: r.PrecisionAt1, RPrecision: r.RPrecision, MAPAtR: r.MAPAtR, Queries: r.Queries}
+		byGroup = x
 	}
 	if set.Pairs != nil {
 		v, err := Verify(e, set.Pairs, set.ValPairs, threshold)
@@ -70,6 +76,16 @@ func Evaluate(name string, e train.Embedder, set Set, threshold float64) (Row, e
 			return row, fmt.Errorf("%s: triplets: %w", name, err)
 		}
 		row.Triplets = &TripletMetrics{Triplets: set.Triplets.Len(), Accuracy: acc}
+	}
+	if set.Groups != nil && byGroup != nil {
+		th := math.NaN()
+		if row.Verification != nil {
+			th = row.Verification.Threshold
+		}
+		var err error
+		if row.groups, err = groupRows(name, byGroup, set, th); err != nil {
+			return row, err
+		}
 	}
 	return row, nil
 }

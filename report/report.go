@@ -28,6 +28,9 @@ type Report struct {
 	// Benchmark, when the data is a published benchmark with triplets (graph-edit), gives the
 	// rows' pair AUC and triplet accuracy beside the published figures.
 	Benchmark *Benchmark `json:"benchmark,omitempty"`
+	// ByGroup, when the test items are grouped (place-names: by script), gives each row's figures
+	// on each group.
+	ByGroup *GroupSection `json:"by_group,omitempty"`
 	// Notes are caveats worth reading with the numbers.
 	Notes []string `json:"notes,omitempty"`
 	// Files lists the run folder's files the report refers to (plots), by name.
@@ -67,6 +70,8 @@ type Row struct {
 	Verification *Verification `json:"verification,omitempty"`
 	// Triplets holds the triplet accuracy on the test triplets; nil without triplets.
 	Triplets *TripletMetrics `json:"triplets,omitempty"`
+	// groups are the row's figures by group (Set.Groups), gathered into Report.ByGroup.
+	groups []GroupRow
 }
 
 // TripletMetrics holds the triplet accuracy (graphs.TripletAccuracy): the fraction of test
@@ -168,6 +173,17 @@ func sanitized(r *Report) *Report {
 			c.Rows[i].Triplets = &cp
 		}
 	}
+	if g := r.ByGroup; g != nil {
+		cp := *g
+		cp.Rows = append([]GroupRow(nil), g.Rows...)
+		for i := range cp.Rows {
+			fix(&cp.Rows[i].MAPAtR)
+			fix(&cp.Rows[i].PrecisionAt1)
+			fix(&cp.Rows[i].ROCAUC)
+			fix(&cp.Rows[i].Accuracy)
+		}
+		c.ByGroup = &cp
+	}
 	if r.Training != nil {
 		t := *r.Training
 		fix(&t.BestVal)
@@ -215,6 +231,16 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "\tpair AUC\ttriplet accuracy\t\n")
 		for _, row := range benchmarkRows(r) {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t\n", row.Name, num(row.PairAUC), num(row.TripletAccuracy))
+		}
+		tw.Flush()
+	}
+	if g := r.ByGroup; g != nil {
+		fmt.Fprintf(&b, "\nBy %s: %s\n", g.By, groupsAbout(g))
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "\t%s\tqueries\tMAP@R\tprecision_at_1\tpairs\tROC-AUC\taccuracy\t\n", g.By)
+		for _, row := range g.Rows {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%s\t%s\t\n", row.Name, row.Group, row.Queries, num(row.MAPAtR), num(row.PrecisionAt1),
+				row.Pairs, num(row.ROCAUC), num(row.Accuracy))
 		}
 		tw.Flush()
 	}
@@ -267,6 +293,15 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 		b.WriteByte('\n')
 	}
+	if g := r.ByGroup; g != nil {
+		fmt.Fprintf(&b, "## By %s\n\n%s.\n\n", g.By, capitalize(groupsAbout(g)))
+		fmt.Fprintf(&b, "| model | %s | queries | MAP@R | precision_at_1 | pairs | ROC-AUC | accuracy |\n|---|---|---:|---:|---:|---:|---:|---:|\n", g.By)
+		for _, row := range g.Rows {
+			fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %d | %s | %s |\n", row.Name, row.Group, row.Queries, num(row.MAPAtR), num(row.PrecisionAt1),
+				row.Pairs, num(row.ROCAUC), num(row.Accuracy))
+		}
+		b.WriteByte('\n')
+	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "Note: %s\n\n", n)
 	}
@@ -278,6 +313,12 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// groupsAbout explains the figures by group in a sentence.
+func groupsAbout(g *GroupSection) string {
+	return fmt.Sprintf("retrieval with the test items of each %s as queries (every test item a reference); the test pairs of each %s (%s: both items; %s: the others); accuracy at each row's threshold",
+		g.By, g.By, g.Groups[0], strings.Join(g.Groups[1:], ", "))
 }
 
 // benchmarkRows returns the report's rows with triplets as benchmark rows, then the published ones.

@@ -52,7 +52,7 @@ func LoadSet(run train.Run, runCfg train.Config, src Source) (set Set, desc stri
 		if err != nil {
 			return set, "", nil, err
 		}
-		set = Set{Items: data.Test, Pairs: data.TestPairs, ValPairs: data.ValPairs, Baseline: data.Baseline, Triplets: data.TestTriplets}
+		set = Set{Items: data.Test, Pairs: data.TestPairs, ValPairs: data.ValPairs, Baseline: data.Baseline, Triplets: data.TestTriplets, Groups: data.TestGroups}
 		return set, fmt.Sprintf("the run's test split of %s (recorded split, input fingerprints checked)", data.Name), data.Warnings, nil
 	case src.Pairs != "":
 		var items *datasets.Items

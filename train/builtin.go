@@ -8,6 +8,8 @@ import (
 	"github.com/gometric/gometric/encoders"
 	"github.com/gometric/gometric/graphs"
 	"github.com/gometric/gometric/mat"
+	"github.com/gometric/gometric/text"
+	"github.com/gometric/gometric/text/placenames"
 )
 
 // The built-in graph data sets (datasets.Molecules, datasets.GraphEdit): their items are graphs,
@@ -36,10 +38,17 @@ const (
 	DefaultGraphEditTrainPairs = 100_000
 )
 
+// The built-in text data set (datasets.PlaceNames): the place names of package text/placenames
+// (placenames.Load, Data.Items), class = entity (ISO code), split by class (Config.SplitByClass:
+// no test entity, none of its names, is seen in training; validation likewise), pairs drawn from
+// the classes. Its baseline is the character 3-gram TF-IDF cosine of record linkage
+// (text.FitTFIDF, fitted on the training names), and its test items are grouped by script
+// (placenames.ScriptOf: Data.TestGroups) for the report's by-script section.
+
 // DefaultConfigFor returns the defaults of `gometric train --dataset name`: DefaultConfig with the
-// settings that data set trains with (the gnn for the graph data sets, with the sizes and the
-// optimisation measured in docs/PERFORMANCE.md, "Graph benchmarks"). Other data sets get
-// DefaultConfig with Dataset set.
+// settings that data set trains with (the gnn for the graph data sets, the text encoder for
+// place-names, with the sizes and the optimisation measured in docs/PERFORMANCE.md, "Graph
+// benchmarks" and "Text benchmark"). Other data sets get DefaultConfig with Dataset set.
 func DefaultConfigFor(name string) Config {
 	c := DefaultConfig()
 	c.Dataset = name
@@ -55,12 +64,28 @@ func DefaultConfigFor(name string) Config {
 		c.GNNHidden, c.GNNLayers = 64, 5
 		c.EvalPairs = graphs.GraphEditEvalSize
 		c.Steps, c.BatchSize, c.LR, c.EvalEvery = 400, 64, 5e-3, 100
+	case datasets.PlaceNames:
+		c.Encoder, c.Normalize = encoders.KindText, NormalizeNone
+		c.SplitByClass, c.Split = true, placenames.DefaultFractions
+		c.Steps, c.BatchSize, c.LR = PlaceNamesSteps, 64, 1e-3
 	}
 	return c
 }
 
-// LoadBuiltin returns the items of built-in data set name: datasets.Load, or the molecule graphs
-// (graphs.LoadMolecules). graph-edit, pairs generated for a run, has no items to load: an error.
+// PlaceNamesSteps is the number of training steps of `gometric train --dataset place-names`.
+const PlaceNamesSteps = 1000
+
+// LoadPlaceNames returns the place names as text items (placenames.Load, Data.Items).
+func LoadPlaceNames() (*datasets.Items, error) {
+	d, err := placenames.Load()
+	if err != nil {
+		return nil, err
+	}
+	return d.Items()
+}
+
+// LoadBuiltin returns the items of built-in data set name: datasets.Load, the molecule graphs
+// (graphs.LoadMolecules), or the place names (LoadPlaceNames). graph-edit, pairs generated for a run, has no items to load: an error.
 func LoadBuiltin(name string) (*datasets.Items, error) {
 	switch name {
 	case datasets.Molecules:
@@ -68,31 +93,108 @@ func LoadBuiltin(name string) (*datasets.Items, error) {
 		return items, err
 	case datasets.GraphEdit:
 		return nil, fmt.Errorf("data set %s is pairs of graphs generated for a run: train on it ('gometric train --dataset %s'), or give graph files", name, name)
+	case datasets.PlaceNames:
+		return LoadPlaceNames()
 	}
 	return datasets.Load(name)
 }
 
-// Baseline is a data set's own baseline: a feature vector per item (the molecules' Morgan
-// fingerprints), looked up by item id and compared by cosine similarity, reported before the
-// untrained encoder.
+// Baseline is a data set's own baseline, reported before the untrained encoder: a feature vector
+// per item (the molecules' Morgan fingerprints), looked up by item id, or a sparse vector per text
+// (place-names' character 3-gram TF-IDF), compared by cosine similarity.
 type Baseline struct {
 	// Name names the report's row ("Morgan fingerprint").
 	Name string
-	// Features are the baseline's vectors, by item id.
+	// Features are the baseline's vectors, by item id; nil for a TF-IDF baseline.
 	Features *datasets.Items
-	index    map[string]int
+	// TFIDF, when not nil, gives the baseline's sparse vectors of texts (EmbedSparse).
+	TFIDF *text.TFIDF
+	index map[string]int
 }
 
-// BaselineMorgan names the molecules' fingerprint baseline in reports.
-const BaselineMorgan = "Morgan fingerprint"
+// Names of the data sets' own baselines in reports.
+const (
+	// BaselineMorgan names the molecules' fingerprint baseline.
+	BaselineMorgan = "Morgan fingerprint"
+	// BaselineTFIDF names place-names' character 3-gram TF-IDF baseline.
+	BaselineTFIDF = "character 3-gram TF-IDF"
+)
+
+// SparseEmbedder embeds text items as L2-normalised sparse vectors (a TF-IDF Baseline); PairScores
+// and the reports compare them by cosine similarity without dense embeddings.
+type SparseEmbedder interface {
+	EmbedSparse(items *datasets.Items) ([]text.Sparse, error)
+}
+
+// EmbedSparse implements SparseEmbedder for a TF-IDF baseline: the TF-IDF vectors of the items'
+// texts.
+func (b *Baseline) EmbedSparse(items *datasets.Items) ([]text.Sparse, error) {
+	if b.TFIDF == nil {
+		return nil, errors.New(b.Name + ": not a sparse baseline")
+	}
+	o, err := text.TextsOf(items)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name, err)
+	}
+	return b.TFIDF.Transform(o.Texts), nil
+}
+
+// Sparse reports whether the baseline's vectors are sparse (EmbedSparse, not EmbedItems).
+func (b *Baseline) Sparse() bool { return b.TFIDF != nil }
+
+// NewTFIDFBaseline returns the character 3-gram TF-IDF baseline (BaselineTFIDF) fitted on the
+// texts of train (text.FitTFIDF).
+func NewTFIDFBaseline(train *datasets.Items) (*Baseline, error) {
+	o, err := text.TextsOf(train)
+	if err != nil {
+		return nil, err
+	}
+	return &Baseline{Name: BaselineTFIDF, TFIDF: text.FitTFIDF(o.Texts, 3)}, nil
+}
+
+// Groups assign each test item to a group (its script, for place-names), for a report section of
+// figures by group.
+type Groups struct {
+	// By names what the groups are ("script").
+	By string
+	// Names are the groups, in the report's order; Of[i] is the group of test item i.
+	Names []string
+	Of    []string
+	// Pair names the group of a pair whose items are in groups a and b.
+	Pair func(a, b string) string
+}
+
+// ScriptGroups groups text items by script (placenames.ScriptOf): "latin" and "other"; a pair is
+// "latin" when both its names are, else "other" (transliteration), as placenames.Evaluate groups.
+func ScriptGroups(items *datasets.Items) (*Groups, error) {
+	o, err := text.TextsOf(items)
+	if err != nil {
+		return nil, err
+	}
+	g := &Groups{By: "script", Names: []string{placenames.GroupLatin, placenames.GroupOther}, Of: make([]string, len(o.Texts)),
+		Pair: func(a, b string) string {
+			if a == placenames.GroupLatin && b == placenames.GroupLatin {
+				return placenames.GroupLatin
+			}
+			return placenames.GroupOther
+		}}
+	for i, s := range o.Texts {
+		g.Of[i] = string(placenames.ScriptOf(s))
+	}
+	return g, nil
+}
 
 // Embed implements Embedder; a Baseline embeds items by id (EmbedItems), not feature vectors.
 func (b *Baseline) Embed(*mat.Dense) (*mat.Dense, error) {
 	return nil, errors.New(b.Name + ": embeds items by id (EmbedItems)")
 }
 
-// EmbedItems implements ItemsEmbedder: the baseline vectors of items, by id.
+// EmbedItems implements ItemsEmbedder: the baseline vectors of items, by id (an error for a sparse
+// baseline: EmbedSparse).
 func (b *Baseline) EmbedItems(items *datasets.Items) (*mat.Dense, error) {
+	if b.TFIDF != nil {
+		return nil, errors.New(b.Name + ": embeds texts as sparse vectors (EmbedSparse)")
+	}
 	if b.index == nil {
 		b.index = b.Features.IndexByID()
 	}
@@ -141,7 +243,7 @@ func (t *Triplets) Accuracy(e Embedder) (float64, error) {
 	return graphs.TripletAccuracy(pos, neg)
 }
 
-// builtinGraphs reads a built-in graph data set into raw (ok false for other names).
+// builtinGraphs reads a built-in graph or text data set into raw (ok false for other names).
 func (raw *rawData) builtinGraphs(cfg Config) (ok bool, err error) {
 	switch cfg.Dataset {
 	case datasets.Molecules:
@@ -153,8 +255,28 @@ func (raw *rawData) builtinGraphs(cfg Config) (ok bool, err error) {
 		return true, nil
 	case datasets.GraphEdit:
 		return true, raw.generateGraphEdit(cfg)
+	case datasets.PlaceNames:
+		raw.placeNames = true
+		raw.items, err = LoadPlaceNames()
+		return true, err
 	}
 	return false, nil
+}
+
+// finish gives the split data what comes with the data set beside its items: its baseline (fitted
+// on the training split, for place-names), test triplets and test groups.
+func (raw *rawData) finish(data *Data) error {
+	data.Baseline, data.TestTriplets = raw.baseline, raw.triplets
+	if raw.placeNames {
+		var err error
+		if data.Baseline, err = NewTFIDFBaseline(data.Train); err != nil {
+			return err
+		}
+		if data.TestGroups, err = ScriptGroups(data.Test); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // generateGraphEdit generates the graph-edit data: training, validation and test pairs (in that

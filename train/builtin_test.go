@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gometric/gometric/datasets"
+	"github.com/gometric/gometric/encoders"
 	"github.com/gometric/gometric/graphs"
 )
 
@@ -138,6 +139,69 @@ func TestGraphEditData(t *testing.T) {
 			}
 			if same != c.sameAs {
 				t.Errorf("training pairs alike run seed 1's: %v, want %v", same, c.sameAs)
+			}
+		})
+	}
+}
+
+// TestPlaceNamesEntitySplit loads the place names as a run does, for two seeds: no entity (ISO
+// code) is in two splits, the split is about 70/10/20 by entity, the TF-IDF baseline and the
+// by-script groups come with the data, and the settings are the text encoder's.
+func TestPlaceNamesEntitySplit(t *testing.T) {
+	cfg := DefaultConfigFor(datasets.PlaceNames)
+	if cfg.Encoder != encoders.KindText || !cfg.SplitByClass || cfg.Normalize != NormalizeNone {
+		t.Fatalf("DefaultConfigFor(place-names): encoder %s, split by class %v, normalize %s", cfg.Encoder, cfg.SplitByClass, cfg.Normalize)
+	}
+	for _, seed := range []uint64{1, 5} {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			cfg.Seed = seed
+			d, err := LoadData(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			split := map[string]string{}
+			entities := map[string]int{}
+			for _, s := range []struct {
+				name  string
+				items *datasets.Items
+			}{{"train", d.Train}, {"val", d.Val}, {"test", d.Test}} {
+				for i := range s.items.IDs {
+					c := s.items.ClassName(s.items.Labels[i])
+					if w, ok := split[c]; ok && w != s.name {
+						t.Fatalf("entity %s is in the %s and %s splits", c, w, s.name)
+					}
+					if _, ok := split[c]; !ok {
+						entities[s.name]++
+					}
+					split[c] = s.name
+				}
+			}
+			all := float64(len(split))
+			for name, want := range map[string]float64{"train": 0.7, "val": 0.1, "test": 0.2} {
+				if got := float64(entities[name]) / all; got < want-0.02 || got > want+0.02 {
+					t.Errorf("%s: %.3f of the %d entities, want about %.1f", name, got, len(split), want)
+				}
+			}
+			for _, p := range []*datasets.Pairs{d.ValPairs, d.TestPairs} {
+				if p.Len() != cfg.EvalPairs || p.NumPositives() != cfg.EvalPairs/2 {
+					t.Errorf("%d pairs (%d positive), want %d, half positive", p.Len(), p.NumPositives(), cfg.EvalPairs)
+				}
+			}
+			if d.TestPairs.Items != d.Test {
+				t.Error("the test pairs are not pairs of the test items")
+			}
+			if d.Baseline == nil || d.Baseline.Name != BaselineTFIDF || !d.Baseline.Sparse() {
+				t.Fatalf("baseline %+v, want %s", d.Baseline, BaselineTFIDF)
+			}
+			if g := d.TestGroups; g == nil || len(g.Of) != d.Test.Len() || g.By != "script" {
+				t.Fatalf("test groups %+v", g)
+			}
+			count := map[string]int{}
+			for _, s := range d.TestGroups.Of {
+				count[s]++
+			}
+			if count["latin"] == 0 || count["other"] == 0 || len(count) != 2 {
+				t.Errorf("test names by script: %v", count)
 			}
 		})
 	}

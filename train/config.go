@@ -10,6 +10,7 @@ import (
 	"github.com/gometric/gometric/datasets"
 	"github.com/gometric/gometric/encoders"
 	"github.com/gometric/gometric/pairs"
+	"github.com/gometric/gometric/text"
 )
 
 // Kinds of training batch, for Config.Batches.
@@ -111,6 +112,12 @@ type Config struct {
 	GNNLayers   int  `json:"gnn_layers,omitempty"`
 	GNNLabelDim int  `json:"gnn_label_dim,omitempty"`
 	GNNLearnEps bool `json:"gnn_learn_eps,omitempty"`
+	// TextBuckets, TextDim and TextPool size the text encoder (TextEncoderFor): hash buckets (0:
+	// DefaultTextBuckets), the width of the bucket embeddings (0: text.DefaultEmbedDim) and how the
+	// bag pools them ("": mean; text.PoolMean, PoolSum or PoolSqrt).
+	TextBuckets int    `json:"text_buckets,omitempty"`
+	TextDim     int    `json:"text_dim,omitempty"`
+	TextPool    string `json:"text_pool,omitempty"`
 
 	// Loss names the loss (losses.Names), with PML's default parameters.
 	Loss string `json:"loss"`
@@ -226,6 +233,12 @@ func (c Config) Validate() error {
 	}
 	if c.GNNHidden < 0 || c.GNNLayers < 0 || c.GNNLabelDim < 0 {
 		return fmt.Errorf("gnn sizes must not be negative")
+	}
+	if c.TextBuckets < 0 || c.TextDim < 0 {
+		return fmt.Errorf("text encoder sizes must not be negative")
+	}
+	if p := text.Pool(c.TextPool); p != "" && p != text.PoolMean && p != text.PoolSum && p != text.PoolSqrt {
+		return fmt.Errorf("unknown text pooling %q (want %s, %s or %s)", c.TextPool, text.PoolMean, text.PoolSum, text.PoolSqrt)
 	}
 	if !slices.Contains(encoders.Kinds(), c.Encoder) && c.Encoder != encoders.KindCustom {
 		return fmt.Errorf("unknown encoder %q (want one of %s)", c.Encoder, strings.Join(encoders.Kinds(), ", "))

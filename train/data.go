@@ -37,6 +37,9 @@ type Data struct {
 	Baseline *Baseline
 	// TestTriplets, when not nil, are test triplets for the triplet accuracy (graph-edit).
 	TestTriplets *Triplets
+	// TestGroups, when not nil, group the test items (place-names: by script) for the report's
+	// figures by group.
+	TestGroups *Groups
 	// Warnings are what the readers reported about lines they read: malformed lines skipped
 	// (Config.SkipBadLines), duplicates left out, notes (datasets.LineError.Kind).
 	Warnings []*datasets.LineError

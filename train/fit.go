@@ -813,16 +813,38 @@ func ChooseThreshold(m Embedder, p *datasets.Pairs) (eval.Threshold, error) {
 	return eval.ChooseThreshold(eval.Similarities(scores, p.Y), eval.MaxAccuracy)
 }
 
+// AsSparse returns e as a SparseEmbedder when it embeds items as sparse vectors (a TF-IDF
+// Baseline).
+func AsSparse(e Embedder) (SparseEmbedder, bool) {
+	if b, ok := e.(*Baseline); ok {
+		return b, b.Sparse()
+	}
+	se, ok := e.(SparseEmbedder)
+	return se, ok
+}
+
 // Embedder maps raw feature vectors (one per row) to embeddings. Model implements it.
 type Embedder interface {
 	Embed(x *mat.Dense) (*mat.Dense, error)
 }
 
 // PairScores returns the cosine similarity of each pair's two items under m (embeddings are
-// L2-normalised here, whatever m returns). Each item that the pairs use is embedded once.
+// L2-normalised here, whatever m returns; the sparse vectors of a SparseEmbedder, AsSparse, are
+// L2-normalised already). Each item that the pairs use is embedded once.
 func PairScores(m Embedder, p *datasets.Pairs) ([]float64, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
+	}
+	if se, ok := AsSparse(m); ok {
+		vecs, err := se.EmbedSparse(p.Items)
+		if err != nil {
+			return nil, err
+		}
+		scores := make([]float64, p.Len())
+		for i := range scores {
+			scores[i] = text.Cosine(vecs[p.A[i]], vecs[p.B[i]])
+		}
+		return scores, nil
 	}
 	pos := map[int]int{}
 	var rows []int

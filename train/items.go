@@ -264,13 +264,24 @@ func ItemKindOf(cfg Config) (string, error) {
 const DefaultTextBuckets = 1 << 16
 
 // TextEncoderFor returns the text encoder Fit builds for text items under cfg: package text's
-// tokeniser and bag with DefaultTextBuckets buckets, cfg's embedding dimension, and cfg's hidden
-// widths when given (else the bag's default, one hidden layer of 256). Its Spec, saved with the
+// tokeniser and bag with cfg.TextBuckets buckets (0: DefaultTextBuckets), cfg's embedding
+// dimension, bucket embedding width (cfg.TextDim) and pooling (cfg.TextPool) when given, and cfg's
+// hidden widths when given (else the bag's default, one hidden layer of 256). Its Spec, saved with the
 // run, holds the tokeniser's settings, so a later process tokenises as the training did.
 func TextEncoderFor(cfg Config) *text.Encoder {
+	buckets := cfg.TextBuckets
+	if buckets == 0 {
+		buckets = DefaultTextBuckets
+	}
 	enc := text.NewEncoder(cfg.EmbeddingDim)
-	enc.Tokeniser.Buckets = DefaultTextBuckets
-	enc.Bag.Buckets = DefaultTextBuckets
+	enc.Tokeniser.Buckets = buckets
+	enc.Bag.Buckets = buckets
+	if cfg.TextDim > 0 {
+		enc.Bag.EmbedDim = cfg.TextDim
+	}
+	if cfg.TextPool != "" {
+		enc.Bag.Pool = text.Pool(cfg.TextPool)
+	}
 	if len(cfg.Hidden) > 0 {
 		enc.Bag.Hidden = slices.Clone(cfg.Hidden)
 	}

@@ -176,6 +176,8 @@ type rawData struct {
 	baseline  *Baseline
 	triplets  *Triplets
 	graphEdit [3]int
+	// placeNames marks the place names (their baseline is fitted on the training split: finish).
+	placeNames bool
 }
 
 // readData reads the data cfg names, from the files itemsPath and pairsPath (cfg.Items and
@@ -247,8 +249,8 @@ func (raw *rawData) prepare(cfg Config) (*Data, error) {
 	} else if data, err = PrepareItems(cfg, raw.items); err != nil {
 		return nil, err
 	}
-	data.Warnings, data.Baseline, data.TestTriplets = raw.warnings, raw.baseline, raw.triplets
-	return data, nil
+	data.Warnings = raw.warnings
+	return data, raw.finish(data)
 }
 
 // fileRecord fingerprints the file at path, given as name.

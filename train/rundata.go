@@ -146,8 +146,7 @@ func (r Run) Data(cfg Config, paths DataPaths) (*Data, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", r.Dir, SplitFile, err)
 	}
-	data.Baseline, data.TestTriplets = raw.baseline, raw.triplets
-	return data, nil
+	return data, raw.finish(data)
 }
 
 // locate returns the path of the recorded file: given when it is set (and must match), else the

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,6 +43,10 @@ func TestTextRun(t *testing.T) {
 	info, err := train.Run{Dir: runDir}.Info()
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The command chose the text encoder for the text files, and recorded it.
+	if cfg, err := (train.Run{Dir: runDir}).Config(); err != nil || cfg.Encoder != encoders.KindText || cfg.Normalize != train.NormalizeNone {
+		t.Errorf("config.json: %v, encoder %q, normalize %q; want text, none", err, cfg.Encoder, cfg.Normalize)
 	}
 	items := compact(t, info.Encoder.Items)
 	if info.Encoder.Kind != encoders.KindText || info.Encoder.EmbeddingDim != 16 || len(info.Encoder.Hidden) != 1 || info.Encoder.Hidden[0] != 32 ||
@@ -99,5 +105,79 @@ func TestTextEncoderErrors(t *testing.T) {
 			t.Errorf("%v: code %d, want an error with %q:\n%s", c.args, code, c.want, stderr)
 		}
 		noStack(t, stderr)
+	}
+}
+
+// TestPlaceNamesRun trains a few steps on the built-in place names from the command line: the
+// report has the TF-IDF baseline, the untrained and the trained encoder, overall and by script
+// (text, Markdown, JSON); config.json records the text encoder and its sizes; eval in another
+// process measures the same figures on the recorded split.
+func TestPlaceNamesRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a place-names run and its evaluation in another process (about a minute: 13,000 test names)")
+	}
+	runDir := filepath.Join(t.TempDir(), "run")
+	code, stdout, stderr := gometric("train", "--dataset", "place-names", "--out", runDir, "--steps", "4", "--eval-every", "4",
+		"--batch-size", "16", "--embedding-dim", "16", "--hidden", "32", "--text-buckets", "4096", "--text-dim", "16", "--text-pool", "sqrt",
+		"--eval-pairs", "400", "--quiet")
+	if code != exitOK {
+		t.Fatalf("train: code %d\n%s", code, stderr)
+	}
+	noStack(t, stderr)
+	rows := []string{train.BaselineTFIDF, report.RowUntrained, report.RowTrained}
+	for _, want := range []string{"place-names, texts", "MAP@R", "ROC-AUC", "By script:", "split by class",
+		train.BaselineTFIDF + "   latin", report.RowTrained + "   other"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("train output lacks %q:\n%s", want, stdout)
+		}
+	}
+	var metrics report.Report
+	readJSON(t, filepath.Join(runDir, train.ModelDir, report.MetricsFile), &metrics)
+	var names []string
+	for _, r := range metrics.Rows {
+		names = append(names, r.Name)
+	}
+	if strings.Join(names, "|") != strings.Join(rows, "|") {
+		t.Fatalf("rows %v, want %v", names, rows)
+	}
+	g := metrics.ByGroup
+	if g == nil || g.By != "script" || len(g.Rows) != 2*len(rows) {
+		t.Fatalf("by_group: %+v", g)
+	}
+	for i, r := range g.Rows {
+		if r.Name != rows[i/2] || r.Group != []string{"latin", "other"}[i%2] || r.Queries == 0 || r.Pairs == 0 ||
+			!(r.MAPAtR > 0 && r.MAPAtR <= 1) || !(r.ROCAUC > 0 && r.ROCAUC <= 1) || !(r.Accuracy > 0 && r.Accuracy <= 1) {
+			t.Errorf("by_group row %d: %+v", i, r)
+		}
+	}
+	md, err := os.ReadFile(filepath.Join(runDir, train.ModelDir, report.MarkdownFile))
+	if err != nil || !strings.Contains(string(md), "## By script") {
+		t.Errorf("report.md: %v, no by-script section", err)
+	}
+	cfg, err := (train.Run{Dir: runDir}).Config()
+	if err != nil || cfg.Dataset != "place-names" || cfg.Encoder != encoders.KindText || cfg.TextBuckets != 4096 || cfg.TextDim != 16 || cfg.TextPool != "sqrt" {
+		t.Fatalf("config: %v, %+v", err, cfg)
+	}
+	info, err := train.Run{Dir: runDir}.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if items := compact(t, info.Encoder.Items); !strings.Contains(items, `"buckets":4096`) || !strings.Contains(items, `"pool":"sqrt"`) || !strings.Contains(items, `"embed_dim":16`) {
+		t.Errorf("model.json encoder: %s", items)
+	}
+
+	out := gometricProcess(t, "eval", runDir, "--json")
+	var again report.Report
+	if err := json.Unmarshal(out, &again); err != nil {
+		t.Fatalf("eval --json: %v\n%s", err, out)
+	}
+	for _, name := range []string{train.BaselineTFIDF, report.RowTrained} {
+		a, b := metrics.Row(name), again.Row(name)
+		if a == nil || b == nil || *a.Retrieval != *b.Retrieval || a.Verification.ROCAUC != b.Verification.ROCAUC {
+			t.Errorf("%s: train and eval differ: %+v, %+v", name, a, b)
+		}
+	}
+	if again.ByGroup == nil || len(again.ByGroup.Rows) != 4 || again.ByGroup.Rows[3] != g.Rows[5] {
+		t.Errorf("eval by_group: %+v, train's trained rows %+v", again.ByGroup, g.Rows[4:])
 	}
 }

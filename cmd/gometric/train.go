@@ -19,6 +19,7 @@ import (
 	"github.com/gometric/gometric/miners"
 	"github.com/gometric/gometric/pairs"
 	"github.com/gometric/gometric/report"
+	"github.com/gometric/gometric/text"
 	"github.com/gometric/gometric/train"
 )
 
@@ -34,12 +35,17 @@ Data: --dataset NAME (built-in), or your own files (formats: docs/DATA.md):
   --dataset graph-edit          graph edit distance pairs (Li et al. 2019): 100,000 training pairs
                                 generated from --seed, fixed test pairs and triplets, pair AUC and
                                 triplet accuracy beside the paper's; gnn, contrastive, explicit pairs
+  --dataset place-names         country and subdivision names in ~150 locales (iso-codes), class =
+                                ISO code, split by entity (no test entity seen in training),
+                                character 3-gram TF-IDF baseline, figures by script; text encoder
   --pairs FILE [--items FILE]   labeled pairs (CSV a,b,label with ids from --items, or JSON Lines
                                 with ids or inline vectors), split at random into train/val/test
   --items FILE                  class-labelled items alone: trained on class batches
 Items are feature vectors (images too, as pixels) or graphs (JSON Lines, one graph per line, and
 pairs of graphs by id or inline; docs/DATA.md, section Graphs): graphs train a GIN (--encoder gnn,
-chosen for them; sizes --gnn-hidden, --gnn-layers, --gnn-label-dim).
+chosen for them; sizes --gnn-hidden, --gnn-layers, --gnn-label-dim), or texts (CSV column text,
+JSON Lines "text"): texts train the hashed n-gram embedding bag (--encoder text, chosen for them;
+sizes --text-buckets, --text-dim, --text-pool, --hidden).
 A malformed line is an error naming file, line and cause; --skip-bad-lines skips such lines.
 
 The run folder (--out, a new or empty folder) gets config.json, data.json (the SHA-256 of every
@@ -70,7 +76,7 @@ func newTrainFlags(cfg *train.Config, tf *trainFlags, stdout io.Writer) *flag.Fl
 	fs.StringVar(&cfg.Pairs, "pairs", cfg.Pairs, "labeled pairs file (CSV or JSON Lines)")
 	fs.BoolVar(&cfg.SkipBadLines, "skip-bad-lines", cfg.SkipBadLines, "skip malformed lines of --items and --pairs (they are listed) instead of failing")
 	fs.StringVar(&cfg.Duplicates, "duplicates", cfg.Duplicates, "a pairs line that repeats an earlier pair exactly (in either order, same label): keep-first (listed) or error (default keep-first)")
-	fs.StringVar(&cfg.Encoder, "encoder", cfg.Encoder, "encoder: mlp, or cnn (reshapes 784 features to 28x28x1, 64 to 8x8x1), or gnn for graphs\n(default: gnn for graph items, else mlp)")
+	fs.StringVar(&cfg.Encoder, "encoder", cfg.Encoder, "encoder: mlp, or cnn (reshapes 784 features to 28x28x1, 64 to 8x8x1), gnn for graphs, text for texts\n(default: gnn for graph items, text for text items, else mlp)")
 	fs.IntVar(&cfg.EmbeddingDim, "embedding-dim", cfg.EmbeddingDim, "embedding dimension")
 	fs.Var(intList{&cfg.Hidden}, "hidden", fmt.Sprintf("hidden layer widths, comma-separated (default: mlp %v, cnn %v)",
 		joinInts(encoders.DefaultMLPHidden), joinInts(encoders.DefaultCNNHidden)))
@@ -79,6 +85,9 @@ func newTrainFlags(cfg *train.Config, tf *trainFlags, stdout io.Writer) *flag.Fl
 	fs.IntVar(&cfg.GNNLayers, "gnn-layers", cfg.GNNLayers, fmt.Sprintf("gnn message-passing layers (default %d)", graphs.DefaultGINLayers))
 	fs.IntVar(&cfg.GNNLabelDim, "gnn-label-dim", cfg.GNNLabelDim, fmt.Sprintf("gnn node label embedding width (default %d)", graphs.DefaultGINLabelDim))
 	fs.BoolVar(&cfg.GNNLearnEps, "gnn-learn-eps", cfg.GNNLearnEps, "gnn: learn each layer's GIN eps (default: eps = 0, GIN-0)")
+	fs.IntVar(&cfg.TextBuckets, "text-buckets", cfg.TextBuckets, fmt.Sprintf("text encoder hash buckets, rows of its embedding table (default %d)", train.DefaultTextBuckets))
+	fs.IntVar(&cfg.TextDim, "text-dim", cfg.TextDim, fmt.Sprintf("text encoder bucket embedding width (default %d)", text.DefaultEmbedDim))
+	fs.StringVar(&cfg.TextPool, "text-pool", cfg.TextPool, "text encoder pooling of the bucket embeddings: mean, sum or sqrt (default mean)")
 	fs.Var(specFlag{&cfg.Loss, train.CanonicalLoss}, "loss", lossHelp())
 	fs.StringVar(&cfg.PairMode, "pair-mode", cfg.PairMode, "how a pair batch feeds the loss: "+strings.Join(pairs.ModeNames(), ", ")+
 		"\n(explicit: only the given pairs, suits contrastive; label-construction: every other pair in the batch is a negative)")
@@ -138,9 +147,11 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 			if err != nil {
 				return err
 			}
-			if kind == graphs.KindGraph {
+			// Texts choose the text encoder, recorded as such in config.json.
+			auto := map[string]string{graphs.KindGraph: encoders.KindGNN, text.KindText: encoders.KindText}
+			if enc, ok := auto[kind]; ok {
 				if !given["encoder"] {
-					cfg.Encoder = encoders.KindGNN
+					cfg.Encoder = enc
 				}
 				if !given["normalize"] {
 					cfg.Normalize = train.NormalizeNone
