@@ -81,7 +81,7 @@ func (l *Angular) inputs(in Inputs) Inputs {
 }
 
 // Terms implements TermsLoss: one "loss" pair term per positive pair.
-func (l *Angular) Terms(in Inputs) []reducers.Terms {
+func (l *Angular) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(l.inputs(in), "AngularLoss", l.block)
 }
 
@@ -97,7 +97,7 @@ func l2Normalize(x *graph.Node) *graph.Node {
 	return graph.Div(x, graph.InsertAxes(norm, -1))
 }
 
-func (l *Angular) block(p pairsOf) blockResult {
+func (l *Angular) block(p queryBlock) blockResult {
 	xa, xp := l2Normalize(p.q), l2Normalize(p.ref)
 	xn := xp
 	if l.RawNegatives {
@@ -107,7 +107,7 @@ func (l *Angular) block(p pairsOf) blockResult {
 	// z[a, p] = LSE_{n ∈ N(a)} 4t(x_a + x_p)·x_n − 2(1+t) x_a·x_p at the positive pairs.
 	z := angularLogits(xa, xp, xn, p.posSel, p.negSel, 4*t, 2*(1+t), l.RawNegatives)
 	perPair := softplus(z) // log(1 + Σ e^x); no negative: 0.
-	terms := []reducers.Terms{{Name: "loss", Kind: reducers.PosPair, Losses: perPair, Weights: p.pos, AnchorLabels: p.anchorLabels}}
+	terms := []reducers.SubLoss{{Name: "loss", Kind: reducers.PosPair, Losses: perPair, Weights: p.pos, AnchorLabels: p.anchorLabels}}
 	return blockResult{terms: terms, gatePos: countSelected(p.pos), gateNeg: countSelected(p.neg)}
 }
 

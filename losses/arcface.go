@@ -69,7 +69,7 @@ func arcFaceReduce(opts *Options, co *ClassOptions, c classInputs, cos, w *graph
 	m := marginDeg * math.Pi / 180
 	logits := replaceTarget(cos, c.oneHot, func(t *graph.Node) *graph.Node { return arcMargin(t, m) })
 	logits = graph.MulScalar(logits, scale)
-	terms := []reducers.Terms{c.elementTerms(crossEntropy(logits, c.oneHot))}
+	terms := []reducers.SubLoss{c.elementTerms(crossEntropy(logits, c.oneHot))}
 	return co.reduce(opts, c, terms, graph.Transpose(w, 0, 1))
 }
 

@@ -10,11 +10,11 @@ import (
 
 // blockFn computes a loss's sub-losses over one block of query rows against all references. Every loss
 // of this package is row-separable: a row's terms depend only on its own row of the [N, M] matrix.
-type blockFn func(p pairsOf) blockResult
+type blockFn func(p queryBlock) blockResult
 
 // blockResult is what a loss computes over one block.
 type blockResult struct {
-	terms []reducers.Terms
+	terms []reducers.SubLoss
 	// gatePos and gateNeg, when set, are counts whose totals over all blocks must both be positive for
 	// the loss to be non-zero (SupCon: a batch with no positive or no negative pair has a zero loss).
 	gatePos, gateNeg *graph.Node
@@ -59,7 +59,7 @@ func gateValue(x, active *graph.Node) *graph.Node {
 
 // terms returns the sub-losses of one block covering all rows, with the gate applied to their weights
 // and the embedding regularization appended: the Terms of TermsLoss.
-func (o *Options) terms(in Inputs, name string, fn blockFn) []reducers.Terms {
+func (o *Options) terms(in Inputs, name string, fn blockFn) []reducers.SubLoss {
 	r := in.resolve(name)
 	res := fn(r.all())
 	if active := isActive(res.gatePos, res.gateNeg); active != nil {

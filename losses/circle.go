@@ -34,12 +34,12 @@ func NewCircle() *Circle {
 }
 
 // Terms implements TermsLoss: one "loss" element term per anchor.
-func (l *Circle) Terms(in Inputs) []reducers.Terms { return l.terms(in, "CircleLoss", l.block) }
+func (l *Circle) Terms(in Inputs) []reducers.SubLoss { return l.terms(in, "CircleLoss", l.block) }
 
 // Compute implements Loss.
 func (l *Circle) Compute(in Inputs) *graph.Node { return l.compute(in, "CircleLoss", l.block) }
 
-func (l *Circle) block(p pairsOf) blockResult {
+func (l *Circle) block(p queryBlock) blockResult {
 	if !l.Distance.IsInverted() {
 		exceptions.Panicf("CircleLoss: needs a similarity (CosineSimilarity), got the distance %s", l.Distance)
 	}
@@ -56,6 +56,6 @@ func (l *Circle) block(p pairsOf) blockResult {
 	both := graph.LogicalAnd(hasP, hasN)
 	perAnchor := softplus(graph.Add(graph.Where(both, lseP, c(0)), graph.Where(both, lseN, c(0))))
 	perAnchor = graph.Where(both, perAnchor, c(0))
-	terms := []reducers.Terms{{Name: "loss", Kind: reducers.Element, Losses: perAnchor, AnchorLabels: p.anchorLabels}}
+	terms := []reducers.SubLoss{{Name: "loss", Kind: reducers.Element, Losses: perAnchor, AnchorLabels: p.anchorLabels}}
 	return blockResult{terms: terms}
 }

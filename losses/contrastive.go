@@ -32,7 +32,7 @@ func NewContrastive() *Contrastive {
 }
 
 // Terms implements TermsLoss: "pos_loss" and "neg_loss" as [N, M] pair terms.
-func (l *Contrastive) Terms(in Inputs) []reducers.Terms {
+func (l *Contrastive) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "ContrastiveLoss", l.block)
 }
 
@@ -41,13 +41,13 @@ func (l *Contrastive) Compute(in Inputs) *graph.Node {
 	return l.compute(in, "ContrastiveLoss", l.block)
 }
 
-func (l *Contrastive) block(p pairsOf) blockResult {
+func (l *Contrastive) block(p queryBlock) blockResult {
 	d := l.Distance
 	mat := d.Matrix(p.q, p.ref)
 	g, dt := mat.Graph(), mat.DType()
 	posLoss := relu(distances.Margin(d, mat, graph.Scalar(g, dt, l.PosMargin)))
 	negLoss := relu(distances.Margin(d, graph.Scalar(g, dt, l.NegMargin), mat))
-	terms := []reducers.Terms{
+	terms := []reducers.SubLoss{
 		{Name: "pos_loss", Kind: reducers.PosPair, Losses: posLoss, Weights: p.pos, AnchorLabels: p.anchorLabels},
 		{Name: "neg_loss", Kind: reducers.NegPair, Losses: negLoss, Weights: p.neg, AnchorLabels: p.anchorLabels},
 	}

@@ -55,6 +55,6 @@ func (l *CosFace) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Nod
 	cos := cosineToColumns(name, l.Distance, c.emb, w)
 	logits := replaceTarget(cos, c.oneHot, func(t *graph.Node) *graph.Node { return graph.AddScalar(t, -l.Margin) })
 	logits = graph.MulScalar(logits, l.Scale)
-	terms := []reducers.Terms{c.elementTerms(crossEntropy(logits, c.oneHot))}
+	terms := []reducers.SubLoss{c.elementTerms(crossEntropy(logits, c.oneHot))}
 	return l.reduce(&l.Options, c, terms, graph.Transpose(w, 0, 1))
 }

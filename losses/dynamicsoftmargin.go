@@ -171,7 +171,7 @@ func (l *DynamicSoftMargin) ComputeWithHistogram(in Inputs, hist *graph.Node) (l
 		hist = graph.StopGradient(graph.ConvertDType(hist, dt))
 	}
 	loss, newHist = l.weigh(cw, cx, count, hist)
-	terms := []reducers.Terms{{Name: "loss", Kind: reducers.AlreadyReduced, Losses: loss}}
+	terms := []reducers.SubLoss{{Name: "loss", Kind: reducers.AlreadyReduced, Losses: loss}}
 	loss = reducers.ReduceAll(l.Reducer, l.withRegularization(terms, emb))
 	return loss, newHist
 }
@@ -183,7 +183,7 @@ func (l *DynamicSoftMargin) ComputeWithHistogram(in Inputs, hist *graph.Node) (l
 // hand-written gradient with respect to the distance matrix, by a second loop: a value of class c
 // gets the gradient g_c of cx[c] times its weight, to d_ap, and minus that to d_an. O(N·M·K·NumBins)
 // time, K = max_i min(|P(i)|, |N(i)|), and O(N·M) memory.
-func (l *DynamicSoftMargin) tripletClassSums(p pairsOf) (cw, cx, count *graph.Node) {
+func (l *DynamicSoftMargin) tripletClassSums(p queryBlock) (cw, cx, count *graph.Node) {
 	d := l.Distance.Matrix(p.q, p.ref) // [N, M]
 	g, dt := d.Graph(), d.DType()
 	n, m := d.Shape().Dimensions[0], d.Shape().Dimensions[1]
@@ -266,7 +266,7 @@ func (l *DynamicSoftMargin) tripletClassSums(p pairsOf) (cw, cx, count *graph.No
 
 // tripletValues returns x = d_ap − d_an for every (anchor, positive, negative) of the block, flattened
 // to [N·M·M], with the triplets' multiplicities w (0 for the combinations that are not triplets).
-func (l *DynamicSoftMargin) tripletValues(p pairsOf) (x, w *graph.Node) {
+func (l *DynamicSoftMargin) tripletValues(p queryBlock) (x, w *graph.Node) {
 	mat := l.Distance.Matrix(p.q, p.ref) // [N, M]
 	n, m := mat.Shape().Dimensions[0], mat.Shape().Dimensions[1]
 	x = graph.Sub(graph.InsertAxes(mat, -1), graph.InsertAxes(mat, 1)) // [N, M(p), M(n)]

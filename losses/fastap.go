@@ -55,7 +55,7 @@ func (l *FastAP) lp() *distances.LpDistance {
 }
 
 // Terms implements TermsLoss: one "loss" element term per query, weighted 0 for queries without positives.
-func (l *FastAP) Terms(in Inputs) []reducers.Terms {
+func (l *FastAP) Terms(in Inputs) []reducers.SubLoss {
 	l.lp()
 	return l.terms(in, "FastAPLoss", l.block)
 }
@@ -66,7 +66,7 @@ func (l *FastAP) Compute(in Inputs) *graph.Node {
 	return l.compute(in, "FastAPLoss", l.block)
 }
 
-func (l *FastAP) block(p pairsOf) blockResult {
+func (l *FastAP) block(p queryBlock) blockResult {
 	d := l.lp()
 	mat := d.Matrix(p.q, p.ref)
 	g, dt := mat.Graph(), mat.DType()
@@ -96,6 +96,6 @@ func (l *FastAP) block(p pairsOf) blockResult {
 	hasPos := graph.GreaterThan(nPos, gmath.Zero(nPos))
 	ap := gmath.SafeDiv(graph.ReduceSum(ratio, 1), nPos)
 	perQuery := graph.Where(hasPos, graph.OneMinus(ap), gmath.Zero(ap))
-	terms := []reducers.Terms{{Name: "loss", Kind: reducers.Element, Losses: perQuery, Weights: graph.ConvertDType(hasPos, dt), AnchorLabels: p.anchorLabels}}
+	terms := []reducers.SubLoss{{Name: "loss", Kind: reducers.Element, Losses: perQuery, Weights: graph.ConvertDType(hasPos, dt), AnchorLabels: p.anchorLabels}}
 	return blockResult{terms: terms}
 }

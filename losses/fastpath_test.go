@@ -286,7 +286,7 @@ func normalEmb(seed uint64, n, d int) [][]float64 {
 // angularNaiveBlock is AngularLoss's straightforward formulation: every (anchor, positive, negative)
 // triple of the block in a [rows, M, M] log-sum-exp.
 func angularNaiveBlock(l *Angular) blockFn {
-	return func(p pairsOf) blockResult {
+	return func(p queryBlock) blockResult {
 		xa, xp := l2Normalize(p.q), l2Normalize(p.ref)
 		xn := xp
 		if l.RawNegatives {
@@ -303,7 +303,7 @@ func angularNaiveBlock(l *Angular) blockFn {
 		keep := graph.BroadcastToDims(graph.InsertAxes(selectedMask(p.neg), 1), rows, m, m)
 		lse, _ := weightedLogSumExp(graph.Reshape(final, rows*m, m), graph.Reshape(keep, rows*m, m))
 		perPair := softplus(graph.Reshape(lse, rows, m))
-		terms := []reducers.Terms{{Name: "loss", Kind: reducers.PosPair, Losses: perPair, Weights: p.pos, AnchorLabels: p.anchorLabels}}
+		terms := []reducers.SubLoss{{Name: "loss", Kind: reducers.PosPair, Losses: perPair, Weights: p.pos, AnchorLabels: p.anchorLabels}}
 		return blockResult{terms: terms, gatePos: countSelected(p.pos), gateNeg: countSelected(p.neg)}
 	}
 }
@@ -359,7 +359,7 @@ func TestAngularFactoredMatchesNaive(t *testing.T) {
 
 // pnpNaiveBlock is PNPLoss's straightforward formulation: R from an [rows, M, M] tensor of sigmoids.
 func pnpNaiveBlock(l *PNP, n int) blockFn {
-	return func(p pairsOf) blockResult {
+	return func(p queryBlock) blockResult {
 		sim := l.Distance.Matrix(p.q, p.ref)
 		g, dt := sim.Graph(), sim.DType()
 		rows, m := sim.Shape().Dimensions[0], sim.Shape().Dimensions[1]
@@ -387,7 +387,7 @@ func pnpNaiveBlock(l *PNP, n int) blockFn {
 		if l.Variant == PNPDq {
 			total = graph.Sub(graph.Scalar(g, dt, float64(rows)/float64(n)), total)
 		}
-		return blockResult{terms: []reducers.Terms{{Name: "loss", Kind: reducers.AlreadyReduced, Losses: total}}}
+		return blockResult{terms: []reducers.SubLoss{{Name: "loss", Kind: reducers.AlreadyReduced, Losses: total}}}
 	}
 }
 
@@ -481,7 +481,7 @@ func TestDynamicSoftMarginLoopMatchesScatter(t *testing.T) {
 
 // npairsNaiveBlock is NPairsLoss's [N, N] formulation: every query row, the non-anchors masked out.
 func npairsNaiveBlock(l *NPairs, in Inputs) blockFn {
-	return func(p pairsOf) blockResult {
+	return func(p queryBlock) blockResult {
 		g, dt := p.q.Graph(), p.q.DType()
 		n := p.q.Shape().Dimensions[0]
 		posMask := graph.GreaterThan(p.pos, gmath.Zero(p.pos))
@@ -503,7 +503,7 @@ func npairsNaiveBlock(l *NPairs, in Inputs) blockFn {
 		lse, _ := weightedLogSumExp(sim, cols)
 		own := graph.ReduceSum(graph.Where(graph.Equal(ii, kk), sim, gmath.Zero(sim)), 1)
 		perAnchor := graph.Where(anchor, graph.Sub(graph.Where(anchor, lse, gmath.Zero(lse)), own), gmath.Zero(own))
-		terms := []reducers.Terms{{Name: "loss", Kind: reducers.Element, Losses: perAnchor, Weights: anchorF, AnchorLabels: p.anchorLabels}}
+		terms := []reducers.SubLoss{{Name: "loss", Kind: reducers.Element, Losses: perAnchor, Weights: anchorF, AnchorLabels: p.anchorLabels}}
 		return blockResult{terms: terms}
 	}
 }

@@ -32,7 +32,7 @@ func NewGeneralizedLiftedStructure() *GeneralizedLiftedStructure {
 }
 
 // Terms implements TermsLoss: one "loss" element term per anchor.
-func (l *GeneralizedLiftedStructure) Terms(in Inputs) []reducers.Terms {
+func (l *GeneralizedLiftedStructure) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "GeneralizedLiftedStructureLoss", l.block)
 }
 
@@ -41,12 +41,12 @@ func (l *GeneralizedLiftedStructure) Compute(in Inputs) *graph.Node {
 	return l.compute(in, "GeneralizedLiftedStructureLoss", l.block)
 }
 
-func (l *GeneralizedLiftedStructure) block(p pairsOf) blockResult {
+func (l *GeneralizedLiftedStructure) block(p queryBlock) blockResult {
 	mat := l.Distance.Matrix(p.q, p.ref)
 	g, dt := mat.Graph(), mat.DType()
 	posLSE, _ := maskedLogSumExp(distances.Margin(l.Distance, mat, graph.Scalar(g, dt, l.PosMargin)), selectedMask(p.pos))
 	negLSE, _ := maskedLogSumExp(distances.Margin(l.Distance, graph.Scalar(g, dt, l.NegMargin), mat), selectedMask(p.neg))
 	perAnchor := relu(graph.Add(posLSE, negLSE))
-	terms := []reducers.Terms{{Name: "loss", Kind: reducers.Element, Losses: perAnchor, AnchorLabels: p.anchorLabels}}
+	terms := []reducers.SubLoss{{Name: "loss", Kind: reducers.Element, Losses: perAnchor, AnchorLabels: p.anchorLabels}}
 	return blockResult{terms: terms}
 }

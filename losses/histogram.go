@@ -63,7 +63,7 @@ func (l *Histogram) check(in Inputs) {
 }
 
 // Terms implements TermsLoss: the already-reduced "loss".
-func (l *Histogram) Terms(in Inputs) []reducers.Terms {
+func (l *Histogram) Terms(in Inputs) []reducers.SubLoss {
 	l.check(in)
 	return l.terms(in, "HistogramLoss", l.block)
 }
@@ -76,7 +76,7 @@ func (l *Histogram) Compute(in Inputs) *graph.Node {
 	return o.compute(in, "HistogramLoss", l.block)
 }
 
-func (l *Histogram) block(p pairsOf) blockResult {
+func (l *Histogram) block(p queryBlock) blockResult {
 	sim := l.Distance.Matrix(p.q, p.ref) // [N, N]
 	g, dt := sim.Graph(), sim.DType()
 	n := sim.Shape().Dimensions[0]
@@ -100,7 +100,7 @@ func (l *Histogram) block(p pairsOf) blockResult {
 	tri := graph.ConvertDType(graph.LessOrEqual(graph.Iota(g, shapes.Make(dtypes.Int32, nodes, nodes), 0), graph.Iota(g, shapes.Make(dtypes.Int32, nodes, nodes), 1)), dt)
 	phi := graph.Reshape(graph.MatMul(graph.InsertAxes(pPos, 0), tri), nodes) // cumsum
 	loss := graph.ReduceAllSum(graph.Mul(pNeg, phi))
-	terms := []reducers.Terms{{Name: "loss", Kind: reducers.AlreadyReduced, Losses: loss}}
+	terms := []reducers.SubLoss{{Name: "loss", Kind: reducers.AlreadyReduced, Losses: loss}}
 	return blockResult{terms: terms, gatePos: numTriplets, gateNeg: numTriplets}
 }
 

@@ -21,9 +21,10 @@ type resolved struct {
 	n, m              int
 }
 
-// pairsOf is one block of rows of a resolved input: queries q (rows [start, start+size) of the
-// embeddings), all references, and the block's [size, M] weights of positive and negative pairs.
-type pairsOf struct {
+// queryBlock is one block of query rows of a resolved input: queries q (rows [start, start+size)
+// of the embeddings), all references, and the block's [size, M] weights of positive and negative
+// pairs.
+type queryBlock struct {
 	q, ref       *graph.Node
 	pos, neg     *graph.Node
 	anchorLabels *graph.Node
@@ -92,16 +93,16 @@ func (in Inputs) resolve(lossName string) resolved {
 }
 
 // all returns the whole input as one block.
-func (r resolved) all() pairsOf {
+func (r resolved) all() queryBlock {
 	return r.block(r.emb, r.ref, 0, r.n, nil)
 }
 
 // block returns the pairs of rows [start, start+size) with queries q (already those rows) and
 // references ref. chain, when not nil, is a scalar int32 zero computed from the previous block: adding
 // it to this block's first inputs makes the block wait for the previous one (see blockwise.go).
-func (r resolved) block(q, ref *graph.Node, start, size int, chain *graph.Node) pairsOf {
+func (r resolved) block(q, ref *graph.Node, start, size int, chain *graph.Node) queryBlock {
 	g, dt := q.Graph(), q.DType()
-	p := pairsOf{q: q, ref: ref}
+	p := queryBlock{q: q, ref: ref}
 	rows := func(x *graph.Node) *graph.Node {
 		if start == 0 && size == x.Shape().Dimensions[0] && chain == nil {
 			return x

@@ -44,7 +44,7 @@ func (l *Instance) check(in Inputs) {
 }
 
 // Terms implements TermsLoss: one "loss" element term per sample.
-func (l *Instance) Terms(in Inputs) []reducers.Terms {
+func (l *Instance) Terms(in Inputs) []reducers.SubLoss {
 	l.check(in)
 	return l.terms(in, "InstanceLoss", l.blockFor(in))
 }
@@ -58,7 +58,7 @@ func (l *Instance) Compute(in Inputs) *graph.Node {
 }
 
 func (l *Instance) blockFor(in Inputs) blockFn {
-	return func(p pairsOf) blockResult {
+	return func(p queryBlock) blockResult {
 		logits := graph.MulScalar(l.Distance.Matrix(p.q, p.ref), l.Gamma) // [N, N]
 		g := logits.Graph()
 		n := logits.Shape().Dimensions[0]
@@ -77,7 +77,7 @@ func (l *Instance) blockFor(in Inputs) blockFn {
 		top := graph.StopGradient(graph.ReduceMax(logits, 1))
 		lse := graph.Add(top, graph.Log(graph.ReduceSum(graph.Exp(graph.Sub(logits, graph.InsertAxes(top, -1))), 1)))
 		picked := graph.ReduceSum(graph.Where(target, logits, graph.ZerosLike(logits)), 1)
-		terms := []reducers.Terms{{Name: "loss", Kind: reducers.Element, Losses: graph.Sub(lse, picked), AnchorLabels: p.anchorLabels}}
+		terms := []reducers.SubLoss{{Name: "loss", Kind: reducers.Element, Losses: graph.Sub(lse, picked), AnchorLabels: p.anchorLabels}}
 		return blockResult{terms: terms}
 	}
 }

@@ -38,7 +38,7 @@ func NewIntraPairVariance() *IntraPairVariance {
 }
 
 // Terms implements TermsLoss: "pos_loss" and "neg_loss" as [N, M] pair terms.
-func (l *IntraPairVariance) Terms(in Inputs) []reducers.Terms {
+func (l *IntraPairVariance) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "IntraPairVarianceLoss", l.block)
 }
 
@@ -56,7 +56,7 @@ func weightedMean(x, w *graph.Node) *graph.Node {
 	return gmath.SafeDiv(sum, graph.ReduceAllSum(graph.Where(sel, w, gmath.Zero(w))))
 }
 
-func (l *IntraPairVariance) block(p pairsOf) blockResult {
+func (l *IntraPairVariance) block(p queryBlock) blockResult {
 	mat := l.Distance.Matrix(p.q, p.ref)
 	inverted := l.Distance.IsInverted()
 	// PML's variance_with_eps: (1 − ε)·μ − x when the pairs should grow, x − (1 + ε)·μ otherwise.
@@ -68,7 +68,7 @@ func (l *IntraPairVariance) block(p pairsOf) blockResult {
 	}
 	posLoss := graph.Square(relu(variance(weightedMean(mat, p.pos), l.PosEps, inverted)))
 	negLoss := graph.Square(relu(variance(weightedMean(mat, p.neg), l.NegEps, !inverted)))
-	terms := []reducers.Terms{
+	terms := []reducers.SubLoss{
 		{Name: "pos_loss", Kind: reducers.PosPair, Losses: posLoss, Weights: p.pos, AnchorLabels: p.anchorLabels},
 		{Name: "neg_loss", Kind: reducers.NegPair, Losses: negLoss, Weights: p.neg, AnchorLabels: p.anchorLabels},
 	}

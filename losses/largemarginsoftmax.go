@@ -73,7 +73,7 @@ func lmsCompute(ctx *context.Context, in Inputs, name string, opts *Options, co 
 	}
 	logits := replaceTarget(cos, c.oneHot, func(t *graph.Node) *graph.Node { return psiMultipleAngle(t, m) })
 	logits = graph.MulScalar(graph.Mul(logits, lmsMagnitudes(c.emb, w, weightNorms)), scale)
-	terms := []reducers.Terms{c.elementTerms(crossEntropy(logits, c.oneHot))}
+	terms := []reducers.SubLoss{c.elementTerms(crossEntropy(logits, c.oneHot))}
 	return co.reduce(opts, c, terms, graph.Transpose(w, 0, 1))
 }
 

@@ -41,7 +41,7 @@ func NewLiftedStructure() *LiftedStructure {
 }
 
 // Terms implements TermsLoss: one "loss" pair term per positive pair.
-func (l *LiftedStructure) Terms(in Inputs) []reducers.Terms {
+func (l *LiftedStructure) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "LiftedStructureLoss", l.block)
 }
 
@@ -52,7 +52,7 @@ func (l *LiftedStructure) Compute(in Inputs) *graph.Node {
 	return o.compute(in, "LiftedStructureLoss", l.block)
 }
 
-func (l *LiftedStructure) block(p pairsOf) blockResult {
+func (l *LiftedStructure) block(p queryBlock) blockResult {
 	mat := l.Distance.Matrix(p.q, p.ref)
 	g, dt := mat.Graph(), mat.DType()
 	negTerm := distances.Margin(l.Distance, graph.Scalar(g, dt, l.NegMargin), mat)
@@ -74,7 +74,7 @@ func (l *LiftedStructure) block(p pairsOf) blockResult {
 	}
 	lse = graph.Where(has, lse, gmath.Zero(lse)) // No negative at all: PML's masked logsumexp gives 0.
 	perPair := graph.DivScalar(graph.Square(relu(graph.Add(lse, distances.Margin(l.Distance, mat, graph.Scalar(g, dt, l.PosMargin))))), 2)
-	terms := []reducers.Terms{{Name: "loss", Kind: reducers.PosPair, Losses: perPair, Weights: p.pos, AnchorLabels: p.anchorLabels}}
+	terms := []reducers.SubLoss{{Name: "loss", Kind: reducers.PosPair, Losses: perPair, Weights: p.pos, AnchorLabels: p.anchorLabels}}
 	// PML returns a zero loss unless the selection has at least one positive and one negative pair.
 	return blockResult{terms: terms, gatePos: countSelected(p.pos), gateNeg: countSelected(p.neg)}
 }

@@ -41,7 +41,7 @@ type TermsLoss interface {
 	Loss
 	// Terms returns the sub-losses of the loss, unreduced, including the embedding regularization as
 	// an already-reduced term when a regularizer is set.
-	Terms(in Inputs) []reducers.Terms
+	Terms(in Inputs) []reducers.SubLoss
 }
 
 // Options are the settings every loss shares, PML's BaseMetricLossFunction arguments. Each loss's
@@ -69,7 +69,7 @@ func defaultOptions(d distances.Distance, r reducers.Reducer) Options {
 
 // withRegularization appends the embedding regularization term (PML adds it as an already-reduced
 // sub-loss "embedding_reg_loss", computed on the query embeddings only).
-func (o *Options) withRegularization(terms []reducers.Terms, emb *graph.Node) []reducers.Terms {
+func (o *Options) withRegularization(terms []reducers.SubLoss, emb *graph.Node) []reducers.SubLoss {
 	if o.EmbeddingRegularizer == nil {
 		return terms
 	}
@@ -77,5 +77,5 @@ func (o *Options) withRegularization(terms []reducers.Terms, emb *graph.Node) []
 	if o.EmbeddingRegWeight != 1 {
 		reg = graph.MulScalar(reg, o.EmbeddingRegWeight)
 	}
-	return append(terms, reducers.Terms{Name: "embedding_reg_loss", Kind: reducers.AlreadyReduced, Losses: reg})
+	return append(terms, reducers.SubLoss{Name: "embedding_reg_loss", Kind: reducers.AlreadyReduced, Losses: reg})
 }

@@ -49,7 +49,7 @@ func NewMargin() *Margin {
 
 // Terms implements TermsLoss with the fixed Beta: "margin_loss" per triplet (with its divisor) and,
 // with LearnBeta and Nu ≠ 0, "beta_reg_loss".
-func (l *Margin) Terms(in Inputs) []reducers.Terms {
+func (l *Margin) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "MarginLoss", l.blockFor(nil, false))
 }
 
@@ -94,7 +94,7 @@ func (l *Margin) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node
 }
 
 // betaRows returns β for each anchor row of a block: a scalar node, or [rows, 1] per class.
-func (l *Margin) betaRows(p pairsOf, beta *graph.Node) (perRow *graph.Node, perClass bool) {
+func (l *Margin) betaRows(p queryBlock, beta *graph.Node) (perRow *graph.Node, perClass bool) {
 	g, dt := p.q.Graph(), p.q.DType()
 	if beta == nil {
 		return graph.Scalar(g, dt, l.Beta), false
@@ -114,7 +114,7 @@ func (l *Margin) betaRows(p pairsOf, beta *graph.Node) (perRow *graph.Node, perC
 }
 
 func (l *Margin) blockFor(beta *graph.Node, factored bool) blockFn {
-	return func(p pairsOf) blockResult {
+	return func(p queryBlock) blockResult {
 		d := l.Distance
 		mat := d.Matrix(p.q, p.ref)
 		dt := mat.DType()
@@ -129,15 +129,15 @@ func (l *Margin) blockFor(beta *graph.Node, factored bool) blockFn {
 		divisor := graph.Add(
 			graph.ReduceAllSum(graph.Mul(graph.Mul(p.pos, active(posLoss)), rowsN)),
 			graph.ReduceAllSum(graph.Mul(graph.Mul(p.neg, active(negLoss)), rowsP)))
-		var terms []reducers.Terms
+		var terms []reducers.SubLoss
 		if factored {
 			combined := graph.Add(graph.Mul(graph.Mul(p.pos, posLoss), rowsN), graph.Mul(graph.Mul(p.neg, negLoss), rowsP))
-			terms = append(terms, reducers.Terms{Name: "margin_loss", Kind: reducers.PosPair, Losses: combined, Divisor: divisor, AnchorLabels: p.anchorLabels})
+			terms = append(terms, reducers.SubLoss{Name: "margin_loss", Kind: reducers.PosPair, Losses: combined, Divisor: divisor, AnchorLabels: p.anchorLabels})
 		} else {
 			rows, m := mat.Shape().Dimensions[0], mat.Shape().Dimensions[1]
 			perTriplet := graph.Add(graph.InsertAxes(posLoss, -1), graph.InsertAxes(negLoss, 1)) // [rows, M, M]
 			weights := graph.Mul(graph.InsertAxes(p.pos, -1), graph.InsertAxes(p.neg, 1))
-			terms = append(terms, reducers.Terms{
+			terms = append(terms, reducers.SubLoss{
 				Name: "margin_loss", Kind: reducers.PosPair,
 				Losses:  graph.Reshape(perTriplet, rows, m*m),
 				Weights: graph.Reshape(weights, rows, m*m),
@@ -146,10 +146,10 @@ func (l *Margin) blockFor(beta *graph.Node, factored bool) blockFn {
 		}
 		if l.LearnBeta && l.Nu != 0 {
 			if perClass {
-				terms = append(terms, reducers.Terms{Name: "beta_reg_loss", Kind: reducers.Element,
+				terms = append(terms, reducers.SubLoss{Name: "beta_reg_loss", Kind: reducers.Element,
 					Losses: graph.MulScalar(graph.Reshape(b, -1), l.Nu), Weights: tripletsPerRow, Divisor: divisor, AnchorLabels: p.anchorLabels})
 			} else {
-				terms = append(terms, reducers.Terms{Name: "beta_reg_loss", Kind: reducers.AlreadyReduced, Losses: graph.MulScalar(b, l.Nu)})
+				terms = append(terms, reducers.SubLoss{Name: "beta_reg_loss", Kind: reducers.AlreadyReduced, Losses: graph.MulScalar(b, l.Nu)})
 			}
 		}
 		return blockResult{terms: terms, gatePos: numTriplets, gateNeg: numTriplets}

@@ -37,7 +37,7 @@ func NewMultiSimilarity() *MultiSimilarity {
 }
 
 // Terms implements TermsLoss: one "loss" element term per anchor.
-func (l *MultiSimilarity) Terms(in Inputs) []reducers.Terms {
+func (l *MultiSimilarity) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "MultiSimilarityLoss", l.block)
 }
 
@@ -46,7 +46,7 @@ func (l *MultiSimilarity) Compute(in Inputs) *graph.Node {
 	return l.compute(in, "MultiSimilarityLoss", l.block)
 }
 
-func (l *MultiSimilarity) block(p pairsOf) blockResult {
+func (l *MultiSimilarity) block(p queryBlock) blockResult {
 	mat := l.Distance.Matrix(p.q, p.ref)
 	g, dt := mat.Graph(), mat.DType()
 	base := graph.Scalar(g, dt, l.Base)
@@ -55,7 +55,7 @@ func (l *MultiSimilarity) block(p pairsOf) blockResult {
 	negLSE, _ := weightedLogSumExp(graph.MulScalar(distances.Margin(l.Distance, base, mat), l.Beta), negMask)
 	// log(1 + Σ e^x) = softplus(LSE(x)); an empty row gives softplus(−huge) = 0, PML's add_one=True.
 	perAnchor := graph.Add(graph.DivScalar(softplus(posLSE), l.Alpha), graph.DivScalar(softplus(negLSE), l.Beta))
-	terms := []reducers.Terms{{Name: "loss", Kind: reducers.Element, Losses: perAnchor, AnchorLabels: p.anchorLabels}}
+	terms := []reducers.SubLoss{{Name: "loss", Kind: reducers.Element, Losses: perAnchor, AnchorLabels: p.anchorLabels}}
 	return blockResult{terms: terms}
 }
 

@@ -40,12 +40,12 @@ func NewNCA() *NCA {
 
 // Terms implements TermsLoss: one "loss" element term per anchor, weighted 0 for anchors without
 // positives.
-func (l *NCA) Terms(in Inputs) []reducers.Terms { return l.terms(in, "NCALoss", l.block) }
+func (l *NCA) Terms(in Inputs) []reducers.SubLoss { return l.terms(in, "NCALoss", l.block) }
 
 // Compute implements Loss.
 func (l *NCA) Compute(in Inputs) *graph.Node { return l.compute(in, "NCALoss", l.block) }
 
-func (l *NCA) block(p pairsOf) blockResult {
+func (l *NCA) block(p queryBlock) blockResult {
 	logits := l.Distance.Matrix(p.q, p.ref)
 	if !l.Distance.IsInverted() {
 		logits = graph.Neg(logits)
@@ -57,6 +57,6 @@ func (l *NCA) block(p pairsOf) blockResult {
 	zero := graph.ScalarZero(logits.Graph(), logits.DType())
 	perAnchor := graph.Where(hasPos, graph.Sub(graph.Where(hasPos, all, zero), graph.Where(hasPos, pos, zero)), zero)
 	keep := graph.ConvertDType(hasPos, logits.DType())
-	terms := []reducers.Terms{{Name: "loss", Kind: reducers.Element, Losses: perAnchor, Weights: keep, AnchorLabels: p.anchorLabels}}
+	terms := []reducers.SubLoss{{Name: "loss", Kind: reducers.Element, Losses: perAnchor, Weights: keep, AnchorLabels: p.anchorLabels}}
 	return blockResult{terms: terms}
 }

@@ -54,6 +54,6 @@ func (l *NormalizedSoftmax) ComputeWithContext(ctx *context.Context, in Inputs) 
 	c := l.resolveClass(name, in, true)
 	w := l.variable(ctx, name, "W", c.emb.Graph(), c.dt, normalInit(ctx), l.EmbeddingSize, l.NumClasses)
 	logits := normalizedSoftmaxLogits(l.Distance, c.emb, w, l.Temperature)
-	terms := []reducers.Terms{c.elementTerms(crossEntropy(logits, c.oneHot))}
+	terms := []reducers.SubLoss{c.elementTerms(crossEntropy(logits, c.oneHot))}
 	return l.reduce(&l.Options, c, terms, graph.Transpose(w, 0, 1))
 }

@@ -44,7 +44,7 @@ func (l *NPairs) check(in Inputs) {
 }
 
 // Terms implements TermsLoss: one "loss" element term per anchor, weighted 1 for the chosen anchors.
-func (l *NPairs) Terms(in Inputs) []reducers.Terms {
+func (l *NPairs) Terms(in Inputs) []reducers.SubLoss {
 	l.check(in)
 	return l.terms(in, "NPairsLoss", l.blockFor(in))
 }
@@ -58,7 +58,7 @@ func (l *NPairs) Compute(in Inputs) *graph.Node {
 }
 
 func (l *NPairs) blockFor(in Inputs) blockFn {
-	return func(p pairsOf) blockResult {
+	return func(p queryBlock) blockResult {
 		g, dt := p.q.Graph(), p.q.DType()
 		n := p.q.Shape().Dimensions[0]
 		posMask := p.posSel                         // [N, N]
@@ -110,7 +110,7 @@ func (l *NPairs) blockFor(in Inputs) blockFn {
 		// Back to one term per query row (0 and weight 0 for the rows that are not anchors).
 		perAnchor := graph.ScatterSum(graph.Zeros(g, shapes.Make(dt, n)), rowsC, perSlot, false, false)
 		anchorF := graph.ConvertDType(anchor, dt)
-		terms := []reducers.Terms{{Name: "loss", Kind: reducers.Element, Losses: perAnchor, Weights: anchorF, AnchorLabels: p.anchorLabels}}
+		terms := []reducers.SubLoss{{Name: "loss", Kind: reducers.Element, Losses: perAnchor, Weights: anchorF, AnchorLabels: p.anchorLabels}}
 		return blockResult{terms: terms}
 	}
 }

@@ -32,19 +32,19 @@ func NewNTXent() *NTXent {
 }
 
 // Terms implements TermsLoss: one "loss" pair term per positive pair.
-func (l *NTXent) Terms(in Inputs) []reducers.Terms { return l.terms(in, "NTXentLoss", l.block) }
+func (l *NTXent) Terms(in Inputs) []reducers.SubLoss { return l.terms(in, "NTXentLoss", l.block) }
 
 // Compute implements Loss.
 func (l *NTXent) Compute(in Inputs) *graph.Node { return l.compute(in, "NTXentLoss", l.block) }
 
-func (l *NTXent) block(p pairsOf) blockResult {
+func (l *NTXent) block(p queryBlock) blockResult {
 	logits := l.Distance.Matrix(p.q, p.ref)
 	if !l.Distance.IsInverted() {
 		logits = graph.Neg(logits)
 	}
 	logits = graph.DivScalar(logits, l.Temperature)
 	perPair := ntxentPairs(logits, p)
-	terms := []reducers.Terms{{Name: "loss", Kind: reducers.PosPair, Losses: perPair, Weights: p.pos, AnchorLabels: p.anchorLabels}}
+	terms := []reducers.SubLoss{{Name: "loss", Kind: reducers.PosPair, Losses: perPair, Weights: p.pos, AnchorLabels: p.anchorLabels}}
 	return blockResult{terms: terms}
 }
 
@@ -54,7 +54,7 @@ func (l *NTXent) block(p pairsOf) blockResult {
 // the backward five, where the autodiff of the same ops took some thirty. Softplus and its
 // transcendental functions only do real work at the positive pairs: elsewhere their argument is −huge,
 // which math.Exp and math.Log1p return at once.
-func ntxentPairs(x *graph.Node, p pairsOf) *graph.Node {
+func ntxentPairs(x *graph.Node, p queryBlock) *graph.Node {
 	g, dt := x.Graph(), x.DType()
 	xs := graph.StopGradient(x)
 	var w *graph.Node

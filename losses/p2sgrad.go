@@ -70,7 +70,7 @@ func (l *P2SGrad) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Nod
 	mse := graph.ReduceAllMean(graph.Square(graph.Sub(cos, c.oneHot)))
 	allValid := graph.ReduceAllMin(graph.ConvertDType(c.valid, dt))
 	mse = graph.Where(graph.GreaterThan(allValid, gmath.Zero(allValid)), mse, graph.Scalar(g, dt, math.NaN())) // NaN for an invalid label.
-	terms := []reducers.Terms{{Name: "loss", Kind: reducers.AlreadyReduced, Losses: mse}}
+	terms := []reducers.SubLoss{{Name: "loss", Kind: reducers.AlreadyReduced, Losses: mse}}
 	return l.reduce(&l.Options, c, terms, nil)
 }
 

@@ -211,25 +211,25 @@ func sampleWeights(lossName string, pos, neg *graph.Node, n int, dt dtypes.DType
 
 // elementTerms returns PML's "loss" sub-loss of per-sample losses: each multiplied by its sample
 // weight (PML multiplies, and the mean still counts every sample), NaN where the label is out of range.
-func (c classInputs) elementTerms(perSample *graph.Node) reducers.Terms {
+func (c classInputs) elementTerms(perSample *graph.Node) reducers.SubLoss {
 	if c.weights != nil {
 		perSample = graph.Mul(perSample, c.weights)
 	}
 	nan := graph.Scalar(perSample.Graph(), perSample.DType(), math.NaN())
 	perSample = graph.Where(c.valid, perSample, nan)
-	return reducers.Terms{Name: "loss", Kind: reducers.Element, Losses: perSample, AnchorLabels: c.labels}
+	return reducers.SubLoss{Name: "loss", Kind: reducers.Element, Losses: perSample, AnchorLabels: c.labels}
 }
 
 // reduce adds the embedding and weight regularization to terms and reduces them: PML's loss dict with
 // "weight_reg_loss" and "embedding_reg_loss" as already-reduced sub-losses. weightRows has one row per
 // class (or class center), what PML gives its weight regularizer.
-func (o *ClassOptions) reduce(opts *Options, c classInputs, terms []reducers.Terms, weightRows *graph.Node) *graph.Node {
+func (o *ClassOptions) reduce(opts *Options, c classInputs, terms []reducers.SubLoss, weightRows *graph.Node) *graph.Node {
 	if o.WeightRegularizer != nil {
 		reg := o.WeightRegularizer.Compute(weightRows)
 		if o.WeightRegWeight != 1 {
 			reg = graph.MulScalar(reg, o.WeightRegWeight)
 		}
-		terms = append(terms, reducers.Terms{Name: "weight_reg_loss", Kind: reducers.AlreadyReduced, Losses: reg})
+		terms = append(terms, reducers.SubLoss{Name: "weight_reg_loss", Kind: reducers.AlreadyReduced, Losses: reg})
 	}
 	terms = opts.withRegularization(terms, c.emb)
 	red := opts.Reducer

@@ -455,7 +455,7 @@ func checkParityMiner(c *parityMinerCase) (problems []string) {
 	if c.PosPairs == nil || c.NegPairs == nil {
 		return []string{"case has neither triplets nor pos_pairs and neg_pairs"}
 	}
-	pairsOf := func(w [][]float64) [][]int {
+	queryBlock := func(w [][]float64) [][]int {
 		var out [][]int
 		for i, row := range w {
 			for j, x := range row {
@@ -466,8 +466,8 @@ func checkParityMiner(c *parityMinerCase) (problems []string) {
 		}
 		return out
 	}
-	problems = sameSet("pos_pairs", pairsOf(outs[0].Value().([][]float64)), c.PosPairs)
-	return append(problems, sameSet("neg_pairs", pairsOf(outs[1].Value().([][]float64)), c.NegPairs)...)
+	problems = sameSet("pos_pairs", queryBlock(outs[0].Value().([][]float64)), c.PosPairs)
+	return append(problems, sameSet("neg_pairs", queryBlock(outs[1].Value().([][]float64)), c.NegPairs)...)
 }
 
 // sameSet compares two lists of tuples as sets, describing the first differences.

@@ -83,7 +83,7 @@ func (l *PNP) inputs(in Inputs) (Inputs, int) {
 }
 
 // Terms implements TermsLoss: the already-reduced "loss".
-func (l *PNP) Terms(in Inputs) []reducers.Terms {
+func (l *PNP) Terms(in Inputs) []reducers.SubLoss {
 	in, n := l.inputs(in)
 	return l.terms(in, "PNPLoss", l.blockFor(n))
 }
@@ -95,7 +95,7 @@ func (l *PNP) Compute(in Inputs) *graph.Node {
 }
 
 func (l *PNP) blockFor(n int) blockFn {
-	return func(p pairsOf) blockResult {
+	return func(p queryBlock) blockResult {
 		sim := l.Distance.Matrix(p.q, p.ref) // [rows, M]
 		g, dt := sim.Graph(), sim.DType()
 		rows := sim.Shape().Dimensions[0]
@@ -117,7 +117,7 @@ func (l *PNP) blockFor(n int) blockFn {
 		if l.Variant == PNPDq {
 			total = graph.Sub(graph.Scalar(g, dt, float64(rows)/float64(n)), total) // Σ over blocks: 1 − mean.
 		}
-		terms := []reducers.Terms{{Name: "loss", Kind: reducers.AlreadyReduced, Losses: total}}
+		terms := []reducers.SubLoss{{Name: "loss", Kind: reducers.AlreadyReduced, Losses: total}}
 		return blockResult{terms: terms}
 	}
 }

@@ -89,7 +89,7 @@ func (l *ProxyAnchor) ComputeWithContext(ctx *context.Context, in Inputs) *graph
 
 	withPos := graph.ReduceSum(graph.ConvertDType(graph.GreaterThan(graph.ReduceSum(posMask, 1), gmath.Zero(posMask)), dt), 0)
 	proxyLabels := graph.Iota(g, shapes.Make(dtypes.Int32, l.NumClasses), 0)
-	terms := []reducers.Terms{
+	terms := []reducers.SubLoss{
 		{Name: "pos_loss", Kind: reducers.Element, Losses: posLoss, AnchorLabels: proxyLabels, Divisor: withPos},
 		{Name: "neg_loss", Kind: reducers.Element, Losses: negLoss, AnchorLabels: proxyLabels, Divisor: graph.Scalar(g, dt, float64(l.NumClasses))},
 	}

@@ -63,6 +63,6 @@ func (l *ProxyNCA) ComputeWithContext(ctx *context.Context, in Inputs) *graph.No
 		logits = graph.Neg(logits)
 	}
 	logits = graph.MulScalar(logits, l.SoftmaxScale)
-	terms := []reducers.Terms{c.elementTerms(crossEntropy(logits, c.oneHot))}
+	terms := []reducers.SubLoss{c.elementTerms(crossEntropy(logits, c.oneHot))}
 	return l.reduce(&l.Options, c, terms, proxies)
 }

@@ -49,12 +49,14 @@ func (l *RankedList) alpha() float64 {
 }
 
 // Terms implements TermsLoss: one "loss" element term per anchor.
-func (l *RankedList) Terms(in Inputs) []reducers.Terms { return l.terms(in, "RankedListLoss", l.block) }
+func (l *RankedList) Terms(in Inputs) []reducers.SubLoss {
+	return l.terms(in, "RankedListLoss", l.block)
+}
 
 // Compute implements Loss.
 func (l *RankedList) Compute(in Inputs) *graph.Node { return l.compute(in, "RankedListLoss", l.block) }
 
-func (l *RankedList) block(p pairsOf) blockResult {
+func (l *RankedList) block(p queryBlock) blockResult {
 	mat := l.Distance.Matrix(p.q, p.ref)
 	g, dt := mat.Graph(), mat.DType()
 	m := mat.Shape().Dimensions[1]
@@ -72,6 +74,6 @@ func (l *RankedList) block(p pairsOf) blockResult {
 	lossP := graph.Div(graph.ReduceSum(graph.Mul(wp, posViol), 1), graph.AddScalar(graph.ReduceSum(wp, 1), eps))
 	lossN := graph.Div(graph.ReduceSum(graph.Mul(wn, negViol), 1), graph.AddScalar(graph.ReduceSum(wn, 1), eps))
 	perAnchor := graph.Add(graph.MulScalar(lossP, 1-l.Imbalance), graph.MulScalar(lossN, l.Imbalance))
-	terms := []reducers.Terms{{Name: "loss", Kind: reducers.Element, Losses: perAnchor, AnchorLabels: p.anchorLabels}}
+	terms := []reducers.SubLoss{{Name: "loss", Kind: reducers.Element, Losses: perAnchor, AnchorLabels: p.anchorLabels}}
 	return blockResult{terms: terms}
 }

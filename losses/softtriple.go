@@ -59,6 +59,6 @@ func (l *SoftTriple) ComputeWithContext(ctx *context.Context, in Inputs) *graph.
 	fc := l.variable(ctx, name, "fc", c.emb.Graph(), c.dt, kaimingUniformInit(ctx), l.EmbeddingSize, l.NumClasses*k)
 	classSim := softTripleClassSim(l.Distance, c.emb, fc, l.NumClasses, k, l.Gamma) // [N, C]
 	logits := graph.MulScalar(graph.Sub(classSim, graph.MulScalar(c.oneHot, l.Margin)), l.La)
-	terms := []reducers.Terms{c.elementTerms(crossEntropy(logits, c.oneHot))}
+	terms := []reducers.SubLoss{c.elementTerms(crossEntropy(logits, c.oneHot))}
 	return l.reduce(&l.Options, c, terms, graph.Transpose(fc, 0, 1))
 }

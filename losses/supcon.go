@@ -28,19 +28,19 @@ func NewSupCon() *SupCon {
 }
 
 // Terms implements TermsLoss: one "loss" element term per anchor.
-func (l *SupCon) Terms(in Inputs) []reducers.Terms { return l.terms(in, "SupConLoss", l.block) }
+func (l *SupCon) Terms(in Inputs) []reducers.SubLoss { return l.terms(in, "SupConLoss", l.block) }
 
 // Compute implements Loss.
 func (l *SupCon) Compute(in Inputs) *graph.Node { return l.compute(in, "SupConLoss", l.block) }
 
-func (l *SupCon) block(p pairsOf) blockResult {
+func (l *SupCon) block(p queryBlock) blockResult {
 	logits := l.Distance.Matrix(p.q, p.ref)
 	if !l.Distance.IsInverted() {
 		logits = graph.Neg(logits)
 	}
 	logits = graph.DivScalar(logits, l.Temperature)
 	perAnchor, numPos := supConAnchors(logits, p.posSel, p.negSel)
-	terms := []reducers.Terms{{Name: "loss", Kind: reducers.Element, Losses: perAnchor, AnchorLabels: p.anchorLabels}}
+	terms := []reducers.SubLoss{{Name: "loss", Kind: reducers.Element, Losses: perAnchor, AnchorLabels: p.anchorLabels}}
 	// PML returns a zero loss unless the batch has at least one positive and one negative pair.
 	gateNeg := graph.ReduceAllSum(graph.ConvertDType(p.negSel, logits.DType()))
 	return blockResult{terms: terms, gatePos: graph.ReduceAllSum(numPos), gateNeg: gateNeg}

@@ -52,7 +52,7 @@ func (l *ThresholdConsistentMargin) Validate() error {
 }
 
 // Terms implements TermsLoss: the already-reduced sub-loss "loss".
-func (l *ThresholdConsistentMargin) Terms(in Inputs) []reducers.Terms {
+func (l *ThresholdConsistentMargin) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "ThresholdConsistentMarginLoss", l.block)
 }
 
@@ -63,7 +63,7 @@ func (l *ThresholdConsistentMargin) Compute(in Inputs) *graph.Node {
 	return o.compute(in, "ThresholdConsistentMarginLoss", l.block)
 }
 
-func (l *ThresholdConsistentMargin) block(p pairsOf) blockResult {
+func (l *ThresholdConsistentMargin) block(p queryBlock) blockResult {
 	if err := l.Validate(); err != nil {
 		exceptions.Panicf("%v", err)
 	}
@@ -79,5 +79,5 @@ func (l *ThresholdConsistentMargin) block(p pairsOf) blockResult {
 	pos := part(p.pos, graph.LessOrEqual(s, mp), graph.Sub(mp, s))
 	neg := part(p.neg, graph.GreaterOrEqual(s, mm), graph.Sub(s, mm))
 	loss := graph.Add(graph.MulScalar(pos, l.LambdaPlus), graph.MulScalar(neg, l.LambdaMinus))
-	return blockResult{terms: []reducers.Terms{{Name: "loss", Kind: reducers.AlreadyReduced, Losses: loss}}}
+	return blockResult{terms: []reducers.SubLoss{{Name: "loss", Kind: reducers.AlreadyReduced, Losses: loss}}}
 }

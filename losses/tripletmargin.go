@@ -58,7 +58,7 @@ func NewTripletMargin() *TripletMargin {
 }
 
 // Terms implements TermsLoss: one "loss" term per triplet, shaped [N, M·M] (one block, O(N·M²) memory).
-func (l *TripletMargin) Terms(in Inputs) []reducers.Terms {
+func (l *TripletMargin) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "TripletMarginLoss", l.block)
 }
 
@@ -101,14 +101,14 @@ func (l *TripletMargin) fast() (keepRule, bool) {
 // fastBlock computes a block's triplets anchor by anchor (tripletSums): one [rows, 1] pair term whose
 // reduction is that of the [rows, M·M] triplet term.
 func (l *TripletMargin) fastBlock(keep keepRule) blockFn {
-	return func(p pairsOf) blockResult {
+	return func(p queryBlock) blockResult {
 		d := l.Distance.Matrix(p.q, p.ref)
 		rowSum, rowCount := tripletSums(d, p, l.Distance.IsInverted(), l.Margin, l.SmoothLoss, keep)
-		return blockResult{terms: []reducers.Terms{rowTerms("loss", rowSum, rowCount, p.anchorLabels)}}
+		return blockResult{terms: []reducers.SubLoss{rowTerms("loss", rowSum, rowCount, p.anchorLabels)}}
 	}
 }
 
-func (l *TripletMargin) block(p pairsOf) blockResult {
+func (l *TripletMargin) block(p queryBlock) blockResult {
 	d := l.Distance
 	mat := d.Matrix(p.q, p.ref)
 	rows, m := mat.Shape().Dimensions[0], mat.Shape().Dimensions[1]
@@ -129,7 +129,7 @@ func (l *TripletMargin) block(p pairsOf) blockResult {
 		perTriplet = relu(violation)
 	}
 	weights := graph.Mul(graph.InsertAxes(p.pos, -1), graph.InsertAxes(p.neg, 1)) // [rows, M, M]
-	terms := []reducers.Terms{{
+	terms := []reducers.SubLoss{{
 		Name: "loss", Kind: reducers.PosPair,
 		Losses:       graph.Reshape(perTriplet, rows, m*m),
 		Weights:      graph.Reshape(weights, rows, m*m),

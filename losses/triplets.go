@@ -72,9 +72,9 @@ func (k keepRule) masker(g *graph.Graph, dt dtypes.DType) func(sel, l *graph.Nod
 // Every reducer keepRuleFor accepts reduces it to the value it gives the entries themselves: the
 // weighted sums and counts are the same, a per-anchor average is the row's, and the average of kept
 // entries is itself kept (positive, or strictly inside the threshold window).
-func rowTerms(name string, rowSum, rowCount, anchorLabels *graph.Node) reducers.Terms {
+func rowTerms(name string, rowSum, rowCount, anchorLabels *graph.Node) reducers.SubLoss {
 	avg := gmath.SafeDiv(rowSum, rowCount)
-	return reducers.Terms{
+	return reducers.SubLoss{
 		Name: name, Kind: reducers.PosPair,
 		Losses:       graph.InsertAxes(avg, -1),
 		Weights:      graph.InsertAxes(rowCount, -1),
@@ -94,7 +94,7 @@ func rowTerms(name string, rowSum, rowCount, anchorLabels *graph.Node) reducers.
 // relu'(0) = 0 and the softplus derivative that GoMLX's autodiff gives relu(x) + log1p(e^−|x|), as the
 // general formulation has. The pair weights, when explicit, are taken as selections with
 // multiplicities: entries ≤ 0 are not selected and carry no gradient.
-func tripletSums(d *graph.Node, p pairsOf, inverted bool, margin float64, smooth bool, keep keepRule) (rowSum, rowCount *graph.Node) {
+func tripletSums(d *graph.Node, p queryBlock, inverted bool, margin float64, smooth bool, keep keepRule) (rowSum, rowCount *graph.Node) {
 	g, dt := d.Graph(), d.DType()
 	n, m := d.Shape().Dimensions[0], d.Shape().Dimensions[1]
 	zero, one := graph.ScalarZero(g, dt), graph.ScalarOne(g, dt)

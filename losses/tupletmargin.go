@@ -46,7 +46,7 @@ func NewTupletMargin() *TupletMargin {
 }
 
 // Terms implements TermsLoss: one "loss" pair term per positive pair.
-func (l *TupletMargin) Terms(in Inputs) []reducers.Terms {
+func (l *TupletMargin) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "TupletMarginLoss", l.block)
 }
 
@@ -66,7 +66,7 @@ func acosClampEps(dt dtypes.DType) float64 {
 	return 1e-6
 }
 
-func (l *TupletMargin) block(p pairsOf) blockResult {
+func (l *TupletMargin) block(p queryBlock) blockResult {
 	if !l.Distance.IsInverted() {
 		exceptions.Panicf("TupletMarginLoss: needs a similarity (CosineSimilarity), got the distance %s", l.Distance)
 	}
@@ -80,7 +80,7 @@ func (l *TupletMargin) block(p pairsOf) blockResult {
 	cosShifted := graph.Add(graph.MulScalar(c, math.Cos(m)), graph.MulScalar(sinTheta, math.Sin(m)))
 	negLSE, _ := weightedLogSumExp(graph.MulScalar(s, l.Scale), p.neg) // [N]
 	perPair := softplus(graph.Sub(graph.InsertAxes(negLSE, -1), graph.MulScalar(cosShifted, l.Scale)))
-	terms := []reducers.Terms{{Name: "loss", Kind: reducers.PosPair, Losses: perPair, Weights: p.pos, AnchorLabels: p.anchorLabels}}
+	terms := []reducers.SubLoss{{Name: "loss", Kind: reducers.PosPair, Losses: perPair, Weights: p.pos, AnchorLabels: p.anchorLabels}}
 	// PML returns a zero loss unless the selection has at least one positive and one negative pair.
 	return blockResult{terms: terms, gatePos: countSelected(p.pos), gateNeg: countSelected(p.neg)}
 }

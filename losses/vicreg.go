@@ -35,7 +35,7 @@ func NewVICReg() *VICReg {
 }
 
 // Terms returns the four sub-losses of the views emb and ref, unreduced.
-func (l *VICReg) Terms(emb, ref *graph.Node) []reducers.Terms {
+func (l *VICReg) Terms(emb, ref *graph.Node) []reducers.SubLoss {
 	if emb.Rank() != 2 || !emb.Shape().Equal(ref.Shape()) || !emb.DType().IsFloat() {
 		exceptions.Panicf("VICRegLoss: emb and ref must be float [N, D] of the same shape, got %s and %s", emb.Shape(), ref.Shape())
 	}
@@ -58,7 +58,7 @@ func (l *VICReg) Terms(emb, ref *graph.Node) []reducers.Terms {
 		return graph.DivScalar(graph.ReduceAllSum(sq), float64(d))
 	}
 	cov := graph.MulScalar(graph.Add(covariance(emb), covariance(ref)), l.CovarianceV)
-	return []reducers.Terms{
+	return []reducers.SubLoss{
 		{Name: "invariance_loss", Kind: reducers.Element, Losses: invariance},
 		{Name: "variance_loss1", Kind: reducers.Element, Losses: variance(emb)},
 		{Name: "variance_loss2", Kind: reducers.Element, Losses: variance(ref)},

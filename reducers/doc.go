@@ -3,7 +3,7 @@
 // ClassWeightedReducer, PerAnchorReducer, MultipleReducers and DoNothingReducer.
 //
 // PML reduces a list of the selected pairs' losses; gometric keeps static shapes, so a sub-loss is a
-// Terms: the whole [N, M] (or [N]) matrix of losses with a matrix of Weights that counts how often each
+// SubLoss: the whole [N, M] (or [N]) matrix of losses with a matrix of Weights that counts how often each
 // entry was selected. Every reducer weighs entries by that count, which is exactly PML's behaviour for
 // repeated selections. An empty selection reduces to 0 with a zero gradient (PML's "zero loss").
 //

@@ -15,7 +15,7 @@ func Example() {
 	weights := [][]float64{{1, 2}, {0, 1}}
 	for _, r := range []reducers.Reducer{reducers.MeanReducer{}, reducers.AvgNonZeroReducer{}, reducers.SumReducer{}} {
 		out := testutil.MustExec(func(in []*graph.Node) []*graph.Node {
-			return []*graph.Node{r.Reduce(reducers.Terms{Kind: reducers.PosPair, Losses: in[0], Weights: in[1]})}
+			return []*graph.Node{r.Reduce(reducers.SubLoss{Kind: reducers.PosPair, Losses: in[0], Weights: in[1]})}
 		}, pairLosses, weights)
 		fmt.Printf("%T: %.3f\n", r, out[0])
 	}

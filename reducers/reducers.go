@@ -13,19 +13,19 @@ import (
 type MeanReducer struct{}
 
 // Reduce implements Reducer.
-func (r MeanReducer) Reduce(t Terms) *graph.Node { return r.Partial(t).Value() }
+func (r MeanReducer) Reduce(t SubLoss) *graph.Node { return r.Partial(t).Value() }
 
 // Partial implements Decomposable.
-func (MeanReducer) Partial(t Terms) Partial { return weightedPartial(t.Losses, t.weights(), nil) }
+func (MeanReducer) Partial(t SubLoss) Partial { return weightedPartial(t.Losses, t.weights(), nil) }
 
 // SumReducer sums the selected entries: PML's SumReducer.
 type SumReducer struct{}
 
 // Reduce implements Reducer.
-func (r SumReducer) Reduce(t Terms) *graph.Node { return r.Partial(t).Value() }
+func (r SumReducer) Reduce(t SubLoss) *graph.Node { return r.Partial(t).Value() }
 
 // Partial implements Decomposable: the sum, with no count.
-func (SumReducer) Partial(t Terms) Partial {
+func (SumReducer) Partial(t SubLoss) Partial {
 	return Partial{Sum: weightedPartial(t.Losses, t.weights(), nil).Sum}
 }
 
@@ -45,10 +45,10 @@ func NewThresholdReducer(low, high *float64) (*ThresholdReducer, error) {
 }
 
 // Reduce implements Reducer.
-func (r *ThresholdReducer) Reduce(t Terms) *graph.Node { return r.Partial(t).Value() }
+func (r *ThresholdReducer) Reduce(t SubLoss) *graph.Node { return r.Partial(t).Value() }
 
 // Partial implements Decomposable.
-func (r *ThresholdReducer) Partial(t Terms) Partial {
+func (r *ThresholdReducer) Partial(t SubLoss) Partial {
 	g, dt := t.Losses.Graph(), t.Losses.DType()
 	var keep *graph.Node
 	and := func(c *graph.Node) {
@@ -72,19 +72,19 @@ func (r *ThresholdReducer) Partial(t Terms) Partial {
 type AvgNonZeroReducer struct{}
 
 // Reduce implements Reducer.
-func (r AvgNonZeroReducer) Reduce(t Terms) *graph.Node { return r.Partial(t).Value() }
+func (r AvgNonZeroReducer) Reduce(t SubLoss) *graph.Node { return r.Partial(t).Value() }
 
 // Partial implements Decomposable.
-func (AvgNonZeroReducer) Partial(t Terms) Partial {
+func (AvgNonZeroReducer) Partial(t SubLoss) Partial {
 	return weightedPartial(t.Losses, t.weights(), graph.GreaterThan(t.Losses, gmath.Zero(t.Losses)))
 }
 
-// DivisorReducer divides the sum of the selected entries by Terms.Divisor: PML's DivisorReducer. A
+// DivisorReducer divides the sum of the selected entries by SubLoss.Divisor: PML's DivisorReducer. A
 // zero divisor gives 0.
 type DivisorReducer struct{}
 
 // Reduce implements Reducer.
-func (DivisorReducer) Reduce(t Terms) *graph.Node {
+func (DivisorReducer) Reduce(t SubLoss) *graph.Node {
 	if t.Divisor == nil {
 		panic(fmt.Sprintf("DivisorReducer: sub-loss %q has no divisor", t.Name))
 	}
@@ -100,10 +100,10 @@ type ClassWeightedReducer struct {
 }
 
 // Reduce implements Reducer.
-func (r *ClassWeightedReducer) Reduce(t Terms) *graph.Node { return r.Partial(t).Value() }
+func (r *ClassWeightedReducer) Reduce(t SubLoss) *graph.Node { return r.Partial(t).Value() }
 
 // Partial implements Decomposable.
-func (r *ClassWeightedReducer) Partial(t Terms) Partial {
+func (r *ClassWeightedReducer) Partial(t SubLoss) Partial {
 	if t.AnchorLabels == nil {
 		panic(fmt.Sprintf("ClassWeightedReducer: sub-loss %q has no anchor labels (labels are required)", t.Name))
 	}
@@ -140,10 +140,10 @@ func MeanAggregation(x, numPerRow *graph.Node) *graph.Node {
 }
 
 // Reduce implements Reducer.
-func (r *PerAnchorReducer) Reduce(t Terms) *graph.Node { return r.inner().Reduce(r.perAnchor(t)) }
+func (r *PerAnchorReducer) Reduce(t SubLoss) *graph.Node { return r.inner().Reduce(r.perAnchor(t)) }
 
 // Partial implements Decomposable when Inner does (per-anchor averages only need their own row).
-func (r *PerAnchorReducer) Partial(t Terms) Partial {
+func (r *PerAnchorReducer) Partial(t SubLoss) Partial {
 	d, ok := r.inner().(Decomposable)
 	if !ok {
 		panic(fmt.Sprintf("PerAnchorReducer: inner reducer %T cannot reduce block by block", r.inner()))
@@ -165,7 +165,7 @@ func (r *PerAnchorReducer) inner() Reducer {
 }
 
 // perAnchor turns pair terms into the element terms of each anchor's average.
-func (r *PerAnchorReducer) perAnchor(t Terms) Terms {
+func (r *PerAnchorReducer) perAnchor(t SubLoss) SubLoss {
 	if t.Kind == Element {
 		return t
 	}
@@ -175,7 +175,7 @@ func (r *PerAnchorReducer) perAnchor(t Terms) Terms {
 	if agg == nil {
 		agg = MeanAggregation
 	}
-	return Terms{Name: t.Name, Kind: Element, Losses: agg(x, graph.ReduceSum(w, 1)), AnchorLabels: t.AnchorLabels}
+	return SubLoss{Name: t.Name, Kind: Element, Losses: agg(x, graph.ReduceSum(w, 1)), AnchorLabels: t.AnchorLabels}
 }
 
 // DoNothingReducer marks a loss whose terms the caller reduces itself: use the loss's Terms method.
@@ -183,7 +183,7 @@ func (r *PerAnchorReducer) perAnchor(t Terms) Terms {
 type DoNothingReducer struct{}
 
 // Reduce panics: with DoNothingReducer, call the loss's Terms method instead of Compute.
-func (DoNothingReducer) Reduce(t Terms) *graph.Node {
+func (DoNothingReducer) Reduce(t SubLoss) *graph.Node {
 	panic(fmt.Sprintf("DoNothingReducer cannot reduce sub-loss %q: call the loss's Terms method and reduce the terms yourself", t.Name))
 }
 
@@ -205,7 +205,7 @@ func (r *MultipleReducers) reducerFor(name string) Reducer {
 }
 
 // Reduce reduces one sub-loss with the reducer registered for its name.
-func (r *MultipleReducers) Reduce(t Terms) *graph.Node { return r.reducerFor(t.Name).Reduce(t) }
+func (r *MultipleReducers) Reduce(t SubLoss) *graph.Node { return r.reducerFor(t.Name).Reduce(t) }
 
 // ReducerFor returns the reducer used for the sub-loss called name.
 func (r *MultipleReducers) ReducerFor(name string) Reducer { return r.reducerFor(name) }

@@ -45,7 +45,7 @@ func TestReducers(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			loss, grads, err := testutil.LossAndGrads(func(in []*graph.Node) *graph.Node {
-				return tc.r.Reduce(reducers.Terms{Name: "loss", Kind: reducers.PosPair, Losses: in[0], Weights: in[1], AnchorLabels: graph.Const(in[0].Graph(), labels)})
+				return tc.r.Reduce(reducers.SubLoss{Name: "loss", Kind: reducers.PosPair, Losses: in[0], Weights: in[1], AnchorLabels: graph.Const(in[0].Graph(), labels)})
 			}, losses, tc.weights)
 			if err != nil {
 				t.Fatal(err)
@@ -70,7 +70,7 @@ func TestReducers(t *testing.T) {
 func TestDivisorReducer(t *testing.T) {
 	for _, tc := range []struct{ divisor, want float64 }{{4, 1.5}, {0, 0}} {
 		loss, _, err := testutil.LossAndGrads(func(in []*graph.Node) *graph.Node {
-			return reducers.DivisorReducer{}.Reduce(reducers.Terms{Kind: reducers.Element, Losses: in[0], Divisor: in[1]})
+			return reducers.DivisorReducer{}.Reduce(reducers.SubLoss{Kind: reducers.Element, Losses: in[0], Divisor: in[1]})
 		}, []float64{1, 2, 3}, tc.divisor)
 		if err != nil {
 			t.Fatal(err)
@@ -86,7 +86,7 @@ func TestDivisorReducer(t *testing.T) {
 func TestReduceAllAndMultipleReducers(t *testing.T) {
 	run := func(r reducers.Reducer) float64 {
 		outs, err := testutil.Exec(func(in []*graph.Node) []*graph.Node {
-			terms := []reducers.Terms{
+			terms := []reducers.SubLoss{
 				{Name: "pos_loss", Kind: reducers.Element, Losses: in[0]},
 				{Name: "neg_loss", Kind: reducers.Element, Losses: in[1]},
 				{Name: "reg", Kind: reducers.AlreadyReduced, Losses: graph.Const(in[0].Graph(), 100.0)},

@@ -28,7 +28,7 @@ func (r *CenterInvariantRegularizer) Compute(w *graph.Node) *graph.Node {
 	sq := graph.ReduceSum(graph.Square(w), -1) // ‖w_i‖², the square of PML's get_norm.
 	dev := graph.Sub(sq, graph.ReduceAllMean(sq))
 	losses := graph.MulScalar(graph.Square(dev), 0.25)
-	return reducerOr(r.Reducer, reducers.MeanReducer{}).Reduce(reducers.Terms{Name: "center_invariant_reg", Kind: reducers.Element, Losses: losses})
+	return reducerOr(r.Reducer, reducers.MeanReducer{}).Reduce(reducers.SubLoss{Name: "center_invariant_reg", Kind: reducers.Element, Losses: losses})
 }
 
 // reducerOr returns r, or def when r is nil.

@@ -44,5 +44,5 @@ func (r *LpRegularizer) Compute(x *graph.Node) *graph.Node {
 	if red == nil {
 		red = reducers.MeanReducer{}
 	}
-	return red.Reduce(reducers.Terms{Name: "lp_reg", Kind: reducers.Element, Losses: norms})
+	return red.Reduce(reducers.SubLoss{Name: "lp_reg", Kind: reducers.Element, Losses: norms})
 }

@@ -34,5 +34,5 @@ func (r *RegularFaceRegularizer) Compute(w *graph.Node) *graph.Node {
 	if red == nil {
 		red = reducers.MeanReducer{}
 	}
-	return red.Reduce(reducers.Terms{Name: "regularface", Kind: reducers.Element, Losses: graph.ReduceMax(cos, 1)})
+	return red.Reduce(reducers.SubLoss{Name: "regularface", Kind: reducers.Element, Losses: graph.ReduceMax(cos, 1)})
 }

@@ -70,7 +70,7 @@ func (r *SparseCentersRegularizer) Compute(w *graph.Node) *graph.Node {
 	pairs := graph.Gather(graph.Reshape(sim, total*total), graph.Const(g, idx)) // [P]
 	twice := graph.MinScalar(graph.MulScalar(pairs, 2), 2)
 	losses := graph.Sqrt(graph.Sub(graph.Scalar(g, dt, 2+smallestNormal(dt)), twice))
-	return reducerOr(r.Reducer, reducers.DivisorReducer{}).Reduce(reducers.Terms{
+	return reducerOr(r.Reducer, reducers.DivisorReducer{}).Reduce(reducers.SubLoss{
 		Name: "sparse_centers_reg", Kind: reducers.Element, Losses: losses,
 		Divisor: graph.Scalar(g, dt, float64(2*len(idx))),
 	})

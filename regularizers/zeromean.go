@@ -24,5 +24,5 @@ func NewZeroMeanRegularizer() *ZeroMeanRegularizer {
 // Compute implements Regularizer for x shaped [N, D].
 func (r *ZeroMeanRegularizer) Compute(x *graph.Node) *graph.Node {
 	losses := graph.Abs(graph.ReduceSum(x, -1))
-	return reducerOr(r.Reducer, reducers.MeanReducer{}).Reduce(reducers.Terms{Name: "zero_mean_reg", Kind: reducers.Element, Losses: losses})
+	return reducerOr(r.Reducer, reducers.MeanReducer{}).Reduce(reducers.SubLoss{Name: "zero_mean_reg", Kind: reducers.Element, Losses: losses})
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/gometric/gometric/internal/gmath"
 )
 
-// Kind says what the entries of a Terms are, PML's reduction_type.
+// Kind says what the entries of a SubLoss are, PML's reduction_type.
 type Kind int
 
 const (
@@ -37,10 +37,10 @@ func (k Kind) String() string {
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
 
-// Terms is one sub-loss before reduction (an entry of PML's loss dict), in static-shape form: PML
+// SubLoss is one sub-loss before reduction (an entry of PML's loss dict), in static-shape form: PML
 // lists the selected pairs' losses; gometric keeps the whole [N, M] matrix of losses and a matrix of
 // Weights that says how many times each pair was selected (0: not selected).
-type Terms struct {
+type SubLoss struct {
 	// Name is the sub-loss's name, as in PML ("loss", "pos_loss", "neg_loss", ...), used by
 	// MultipleReducers to pick a reducer.
 	Name string
@@ -57,23 +57,28 @@ type Terms struct {
 	Divisor *graph.Node
 }
 
+// Terms is the former name of SubLoss.
+//
+// Deprecated: use SubLoss.
+type Terms = SubLoss
+
 // weights returns t.Weights, or ones shaped like t.Losses.
-func (t Terms) weights() *graph.Node {
+func (t SubLoss) weights() *graph.Node {
 	if t.Weights == nil {
 		return graph.OnesLike(t.Losses)
 	}
 	return graph.ConvertDType(t.Weights, t.Losses.DType())
 }
 
-// Reducer turns the Terms of one sub-loss into a scalar loss, as PML's reducers do.
+// Reducer turns one SubLoss into a scalar loss, as PML's reducers do.
 type Reducer interface {
 	// Reduce returns the scalar loss of t.
-	Reduce(t Terms) *graph.Node
+	Reduce(t SubLoss) *graph.Node
 }
 
 // ReduceAll reduces each sub-loss with r and sums the results, PML's MultipleReducers behaviour for a
 // loss with several sub-losses (each sub-loss gets its own copy of the reducer).
-func ReduceAll(r Reducer, terms []Terms) *graph.Node {
+func ReduceAll(r Reducer, terms []SubLoss) *graph.Node {
 	var total *graph.Node
 	for _, t := range terms {
 		v := reduceOne(r, t)
@@ -86,7 +91,7 @@ func ReduceAll(r Reducer, terms []Terms) *graph.Node {
 	return total
 }
 
-func reduceOne(r Reducer, t Terms) *graph.Node {
+func reduceOne(r Reducer, t SubLoss) *graph.Node {
 	if t.Kind == AlreadyReduced {
 		return t.Losses
 	}
@@ -126,7 +131,7 @@ func (p Partial) Add(q Partial) Partial {
 type Decomposable interface {
 	Reducer
 	// Partial returns the sum and count of t's kept entries.
-	Partial(t Terms) Partial
+	Partial(t SubLoss) Partial
 }
 
 // weightedPartial returns Σ w·l and Σ w over the entries selected by keep (nil: all).
@@ -149,7 +154,7 @@ func ReducerFor(r Reducer, name string) Reducer {
 
 // PartialOf returns the Partial of t under r (the reducer for t's name), and false when that reducer
 // cannot reduce block by block. Already-reduced terms are their own sum.
-func PartialOf(r Reducer, t Terms) (Partial, bool) {
+func PartialOf(r Reducer, t SubLoss) (Partial, bool) {
 	if t.Kind == AlreadyReduced {
 		return Partial{Sum: t.Losses}, true
 	}
