@@ -67,13 +67,15 @@ func DefaultConfigFor(name string) Config {
 	case datasets.PlaceNames:
 		c.Encoder, c.Normalize = encoders.KindText, NormalizeNone
 		c.SplitByClass, c.Split = true, placenames.DefaultFractions
-		c.Steps, c.BatchSize, c.LR = PlaceNamesSteps, 64, 1e-3
+		c.Steps, c.BatchSize, c.LR, c.EvalEvery = PlaceNamesSteps, 256, 3e-3, 100
 	}
 	return c
 }
 
-// PlaceNamesSteps is the number of training steps of `gometric train --dataset place-names`.
-const PlaceNamesSteps = 1000
+// PlaceNamesSteps is the number of training steps of `gometric train --dataset place-names`
+// (batches of 256 pairs at learning rate 0.003): about 5 minutes on 2 loaded cores
+// (docs/PERFORMANCE.md, "Text benchmark").
+const PlaceNamesSteps = 300
 
 // LoadPlaceNames returns the place names as text items (placenames.Load, Data.Items).
 func LoadPlaceNames() (*datasets.Items, error) {
