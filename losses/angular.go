@@ -85,7 +85,7 @@ func (l *Angular) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(l.inputs(in), "AngularLoss", l.block)
 }
 
-// Compute implements Loss, block by block for large inputs (see the type's documentation).
+// Compute implements PlainLoss, block by block for large inputs (see the type's documentation).
 func (l *Angular) Compute(in Inputs) *graph.Node {
 	return l.compute(l.inputs(in), "AngularLoss", l.block)
 }

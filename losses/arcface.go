@@ -49,12 +49,6 @@ func NewArcFace(numClasses, embeddingSize int) *ArcFace {
 	}
 }
 
-// Compute panics: the loss has learnable parameters, use ComputeWithContext.
-func (l *ArcFace) Compute(Inputs) *graph.Node {
-	panicNeedsContext("ArcFaceLoss")
-	return nil
-}
-
 // ComputeWithContext implements ParametricLoss.
 func (l *ArcFace) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
 	const name = "ArcFaceLoss"

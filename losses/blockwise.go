@@ -8,8 +8,9 @@ import (
 	"github.com/gometric/gometric/reducers"
 )
 
-// blockFn computes a loss's sub-losses over one block of query rows against all references. Every loss
-// of this package is row-separable: a row's terms depend only on its own row of the [N, M] matrix.
+// blockFn computes a loss's sub-losses over one block of query rows against all references. compute
+// goes block by block only for the losses the registry marks row-separable (Info.Blockwise): a row's
+// terms depend only on its own row of the [N, M] matrix.
 type blockFn func(p queryBlock) blockResult
 
 // blockResult is what a loss computes over one block.
@@ -83,6 +84,9 @@ func (o *Options) terms(in Inputs, name string, fn blockFn) []reducers.SubLoss {
 func (o *Options) compute(in Inputs, name string, fn blockFn) *graph.Node {
 	r := in.resolve(name)
 	rows := o.blockRows(r)
+	if !rowsSeparable(name) {
+		rows = r.n // One block: the registry says the rows are not separable (Info.Blockwise).
+	}
 	var loss *graph.Node
 	if rows >= r.n {
 		res := fn(r.all())

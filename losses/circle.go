@@ -36,7 +36,7 @@ func NewCircle() *Circle {
 // Terms implements TermsLoss: one "loss" element term per anchor.
 func (l *Circle) Terms(in Inputs) []reducers.SubLoss { return l.terms(in, "CircleLoss", l.block) }
 
-// Compute implements Loss.
+// Compute implements PlainLoss.
 func (l *Circle) Compute(in Inputs) *graph.Node { return l.compute(in, "CircleLoss", l.block) }
 
 func (l *Circle) block(p queryBlock) blockResult {

@@ -14,7 +14,7 @@ func ClassLosses(l Loss) []ParametricLoss {
 			for _, m := range v.Losses {
 				walk(m)
 			}
-		case hasClassOptions:
+		case ParametricLoss:
 			out = append(out, v)
 		}
 	}
@@ -27,7 +27,7 @@ func ClassLosses(l Loss) []ParametricLoss {
 // program can fill them in from its data. A value that was given and differs is an error naming it.
 func SetClasses(l Loss, numClasses, embeddingSize int) error {
 	for _, p := range ClassLosses(l) {
-		o := p.(hasClassOptions).classOptions()
+		o := p.Classes()
 		if o.NumClasses == 0 {
 			o.NumClasses = numClasses
 		} else if o.NumClasses != numClasses {

@@ -37,7 +37,7 @@ func TestSetClasses(t *testing.T) {
 			t.Fatalf("%s: %v", c.spec, err)
 		}
 		for _, p := range ClassLosses(l) {
-			if o := p.(hasClassOptions).classOptions(); o.NumClasses != c.classes || o.EmbeddingSize != c.dim {
+			if o := p.Classes(); o.NumClasses != c.classes || o.EmbeddingSize != c.dim {
 				t.Errorf("%s: %T has %d classes, size %d", c.spec, p, o.NumClasses, o.EmbeddingSize)
 			}
 		}

@@ -36,7 +36,7 @@ func (l *Contrastive) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "ContrastiveLoss", l.block)
 }
 
-// Compute implements Loss.
+// Compute implements PlainLoss.
 func (l *Contrastive) Compute(in Inputs) *graph.Node {
 	return l.compute(in, "ContrastiveLoss", l.block)
 }

@@ -41,12 +41,6 @@ func NewCosFace(numClasses, embeddingSize int) *CosFace {
 	}
 }
 
-// Compute panics: the loss has learnable parameters, use ComputeWithContext.
-func (l *CosFace) Compute(Inputs) *graph.Node {
-	panicNeedsContext("CosFaceLoss")
-	return nil
-}
-
 // ComputeWithContext implements ParametricLoss.
 func (l *CosFace) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
 	const name = "CosFaceLoss"

@@ -71,9 +71,13 @@ func (x *CrossBatchMemory) state(ctx *context.Context, dt dtypes.DType) xbmState
 	return s
 }
 
-// ComputeWithContext enqueues the batch in the memory kept in ctx and returns Inner's loss of the batch
-// against the memory. in needs Embeddings [N, EmbeddingSize] and Labels [N].
+// ComputeWithContext implements Loss: it enqueues the batch in the memory kept in ctx and returns
+// Inner's loss of the batch against the memory (Inner computed with ctx too). in needs Embeddings
+// [N, EmbeddingSize] and Labels [N].
 func (x *CrossBatchMemory) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
+	if ctx == nil {
+		exceptions.Panicf("CrossBatchMemory: ComputeWithContext needs a non-nil context (the memory lives in it)")
+	}
 	emb := in.Embeddings
 	if emb == nil || in.Labels == nil {
 		exceptions.Panicf("CrossBatchMemory: needs Embeddings and Labels")
@@ -121,7 +125,7 @@ func (x *CrossBatchMemory) ComputeWithContext(ctx *context.Context, in Inputs) *
 	same := graph.Equal(graph.InsertAxes(labels, -1), graph.InsertAxes(newLabels, 0))
 	pos := graph.LogicalAnd(graph.LogicalAnd(same, valid), graph.LogicalNot(write))
 	neg := graph.LogicalAnd(graph.LogicalNot(same), valid)
-	return x.Inner.Compute(Inputs{
+	return x.Inner.ComputeWithContext(ctx, Inputs{
 		Embeddings: emb, Labels: in.Labels,
 		Ref: graph.StopGradient(newMem), RefLabels: newLabels,
 		Pos: graph.ConvertDType(pos, dt), Neg: graph.ConvertDType(neg, dt),

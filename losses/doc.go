@@ -6,11 +6,16 @@
 // (ArcFace, CosFace, SphereFace, LargeMarginSoftmax, SubCenterArcFace, NormalizedSoftmax, ProxyNCA,
 // ProxyAnchor, SoftTriple, P2SGrad: ParametricLoss, whose parameters live in a GoMLX context);
 // VICReg; and the SelfSupervised and CrossBatchMemory wrappers (the memory's queue also lives in a
-// context). Each is checked against PML's own outputs (internal/golden); ByName finds
-// them by their command-line names (Names) or PML's class names.
+// context). Each is checked against PML's own outputs (internal/golden); New and Parse find them by
+// their command-line names (Names) or PML's class names, and Lookup returns what the registry knows
+// of each (Info: PML's name, constructor, whether it needs classes, whether its rows are separable,
+// whether it keeps state).
 //
-// A loss is a GoMLX graph function: Compute(Inputs) returns a scalar *Node, differentiable with
-// respect to the embeddings (and the references). Inputs carries what PML's loss call takes:
+// A loss is a GoMLX graph function computed with a context, as GoMLX computes whatever may own
+// variables or state: every Loss has ComputeWithContext(ctx, Inputs), which returns a scalar *Node,
+// differentiable with respect to the embeddings (and the references). The losses with learnable
+// parameters or state keep them in ctx; the others ignore it (it may be nil) and are also a
+// PlainLoss, whose Compute(Inputs) needs no context. Inputs carries what PML's loss call takes:
 // embeddings and labels; reference embeddings with their labels (PML's ref_emb, ref_labels); and
 // explicit pair selections (PML's indices_tuple) as [N, M] weight matrices, so that shapes stay static
 // and a training loop compiles once (PairWeights and TripletWeights convert index lists). For labeled
@@ -44,6 +49,21 @@
 //   - Ref without RefLabels is an error (PML silently reuses the query labels and drops the diagonal).
 //   - A selection of one positive and one negative pair is a selection (PML's GenericPairLoss returns 0
 //     whenever every index list has length ≤ 1).
+//
+// Migrating from the earlier API:
+//   - Loss was Compute(Inputs); it is now ComputeWithContext(ctx, Inputs) for every loss, and the
+//     losses without variables keep Compute(Inputs) (PlainLoss). Code holding a Loss calls
+//     loss.ComputeWithContext(ctx, in) (ctx may be nil for a PlainLoss); code holding a concrete
+//     loss such as *NTXent may keep calling Compute.
+//   - The ten classification and proxy losses no longer have a Compute that panics: they are computed
+//     with ComputeWithContext only. ParametricLoss is a Loss with Classes() (its ClassOptions).
+//   - MultipleLosses and CrossBatchMemory are Losses like the others (ComputeWithContext; the former
+//     MultipleLosses.Compute is gone).
+//   - ByName and ByNameWithClasses are deprecated: New(name) returns any loss with PML's defaults,
+//     SetClasses fills in num_classes and embedding_size, and Lookup(name).NeedsClasses says whether a
+//     loss needs them. ByName still returns the losses that need no context, as a PlainLoss.
+//   - reducers.Terms (one sub-loss) is reducers.SubLoss (the old name is a deprecated alias).
+//   - pairs.Loss computes without a context; pairs.LossWithContext passes one.
 //
 // Install dotgrad (dotgrad.Install()) before training: GoMLX v0.27.2's gradient of a matrix product
 // is an order of magnitude slower without it.

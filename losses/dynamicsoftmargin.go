@@ -102,7 +102,7 @@ func (l *DynamicSoftMargin) check() {
 	}
 }
 
-// Compute implements Loss, starting from PML's initial (all-zero) histogram: one call of a fresh PML
+// Compute implements PlainLoss, starting from PML's initial (all-zero) histogram: one call of a fresh PML
 // object. Use ComputeWithContext to keep the running histogram across training steps.
 func (l *DynamicSoftMargin) Compute(in Inputs) *graph.Node {
 	loss, _ := l.ComputeWithHistogram(in, nil)
@@ -113,6 +113,9 @@ func (l *DynamicSoftMargin) Compute(in Inputs) *graph.Node {
 // under Scope (created all zeros, non-trainable), and updates the variable inside the graph.
 func (l *DynamicSoftMargin) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
 	l.check()
+	if ctx == nil {
+		exceptions.Panicf("%s: ComputeWithContext needs a non-nil context (the running histogram lives in it; Compute starts from the initial one)", dsmlName)
+	}
 	if in.Embeddings == nil {
 		exceptions.Panicf("%s: Inputs.Embeddings is nil", dsmlName)
 	}

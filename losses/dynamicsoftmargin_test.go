@@ -378,18 +378,6 @@ func TestDynamicSoftMarginBinClamp(t *testing.T) {
 	}
 }
 
-func TestDynamicSoftMarginByName(t *testing.T) {
-	for _, name := range []string{"dynamicsoftmargin", "DynamicSoftMarginLoss"} {
-		l, err := losses.ByName(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, ok := l.(*losses.DynamicSoftMargin); !ok {
-			t.Errorf("ByName(%q) = %T", name, l)
-		}
-	}
-}
-
 // TestDynamicSoftMarginExplicitPairs: Pos/Neg equal to the label masks give the labels' loss (the
 // triplets are every positive times every negative pair of an anchor, PML's convert_to_triplets).
 func TestDynamicSoftMarginExplicitPairs(t *testing.T) {

@@ -60,7 +60,7 @@ func (l *FastAP) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "FastAPLoss", l.block)
 }
 
-// Compute implements Loss.
+// Compute implements PlainLoss.
 func (l *FastAP) Compute(in Inputs) *graph.Node {
 	l.lp()
 	return l.compute(in, "FastAPLoss", l.block)

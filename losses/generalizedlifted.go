@@ -36,7 +36,7 @@ func (l *GeneralizedLiftedStructure) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "GeneralizedLiftedStructureLoss", l.block)
 }
 
-// Compute implements Loss.
+// Compute implements PlainLoss.
 func (l *GeneralizedLiftedStructure) Compute(in Inputs) *graph.Node {
 	return l.compute(in, "GeneralizedLiftedStructureLoss", l.block)
 }

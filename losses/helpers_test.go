@@ -154,7 +154,7 @@ func oneBlockAndBlocks(t *testing.T, newLoss func(rows int) losses.Loss, inputs 
 	for i, rows := range []int{-1, 3} {
 		l := newLoss(rows)
 		loss, grads, err := testutil.LossAndGrads(func(in []*graph.Node) *graph.Node {
-			return l.Compute(inputs(in))
+			return l.ComputeWithContext(nil, inputs(in))
 		}, args...)
 		if err != nil {
 			t.Fatal(err)

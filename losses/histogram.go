@@ -68,12 +68,10 @@ func (l *Histogram) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "HistogramLoss", l.block)
 }
 
-// Compute implements Loss, in one block.
+// Compute implements PlainLoss, in one block.
 func (l *Histogram) Compute(in Inputs) *graph.Node {
 	l.check(in)
-	o := l.Options
-	o.BlockRows = -1
-	return o.compute(in, "HistogramLoss", l.block)
+	return l.compute(in, "HistogramLoss", l.block)
 }
 
 func (l *Histogram) block(p queryBlock) blockResult {

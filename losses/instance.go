@@ -49,12 +49,10 @@ func (l *Instance) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "InstanceLoss", l.blockFor(in))
 }
 
-// Compute implements Loss, in one block.
+// Compute implements PlainLoss, in one block.
 func (l *Instance) Compute(in Inputs) *graph.Node {
 	l.check(in)
-	o := l.Options
-	o.BlockRows = -1
-	return o.compute(in, "InstanceLoss", l.blockFor(in))
+	return l.compute(in, "InstanceLoss", l.blockFor(in))
 }
 
 func (l *Instance) blockFor(in Inputs) blockFn {

@@ -42,11 +42,9 @@ func (l *IntraPairVariance) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "IntraPairVarianceLoss", l.block)
 }
 
-// Compute implements Loss, in one block (the means are global).
+// Compute implements PlainLoss, in one block (the means are global).
 func (l *IntraPairVariance) Compute(in Inputs) *graph.Node {
-	o := l.Options
-	o.BlockRows = -1
-	return o.compute(in, "IntraPairVarianceLoss", l.block)
+	return l.compute(in, "IntraPairVarianceLoss", l.block)
 }
 
 // weightedMean returns Σ w·x / Σ w over the entries with w > 0 (0 when there is none).

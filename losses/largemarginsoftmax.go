@@ -51,12 +51,6 @@ func NewLargeMarginSoftmax(numClasses, embeddingSize int) *LargeMarginSoftmax {
 	}
 }
 
-// Compute panics: the loss has learnable parameters, use ComputeWithContext.
-func (l *LargeMarginSoftmax) Compute(Inputs) *graph.Node {
-	panicNeedsContext("LargeMarginSoftmaxLoss")
-	return nil
-}
-
 // ComputeWithContext implements ParametricLoss.
 func (l *LargeMarginSoftmax) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
 	return lmsCompute(ctx, in, "LargeMarginSoftmaxLoss", &l.Options, &l.ClassOptions, l.Margin, l.Scale, true)

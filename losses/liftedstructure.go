@@ -45,11 +45,9 @@ func (l *LiftedStructure) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "LiftedStructureLoss", l.block)
 }
 
-// Compute implements Loss, in one block (a pair needs the negatives of both its items).
+// Compute implements PlainLoss, in one block (a pair needs the negatives of both its items).
 func (l *LiftedStructure) Compute(in Inputs) *graph.Node {
-	o := l.Options
-	o.BlockRows = -1
-	return o.compute(in, "LiftedStructureLoss", l.block)
+	return l.compute(in, "LiftedStructureLoss", l.block)
 }
 
 func (l *LiftedStructure) block(p queryBlock) blockResult {

@@ -2,6 +2,7 @@ package losses
 
 import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/gometric/gometric/distances"
 	"github.com/gometric/gometric/reducers"
@@ -29,9 +30,28 @@ type Inputs struct {
 	Pos, Neg *graph.Node
 }
 
-// Loss is a metric-learning loss.
+// Loss is a metric-learning loss: every loss of this package, and what every caller (train.Fit,
+// MultipleLosses, CrossBatchMemory, the CLI) computes. GoMLX's rule applies: whatever may own
+// variables or state takes a context, so every loss is computed the same way, with one:
+//
+//	v := loss.ComputeWithContext(ctx, losses.Inputs{Embeddings: emb, Labels: labels})
+//
+// The losses with learnable parameters (ParametricLoss) create and reuse their variables in ctx, the
+// stateful ones (DynamicSoftMargin's histogram, CrossBatchMemory's queue, Margin's learned β) keep
+// their state there; the others ignore ctx, which may then be nil. Lookup(name) says which is which
+// (Info.KeepsState, Info.NeedsClasses) without trying.
 type Loss interface {
-	// Compute returns the scalar loss: the reduced loss terms plus any embedding regularization.
+	// ComputeWithContext returns the scalar loss: the reduced sub-losses plus any regularization,
+	// with the loss's variables or state, if it has any, in ctx.
+	ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node
+}
+
+// PlainLoss is a Loss that can also be computed without a context: Compute(in) is
+// ComputeWithContext(nil, in). Every loss without variables is one; so are DynamicSoftMargin (one
+// call from its initial state, as a fresh PML object) and Margin (with its fixed β).
+type PlainLoss interface {
+	Loss
+	// Compute returns the scalar loss, as ComputeWithContext with no context.
 	Compute(in Inputs) *graph.Node
 }
 

@@ -42,7 +42,7 @@ func TestPairWeightsMatchesExplicitPairs(t *testing.T) {
 	emb := randEmb(1, 2*b, 5)
 	for name, l := range allLosses() {
 		viaWeights, g1, err := testutil.LossAndGrads(func(in []*graph.Node) *graph.Node {
-			return l.Compute(losses.Inputs{Embeddings: in[0], Pos: graph.Const(in[0].Graph(), pos), Neg: graph.Const(in[0].Graph(), neg)})
+			return l.ComputeWithContext(nil, losses.Inputs{Embeddings: in[0], Pos: graph.Const(in[0].Graph(), pos), Neg: graph.Const(in[0].Graph(), neg)})
 		}, emb)
 		if err != nil {
 			t.Fatal(err)
@@ -93,7 +93,7 @@ func TestNoPositivesIsFinite(t *testing.T) {
 	for name, l := range allLosses() {
 		for dt, in := range bothPrecisions(emb) {
 			loss, grads, err := testutil.LossAndGrads(func(in []*graph.Node) *graph.Node {
-				return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), labels)})
+				return l.ComputeWithContext(nil, losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), labels)})
 			}, in)
 			if err != nil {
 				t.Fatal(err)
@@ -114,7 +114,7 @@ func TestFloat32MatchesFloat64(t *testing.T) {
 	labels := []int32{0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5}
 	for name, l := range allLosses() {
 		fn := func(in []*graph.Node) *graph.Node {
-			return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), labels)})
+			return l.ComputeWithContext(nil, losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), labels)})
 		}
 		l64, _, err := testutil.LossAndGrads(fn, emb)
 		if err != nil {
@@ -218,21 +218,5 @@ func TestSelectionErrors(t *testing.T) {
 	}
 	if pos.Value().([][]float32)[0][1] != 2 || neg.Value().([][]float32)[0][2] != 2 {
 		t.Errorf("TripletWeights: a repeated triplet must count twice: %v %v", pos.Value(), neg.Value())
-	}
-}
-
-func TestByName(t *testing.T) {
-	for _, name := range []string{"ntxent", "NTXentLoss", "nt-xent", "contrastive", "SupConLoss", "snr_contrastive", "SignalToNoiseRatioContrastiveLoss", "LiftedStructureLoss"} {
-		if _, err := losses.ByName(name); err != nil {
-			t.Errorf("ByName(%q): %v", name, err)
-		}
-	}
-	if _, err := losses.ByName("nope"); err == nil || !strings.Contains(err.Error(), "known:") {
-		t.Errorf("ByName(nope): %v", err)
-	}
-	for _, n := range losses.Names() {
-		if _, err := losses.ByName(n); err != nil {
-			t.Errorf("Names() lists %q but ByName fails: %v", n, err)
-		}
 	}
 }

@@ -53,7 +53,8 @@ func (l *Margin) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "MarginLoss", l.blockFor(nil, false))
 }
 
-// Compute implements Loss with the fixed Beta.
+// Compute implements PlainLoss with the fixed Beta (even with LearnBeta: use ComputeWithContext to
+// learn β).
 func (l *Margin) Compute(in Inputs) *graph.Node { return l.ComputeWithBeta(in, nil) }
 
 // ComputeWithBeta returns the loss with β given as a node: a scalar, [1], or [NumClasses] (one per class,
@@ -72,6 +73,9 @@ func (l *Margin) ComputeWithBeta(in Inputs, beta *graph.Node) *graph.Node {
 func (l *Margin) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
 	if !l.LearnBeta {
 		return l.Compute(in)
+	}
+	if ctx == nil {
+		exceptions.Panicf("MarginLoss: ComputeWithContext with LearnBeta needs a non-nil context (β lives in it)")
 	}
 	size := max(1, l.NumClasses)
 	dt := in.Embeddings.DType()

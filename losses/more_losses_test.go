@@ -15,8 +15,6 @@ import (
 // moreLoss is one of the pair losses of this file's tests, built fresh for each use.
 type moreLoss struct {
 	make func() (losses.TermsLoss, *losses.Options)
-	// rowSeparable losses go block by block; the others ignore Options.BlockRows.
-	rowSeparable bool
 }
 
 func moreLosses() map[string]moreLoss {
@@ -24,43 +22,43 @@ func moreLosses() map[string]moreLoss {
 		"multisimilarity": {func() (losses.TermsLoss, *losses.Options) {
 			l := losses.NewMultiSimilarity()
 			return l, &l.Options
-		}, true},
+		}},
 		"circle": {func() (losses.TermsLoss, *losses.Options) {
 			l := losses.NewCircle()
 			l.Gamma = 8 // Keeps float32 rounding small enough to compare.
 			return l, &l.Options
-		}, true},
+		}},
 		"generalizedlifted": {func() (losses.TermsLoss, *losses.Options) {
 			l := losses.NewGeneralizedLiftedStructure()
 			return l, &l.Options
-		}, true},
+		}},
 		"tupletmargin": {func() (losses.TermsLoss, *losses.Options) {
 			l := losses.NewTupletMargin()
 			l.Scale = 8
 			return l, &l.Options
-		}, true},
+		}},
 		"nca": {func() (losses.TermsLoss, *losses.Options) {
 			l := losses.NewNCA()
 			return l, &l.Options
-		}, true},
+		}},
 		"tripletmargin": {func() (losses.TermsLoss, *losses.Options) {
 			l := losses.NewTripletMargin()
 			l.Margin = 0.3
 			return l, &l.Options
-		}, true},
+		}},
 		"tripletmargin_swap_smooth": {func() (losses.TermsLoss, *losses.Options) {
 			l := losses.NewTripletMargin()
 			l.Swap, l.SmoothLoss = true, true
 			return l, &l.Options
-		}, true},
+		}},
 		"intrapairvariance": {func() (losses.TermsLoss, *losses.Options) {
 			l := losses.NewIntraPairVariance()
 			return l, &l.Options
-		}, false},
+		}},
 		"lifted": {func() (losses.TermsLoss, *losses.Options) {
 			l := losses.NewLiftedStructure()
 			return l, &l.Options
-		}, false},
+		}},
 	}
 }
 
@@ -113,7 +111,7 @@ func TestMoreLossesTermsMatchCompute(t *testing.T) {
 		l, o := ml.make()
 		outs, err := testutil.Exec(func(in []*graph.Node) []*graph.Node {
 			inputs := losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), labels)}
-			return []*graph.Node{l.Compute(inputs), reducers.ReduceAll(o.Reducer, l.Terms(inputs))}
+			return []*graph.Node{l.ComputeWithContext(nil, inputs), reducers.ReduceAll(o.Reducer, l.Terms(inputs))}
 		}, emb)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -134,7 +132,7 @@ func TestMoreLossesNoPositivesIsFinite(t *testing.T) {
 		for dt, in := range bothPrecisions(emb) {
 			l, _ := ml.make()
 			loss, grads, err := testutil.LossAndGrads(func(in []*graph.Node) *graph.Node {
-				return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), labels)})
+				return l.ComputeWithContext(nil, losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), labels)})
 			}, in)
 			if err != nil {
 				t.Fatalf("%s/%s: %v", name, dt, err)
@@ -156,7 +154,7 @@ func TestMoreLossesFloat32MatchesFloat64(t *testing.T) {
 	for name, ml := range moreLosses() {
 		l, _ := ml.make()
 		fn := func(in []*graph.Node) *graph.Node {
-			return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), labels)})
+			return l.ComputeWithContext(nil, losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), labels)})
 		}
 		l64, g64, err := testutil.LossAndGrads(fn, emb)
 		if err != nil {
@@ -248,16 +246,6 @@ func TestLiftedStructureRefUsesAnchorNegativesOnly(t *testing.T) {
 	self, withRef := outs[0].(float64), outs[1].(float64)
 	if !(withRef > 0 && self > withRef) {
 		t.Errorf("without Ref %g, with Ref %g: want 0 < with Ref < without", self, withRef)
-	}
-}
-
-func TestMoreLossesByName(t *testing.T) {
-	for _, name := range []string{"multisimilarity", "MultiSimilarityLoss", "circle", "CircleLoss", "generalizedlifted",
-		"GeneralizedLiftedStructureLoss", "intrapairvariance", "IntraPairVarianceLoss", "tupletmargin", "TupletMarginLoss",
-		"nca", "NCALoss", "lifted", "LiftedStructureLoss", "tripletmargin", "TripletMarginLoss"} {
-		if _, err := losses.ByName(name); err != nil {
-			t.Errorf("ByName(%q): %v", name, err)
-		}
 	}
 }
 

@@ -23,11 +23,10 @@ type Miner interface {
 // the caller; the spec syntax writes a MultipleLosses as a weighted sum, "contrastive +
 // 0.5*multisimilarity" (see Parse).
 //
-// Losses that own variables or state (ParametricLoss, DynamicSoftMargin, ...) need
-// ComputeWithContext, which passes ctx to each of them unchanged: each creates its variables under
-// its own ClassOptions.Scope (two losses of the same kind need different Scopes to have their own
-// parameters). Compute panics if any loss needs a context. Unlike PML, MultipleLosses passes
-// Inputs.Ref and RefLabels on to its losses (PML's forward takes no ref_emb).
+// ComputeWithContext passes ctx to each loss unchanged: those that own variables or state
+// (ParametricLoss, DynamicSoftMargin, ...) keep them under their own scope (ClassOptions.Scope: two
+// losses of the same kind need different scopes to have their own parameters). Unlike PML,
+// MultipleLosses passes Inputs.Ref and RefLabels on to its losses (PML's forward takes no ref_emb).
 type MultipleLosses struct {
 	// Losses are the summed losses, at least one.
 	Losses []Loss
@@ -61,30 +60,10 @@ func (m *MultipleLosses) Validate() error {
 	return nil
 }
 
-// contextLoss is a loss that owns variables or state: it is computed with a GoMLX context.
-type contextLoss interface {
-	ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node
-}
-
-// Compute implements Loss. It panics if a loss has learnable parameters (a ParametricLoss: use
-// ComputeWithContext); a stateful loss such as DynamicSoftMargin computes one call from its initial
-// state, as its own Compute does.
-func (m *MultipleLosses) Compute(in Inputs) *graph.Node {
-	return m.sum(in, func(i int, l Loss, in Inputs) *graph.Node {
-		if _, ok := l.(ParametricLoss); ok {
-			exceptions.Panicf("MultipleLosses: loss %d (%T) has learnable parameters: call ComputeWithContext", i, l)
-		}
-		return l.Compute(in)
-	})
-}
-
-// ComputeWithContext returns the loss, computing the losses that own variables or state with ctx.
+// ComputeWithContext implements Loss: the weighted sum of the losses, each computed with ctx.
 func (m *MultipleLosses) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
 	return m.sum(in, func(_ int, l Loss, in Inputs) *graph.Node {
-		if c, ok := l.(contextLoss); ok {
-			return c.ComputeWithContext(ctx, in)
-		}
-		return l.Compute(in)
+		return l.ComputeWithContext(ctx, in)
 	})
 }
 

@@ -41,7 +41,7 @@ func (l *MultiSimilarity) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "MultiSimilarityLoss", l.block)
 }
 
-// Compute implements Loss.
+// Compute implements PlainLoss.
 func (l *MultiSimilarity) Compute(in Inputs) *graph.Node {
 	return l.compute(in, "MultiSimilarityLoss", l.block)
 }

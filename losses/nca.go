@@ -42,7 +42,7 @@ func NewNCA() *NCA {
 // positives.
 func (l *NCA) Terms(in Inputs) []reducers.SubLoss { return l.terms(in, "NCALoss", l.block) }
 
-// Compute implements Loss.
+// Compute implements PlainLoss.
 func (l *NCA) Compute(in Inputs) *graph.Node { return l.compute(in, "NCALoss", l.block) }
 
 func (l *NCA) block(p queryBlock) blockResult {

@@ -41,12 +41,6 @@ func NewNormalizedSoftmax(numClasses, embeddingSize int) *NormalizedSoftmax {
 	}
 }
 
-// Compute panics: the loss has learnable parameters, use ComputeWithContext.
-func (l *NormalizedSoftmax) Compute(Inputs) *graph.Node {
-	panicNeedsContext("NormalizedSoftmaxLoss")
-	return nil
-}
-
 // ComputeWithContext implements ParametricLoss.
 func (l *NormalizedSoftmax) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
 	const name = "NormalizedSoftmaxLoss"

@@ -49,12 +49,10 @@ func (l *NPairs) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "NPairsLoss", l.blockFor(in))
 }
 
-// Compute implements Loss, in one block.
+// Compute implements PlainLoss, in one block.
 func (l *NPairs) Compute(in Inputs) *graph.Node {
 	l.check(in)
-	o := l.Options
-	o.BlockRows = -1
-	return o.compute(in, "NPairsLoss", l.blockFor(in))
+	return l.compute(in, "NPairsLoss", l.blockFor(in))
 }
 
 func (l *NPairs) blockFor(in Inputs) blockFn {

@@ -34,7 +34,7 @@ func NewNTXent() *NTXent {
 // Terms implements TermsLoss: one "loss" pair term per positive pair.
 func (l *NTXent) Terms(in Inputs) []reducers.SubLoss { return l.terms(in, "NTXentLoss", l.block) }
 
-// Compute implements Loss.
+// Compute implements PlainLoss.
 func (l *NTXent) Compute(in Inputs) *graph.Node { return l.compute(in, "NTXentLoss", l.block) }
 
 func (l *NTXent) block(p queryBlock) blockResult {

@@ -44,12 +44,6 @@ func NewP2SGrad(numClasses, embeddingSize int) *P2SGrad {
 	}
 }
 
-// Compute panics: the loss has learnable parameters, use ComputeWithContext.
-func (l *P2SGrad) Compute(Inputs) *graph.Node {
-	panicNeedsContext("P2SGradLoss")
-	return nil
-}
-
 // ComputeWithContext implements ParametricLoss.
 func (l *P2SGrad) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
 	const name = "P2SGradLoss"

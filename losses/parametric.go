@@ -30,8 +30,8 @@ import (
 // number generator: the same distribution, not torch's random stream. To start from given values,
 // create the variable (same scope, name and shape) before the first call.
 //
-// Compute, without a context, panics: it exists so that these losses are still a Loss (for ByName).
-// (Margin, whose β may be learned, also has ComputeWithContext; its Compute uses the fixed β.)
+// (Margin, whose β may be learned, DynamicSoftMargin and CrossBatchMemory also keep variables in the
+// context, but have no class parameters.)
 //
 // Deliberate differences shared by these losses: labels outside [0, NumClasses) panic when the labels
 // are a constant node and otherwise make the loss NaN (PML raises an indexing error); explicit pairs
@@ -40,8 +40,8 @@ import (
 // TripletWeights counts its anchor twice, PML once).
 type ParametricLoss interface {
 	Loss
-	// ComputeWithContext returns the scalar loss, creating or reusing the loss's variables in ctx.
-	ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node
+	// Classes returns the loss's class options (NumClasses, EmbeddingSize, Scope, ...), to read or set.
+	Classes() *ClassOptions
 }
 
 // ClassOptions are the settings shared by the losses with learnable class parameters, beyond Options:
@@ -68,37 +68,30 @@ func defaultClassOptions(scope string, numClasses, embeddingSize int) ClassOptio
 	return ClassOptions{NumClasses: numClasses, EmbeddingSize: embeddingSize, WeightRegWeight: 1, Scope: scope}
 }
 
-// classOptions returns the loss's ClassOptions: every ParametricLoss of this package embeds them.
-func (o *ClassOptions) classOptions() *ClassOptions { return o }
-
-type hasClassOptions interface {
-	ParametricLoss
-	classOptions() *ClassOptions
-}
+// Classes returns o: every ParametricLoss of this package embeds its ClassOptions.
+func (o *ClassOptions) Classes() *ClassOptions { return o }
 
 // ByNameWithClasses returns the loss with learnable parameters called name ("arcface", "proxyanchor",
-// PML's class names such as "ArcFaceLoss" too; see ByName) with PML's defaults, for numClasses
+// PML's class names such as "ArcFaceLoss" too; see New) with PML's defaults, for numClasses
 // classes and embeddings of width embeddingSize. A loss without class parameters is an error.
+//
+// Deprecated: use New (or Parse with num_classes and embedding_size) and SetClasses; whether a loss
+// needs classes is Lookup(name).NeedsClasses.
 func ByNameWithClasses(name string, numClasses, embeddingSize int) (ParametricLoss, error) {
 	if numClasses <= 0 || embeddingSize <= 0 {
 		return nil, fmt.Errorf("loss %q: numClasses (%d) and embeddingSize (%d) must be positive", name, numClasses, embeddingSize)
 	}
-	l, err := ByName(name)
+	l, err := New(name)
 	if err != nil {
 		return nil, err
 	}
-	p, ok := l.(hasClassOptions)
+	p, ok := l.(ParametricLoss)
 	if !ok {
-		return nil, fmt.Errorf("loss %q has no learnable class parameters: use ByName", name)
+		return nil, fmt.Errorf("loss %q has no learnable class parameters: use New", name)
 	}
-	o := p.classOptions()
+	o := p.Classes()
 	o.NumClasses, o.EmbeddingSize = numClasses, embeddingSize
 	return p, nil
-}
-
-// panicNeedsContext is the Compute of every ParametricLoss.
-func panicNeedsContext(lossName string) {
-	exceptions.Panicf("%s has learnable parameters: call ComputeWithContext(ctx, in) with a GoMLX context that holds them, not Compute", lossName)
 }
 
 // classInputs are Inputs validated for a classification / proxy loss.

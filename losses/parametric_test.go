@@ -16,10 +16,16 @@ import (
 	"github.com/gometric/gometric/regularizers"
 )
 
-var parametricNames = []string{
-	"arcface", "cosface", "sphereface", "largemarginsoftmax", "subcenterarcface",
-	"normalizedsoftmax", "proxynca", "proxyanchor", "softtriple", "p2sgrad",
-}
+// parametricNames are the registry's losses with learnable class parameters (Info.NeedsClasses).
+var parametricNames = func() []string {
+	var out []string
+	for _, e := range losses.Infos() {
+		if e.NeedsClasses {
+			out = append(out, e.Name)
+		}
+	}
+	return out
+}()
 
 // TestParametricTrainingStep runs a training-like step of every classification / proxy loss in
 // float32: the loss and its gradients with respect to the embeddings and to every trainable variable
@@ -99,7 +105,7 @@ func TestParametricErrors(t *testing.T) {
 		}, "Ref and RefLabels are not supported"},
 		{"wrong width", losses.NewSoftTriple(c, d+1), constLabels(0, 1, 2, 0), "EmbeddingSize"},
 		{"no classes", func() losses.ParametricLoss {
-			l, _ := losses.ByName("arcface")
+			l, _ := losses.New("arcface")
 			return l.(losses.ParametricLoss)
 		}(), constLabels(0, 1, 2, 0), "NumClasses (0) and EmbeddingSize (0) must be set"},
 		{"p2sgrad pairs", losses.NewP2SGrad(c, d), func(g *graph.Graph, in []*graph.Node) losses.Inputs {
@@ -135,9 +141,9 @@ func TestParametricErrors(t *testing.T) {
 	}
 }
 
-// TestParametricComputePanics checks that Compute, without a context, panics with a message that
-// points at ComputeWithContext, for every registry name.
-func TestParametricComputePanics(t *testing.T) {
+// TestParametricNilContextPanics checks that a loss with learnable parameters computed without a
+// context panics with a message saying so.
+func TestParametricNilContextPanics(t *testing.T) {
 	emb := randEmb(1, 4, 3)
 	for _, name := range parametricNames {
 		loss, err := losses.ByNameWithClasses(name, 2, 3)
@@ -145,10 +151,10 @@ func TestParametricComputePanics(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = testutil.Exec(func(in []*graph.Node) []*graph.Node {
-			return []*graph.Node{loss.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), []int{0, 1, 0, 1})})}
+			return []*graph.Node{loss.ComputeWithContext(nil, losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), []int{0, 1, 0, 1})})}
 		}, emb)
-		if err == nil || !strings.Contains(err.Error(), "call ComputeWithContext(ctx, in)") {
-			t.Errorf("%s: Compute gave %v, want a panic pointing at ComputeWithContext", name, err)
+		if err == nil || !strings.Contains(err.Error(), "needs a non-nil context") {
+			t.Errorf("%s: ComputeWithContext(nil, ...) gave %v, want a panic saying it needs a context", name, err)
 		}
 	}
 }

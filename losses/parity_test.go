@@ -307,7 +307,7 @@ func evalParity(loss losses.Loss, c *parityLossCase, names []string, params map[
 				wrt = append(wrt, x.ValueGraph(g))
 			}
 		default:
-			v = loss.Compute(inputs)
+			v = loss.ComputeWithContext(nil, inputs)
 		}
 		return append([]*graph.Node{v}, graph.Gradient(v, wrt...)...)
 	})

@@ -88,7 +88,7 @@ func (l *PNP) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "PNPLoss", l.blockFor(n))
 }
 
-// Compute implements Loss, block by block for large batches (see the type's documentation).
+// Compute implements PlainLoss, block by block for large batches (see the type's documentation).
 func (l *PNP) Compute(in Inputs) *graph.Node {
 	in, n := l.inputs(in)
 	return l.compute(in, "PNPLoss", l.blockFor(n))

@@ -54,12 +54,6 @@ func NewProxyAnchor(numClasses, embeddingSize int) *ProxyAnchor {
 	}
 }
 
-// Compute panics: the loss has learnable parameters, use ComputeWithContext.
-func (l *ProxyAnchor) Compute(Inputs) *graph.Node {
-	panicNeedsContext("ProxyAnchorLoss")
-	return nil
-}
-
 // ComputeWithContext implements ParametricLoss.
 func (l *ProxyAnchor) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
 	const name = "ProxyAnchorLoss"

@@ -47,12 +47,6 @@ func NewProxyNCA(numClasses, embeddingSize int) *ProxyNCA {
 	}
 }
 
-// Compute panics: the loss has learnable parameters, use ComputeWithContext.
-func (l *ProxyNCA) Compute(Inputs) *graph.Node {
-	panicNeedsContext("ProxyNCALoss")
-	return nil
-}
-
 // ComputeWithContext implements ParametricLoss.
 func (l *ProxyNCA) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
 	const name = "ProxyNCALoss"

@@ -53,7 +53,7 @@ func (l *RankedList) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "RankedListLoss", l.block)
 }
 
-// Compute implements Loss.
+// Compute implements PlainLoss.
 func (l *RankedList) Compute(in Inputs) *graph.Node { return l.compute(in, "RankedListLoss", l.block) }
 
 func (l *RankedList) block(p queryBlock) blockResult {

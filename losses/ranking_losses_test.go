@@ -18,8 +18,6 @@ import (
 // rankingLoss is one of this file's losses, built fresh for each use.
 type rankingLoss struct {
 	make func() (losses.TermsLoss, *losses.Options)
-	// rowSeparable losses go block by block; the others ignore Options.BlockRows.
-	rowSeparable bool
 	// needPositives: without any positive pair the loss is 0.
 	needPositives bool
 }
@@ -29,55 +27,55 @@ func rankingLosses() map[string]rankingLoss {
 		"rankedlist": {func() (losses.TermsLoss, *losses.Options) {
 			l := losses.NewRankedList(0.4, 10)
 			return l, &l.Options
-		}, true, false},
+		}, false},
 		"instance": {func() (losses.TermsLoss, *losses.Options) {
 			l := losses.NewInstance()
 			l.Gamma = 8 // Keeps float32 rounding small enough to compare.
 			return l, &l.Options
-		}, false, false},
+		}, false},
 		"margin": {func() (losses.TermsLoss, *losses.Options) {
 			l := losses.NewMargin()
 			return l, &l.Options
-		}, false, true},
+		}, true},
 		"npairs": {func() (losses.TermsLoss, *losses.Options) {
 			l := losses.NewNPairs()
 			return l, &l.Options
-		}, false, true},
+		}, true},
 		"fastap": {func() (losses.TermsLoss, *losses.Options) {
 			l := losses.NewFastAP()
 			return l, &l.Options
-		}, true, true},
+		}, true},
 		"pnp": {func() (losses.TermsLoss, *losses.Options) {
 			l := losses.NewPNP()
 			l.Anneal = 0.5 // Smooth enough for float32 to agree.
 			return l, &l.Options
-		}, true, true},
+		}, true},
 		"pnp_dq": {func() (losses.TermsLoss, *losses.Options) {
 			l := losses.NewPNP()
 			l.Anneal, l.Variant = 0.5, losses.PNPDq
 			return l, &l.Options
-		}, true, false},
+		}, false},
 		"angular": {func() (losses.TermsLoss, *losses.Options) {
 			l := losses.NewAngular()
 			l.RawNegatives = false // The normalized variant; the default is PML's raw negatives.
 			return l, &l.Options
-		}, true, true},
+		}, true},
 		"angular_raw": {func() (losses.TermsLoss, *losses.Options) {
 			l := losses.NewAngular()
 			l.RawNegatives = true
 			return l, &l.Options
-		}, true, true},
+		}, true},
 		"histogram": {func() (losses.TermsLoss, *losses.Options) {
 			l := losses.NewHistogram()
 			l.NBins = 10
 			return l, &l.Options
-		}, false, true},
+		}, true},
 	}
 }
 
 func labelLoss(l losses.Loss, labels []int32) func(in []*graph.Node) *graph.Node {
 	return func(in []*graph.Node) *graph.Node {
-		return l.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), labels)})
+		return l.ComputeWithContext(nil, losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), labels)})
 	}
 }
 
@@ -127,7 +125,8 @@ func TestRankingLossesFloat32MatchesFloat64(t *testing.T) {
 	}
 }
 
-// Block by block gives the value and gradients of one block for the row-separable losses, with labels,
+// Block by block gives the value and gradients of one block for the row-separable losses (the
+// registry's Info.Blockwise), with labels,
 // and (where the loss takes them) with references and explicit pairs.
 func TestRankingLossesBlockwiseMatchesOneBlock(t *testing.T) {
 	const n, m, d = 10, 7, 5
@@ -144,7 +143,7 @@ func TestRankingLossesBlockwiseMatchesOneBlock(t *testing.T) {
 	}
 	data := blockData{labels: labels, refLabels: refLabels, pos: pos, neg: neg}
 	for name, rl := range rankingLosses() {
-		if !rl.rowSeparable {
+		if !blockwise(t, name) {
 			continue
 		}
 		for _, kind := range kinds[name] {
@@ -357,14 +356,5 @@ func TestCrossBatchMemoryWrapAroundAndMasking(t *testing.T) {
 				t.Errorf("after Reset: %g, fresh memory %g", got, tensors.ToScalar[float64](outs[0]))
 			}
 		})
-	}
-}
-
-func TestRankingLossesByName(t *testing.T) {
-	for _, name := range []string{"rankedlist", "RankedListLoss", "instance", "InstanceLoss", "margin", "MarginLoss",
-		"npairs", "NPairsLoss", "fastap", "FastAPLoss", "pnp", "PNPLoss", "angular", "AngularLoss", "histogram", "HistogramLoss"} {
-		if _, err := losses.ByName(name); err != nil {
-			t.Errorf("ByName(%q): %v", name, err)
-		}
 	}
 }

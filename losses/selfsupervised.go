@@ -4,6 +4,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/support/exceptions"
 )
 
@@ -43,7 +44,13 @@ func (w *SelfSupervised) Inputs(embeddings, ref *graph.Node) Inputs {
 	return Inputs{Embeddings: embeddings, Labels: ids, Ref: ref, RefLabels: ids}
 }
 
-// Compute returns the inner loss of the two views.
+// ComputeWithContext returns the inner loss of the two views, computed with ctx (see Loss).
+func (w *SelfSupervised) ComputeWithContext(ctx *context.Context, embeddings, ref *graph.Node) *graph.Node {
+	return w.Inner.ComputeWithContext(ctx, w.Inputs(embeddings, ref))
+}
+
+// Compute returns the inner loss of the two views without a context, for an Inner that keeps no
+// variables or state (a PlainLoss).
 func (w *SelfSupervised) Compute(embeddings, ref *graph.Node) *graph.Node {
-	return w.Inner.Compute(w.Inputs(embeddings, ref))
+	return w.ComputeWithContext(nil, embeddings, ref)
 }

@@ -45,12 +45,6 @@ func NewSoftTriple(numClasses, embeddingSize int) *SoftTriple {
 	}
 }
 
-// Compute panics: the loss has learnable parameters, use ComputeWithContext.
-func (l *SoftTriple) Compute(Inputs) *graph.Node {
-	panicNeedsContext("SoftTripleLoss")
-	return nil
-}
-
 // ComputeWithContext implements ParametricLoss.
 func (l *SoftTriple) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
 	const name = "SoftTripleLoss"

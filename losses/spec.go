@@ -24,7 +24,7 @@ var renames = map[string]map[string]string{
 
 func init() {
 	for _, name := range Names() {
-		c := constructors[name]
+		c := byName[name].New
 		Specs.Add(spec.Entry{
 			Name:     name,
 			New:      func() any { return c() },

@@ -41,12 +41,6 @@ func NewSphereFace(numClasses, embeddingSize int) *SphereFace {
 	}
 }
 
-// Compute panics: the loss has learnable parameters, use ComputeWithContext.
-func (l *SphereFace) Compute(Inputs) *graph.Node {
-	panicNeedsContext("SphereFaceLoss")
-	return nil
-}
-
 // ComputeWithContext implements ParametricLoss.
 func (l *SphereFace) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
 	return lmsCompute(ctx, in, "SphereFaceLoss", &l.Options, &l.ClassOptions, l.Margin, l.Scale, false)

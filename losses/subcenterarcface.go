@@ -47,12 +47,6 @@ func NewSubCenterArcFace(numClasses, embeddingSize int) *SubCenterArcFace {
 	}
 }
 
-// Compute panics: the loss has learnable parameters, use ComputeWithContext.
-func (l *SubCenterArcFace) Compute(Inputs) *graph.Node {
-	panicNeedsContext("SubCenterArcFaceLoss")
-	return nil
-}
-
 // ComputeWithContext implements ParametricLoss.
 func (l *SubCenterArcFace) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
 	const name = "SubCenterArcFaceLoss"

@@ -30,7 +30,7 @@ func NewSupCon() *SupCon {
 // Terms implements TermsLoss: one "loss" element term per anchor.
 func (l *SupCon) Terms(in Inputs) []reducers.SubLoss { return l.terms(in, "SupConLoss", l.block) }
 
-// Compute implements Loss.
+// Compute implements PlainLoss.
 func (l *SupCon) Compute(in Inputs) *graph.Node { return l.compute(in, "SupConLoss", l.block) }
 
 func (l *SupCon) block(p queryBlock) blockResult {

@@ -56,11 +56,9 @@ func (l *ThresholdConsistentMargin) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "ThresholdConsistentMarginLoss", l.block)
 }
 
-// Compute implements Loss, in one block.
+// Compute implements PlainLoss, in one block.
 func (l *ThresholdConsistentMargin) Compute(in Inputs) *graph.Node {
-	o := l.Options
-	o.BlockRows = -1
-	return o.compute(in, "ThresholdConsistentMarginLoss", l.block)
+	return l.compute(in, "ThresholdConsistentMarginLoss", l.block)
 }
 
 func (l *ThresholdConsistentMargin) block(p queryBlock) blockResult {

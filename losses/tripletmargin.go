@@ -62,7 +62,7 @@ func (l *TripletMargin) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "TripletMarginLoss", l.block)
 }
 
-// Compute implements Loss: anchor by anchor without Swap, else block by block for large inputs (see
+// Compute implements PlainLoss: anchor by anchor without Swap, else block by block for large inputs (see
 // the type's documentation).
 func (l *TripletMargin) Compute(in Inputs) *graph.Node {
 	if keep, ok := l.fast(); ok {

@@ -50,7 +50,7 @@ func (l *TupletMargin) Terms(in Inputs) []reducers.SubLoss {
 	return l.terms(in, "TupletMarginLoss", l.block)
 }
 
-// Compute implements Loss.
+// Compute implements PlainLoss.
 func (l *TupletMargin) Compute(in Inputs) *graph.Node {
 	return l.compute(in, "TupletMarginLoss", l.block)
 }

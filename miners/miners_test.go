@@ -364,20 +364,43 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+// TestRegistry checks every entry of the miner registry against what it claims: its names (gometric's
+// and PML's class name), its constructor, the spec registry, Triplets (a TripletMiner) and
+// KeepsState (a RandomMiner).
 func TestRegistry(t *testing.T) {
 	names := miners.Names()
-	want := []string{"angular", "batcheasyhard", "batchhard", "distanceweighted", "hdc", "multisimilarity", "pairmargin", "tripletmargin", "uniformhistogram"}
-	if !reflect.DeepEqual(names, want) {
-		t.Errorf("Names() = %v, want %v", names, want)
+	infos := miners.Infos()
+	if len(names) != len(infos) || !sort.StringsAreSorted(names) {
+		t.Fatalf("Names() = %v: want the %d registry names, sorted", names, len(infos))
 	}
-	triplet := map[string]bool{"angular": true, "batchhard": true, "tripletmargin": true, "distanceweighted": true}
-	for _, n := range names {
-		m, err := miners.ByName(n)
+	for i, e := range infos {
+		if e.Name != names[i] {
+			t.Errorf("Infos()[%d] = %q, Names()[%d] = %q", i, e.Name, i, names[i])
+		}
+		for _, name := range []string{e.Name, e.PMLName} {
+			got, err := miners.Lookup(name)
+			if err != nil || got.Name != e.Name {
+				t.Errorf("Lookup(%q) = %q, %v; want %q", name, got.Name, err, e.Name)
+			}
+			if _, err := miners.Specs.Lookup(name); err != nil {
+				t.Errorf("Specs.Lookup(%q): %v", name, err)
+			}
+		}
+		if !strings.HasSuffix(e.PMLName, "Miner") {
+			t.Errorf("%s: PMLName %q is not a PML miner class name", e.Name, e.PMLName)
+		}
+		m, err := miners.ByName(e.Name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := m.(miners.TripletMiner); ok != triplet[n] {
-			t.Errorf("%s: TripletMiner = %v, want %v", n, ok, triplet[n])
+		if reflect.TypeOf(m) != reflect.TypeOf(e.New()) {
+			t.Errorf("%s: ByName gives %T, Info.New %T", e.Name, m, e.New())
+		}
+		if _, ok := m.(miners.TripletMiner); ok != e.Triplets {
+			t.Errorf("%s: TripletMiner = %v, Info.Triplets %v", e.Name, ok, e.Triplets)
+		}
+		if _, ok := m.(miners.RandomMiner); ok != e.KeepsState {
+			t.Errorf("%s: RandomMiner = %v, Info.KeepsState %v", e.Name, ok, e.KeepsState)
 		}
 	}
 	for _, alias := range []string{"BatchHardMiner", "multi_similarity", "HDCMiner", "Triplet-Margin"} {
@@ -410,7 +433,7 @@ func TestMinedSelectionTrainsALoss(t *testing.T) {
 			for _, emb := range []any{emb64, emb32} {
 				l, grads, err := testutil.LossAndGrads(func(in []*graph.Node) *graph.Node {
 					li := miners.Apply(m, losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), labels)})
-					return loss.Compute(li)
+					return loss.ComputeWithContext(nil, li)
 				}, emb)
 				if err != nil {
 					t.Fatalf("%s → %s: %v", name, lossName, err)

@@ -7,17 +7,65 @@ import (
 	"github.com/gometric/gometric/spec"
 )
 
+// Info is what the registry records of a miner.
+type Info struct {
+	// Name is gometric's name, as the command line and the spec syntax spell it ("batchhard").
+	Name string
+	// PMLName is PyTorch Metric Learning's class name ("BatchHardMiner").
+	PMLName string
+	// New returns the miner with PML's defaults.
+	New func() PairMiner
+	// Triplets says the miner selects triplets: it is also a TripletMiner.
+	Triplets bool
+	// KeepsState says the miner draws at random and can keep its random state in a context
+	// (MineWithContext); Mine draws from its Seed.
+	KeepsState bool
+}
+
+// infos is the registry of miners.
+var infos = []Info{
+	{Name: "multisimilarity", PMLName: "MultiSimilarityMiner", New: func() PairMiner { return NewMultiSimilarity() }},
+	{Name: "pairmargin", PMLName: "PairMarginMiner", New: func() PairMiner { return NewPairMargin() }},
+	{Name: "tripletmargin", PMLName: "TripletMarginMiner", New: func() PairMiner { return NewTripletMargin() }, Triplets: true},
+	{Name: "batchhard", PMLName: "BatchHardMiner", New: func() PairMiner { return NewBatchHard() }, Triplets: true},
+	{Name: "batcheasyhard", PMLName: "BatchEasyHardMiner", New: func() PairMiner { return NewBatchEasyHard() }},
+	{Name: "hdc", PMLName: "HDCMiner", New: func() PairMiner { return NewHDC() }},
+	{Name: "angular", PMLName: "AngularMiner", New: func() PairMiner { return NewAngular() }, Triplets: true},
+	{Name: "distanceweighted", PMLName: "DistanceWeightedMiner", New: func() PairMiner { return NewDistanceWeighted() }, Triplets: true, KeepsState: true},
+	{Name: "uniformhistogram", PMLName: "UniformHistogramMiner", New: func() PairMiner { return NewUniformHistogram() }, KeepsState: true},
+}
+
 // constructors maps each miner's command-line name to its constructor with PML's defaults.
-var constructors = map[string]func() PairMiner{
-	"multisimilarity":  func() PairMiner { return NewMultiSimilarity() },
-	"pairmargin":       func() PairMiner { return NewPairMargin() },
-	"tripletmargin":    func() PairMiner { return NewTripletMargin() },
-	"batchhard":        func() PairMiner { return NewBatchHard() },
-	"batcheasyhard":    func() PairMiner { return NewBatchEasyHard() },
-	"hdc":              func() PairMiner { return NewHDC() },
-	"angular":          func() PairMiner { return NewAngular() },
-	"distanceweighted": func() PairMiner { return NewDistanceWeighted() },
-	"uniformhistogram": func() PairMiner { return NewUniformHistogram() },
+var constructors = func() map[string]func() PairMiner {
+	m := map[string]func() PairMiner{}
+	for _, e := range infos {
+		m[e.Name] = e.New
+	}
+	return m
+}()
+
+// Infos returns the registry's entries, sorted by name.
+func Infos() []Info {
+	out := make([]Info, 0, len(infos))
+	for _, n := range Names() {
+		for _, e := range infos {
+			if e.Name == n {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+// Lookup returns the registry's entry of the miner called name (as ByName accepts it).
+func Lookup(name string) (Info, error) {
+	key := registry.Key(name, "miner")
+	for _, e := range infos {
+		if e.Name == key {
+			return e, nil
+		}
+	}
+	return Info{}, registry.Unknown("miner", name, Names())
 }
 
 // Names lists the miners ByName knows, sorted.

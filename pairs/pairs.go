@@ -7,6 +7,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/support/exceptions"
 
 	"github.com/gometric/gometric/losses"
@@ -200,8 +201,15 @@ func Inputs(mode Mode, e1, e2, y, labels *graph.Node) losses.Inputs {
 	return losses.Inputs{}
 }
 
-// Loss returns the scalar loss l of a batch of B pairs under mode: l.Compute(Inputs(mode, e1, e2, y,
-// labels)).
+// Loss returns the scalar loss l of a batch of B pairs under mode, without a context:
+// l.ComputeWithContext(nil, Inputs(mode, e1, e2, y, labels)), for a loss that keeps no variables or
+// state (see losses.Loss). LossWithContext passes a context.
 func Loss(l losses.Loss, mode Mode, e1, e2, y, labels *graph.Node) *graph.Node {
-	return l.Compute(Inputs(mode, e1, e2, y, labels))
+	return LossWithContext(nil, l, mode, e1, e2, y, labels)
+}
+
+// LossWithContext returns the scalar loss l of a batch of B pairs under mode:
+// l.ComputeWithContext(ctx, Inputs(mode, e1, e2, y, labels)).
+func LossWithContext(ctx *context.Context, l losses.Loss, mode Mode, e1, e2, y, labels *graph.Node) *graph.Node {
+	return l.ComputeWithContext(ctx, Inputs(mode, e1, e2, y, labels))
 }

@@ -291,10 +291,11 @@ func encoderSizes(s encoders.Spec) (params, perRow uint64) {
 
 // classTable returns the number of classes of loss's learnable class parameters and the vectors
 // per class (SoftTriple's centers, SubCenterArcFace's sub-centers); 0 classes for a loss without
-// them. Every losses.ParametricLoss embeds losses.ClassOptions, whose accessor is unexported, so
-// NumClasses is read by reflection.
+// them. NumClasses comes from the loss's ClassOptions (losses.ParametricLoss.Classes); the vectors per
+// class, which only some losses have, are read by reflection.
 func classTable(loss losses.Loss) (classes, perClass int) {
-	if cl := losses.ClassLosses(loss); len(cl) != 1 || cl[0] != loss {
+	cl := losses.ClassLosses(loss)
+	if len(cl) != 1 || cl[0] != loss {
 		// None, or a sum: the rows of all its class tables, one vector each.
 		rows := 0
 		for _, l := range cl {
@@ -313,7 +314,7 @@ func classTable(loss losses.Loss) (classes, perClass int) {
 		}
 		return 0
 	}
-	classes = field("NumClasses")
+	classes = cl[0].Classes().NumClasses
 	perClass = max(field("CentersPerClass"), field("SubCenters"), 1)
 	return classes, perClass
 }

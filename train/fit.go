@@ -553,10 +553,7 @@ func (f *fitter) lossFn(labels, predictions []*Node) *Node {
 	if f.miner != nil {
 		in = miners.Apply(f.miner, in)
 	}
-	if pl, ok := f.loss.(losses.ParametricLoss); ok {
-		return pl.ComputeWithContext(f.graphCtx, in)
-	}
-	return f.loss.Compute(in)
+	return f.loss.ComputeWithContext(f.graphCtx, in)
 }
 
 // train trains and finishes the model.

@@ -316,15 +316,15 @@ func resumeConfig(run train.Run, args []string, given map[string]bool, flagged t
 	return saved, paths, nil
 }
 
-// lossHelp lists the losses for --help: pair and tuple losses, then the losses with learnable
-// class parameters.
+// lossHelp lists the losses for --help, from the loss registry: pair and tuple losses, then the losses
+// with learnable class parameters (losses.Info.NeedsClasses).
 func lossHelp() string {
 	var tuple, class []string
-	for _, n := range losses.Names() {
-		if train.IsClassLoss(n) {
-			class = append(class, n)
+	for _, e := range losses.Infos() {
+		if e.NeedsClasses {
+			class = append(class, e.Name)
 		} else {
-			tuple = append(tuple, n)
+			tuple = append(tuple, e.Name)
 		}
 	}
 	return "loss (default ntxent): a specification with PML's option names, a weighted sum allowed,\n" +

@@ -67,15 +67,21 @@ func caseGraph(c *lossCase, loss losses.Loss) (lossGraph, error) {
 	if c.Spec.Wrapper != "" && c.Spec.Wrapper != "SelfSupervisedLoss" {
 		return nil, notImplemented("wrapper " + c.Spec.Wrapper)
 	}
+	// The cases checked here are one call of a fresh PML object: a PlainLoss's Compute (the losses
+	// with learnable parameters have checkers of their own, lossCaseCheckers).
+	plain, ok := loss.(losses.PlainLoss)
+	if !ok {
+		return nil, fmt.Errorf("%T needs a context: no checker for it", loss)
+	}
 	switch kind {
 	case "", "labels":
 		return func(emb, _ *graph.Node) *graph.Node {
-			return loss.Compute(losses.Inputs{Embeddings: emb, Labels: graph.Const(emb.Graph(), c.Labels)})
+			return plain.Compute(losses.Inputs{Embeddings: emb, Labels: graph.Const(emb.Graph(), c.Labels)})
 		}, nil
 	case "ref":
 		return func(emb, ref *graph.Node) *graph.Node {
 			g := emb.Graph()
-			return loss.Compute(losses.Inputs{Embeddings: emb, Labels: graph.Const(g, c.Labels), Ref: ref, RefLabels: graph.Const(g, c.RefLabels)})
+			return plain.Compute(losses.Inputs{Embeddings: emb, Labels: graph.Const(g, c.Labels), Ref: ref, RefLabels: graph.Const(g, c.RefLabels)})
 		}, nil
 	case "selfsup":
 		w := losses.NewSelfSupervised(loss)
