@@ -43,8 +43,11 @@ type CrossBatchMemory struct {
 	Scope string
 }
 
+// DefaultMemorySize is PML's default memory_size of CrossBatchMemory.
+const DefaultMemorySize = 1024
+
 // NewCrossBatchMemory wraps inner with a memory of memorySize embeddings of width embeddingSize (PML's
-// default memory_size is 1024).
+// default memory_size is DefaultMemorySize).
 func NewCrossBatchMemory(inner Loss, embeddingSize, memorySize int) *CrossBatchMemory {
 	return &CrossBatchMemory{Inner: inner, EmbeddingSize: embeddingSize, MemorySize: memorySize, Scope: "cross_batch_memory"}
 }

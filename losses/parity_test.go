@@ -302,12 +302,12 @@ func evalParity(loss losses.Loss, c *parityLossCase, names []string, params map[
 			v = margin.ComputeWithBeta(inputs, in[1])
 			wrt = append(wrt, in[1])
 		case len(vars) > 0:
-			v = loss.(losses.ParametricLoss).ComputeWithContext(ctx, inputs)
+			v = loss.ComputeWithContext(ctx, inputs)
 			for _, x := range vars {
 				wrt = append(wrt, x.ValueGraph(g))
 			}
 		default:
-			v = loss.ComputeWithContext(nil, inputs)
+			v = loss.ComputeWithContext(ctx, inputs)
 		}
 		return append([]*graph.Node{v}, graph.Gradient(v, wrt...)...)
 	})

@@ -137,7 +137,7 @@ func checkXBMCase(c *lossCase) outcome {
 			return fail("CrossBatchMemory parameter %s not implemented", k)
 		}
 	}
-	memSize := 1024
+	memSize := losses.DefaultMemorySize
 	if wp.MemorySize != nil {
 		memSize = *wp.MemorySize
 	}
