@@ -73,9 +73,9 @@ func DefaultConfigFor(name string) Config {
 }
 
 // PlaceNamesSteps is the number of training steps of `gometric train --dataset place-names`
-// (batches of 256 pairs at learning rate 0.003): about 5 minutes on 2 loaded cores
+// (batches of 256 pairs at learning rate 0.003): about 5 minutes on 2 cores at load 4
 // (docs/PERFORMANCE.md, "Text benchmark").
-const PlaceNamesSteps = 300
+const PlaceNamesSteps = 600
 
 // LoadPlaceNames returns the place names as text items (placenames.Load, Data.Items).
 func LoadPlaceNames() (*datasets.Items, error) {
