@@ -29,7 +29,7 @@ var builtins = []builtin{
 	}},
 	{Molecules, "molecules: 3,484 NCI compounds as graphs, 195 Bemis–Murcko scaffold classes, Morgan fingerprint baseline (embedded; graphs.LoadMolecules)", nil},
 	{GraphEdit, "graph edit distance pairs of Li et al. 2019: random graphs (n = 20, p = 0.2), 1 vs 2 edges substituted (generated from the seed; graphs.NewGraphEdit)", nil},
-	{PlaceNames, "place names: country and subdivision names in ~150 locales from Debian's iso-codes, class = ISO code, split by entity, character 3-gram TF-IDF baseline (embedded; text/placenames)", nil},
+	{PlaceNames, "place names: country and subdivision names in ~160 locales from Debian's iso-codes, class = ISO code, split by entity, character 3-gram TF-IDF baseline (embedded; text/placenames)", nil},
 }
 
 // Names of the built-in graph and text data sets: their items are graphs, which package graphs

@@ -35,7 +35,7 @@ Data: --dataset NAME (built-in), or your own files (formats: docs/DATA.md):
   --dataset graph-edit          graph edit distance pairs (Li et al. 2019): 100,000 training pairs
                                 generated from --seed, fixed test pairs and triplets, pair AUC and
                                 triplet accuracy beside the paper's; gnn, contrastive, explicit pairs
-  --dataset place-names         country and subdivision names in ~150 locales (iso-codes), class =
+  --dataset place-names         country and subdivision names in ~160 locales (iso-codes), class =
                                 ISO code, split by entity (no test entity seen in training),
                                 character 3-gram TF-IDF baseline, figures by script; text encoder
   --pairs FILE [--items FILE]   labeled pairs (CSV a,b,label with ids from --items, or JSON Lines
