@@ -63,38 +63,28 @@ func checkClustering(raw json.RawMessage) outcome {
 	return failOrMatch(problems)
 }
 
-// checkAccuracy checks the retrieval metrics against PML's AccuracyCalculator.
+// checkAccuracy checks the retrieval metrics against PML's AccuracyCalculator. The case's options
+// (pml-2.8.1-parity.json) are AccuracyCalculator's arguments: k (None is eval.KAll), avg_of_avgs and
+// return_per_class, whose metrics are lists with one value per query label in increasing order.
+// A case that cannot be run (unknown distance, k or option) fails.
 func checkAccuracy(raw json.RawMessage) outcome {
 	var c struct {
-		Distance         string             `json:"distance"`
-		RefIncludesQuery bool               `json:"ref_includes_query"`
-		K                json.RawMessage    `json:"k"`
-		Query            [][]float32        `json:"query"`
-		QueryLabels      []int              `json:"query_labels"`
-		Reference        [][]float32        `json:"reference"`
-		ReferenceLabels  []int              `json:"reference_labels"`
-		Metrics          map[string]float64 `json:"metrics"`
+		Distance         string                     `json:"distance"`
+		RefIncludesQuery bool                       `json:"ref_includes_query"`
+		K                json.RawMessage            `json:"k"`
+		Options          map[string]json.RawMessage `json:"options"`
+		Query            [][]float32                `json:"query"`
+		QueryLabels      []int                      `json:"query_labels"`
+		Reference        [][]float32                `json:"reference"`
+		ReferenceLabels  []int                      `json:"reference_labels"`
+		Metrics          map[string]json.RawMessage `json:"metrics"`
 	}
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return fail("decoding case: %v", err)
 	}
-	var opt eval.RetrievalOptions
-	switch c.Distance {
-	case "CosineSimilarity":
-		opt.Distance = knn.Cosine()
-	case "LpDistance_raw":
-		opt.Distance = knn.Euclidean()
-	default:
-		return skip("distance %q not covered", c.Distance)
-	}
-	var kName string
-	if err := json.Unmarshal(c.K, &kName); err == nil {
-		if kName != "max_bin_count" {
-			return skip("k=%q not covered", kName)
-		}
-		opt.K = eval.KMaxBinCount
-	} else if err := json.Unmarshal(c.K, &opt.K); err != nil || opt.K < 1 {
-		return fail("k=%s is neither \"max_bin_count\" nor a positive integer", c.K)
+	opt, err := accuracyOptions(c.Distance, c.K, c.Options)
+	if err != nil {
+		return fail("%v", err)
 	}
 	opt.RefIncludesQuery = c.RefIncludesQuery
 	query, err := mat.FromRows(c.Query)
@@ -109,20 +99,119 @@ func checkAccuracy(raw json.RawMessage) outcome {
 	if err != nil {
 		return fail("%v", err)
 	}
+	if len(c.Metrics) == 0 {
+		return fail("no metric in case")
+	}
 	got := res.Map()
+	names := make([]string, 0, len(c.Metrics))
+	for name := range c.Metrics {
+		names = append(names, name)
+	}
+	sort.Strings(names)
 	var problems []string
-	for _, name := range sortedKeys(c.Metrics) {
+	for _, name := range names {
+		if opt.PerClass {
+			var want []float64
+			if err := json.Unmarshal(c.Metrics[name], &want); err != nil {
+				problems = append(problems, fmt.Sprintf("%s: per-class metric is not a list: %v", name, err))
+				continue
+			}
+			if len(res.PerClass) != len(want) {
+				problems = append(problems, fmt.Sprintf("%s: %d classes, want %d", name, len(res.PerClass), len(want)))
+				continue
+			}
+			for i, cl := range res.PerClass {
+				g, ok := scoreByName(cl.RetrievalScores, name)
+				if !ok {
+					problems = append(problems, fmt.Sprintf("%s: no gometric counterpart", name))
+					break
+				}
+				problems = closeTo(problems, fmt.Sprintf("%s[class %d]", name, cl.Label), g, want[i])
+			}
+			continue
+		}
+		var want float64
+		if err := json.Unmarshal(c.Metrics[name], &want); err != nil {
+			problems = append(problems, fmt.Sprintf("%s: not a number: %v", name, err))
+			continue
+		}
 		g, ok := got[name]
 		if !ok {
 			problems = append(problems, fmt.Sprintf("%s: no gometric counterpart", name))
 			continue
 		}
-		problems = closeTo(problems, name, g, c.Metrics[name])
-	}
-	if len(c.Metrics) == 0 {
-		return skip("no metric in case")
+		problems = closeTo(problems, name, g, want)
 	}
 	return failOrMatch(problems)
+}
+
+// scoreByName returns the kNN metric of s named as in PML.
+func scoreByName(s eval.RetrievalScores, name string) (float64, bool) {
+	switch name {
+	case eval.PrecisionAt1Key:
+		return s.PrecisionAt1, true
+	case eval.RPrecisionKey:
+		return s.RPrecision, true
+	case eval.MAPAtRKey:
+		return s.MAPAtR, true
+	case eval.MAPKey:
+		return s.MAP, true
+	case eval.MRRKey:
+		return s.MRR, true
+	}
+	return 0, false
+}
+
+// accuracyOptions translates a case's AccuracyCalculator arguments into RetrievalOptions, from
+// eval.PMLRetrievalOptions() (PML's defaults) with clustering off (the cases include only the kNN
+// metrics). options, when present, takes precedence over the case's k.
+func accuracyOptions(distance string, k json.RawMessage, options map[string]json.RawMessage) (eval.RetrievalOptions, error) {
+	opt := eval.PMLRetrievalOptions()
+	opt.Clustering = false
+	switch distance {
+	case "CosineSimilarity":
+		opt.Distance = knn.Cosine()
+	case "LpDistance_raw":
+		opt.Distance = knn.Euclidean()
+	default:
+		return opt, fmt.Errorf("distance %q not covered", distance)
+	}
+	if ok, present := options["k"]; present {
+		k = ok
+	}
+	var kName string
+	switch {
+	case len(k) == 0 || string(k) == "null":
+		opt.K = eval.KAll // PML's k=None.
+	case json.Unmarshal(k, &kName) == nil:
+		if kName != "max_bin_count" {
+			return opt, fmt.Errorf("k=%q not covered", kName)
+		}
+		opt.K = eval.KMaxBinCount
+	default:
+		if err := json.Unmarshal(k, &opt.K); err != nil || opt.K < 1 {
+			return opt, fmt.Errorf("k=%s is neither None, \"max_bin_count\" nor a positive integer", k)
+		}
+	}
+	for name, v := range options {
+		var flag bool
+		switch name {
+		case "k":
+			continue
+		case "avg_of_avgs", "return_per_class":
+			if err := json.Unmarshal(v, &flag); err != nil {
+				return opt, fmt.Errorf("option %s=%s is not a boolean", name, v)
+			}
+		default:
+			return opt, fmt.Errorf("option %s not covered", name)
+		}
+		if name == "avg_of_avgs" {
+			opt.AvgOfAvgs = flag
+		} else {
+			opt.PerClass = flag
+		}
+	}
+	return opt, nil
 }
 
 // checkVerification checks the pair-verification metrics against scikit-learn: every metric
