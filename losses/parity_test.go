@@ -27,8 +27,9 @@ var parityNotImplemented = map[string]string{
 	"ManifoldLoss": "ManifoldLoss is not implemented yet (issue 11)",
 }
 
-// parityFile finds pml-2.8.1-parity.json: in $GOMETRIC_GOLDEN_DIR, testdata/golden, or the shared
-// golden folder beside the repository (../shared/golden).
+// parityFile finds pml-2.8.1-parity.json: in $GOMETRIC_GOLDEN_DIR, testdata/golden (where the
+// repository keeps a copy), or the shared golden folder beside the repository (../shared/golden);
+// not finding it fails the test.
 func parityFile(t *testing.T) string {
 	const name = "pml-2.8.1-parity.json"
 	for _, dir := range []string{os.Getenv("GOMETRIC_GOLDEN_DIR"), "../testdata/golden", "../../shared/golden"} {
@@ -40,7 +41,7 @@ func parityFile(t *testing.T) string {
 			return p
 		}
 	}
-	t.Skipf("%s not found in $GOMETRIC_GOLDEN_DIR, testdata/golden or ../shared/golden", name)
+	t.Fatalf("%s not found in $GOMETRIC_GOLDEN_DIR, testdata/golden or ../shared/golden", name)
 	return ""
 }
 
