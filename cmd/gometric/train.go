@@ -15,8 +15,6 @@ import (
 	"github.com/gometric/gometric/datasets"
 	"github.com/gometric/gometric/encoders"
 	"github.com/gometric/gometric/graphs"
-	"github.com/gometric/gometric/losses"
-	"github.com/gometric/gometric/miners"
 	"github.com/gometric/gometric/pairs"
 	"github.com/gometric/gometric/report"
 	"github.com/gometric/gometric/text"
@@ -92,8 +90,7 @@ func newTrainFlags(cfg *train.Config, tf *trainFlags, stdout io.Writer) *flag.Fl
 	fs.StringVar(&cfg.PairMode, "pair-mode", cfg.PairMode, "how a pair batch feeds the loss: "+strings.Join(pairs.ModeNames(), ", ")+
 		"\n(explicit: only the given pairs, suits contrastive; label-construction: every other pair in the batch is a negative)")
 	fs.StringVar(&cfg.Batches, "batches", cfg.Batches, "training batches: pairs or classes (default: classes for --items alone and for class losses, else pairs)")
-	fs.Var(specFlag{&cfg.Miner, train.CanonicalMiner}, "miner", "miner selecting each batch's pairs (default none), a specification with PML's option names,\n"+
-		"e.g. 'tripletmargin(margin=0.05, type_of_triplets=semihard)' (docs/SPECS.md): "+strings.Join(miners.Names(), ", "))
+	fs.Var(specFlag{&cfg.Miner, train.CanonicalMiner}, "miner", minerHelp())
 	fs.IntVar(&cfg.Steps, "steps", cfg.Steps, "training steps (ignored when --epochs is set)")
 	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "train for this many epochs instead of --steps")
 	fs.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "pairs (or items, for class batches) per step")
@@ -314,23 +311,6 @@ func resumeConfig(run train.Run, args []string, given map[string]bool, flagged t
 		saved.Backend = flagged.Backend
 	}
 	return saved, paths, nil
-}
-
-// lossHelp lists the losses for --help, from the loss registry: pair and tuple losses, then the losses
-// with learnable class parameters (losses.Info.NeedsClasses).
-func lossHelp() string {
-	var tuple, class []string
-	for _, e := range losses.Infos() {
-		if e.NeedsClasses {
-			class = append(class, e.Name)
-		} else {
-			tuple = append(tuple, e.Name)
-		}
-	}
-	return "loss (default ntxent): a specification with PML's option names, a weighted sum allowed,\n" +
-		"e.g. 'ntxent(temperature=0.1)' or 'contrastive(neg_margin=0.8) + 0.5*multisimilarity' (docs/SPECS.md);\n" +
-		"with PyTorch Metric Learning's defaults: " + strings.Join(tuple, ", ") +
-		";\nwith learnable class parameters (class batches only): " + strings.Join(class, ", ")
 }
 
 // pick returns v when given, else saved.
