@@ -16,6 +16,7 @@ import (
 
 	"github.com/gometric/gometric/datasets"
 	"github.com/gometric/gometric/encoders"
+	"github.com/gometric/gometric/internal/lines"
 	"github.com/gometric/gometric/mat"
 )
 
@@ -115,7 +116,7 @@ func ToPairs(ps *PairSet, items *datasets.Items) (*datasets.Pairs, error) {
 					a, _ := json.Marshal(g)
 					b, _ := json.Marshal(all[j])
 					if !bytes.Equal(a, b) {
-						return nil, fmt.Errorf("%s:%d: inline graph %s differs from an earlier inline graph with that id", ps.Name, pr.Line, quote(g.ID))
+						return nil, fmt.Errorf("%s:%d: inline graph %s differs from an earlier inline graph with that id", ps.Name, pr.Line, lines.Quote(g.ID))
 					}
 					i = j
 				} else {

@@ -578,6 +578,3 @@ func jsonVectors(raw json.RawMessage, limit int, what string) ([][]float32, erro
 func jsonVector(raw json.RawMessage) ([]float32, error) {
 	return lines.Vector(raw, lines.VectorStyle{NotNumberHint: " (NaN and Inf cannot be given)", Value: lines.Clip})
 }
-
-// quote quotes an input value for a message (lines.Quote).
-func quote(s string) string { return lines.Quote(s) }

@@ -150,7 +150,7 @@ func angularLogits(xa, xp, xn, posSel, negSel *graph.Node, c, k float64, wide bo
 	// exponentials e (0 outside the negatives) and their sum s (0: no negative).
 	rowLSE := func(logits *graph.Node) (lse, e, s *graph.Node) {
 		mx := graph.ReduceMax(graph.Where(negSel, logits, veryNegative), 1)
-		e = graph.Where(negSel, graph.Exp(graph.Sub(logits, rowBroadcast(mx, m))), zero)
+		e = graph.Where(negSel, graph.Exp(graph.Sub(logits, gmath.RowBroadcast(mx, m))), zero)
 		s = graph.ReduceSum(e, 1)
 		nonEmpty := graph.GreaterThan(s, zero)
 		lse = graph.Where(nonEmpty, graph.Add(mx, graph.Log(graph.Where(nonEmpty, s, one))), veryNegative)
@@ -178,8 +178,8 @@ func angularLogits(xa, xp, xn, posSel, negSel *graph.Node, c, k float64, wide bo
 		aMax = graph.ReduceMax(graph.Where(negSel, a, pNegative), 1) // [rows]
 		aMax = graph.Where(graph.GreaterThan(aMax, pNegative), aMax, pZero)
 		bMax = graph.ReduceMax(b, 1) // [M]
-		ea = graph.Where(negSel, graph.Exp(graph.Sub(a, rowBroadcast(aMax, m))), pZero)
-		eb = graph.Exp(graph.Sub(b, rowBroadcast(bMax, m)))
+		ea = graph.Where(negSel, graph.Exp(graph.Sub(a, gmath.RowBroadcast(aMax, m))), pZero)
+		eb = graph.Exp(graph.Sub(b, gmath.RowBroadcast(bMax, m)))
 		return ea, eb, mm.matMul(ea, graph.Transpose(eb, 0, 1)), aMax, bMax, xaP, xpP, xnP
 	}
 
@@ -195,7 +195,7 @@ func angularLogits(xa, xp, xn, posSel, negSel *graph.Node, c, k float64, wide bo
 		mm := &serial{}
 		_, _, s, aMax, bMax, _, _, _ := product(mm)
 		nonEmpty := graph.GreaterThan(s, pZero)
-		shift := graph.Add(rowBroadcast(aMax, m), graph.BroadcastToDims(graph.InsertAxes(bMax, 0), rows, m))
+		shift := graph.Add(gmath.RowBroadcast(aMax, m), graph.BroadcastToDims(graph.InsertAxes(bMax, 0), rows, m))
 		lse := graph.Where(nonEmpty, graph.ConvertDType(graph.Add(shift, graph.Log(graph.Where(nonEmpty, s, pOne))), dt), veryNegative)
 		ap := mm.matMul(xa, graph.Transpose(xp, 0, 1))
 		return []*graph.Node{graph.Sub(lse, graph.Mul(ap, kNode))}
@@ -214,8 +214,8 @@ func angularLogits(xa, xp, xn, posSel, negSel *graph.Node, c, k float64, wide bo
 			mm.last = logits
 			// d lse/d logits = e/s over the negatives; logits = c·v·x_nᵀ; v = x_a + x_p.
 			coef := graph.Mul(gmath.SafeDiv(g, s), cNode)
-			dLogits := graph.Mul(e, rowBroadcast(coef, m)) // already times c
-			dv := mm.matMul(dLogits, xnS)                  // [rows, D]
+			dLogits := graph.Mul(e, gmath.RowBroadcast(coef, m)) // already times c
+			dv := mm.matMul(dLogits, xnS)                        // [rows, D]
 			dxn := graph.Add(st[2], mm.matMul(graph.Transpose(dLogits, 0, 1), v))
 			// −k·x_a·x_p: −k·g·x_p to x_a, −k·g·x_a to x_p.
 			gk := graph.InsertAxes(graph.Mul(g, kNode), -1)

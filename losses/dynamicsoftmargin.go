@@ -211,16 +211,16 @@ func (l *DynamicSoftMargin) tripletClassSums(p queryBlock) (cw, cx, count *graph
 		count = graph.ReduceAllSum(graph.Mul(sd.nPos, sd.nNeg))
 	}
 	// With e = sign·d, a triplet's value is x = e_pivot − e_other whichever side the pivots are.
-	e := graph.Mul(ds, rowBroadcast(sd.sign, m))
+	e := graph.Mul(ds, gmath.RowBroadcast(sd.sign, m))
 	// values returns one pivot's values against the other side, their t and floor(t), and their
 	// weights (0 outside the other side and in a row without a pivot).
 	values := func(it pivotIter) (x, t, floor, w *graph.Node) {
-		x = graph.Sub(rowBroadcast(it.at(e), m), e)
+		x = graph.Sub(gmath.RowBroadcast(it.at(e), m), e)
 		t = graph.Div(graph.Add(x, negMinVal), deltaNode)
 		floor = graph.Floor(t)
-		others := graph.LogicalAnd(sd.otherSel, rowBroadcast(it.has, m))
+		others := graph.LogicalAnd(sd.otherSel, gmath.RowBroadcast(it.has, m))
 		if otherW != nil {
-			w = graph.Where(others, graph.Mul(otherW, rowBroadcast(it.at(pivotW), m)), zero)
+			w = graph.Where(others, graph.Mul(otherW, gmath.RowBroadcast(it.at(pivotW), m)), zero)
 		} else {
 			w = graph.Where(others, one, zero)
 		}
@@ -262,7 +262,7 @@ func (l *DynamicSoftMargin) tripletClassSums(p queryBlock) (cw, cx, count *graph
 			gE = it.addAt(gE, graph.ReduceSum(gx, 1)) // 0 in a row without a pivot (w = 0 there).
 			return []*graph.Node{gE}
 		})
-		return graph.Mul(res[0], rowBroadcast(sd.sign, m))
+		return graph.Mul(res[0], gmath.RowBroadcast(sd.sign, m))
 	})
 	return cw, cx, count
 }

@@ -6,8 +6,6 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
-
-	"github.com/gometric/gometric/internal/gmath"
 )
 
 // The all-triplet losses (TripletMargin, DynamicSoftMargin, PNP) combine, for every anchor row, each of
@@ -40,10 +38,6 @@ func (it pivotIter) at(x *graph.Node) *graph.Node {
 func (it pivotIter) addAt(acc, v *graph.Node) *graph.Node {
 	return graph.ScatterSum(acc, it.idx, v, true, true)
 }
-
-// rowBroadcast is gmath.RowBroadcast: the [N] vector v repeated along the columns of an [N, M]
-// matrix, fast on the pure-Go backend.
-func rowBroadcast(v *graph.Node, m int) *graph.Node { return gmath.RowBroadcast(v, m) }
 
 // pivotLoop runs body once per pivot rank: at iteration k the pivot of row i is the k-th column j (in
 // column order) with pivotSel[i, j]. It runs max_i |pivotSel[i, :]| times (0 times when nothing is

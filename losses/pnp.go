@@ -131,7 +131,7 @@ func pnpRanks(s, posSel, negSel *graph.Node, anneal float64) *graph.Node {
 	ss := graph.StopGradient(s)
 	sd := chooseSides(posSel, negSel, dt)
 	// With d = s_other − v (v the pivot's value) and sign = ±1 by side, sign·d = s_ik − s_ij.
-	signB := rowBroadcast(sd.sign, m)
+	signB := gmath.RowBroadcast(sd.sign, m)
 	zero, one := graph.ScalarZero(g, dt), graph.ScalarOne(g, dt)
 	annealNode, invAnneal := graph.Scalar(g, dt, anneal), graph.Scalar(g, dt, 1/anneal)
 	lo, hi := graph.Scalar(g, dt, -50.0), graph.Scalar(g, dt, 50.0)
@@ -140,13 +140,13 @@ func pnpRanks(s, posSel, negSel *graph.Node, anneal float64) *graph.Node {
 	// the derivative of the sigmoid (0 where the clamp is active).
 	terms := func(it pivotIter, derivative bool) (sig, dsig, others *graph.Node) {
 		v := it.at(ss)
-		diff := graph.Mul(signB, graph.Sub(ss, rowBroadcast(v, m))) // s_ik − s_ij
+		diff := graph.Mul(signB, graph.Sub(ss, gmath.RowBroadcast(v, m))) // s_ik − s_ij
 		expo := graph.Div(graph.Neg(diff), annealNode)
 		clampLo, clampHi := graph.LessThan(expo, lo), graph.GreaterThan(expo, hi)
 		expo = graph.Where(clampLo, lo, graph.Where(clampHi, hi, expo))
 		ex := graph.Exp(expo)
 		u := graph.Add(ex, one)
-		others = graph.LogicalAnd(sd.otherSel, rowBroadcast(it.has, m))
+		others = graph.LogicalAnd(sd.otherSel, gmath.RowBroadcast(it.has, m))
 		sig = graph.Where(others, graph.Div(one, u), zero)
 		if derivative {
 			// dσ/d(s_ik − s_ij) = e^expo/(1 + e^expo)²/anneal where the clamp is not active.
@@ -156,7 +156,7 @@ func pnpRanks(s, posSel, negSel *graph.Node, anneal float64) *graph.Node {
 		return sig, dsig, others
 	}
 	// Positive pivot j: R[i, j] = Σ_k σ_k. Negative pivot k: R[i, j] += σ_j for every positive j.
-	flipB := rowBroadcast(sd.flip, m)
+	flipB := gmath.RowBroadcast(sd.flip, m)
 	notFlip := graph.LogicalNot(sd.flip)
 	out := pivotLoop(sd.pivotSel, []*graph.Node{graph.Zeros(g, shapeNM(dt, n, m))}, func(it pivotIter, st []*graph.Node) []*graph.Node {
 		r := st[0]
@@ -174,7 +174,7 @@ func pnpRanks(s, posSel, negSel *graph.Node, anneal float64) *graph.Node {
 			grad := st[0]
 			_, dsig, others := terms(it, true)
 			// The weight of each (pivot, other) term: gr at its positive entry, the pivot's or the other's.
-			w := graph.Where(flipB, gr, rowBroadcast(it.at(gr), m))
+			w := graph.Where(flipB, gr, gmath.RowBroadcast(it.at(gr), m))
 			c := graph.Where(others, graph.Mul(w, dsig), zero)
 			grad = graph.Add(grad, graph.Mul(signB, c))
 			total := graph.Mul(sd.sign, graph.ReduceSum(c, 1))

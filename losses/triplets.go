@@ -117,7 +117,7 @@ func tripletSums(d *graph.Node, p queryBlock, inverted bool, margin float64, smo
 		pivotW = graph.Where(flip, negW, posW)
 		otherW = graph.Where(flip, posW, negW)
 	}
-	e := graph.Mul(ds, rowBroadcast(sign, m))
+	e := graph.Mul(ds, gmath.RowBroadcast(sign, m))
 	veryNegative, marginNode := graph.Scalar(g, dt, lowest(dt)), graph.Scalar(g, dt, margin)
 	keepMask := keep.masker(g, dt)
 
@@ -126,7 +126,7 @@ func tripletSums(d *graph.Node, p queryBlock, inverted bool, margin float64, smo
 		sum, cnt, gE := s[0], s[1], s[2]
 		// A row without a pivot gets x = −huge: f(x) = 0, f'(x) = 0, and it is dropped by every rule.
 		v := graph.Where(it.has, it.at(e), veryNegative)
-		x := graph.Add(graph.Sub(rowBroadcast(v, m), e), marginNode)
+		x := graph.Add(graph.Sub(gmath.RowBroadcast(v, m), e), marginNode)
 		var l, dl *graph.Node
 		xPos := graph.GreaterThan(x, zero)
 		if smooth {
@@ -174,7 +174,7 @@ func tripletSums(d *graph.Node, p queryBlock, inverted bool, margin float64, smo
 			if rowCnt != nil {
 				rowCnt = graph.Mul(rowCnt, wp)
 			}
-			gx = graph.Mul(gx, rowBroadcast(wp, m))
+			gx = graph.Mul(gx, gmath.RowBroadcast(wp, m))
 		}
 		sum = graph.Add(sum, rowVal)
 		if rowCnt != nil {
@@ -196,9 +196,9 @@ func tripletSums(d *graph.Node, p queryBlock, inverted bool, margin float64, smo
 	if inverted {
 		sign = graph.Neg(sign)
 	}
-	gD := graph.Mul(out[2], rowBroadcast(sign, m)) // de/dd = sign (·−1 for a similarity).
+	gD := graph.Mul(out[2], gmath.RowBroadcast(sign, m)) // de/dd = sign (·−1 for a similarity).
 	rowSum = withGradient(rowSum, d, func(v *graph.Node) *graph.Node {
-		return graph.Mul(gD, rowBroadcast(v, m))
+		return graph.Mul(gD, gmath.RowBroadcast(v, m))
 	})
 	return rowSum, rowCount
 }

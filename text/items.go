@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/gometric/gometric/datasets"
+	"github.com/gometric/gometric/internal/lines"
 	"github.com/gometric/gometric/mat"
 )
 
@@ -186,10 +187,7 @@ func IsTextFile(path string) (bool, error) {
 		return false, err
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<16)
-	if head, err := r.Peek(len(bom)); err == nil && string(head) == bom {
-		r.Discard(len(bom))
-	}
+	r := bufio.NewReader(lines.SkipBOM(f))
 	textKeys := []string{"text", "a_text", "b_text"}
 	if format, err := datasets.FormatOf(path); err == nil && format == datasets.FormatCSV {
 		header, err := csv.NewReader(r).Read()

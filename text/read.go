@@ -487,9 +487,6 @@ func baseName(name string) string {
 	return strings.TrimSuffix(base, filepath.Ext(base))
 }
 
-// bom is the UTF-8 byte order mark (IsTextFile skips it).
-const bom = "\uFEFF"
-
 // scanCSV reads a CSV file as a stream (lines.ScanCSV; a leading UTF-8 byte order mark is
 // dropped): the header's column names (matched ignoring case) must be among allowed, each at most
 // once, and include required; onRow gets each row as a map from column name to cell, with the
