@@ -255,12 +255,12 @@ func ItemKindOf(cfg Config) (string, error) {
 
 // DefaultTextBuckets is the number of hash buckets (rows of the embedding table) of the text
 // encoder that Fit builds for text items: 2^16, a 16 MiB float32 table (about 64 MiB with its
-// gradient and Adam's two moments), a quarter of package text's default 2^18. Measured on the
-// pure-Go backend (2 shared cores, batches of 64 pairs of 8- to 28-character strings, embedding
-// bag 64 wide, hidden 256, output 128; the time per step from the difference of a 10- and a
-// 60-step run): 2^14 buckets 96 ms, 2^16 200 ms, 2^17 324 ms, 2^18 483 ms per step. The gradient
-// of the table and Adam's update are dense, so a step costs in proportion to the buckets; 2^16
-// trains 2.4 times as fast as 2^18 and leaves a name's ~100 n-grams few collisions.
+// gradient and Adam's two moments), a quarter of package text's default 2^18. The gradient of the
+// table and Adam's update are dense, so a step costs in proportion to the buckets. A one-off
+// measurement while this was chosen (generated strings, not reproducible from the repository) gave
+// 2^14 buckets 96 ms, 2^16 200 ms, 2^17 324 ms, 2^18 483 ms per step of 64 pairs; on place names
+// (docs/PERFORMANCE.md, "Text benchmark", with its commands) 2^18 gained about 0.01 MAP@R at 300
+// steps for 2.3 times the memory.
 const DefaultTextBuckets = 1 << 16
 
 // TextEncoderFor returns the text encoder Fit builds for text items under cfg: package text's
