@@ -5,18 +5,18 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
 
+	"github.com/gometric/gometric/backend"
 	"github.com/gometric/gometric/distances"
-	"github.com/gometric/gometric/internal/testutil"
 )
 
 func Example() {
 	queries := [][]float64{{1, 0}, {0, 2}}
 	refs := [][]float64{{3, 0}, {1, 1}}
 	for _, d := range []distances.Distance{distances.NewLpDistance(), distances.NewCosineSimilarity(), &distances.LpDistance{P: 2, Power: 2}} {
-		out := testutil.MustExec(func(in []*graph.Node) []*graph.Node {
-			return []*graph.Node{d.Matrix(in[0], in[1])}
+		out := graph.MustExecOnce(backend.MustShared(), func(in []*graph.Node) *graph.Node {
+			return d.Matrix(in[0], in[1])
 		}, queries, refs)
-		fmt.Printf("%s: %.4f\n", d, out[0])
+		fmt.Printf("%s: %.4f\n", d, out.Value())
 	}
 	// Output:
 	// LpDistance(p=2, power=1, normalize_embeddings=true): [[0.0000 0.7654] [1.4142 0.7654]]

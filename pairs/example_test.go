@@ -5,7 +5,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
 
-	"github.com/gometric/gometric/internal/testutil"
+	"github.com/gometric/gometric/backend"
 	"github.com/gometric/gometric/losses"
 	"github.com/gometric/gometric/pairs"
 )
@@ -21,10 +21,10 @@ var (
 // Explicit mode with a contrastive loss: pair classification, only the given pairs count.
 func ExampleLoss_explicit() {
 	loss := losses.NewContrastive() // Lp distance, margins 0 and 1.
-	out := testutil.MustExec(func(in []*graph.Node) []*graph.Node {
-		return []*graph.Node{pairs.Loss(loss, pairs.Explicit, in[0], in[1], in[2], nil)}
+	out := graph.MustExecOnce(backend.MustShared(), func(in []*graph.Node) *graph.Node {
+		return pairs.Loss(loss, pairs.Explicit, in[0], in[1], in[2], nil)
 	}, side1, side2, y)
-	fmt.Printf("contrastive loss: %.4f\n", out[0])
+	fmt.Printf("contrastive loss: %.4f\n", out.Value())
 	// Output: contrastive loss: 0.2075
 }
 
@@ -38,10 +38,10 @@ func ExampleLoss_labelConstruction() {
 	fmt.Println("labels:", labels)
 	loss := losses.NewNTXent()
 	loss.Temperature = 0.5
-	out := testutil.MustExec(func(in []*graph.Node) []*graph.Node {
-		return []*graph.Node{pairs.Loss(loss, pairs.LabelConstruction, in[0], in[1], in[2], in[3])}
+	out := graph.MustExecOnce(backend.MustShared(), func(in []*graph.Node) *graph.Node {
+		return pairs.Loss(loss, pairs.LabelConstruction, in[0], in[1], in[2], in[3])
 	}, side1, side2, y, labels)
-	fmt.Printf("NT-Xent loss: %.4f\n", out[0])
+	fmt.Printf("NT-Xent loss: %.4f\n", out.Value())
 	// Output:
 	// labels: [0 1 2 0 3 2]
 	// NT-Xent loss: 0.2926
@@ -57,9 +57,9 @@ func ExampleLoss_positivesOnly() {
 	}
 	loss := losses.NewNTXent()
 	loss.Temperature = 0.5
-	out := testutil.MustExec(func(in []*graph.Node) []*graph.Node {
-		return []*graph.Node{pairs.Loss(loss, pairs.PositivesOnly, in[0], in[1], nil, nil)}
+	out := graph.MustExecOnce(backend.MustShared(), func(in []*graph.Node) *graph.Node {
+		return pairs.Loss(loss, pairs.PositivesOnly, in[0], in[1], nil, nil)
 	}, views1, views2)
-	fmt.Printf("NT-Xent loss: %.4f\n", out[0])
+	fmt.Printf("NT-Xent loss: %.4f\n", out.Value())
 	// Output: NT-Xent loss: 0.4206
 }

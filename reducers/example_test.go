@@ -5,7 +5,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
 
-	"github.com/gometric/gometric/internal/testutil"
+	"github.com/gometric/gometric/backend"
 	"github.com/gometric/gometric/reducers"
 )
 
@@ -14,10 +14,10 @@ func Example() {
 	pairLosses := [][]float64{{0, 0.6}, {0.9, 0.3}}
 	weights := [][]float64{{1, 2}, {0, 1}}
 	for _, r := range []reducers.Reducer{reducers.MeanReducer{}, reducers.AvgNonZeroReducer{}, reducers.SumReducer{}} {
-		out := testutil.MustExec(func(in []*graph.Node) []*graph.Node {
-			return []*graph.Node{r.Reduce(reducers.SubLoss{Kind: reducers.PosPair, Losses: in[0], Weights: in[1]})}
+		out := graph.MustExecOnce(backend.MustShared(), func(in []*graph.Node) *graph.Node {
+			return r.Reduce(reducers.SubLoss{Kind: reducers.PosPair, Losses: in[0], Weights: in[1]})
 		}, pairLosses, weights)
-		fmt.Printf("%T: %.3f\n", r, out[0])
+		fmt.Printf("%T: %.3f\n", r, out.Value())
 	}
 	// Output:
 	// reducers.MeanReducer: 0.375
