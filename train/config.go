@@ -127,6 +127,20 @@ type Config struct {
 	PairMode string `json:"pair_mode"`
 	// Miner names a miner (miners.Names); empty for none.
 	Miner string `json:"miner,omitempty"`
+	// ClassifierLossWeight is PML's TrainWithClassifier's loss_weights["classifier_loss"]: when
+	// positive, a classifier head (a Dense layer from the embeddings to the training items'
+	// classes, in the context scope ClassifierScope) is trained with the encoder, and the training
+	// loss is MetricLossWeight × the metric loss + ClassifierLossWeight × the classifier's
+	// cross-entropy (torch.nn.CrossEntropyLoss). It needs class-labelled items and trains on class
+	// batches (a pairs file has no classes). The head is saved in the checkpoints with the encoder,
+	// and is no part of the embedding. 0, the default, trains the metric loss alone (PML's
+	// MetricLossOnly); PML weighs every loss 1 when loss_weights is not given, so
+	// TrainWithClassifier with PML's defaults is ClassifierLossWeight 1.
+	ClassifierLossWeight float64 `json:"classifier_loss_weight,omitempty"`
+	// MetricLossWeight is PML's loss_weights["metric_loss"], the weight of the metric loss (Loss);
+	// nil means PML's default, 1 (DefaultMetricLossWeight). 0 leaves the metric loss out (training
+	// the classifier alone: it then needs a positive ClassifierLossWeight).
+	MetricLossWeight *float64 `json:"metric_loss_weight,omitempty"`
 
 	// Steps is the number of training steps; when Epochs is set, Steps is Epochs times the steps of
 	// one epoch instead.
@@ -189,10 +203,11 @@ func (c Config) DataName() string {
 }
 
 // BatchKind returns the kind of training batch, resolving BatchesAuto: class batches for an items
-// file alone and for the losses with learnable class parameters (IsClassLoss), else pairs.
+// file alone, for the losses with learnable class parameters (IsClassLoss) and for a classifier
+// head (ClassifierLossWeight), else pairs.
 func (c Config) BatchKind() string {
 	if c.Batches == BatchesAuto {
-		if (c.Items != "" && c.Pairs == "") || (c.Pairs == "" && IsClassLoss(c.Loss)) {
+		if (c.Items != "" && c.Pairs == "") || (c.Pairs == "" && (IsClassLoss(c.Loss) || c.ClassifierLossWeight > 0)) {
 			return BatchesClasses
 		}
 		return BatchesPairs
@@ -210,7 +225,7 @@ func (c Config) Validate() error {
 	if _, err := c.duplicatePolicy(); err != nil {
 		return err
 	}
-	if c.SplitByClass && (c.Pairs != "" || c.Dataset == "graph-edit" && c.Items == "") {
+	if c.SplitByClass && c.pairsOnly() {
 		return fmt.Errorf("split by class needs class-labelled items, not pairs")
 	}
 	f := c.Split
@@ -266,6 +281,9 @@ func (c Config) Validate() error {
 	if _, err := NewMiner(c.Miner); err != nil {
 		return err
 	}
+	if err := c.validateLossWeights(); err != nil {
+		return err
+	}
 	if c.Steps <= 0 && c.Epochs <= 0 {
 		return fmt.Errorf("give a positive number of steps or epochs")
 	}
@@ -286,6 +304,45 @@ func (c Config) Validate() error {
 	}
 	// Sizes last: the run's length and memory (bounds.go), before anything is allocated.
 	return c.checkSizes()
+}
+
+// MetricWeight returns the weight of the metric loss: MetricLossWeight, or PML's default 1 when it
+// is nil.
+func (c Config) MetricWeight() float64 {
+	if c.MetricLossWeight == nil {
+		return DefaultMetricLossWeight
+	}
+	return *c.MetricLossWeight
+}
+
+// pairsOnly reports whether the configured data is labeled pairs without class labels: a pairs file,
+// or the built-in graph-edit pairs.
+func (c Config) pairsOnly() bool {
+	return c.Pairs != "" || c.Dataset == "graph-edit" && c.Items == ""
+}
+
+// validateLossWeights checks the trainer's loss weights (PML's loss_weights).
+func (c Config) validateLossWeights() error {
+	wm, wc := c.MetricWeight(), c.ClassifierLossWeight
+	for _, w := range []struct {
+		name string
+		v    float64
+	}{{"metric", wm}, {"classifier", wc}} {
+		if !(w.v >= 0) || math.IsInf(w.v, 0) {
+			return fmt.Errorf("%s loss weight must be a finite number ≥ 0, got %v", w.name, w.v)
+		}
+	}
+	switch {
+	case wm == 0 && wc == 0:
+		return fmt.Errorf("the metric and classifier loss weights are both 0: nothing to train")
+	case wc == 0:
+		return nil
+	case c.pairsOnly():
+		return fmt.Errorf("the classifier head (classifier loss weight %v) needs class-labelled items: labeled pairs have no classes to predict", wc)
+	case c.BatchKind() != BatchesClasses:
+		return fmt.Errorf("the classifier head (classifier loss weight %v) trains on class batches of class-labelled items (--batches classes), not on pairs", wc)
+	}
+	return nil
 }
 
 // EncoderSpec returns the encoder description for inputDim features.

@@ -16,6 +16,12 @@
 //   - class batches: each step takes BatchSize items, M per class, and the loss sees their labels
 //     (the losses with learnable class parameters, such as ArcFace, train on these only);
 //   - a miner (Config.Miner, package miners), when set, selects each batch's pairs;
+//   - a classifier head (Config.ClassifierLossWeight, PML's TrainWithClassifier), when set: a Dense
+//     layer from the embeddings to the training items' classes, trained with the encoder on class
+//     batches, the loss MetricLossWeight × the metric loss + ClassifierLossWeight × the head's
+//     cross-entropy (PML's loss_weights; PML weighs both 1 by default, gometric's default is no
+//     head). Its weights (context scope ClassifierScope) are checkpointed with the encoder, so
+//     --resume goes on with them, and are no part of the embedding;
 //   - Adam, with a cosine learning-rate schedule by default; static batch shapes, so the training
 //     step compiles once; dotgrad's fast matmul gradient is installed;
 //   - every EvalEvery steps: the validation metric (MAP@R of the validation items, or the average

@@ -151,6 +151,7 @@ type fitter struct {
 	// shapes are the distinct input shapes of the batches yielded (compilations).
 	shapes  map[string]bool
 	loss    losses.Loss
+	obj     objective // the weights of the metric loss and the classifier head (PML's loss_weights)
 	mode    pairs.Mode
 	miner   miners.PairMiner
 	src     batchSource
@@ -192,26 +193,32 @@ func newFitter(cfg Config, data *Data, opts Options) (*fitter, error) {
 		}
 	}
 	dotgrad.Install()
-	if IsClassLoss(cfg.Loss) {
-		// The class parameters have a row per class present, indexed by dense class ids
-		// (denseClasses, bounds.go), not one per integer up to the largest label.
+	f.obj = objective{Metric: cfg.MetricWeight(), Classifier: cfg.ClassifierLossWeight}
+	if f.loss, err = NewLoss(cfg.Loss); err != nil {
+		return nil, err
+	}
+	if classLoss := IsClassLoss(cfg.Loss); classLoss || f.obj.Classifier > 0 {
+		// The class parameters and the classifier head have a row per class present, indexed by
+		// dense class ids (denseClasses, bounds.go), not one per integer up to the largest label.
 		items, numClasses := denseClasses(data.Train)
 		if numClasses == 0 {
-			return nil, fmt.Errorf("loss %s needs class-labelled training items", cfg.Loss)
+			what := "loss " + cfg.Loss
+			if !classLoss {
+				what = "the classifier head"
+			}
+			return nil, fmt.Errorf("%s needs class-labelled training items", what)
 		}
 		if items != data.Train {
 			dense := *data
 			dense.Train = items
 			f.data = &dense
 		}
-		if f.loss, err = NewLoss(cfg.Loss); err == nil {
-			err = losses.SetClasses(f.loss, numClasses, cfg.EmbeddingDim)
+		f.obj.Classes = numClasses
+		if classLoss {
+			if err := losses.SetClasses(f.loss, numClasses, cfg.EmbeddingDim); err != nil {
+				return nil, err
+			}
 		}
-	} else {
-		f.loss, err = NewLoss(cfg.Loss)
-	}
-	if err != nil {
-		return nil, err
 	}
 	if f.mode, err = pairs.ParseMode(cfg.PairMode); err != nil {
 		return nil, err
@@ -542,7 +549,8 @@ func (f *fitter) modelFn(ctx *context.Context, _ any, inputs []*Node) []*Node {
 	return []*Node{enc.EncodeInputs(encCtx, inputs)}
 }
 
-// lossFn is the GoMLX loss function.
+// lossFn is the GoMLX loss function: the metric loss, plus the classifier head's cross-entropy
+// when Config.ClassifierLossWeight is set (objective; class batches only, Config.Validate).
 func (f *fitter) lossFn(labels, predictions []*Node) *Node {
 	var in losses.Inputs
 	if len(predictions) == 2 {
@@ -550,10 +558,11 @@ func (f *fitter) lossFn(labels, predictions []*Node) *Node {
 	} else {
 		in = losses.Inputs{Embeddings: predictions[0], Labels: labels[0]}
 	}
+	emb, classes := in.Embeddings, in.Labels
 	if f.miner != nil {
 		in = miners.Apply(f.miner, in)
 	}
-	return f.loss.ComputeWithContext(f.graphCtx, in)
+	return f.obj.loss(f.graphCtx, f.loss, in, emb, classes)
 }
 
 // train trains and finishes the model.

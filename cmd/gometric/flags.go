@@ -187,3 +187,30 @@ func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
+
+// weightFlag is a flag of a weight whose unset value (nil) means def: setting def stores nil, so
+// that the recorded configuration of a run is the same whether the default was given or not.
+type weightFlag struct {
+	v   **float64
+	def float64
+}
+
+func (w weightFlag) String() string {
+	if w.v == nil || *w.v == nil {
+		return strconv.FormatFloat(w.def, 'g', -1, 64)
+	}
+	return strconv.FormatFloat(**w.v, 'g', -1, 64)
+}
+
+func (w weightFlag) Set(s string) error {
+	x, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a number", s)
+	}
+	if x == w.def {
+		*w.v = nil
+	} else {
+		*w.v = &x // a new value: a copy of the configuration keeps its own
+	}
+	return nil
+}

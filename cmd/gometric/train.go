@@ -91,6 +91,12 @@ func newTrainFlags(cfg *train.Config, tf *trainFlags, stdout io.Writer) *flag.Fl
 		"\n(explicit: only the given pairs, suits contrastive; label-construction: every other pair in the batch is a negative)")
 	fs.StringVar(&cfg.Batches, "batches", cfg.Batches, "training batches: pairs or classes (default: classes for --items alone and for class losses, else pairs)")
 	fs.Var(specFlag{&cfg.Miner, train.CanonicalMiner}, "miner", minerHelp())
+	fs.Float64Var(&cfg.ClassifierLossWeight, "classifier-loss-weight", cfg.ClassifierLossWeight,
+		"train a classifier head (a dense layer from the embeddings to the classes) with the encoder, its\n"+
+			"cross-entropy weighted by this beside the metric loss (PML's TrainWithClassifier, loss_weights\n"+
+			"classifier_loss; PML's default weight is 1); class-labelled items and class batches only (0: off)")
+	fs.Var(weightFlag{&cfg.MetricLossWeight, train.DefaultMetricLossWeight}, "metric-loss-weight",
+		"weight of the metric loss (--loss) in the training loss (PML's loss_weights metric_loss);\n0 trains the classifier head alone")
 	fs.IntVar(&cfg.Steps, "steps", cfg.Steps, "training steps (ignored when --epochs is set)")
 	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "train for this many epochs instead of --steps")
 	fs.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "pairs (or items, for class batches) per step")
