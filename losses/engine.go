@@ -1,0 +1,401 @@
+package losses
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/gometric/gometric/distances"
+	"github.com/gometric/gometric/internal/gemm"
+	"github.com/gometric/gometric/reducers"
+)
+
+// HostLoss is implemented by losses that can also compute their value and its gradient with
+// respect to the embeddings on the host, without a graph: the host loss engine. On GoMLX's pure-Go
+// backend every graph op is its own pass over the [N, M] matrix (dozens per loss step, forward and
+// backward); the engine computes the similarity matrix and the embeddings' gradient with gometric's
+// GEMM kernels (internal/gemm) and everything in between in one or two fused passes over each row,
+// on all cores. The training loop uses it as a two-stage step (as GradCache does): the encoder's
+// forward graph gives the embeddings, the engine the loss and its gradient, and the encoder's
+// backward graph takes that gradient as its cotangent.
+//
+// The engine covers a loss's common settings; HostCheck says whether it covers this one (else use
+// the graph). Both paths agree to float rounding and both are checked against PML's golden values
+// (float64).
+type HostLoss interface {
+	Loss
+	// HostCheck returns nil when HostCompute supports the loss's current settings, else the reason.
+	HostCheck() error
+	// HostCompute returns the loss and its gradient with respect to in.Embeddings.
+	HostCompute(in HostInputs) (HostResult, error)
+}
+
+// HostInputs are the inputs of HostLoss.HostCompute: a batch of embeddings with class labels. The
+// references are the embeddings themselves (no Ref), and the pairs come from the labels (no explicit
+// Pos/Neg).
+type HostInputs struct {
+	// Embeddings is [N, D], float32 or float64.
+	Embeddings *tensors.Tensor
+	// Labels is [N], any integer type.
+	Labels *tensors.Tensor
+}
+
+// HostResult is the output of HostLoss.HostCompute.
+type HostResult struct {
+	// Loss is the loss value (computed in float64 whatever the embeddings' dtype).
+	Loss float64
+	// Gradient is dLoss/dEmbeddings, [N, D], in the embeddings' dtype.
+	Gradient *tensors.Tensor
+}
+
+// Host returns l as a HostLoss when it implements the host engine and supports its current
+// settings, and otherwise the reason it does not.
+func Host(l Loss) (HostLoss, error) {
+	h, ok := l.(HostLoss)
+	if !ok {
+		return nil, fmt.Errorf("%T has no host implementation", l)
+	}
+	if err := h.HostCheck(); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// hostFloat is an element type of the host engine.
+type hostFloat interface{ ~float32 | ~float64 }
+
+// hostMetric is the distance of a pair loss in a form the engine computes.
+type hostMetric int
+
+const (
+	metricDot  hostMetric = iota // similarity x̂·ŷ (CosineSimilarity, DotProductSimilarity; power 1)
+	metricL2                     // ‖x̂ − ŷ‖ (LpDistance p=2, power 1)
+	metricL2Sq                   // ‖x̂ − ŷ‖² (LpDistance p=2, power 2)
+)
+
+// hostDistance is a distance the engine supports: the metric, whether it normalizes the embeddings
+// first, and whether it is a similarity (PML's is_inverted).
+type hostDistance struct {
+	metric    hostMetric
+	normalize bool
+}
+
+func (h hostDistance) inverted() bool { return h.metric == metricDot }
+
+// hostDistanceOf maps a distances.Distance to the engine's form, or says why it cannot.
+func hostDistanceOf(d distances.Distance) (hostDistance, error) {
+	switch d := d.(type) {
+	case *distances.CosineSimilarity:
+		if d.Power == 1 {
+			return hostDistance{metric: metricDot, normalize: true}, nil
+		}
+	case *distances.DotProductSimilarity:
+		if d.Power == 1 {
+			return hostDistance{metric: metricDot, normalize: d.NormalizeEmbeddings}, nil
+		}
+	case *distances.LpDistance:
+		if d.P == 2 && d.Power == 1 {
+			return hostDistance{metric: metricL2, normalize: d.NormalizeEmbeddings}, nil
+		}
+		if d.P == 2 && d.Power == 2 {
+			return hostDistance{metric: metricL2Sq, normalize: d.NormalizeEmbeddings}, nil
+		}
+	}
+	return hostDistance{}, fmt.Errorf("host loss engine: distance %v is not supported", d)
+}
+
+// hostCheckOptions checks the settings every host pair loss shares: a supported distance, the
+// loss's default reducer type, and no embedding regularizer.
+func hostCheckOptions(o *Options, reducer reducers.Reducer) (hostDistance, error) {
+	hd, err := hostDistanceOf(o.Distance)
+	if err != nil {
+		return hd, err
+	}
+	if fmt.Sprintf("%T", o.Reducer) != fmt.Sprintf("%T", reducer) {
+		return hd, fmt.Errorf("host loss engine: reducer %T is not supported (only %T)", o.Reducer, reducer)
+	}
+	if o.EmbeddingRegularizer != nil {
+		return hd, fmt.Errorf("host loss engine: embedding regularizers are not supported")
+	}
+	return hd, nil
+}
+
+// pairKernel computes a pair loss from the [N, N] matrix of distances (or similarities) of a batch
+// with itself: it returns the loss and writes dLoss/dmat into grad (same layout; every entry
+// written). labels are the batch's labels.
+type pairKernel[T hostFloat] func(mat, grad []T, n int, labels []int64) float64
+
+// hostCompute runs a pair loss on the host: prepare (normalize) the embeddings, compute the matrix
+// with one GEMM, run the kernel, and back-propagate its matrix gradient to the embeddings with one
+// more GEMM.
+func hostCompute(hd hostDistance, in HostInputs, k32 pairKernel[float32], k64 pairKernel[float64]) (HostResult, error) {
+	labels, err := hostLabels(in)
+	if err != nil {
+		return HostResult{}, err
+	}
+	switch in.Embeddings.DType() {
+	case dtypes.Float32:
+		return hostComputeT(hd, in.Embeddings, labels, k32, gemm.MatMul32)
+	case dtypes.Float64:
+		return hostComputeT(hd, in.Embeddings, labels, k64, gemm.MatMul64)
+	default:
+		return HostResult{}, fmt.Errorf("host loss engine: embeddings must be float32 or float64, got %s", in.Embeddings.DType())
+	}
+}
+
+// hostLabels checks the shapes of in and returns its labels as int64.
+func hostLabels(in HostInputs) ([]int64, error) {
+	if in.Embeddings == nil || in.Embeddings.Rank() != 2 {
+		return nil, fmt.Errorf("host loss engine: embeddings must be [N, D]")
+	}
+	n := in.Embeddings.Shape().Dimensions[0]
+	if in.Labels == nil || in.Labels.Rank() != 1 || in.Labels.Shape().Dimensions[0] != n {
+		return nil, fmt.Errorf("host loss engine: labels must be [%d]", n)
+	}
+	out := make([]int64, n)
+	switch v := in.Labels.Value().(type) {
+	case []int32:
+		for i, x := range v {
+			out[i] = int64(x)
+		}
+	case []int64:
+		copy(out, v)
+	case []int:
+		for i, x := range v {
+			out[i] = int64(x)
+		}
+	default:
+		return nil, fmt.Errorf("host loss engine: labels must be int32 or int64, got %s", in.Labels.DType())
+	}
+	return out, nil
+}
+
+type matMulFn[T hostFloat] func(alpha, beta T, a, b []T, batch, m, n, k int, c []T)
+
+func hostComputeT[T float32 | float64](hd hostDistance, embT *tensors.Tensor, labels []int64, kernel pairKernel[T], matmul matMulFn[T]) (HostResult, error) {
+	n, d := embT.Shape().Dimensions[0], embT.Shape().Dimensions[1]
+	x := make([]T, n*d)
+	tensors.ConstFlatData(embT, func(v []T) { copy(x, v) })
+
+	// Prepare: x̂ = x / max(‖x‖, 1e-12), as torch's F.normalize.
+	var norms []float64
+	xn := x
+	if hd.normalize {
+		xn = make([]T, n*d)
+		norms = make([]float64, n)
+		for i := range n {
+			row := x[i*d : (i+1)*d]
+			var s float64
+			for _, v := range row {
+				s += float64(v) * float64(v)
+			}
+			norms[i] = math.Max(math.Sqrt(s), 1e-12)
+			inv := 1 / norms[i]
+			for j, v := range row {
+				xn[i*d+j] = T(float64(v) * inv)
+			}
+		}
+	}
+
+	// mat = x̂·x̂ᵀ, then distances.
+	xt := transpose(xn, n, d)
+	mat := make([]T, n*n)
+	matmul(1, 0, xn, xt, 1, n, n, d, mat)
+	var sq []float64
+	if hd.metric != metricDot {
+		sq = make([]float64, n)
+		for i := range n {
+			var s float64
+			for _, v := range xn[i*d : (i+1)*d] {
+				s += float64(v) * float64(v)
+			}
+			sq[i] = s
+		}
+		parallelRows(n, n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				row := mat[i*n : (i+1)*n]
+				for j, dot := range row {
+					v := math.Max(sq[i]+sq[j]-2*float64(dot), 0)
+					if hd.metric == metricL2 {
+						v = math.Sqrt(v)
+					}
+					row[j] = T(v)
+				}
+			}
+		})
+	}
+
+	grad := make([]T, n*n)
+	loss := kernel(mat, grad, n, labels)
+
+	// Back to the squared distances (L2), then to the dot products: h = dLoss/d(x̂·x̂ᵀ) made
+	// symmetric (the batch is both the queries and the references).
+	if hd.metric == metricL2 {
+		parallelRows(n, n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				for j := range n {
+					if m := mat[i*n+j]; m > 0 {
+						grad[i*n+j] = T(float64(grad[i*n+j]) / (2 * float64(m)))
+					} else {
+						grad[i*n+j] = 0 // SafeSqrt: no gradient at 0.
+					}
+				}
+			}
+		})
+	}
+	symmetrize(grad, n)
+	gx := make([]T, n*d)
+	switch hd.metric {
+	case metricDot:
+		matmul(1, 0, grad, xn, 1, n, d, n, gx)
+	default:
+		// sq_ij = ‖x̂_i‖² + ‖x̂_j‖² − 2 x̂_i·x̂_j, so with h = w + wᵀ:
+		// dx̂_i = 2 (Σ_j h_ij) x̂_i − 2 Σ_j h_ij x̂_j.
+		matmul(-2, 0, grad, xn, 1, n, d, n, gx)
+		for i := range n {
+			var rs float64
+			for _, v := range grad[i*n : (i+1)*n] {
+				rs += float64(v)
+			}
+			for j := range d {
+				gx[i*d+j] += T(2 * rs * float64(xn[i*d+j]))
+			}
+		}
+	}
+	if hd.normalize {
+		normalizeBackward(gx, xn, norms, n, d)
+	}
+	return HostResult{Loss: loss, Gradient: tensors.FromFlatDataAndDimensions(gx, n, d)}, nil
+}
+
+// transpose returns the [d, n] transpose of the [n, d] matrix x.
+func transpose[T hostFloat](x []T, n, d int) []T {
+	out := make([]T, n*d)
+	for i := range n {
+		for j := range d {
+			out[j*n+i] = x[i*d+j]
+		}
+	}
+	return out
+}
+
+// symmetrize replaces the [n, n] matrix g by g + gᵀ, in tiles that stay in cache.
+func symmetrize[T hostFloat](g []T, n int) {
+	const tile = 64
+	for i0 := 0; i0 < n; i0 += tile {
+		i1 := min(i0+tile, n)
+		for j0 := i0; j0 < n; j0 += tile {
+			j1 := min(j0+tile, n)
+			for i := i0; i < i1; i++ {
+				j := max(j0, i+1)
+				if j0 == i0 {
+					g[i*n+i] *= 2
+				}
+				for ; j < j1; j++ {
+					s := g[i*n+j] + g[j*n+i]
+					g[i*n+j], g[j*n+i] = s, s
+				}
+			}
+		}
+	}
+}
+
+// normalizeBackward turns the gradient with respect to x̂ = x/‖x‖ into the gradient with respect to
+// x, in place: (g − x̂ (x̂·g)) / ‖x‖; below the 1e-12 clamp the norm is a constant and g/1e-12 is
+// the gradient.
+func normalizeBackward[T hostFloat](g, xn []T, norms []float64, n, d int) {
+	for i := range n {
+		gr, xr := g[i*d:(i+1)*d], xn[i*d:(i+1)*d]
+		inv := 1 / norms[i]
+		if norms[i] <= 1e-12 {
+			for j := range gr {
+				gr[j] = T(float64(gr[j]) * inv)
+			}
+			continue
+		}
+		var dot float64
+		for j := range gr {
+			dot += float64(gr[j]) * float64(xr[j])
+		}
+		for j := range gr {
+			gr[j] = T((float64(gr[j]) - float64(xr[j])*dot) * inv)
+		}
+	}
+}
+
+// parallelRows calls f on contiguous ranges of [0, n) rows, on up to GOMAXPROCS goroutines when
+// there is enough work (n rows of width cols).
+func parallelRows(n, cols int, f func(lo, hi int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if n*cols < 1<<15 || workers < 2 || n < 2 {
+		f(0, n)
+		return
+	}
+	workers = min(workers, n)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*n/workers, (w+1)*n/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// rowSums is a per-row accumulator of a kernel's partial sums, combined after parallelRows.
+type rowSums struct {
+	sum   []float64
+	count []float64
+}
+
+func newRowSums(n int) rowSums { return rowSums{sum: make([]float64, n), count: make([]float64, n)} }
+
+func (r rowSums) total() (sum, count float64) {
+	for i := range r.sum {
+		sum += r.sum[i]
+		count += r.count[i]
+	}
+	return sum, count
+}
+
+// fastExp is e^x to within a few ulp of float64 (relative error below 1e-15 on (−708, 709); 0 below,
+// +Inf above, NaN for NaN), faster than math.Exp: x = (64m + j)·ln2/64 + r with |r| ≤ ln2/128, so
+// e^x = 2^m · 2^(j/64) · e^r, the middle factor from a table and e^r from its Taylor polynomial of
+// degree 5 (truncation error ≤ 0.0055⁶/720 < 4e-17).
+func fastExp(x float64) float64 {
+	const (
+		inv   = 64 / math.Ln2
+		ln2hi = 6.93147180369123816490e-01 / 64
+		ln2lo = 1.90821492927058770002e-10 / 64
+	)
+	if !(x > -708 && x < 709) {
+		switch {
+		case x != x:
+			return x
+		case x <= -708:
+			return 0
+		default:
+			return math.Inf(1)
+		}
+	}
+	k := math.Floor(x*inv + 0.5)
+	r := x - k*ln2hi - k*ln2lo
+	ki := int64(k)
+	r2 := r * r
+	p := 1 + r + r2*(0.5+r*(1.0/6)) + r2*r2*(1.0/24+r*(1.0/120))
+	return p * exp2Table[ki&63] * math.Float64frombits(uint64((ki>>6)+1023)<<52)
+}
+
+// exp2Table holds 2^(j/64) for j in [0, 64).
+var exp2Table = func() (t [64]float64) {
+	for j := range t {
+		t[j] = math.Exp2(float64(j) / 64)
+	}
+	return t
+}()
