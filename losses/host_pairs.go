@@ -359,7 +359,6 @@ func (l *Instance) HostCheck() error {
 
 var errHostInstanceDistance = errors.New("host loss engine: InstanceLoss only with a similarity")
 
-
 // HostCompute implements HostLoss.
 func (l *Instance) HostCompute(in HostInputs) (HostResult, error) {
 	if err := l.HostCheck(); err != nil {
