@@ -5,7 +5,8 @@
 // Instance, DynamicSoftMargin); the classification and proxy losses with learnable parameters
 // (ArcFace, CosFace, SphereFace, LargeMarginSoftmax, SubCenterArcFace, NormalizedSoftmax, ProxyNCA,
 // ProxyAnchor, SoftTriple, P2SGrad: ParametricLoss, whose parameters live in a GoMLX context);
-// VICReg; and the SelfSupervised and CrossBatchMemory wrappers (the memory's queue also lives in a
+// Manifold (learnable proxies, random meta classes); VICReg; and the SelfSupervised and
+// CrossBatchMemory wrappers (the memory's queue also lives in a
 // context). Each is checked against PML's own outputs (internal/golden); New and Parse find them by
 // their command-line names (Names) or PML's class names, and Lookup returns what the registry knows
 // of each (Info: PML's name, constructor, whether it needs classes, whether its rows are separable,

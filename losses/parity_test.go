@@ -23,9 +23,14 @@ import (
 
 // parityNotImplemented lists the parity cases (by PML class name) that have no builder yet, with the
 // reason. Every other case must build from its PML name and arguments through Parse and match PML.
-var parityNotImplemented = map[string]string{
-	"ManifoldLoss": "ManifoldLoss is not implemented yet (issue 11)",
-}
+var parityNotImplemented = map[string]string{}
+
+// manifoldGoldenGradTol is the gradient tolerance of the ManifoldLoss cases. PML inverts the random
+// walk's matrix in float32 whatever the input dtype (manifold_loss.py casts with .float()), so its
+// float64 gradients carry float32 rounding: PML itself, rerun on the golden case on another machine,
+// differs from the golden gradient by 8e-8 relative. The losses keep the README's 1e-9; the exact
+// float64 semantics are checked at 1e-9 against PML with a float64 inverse (TestManifoldPML).
+const manifoldGoldenGradTol = 1e-6
 
 // parityFile finds pml-2.8.1-parity.json: in $GOMETRIC_GOLDEN_DIR, testdata/golden (where the
 // repository keeps a copy), or the shared golden folder beside the repository (../shared/golden);
@@ -160,6 +165,8 @@ type parityLossCase struct {
 	Grad              [][]float64                `json:"grad"`
 	InitialParameters map[string]json.RawMessage `json:"initial_parameters"`
 	ParameterGrads    map[string]json.RawMessage `json:"parameter_grads"`
+	// MetaClasses are ManifoldLoss's meta classes (kind "manifold"), passed as its indices_tuple.
+	MetaClasses []int `json:"meta_classes"`
 }
 
 // TestParityGoldenLosses builds every loss case of pml-2.8.1-parity.json from its PML name and
@@ -224,7 +231,11 @@ func checkParityLoss(c *parityLossCase) []string {
 	if math.Abs(got-c.Loss) > 1e-9*math.Abs(c.Loss) && !(c.Loss == 0 && math.Abs(got) <= 1e-12) {
 		problems = append(problems, fmt.Sprintf("loss %.17g, want %.17g", got, c.Loss))
 	}
-	if e := relErr(gEmb, c.Grad); !(e <= 1e-9) {
+	gradTol := 1e-9
+	if c.Spec["loss"] == "ManifoldLoss" {
+		gradTol = manifoldGoldenGradTol
+	}
+	if e := relErr(gEmb, c.Grad); !(e <= gradTol) {
 		problems = append(problems, fmt.Sprintf("grad relative error %.3g", e))
 	}
 	for i, name := range names {
@@ -236,7 +247,7 @@ func checkParityLoss(c *parityLossCase) []string {
 			}
 			want = [][]float64{v}
 		}
-		if e := relErr(gParams[i], want); !(e <= 1e-9) {
+		if e := relErr(gParams[i], want); !(e <= gradTol) {
 			problems = append(problems, fmt.Sprintf("parameter_grads[%s] relative error %.3g", name, e))
 		}
 	}
@@ -278,12 +289,22 @@ func evalParity(loss losses.Loss, c *parityLossCase, names []string, params map[
 	ctx := context.New()
 	var vars []*context.Variable
 	margin, isMargin := loss.(*losses.Margin)
+	manifold, isManifold := loss.(*losses.Manifold)
+	if isManifold != (c.MetaClasses != nil) {
+		return 0, nil, nil, fmt.Errorf("%T with meta classes %v", loss, c.MetaClasses)
+	}
 	if len(names) > 0 && !isMargin {
-		scope := reflect.ValueOf(loss).Elem().FieldByName("ClassOptions")
-		if !scope.IsValid() {
-			return 0, nil, nil, fmt.Errorf("%T has initial parameters but no ClassOptions", loss)
+		var scope string
+		if isManifold {
+			scope = manifold.Scope
+		} else {
+			co := reflect.ValueOf(loss).Elem().FieldByName("ClassOptions")
+			if !co.IsValid() {
+				return 0, nil, nil, fmt.Errorf("%T has initial parameters but no ClassOptions", loss)
+			}
+			scope = co.Interface().(losses.ClassOptions).Scope
 		}
-		scoped := ctx.In(scope.Interface().(losses.ClassOptions).Scope)
+		scoped := ctx.In(scope)
 		for _, name := range names {
 			vars = append(vars, scoped.VariableWithValue(name, params[name]))
 		}
@@ -295,10 +316,18 @@ func evalParity(loss losses.Loss, c *parityLossCase, names []string, params map[
 	exec, err := context.NewExecAny(backend.MustShared(), ctx, func(ctx *context.Context, in []*graph.Node) []*graph.Node {
 		e := in[0]
 		g := e.Graph()
-		inputs := losses.Inputs{Embeddings: e, Labels: graph.Const(g, c.Labels)}
+		inputs := losses.Inputs{Embeddings: e}
+		if c.Labels != nil {
+			inputs.Labels = graph.Const(g, c.Labels)
+		}
 		wrt := []*graph.Node{e}
 		var v *graph.Node
 		switch {
+		case isManifold:
+			v = manifold.ComputeWithMetaClasses(ctx, e, graph.Const(g, c.MetaClasses))
+			for _, x := range vars {
+				wrt = append(wrt, x.ValueGraph(g))
+			}
 		case len(in) > 1:
 			v = margin.ComputeWithBeta(inputs, in[1])
 			wrt = append(wrt, in[1])

@@ -65,6 +65,9 @@ var infos = []Info{
 	{Name: "histogram", PMLName: "HistogramLoss", New: func() Loss { return NewHistogram() }},
 	// Stateful: the running histogram lives in the context.
 	{Name: "dynamicsoftmargin", PMLName: "DynamicSoftMarginLoss", New: func() Loss { return NewDynamicSoftMargin() }, KeepsState: true},
+	// Learnable proxies in the context, but no classes: its meta classes are drawn at random. The
+	// random walk is over the whole batch.
+	{Name: "manifold", PMLName: "ManifoldLoss", New: func() Loss { return NewManifold() }, KeepsState: true},
 
 	// Classification and proxy losses with learnable parameters (ParametricLoss, parametric.go): New
 	// returns them with 0 classes, to be set (SetClasses, or num_classes and embedding_size in Parse).
