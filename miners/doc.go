@@ -1,6 +1,6 @@
 // Package miners holds gometric's tuple miners, with PyTorch Metric Learning's semantics and defaults:
 // MultiSimilarity, PairMargin, BatchEasyHard and HDC select pairs; TripletMargin, BatchHard and Angular
-// select triplets. Each is checked against PML's own selections (internal/golden); ByName finds them
+// select triplets; EmbeddingsAlreadyPackagedAsTriplets selects the triplets a batch is laid out as. Each is checked against PML's own selections (internal/golden); ByName finds them
 // by their command-line names (Names) or PML's class names.
 //
 // DistanceWeighted (triplets) and UniformHistogram (pairs) are random miners (RandomMiner): they draw

@@ -263,8 +263,9 @@ func TestSelfComparisonsExcluded(t *testing.T) {
 			}
 		}
 	}
-	// And no miner ever selects (i, i) without Ref, on random data.
-	emb, labels := randomBatch(16, 4, 3, 1)
+	// And no miner ever selects (i, i) without Ref, on random data (18 items: whole triplets for
+	// EmbeddingsAlreadyPackagedAsTriplets).
+	emb, labels := randomBatch(18, 4, 3, 1)
 	for name, m := range allMiners(t) {
 		pos, _ := mine(t, m, emb, labels)
 		for _, pr := range pos {
@@ -368,6 +369,19 @@ func TestErrors(t *testing.T) {
 // and PML's class name), its constructor, the spec registry, Triplets (a TripletMiner) and
 // KeepsState (a RandomMiner).
 func TestRegistry(t *testing.T) {
+	// PML 2.8.1's miners (pytorch_metric_learning/miners/__init__.py, without BaseMiner): each is in
+	// the registry once.
+	pmlMiners := map[string]bool{}
+	for _, c := range []string{"AngularMiner", "BatchEasyHardMiner", "BatchHardMiner", "DistanceWeightedMiner",
+		"EmbeddingsAlreadyPackagedAsTriplets", "HDCMiner", "MultiSimilarityMiner", "PairMarginMiner",
+		"TripletMarginMiner", "UniformHistogramMiner"} {
+		pmlMiners[c] = true
+	}
+	defer func() {
+		if len(pmlMiners) > 0 {
+			t.Errorf("PML's miners missing from the registry: %v", pmlMiners)
+		}
+	}()
 	names := miners.Names()
 	infos := miners.Infos()
 	if len(names) != len(infos) || !sort.StringsAreSorted(names) {
@@ -386,9 +400,10 @@ func TestRegistry(t *testing.T) {
 				t.Errorf("Specs.Lookup(%q): %v", name, err)
 			}
 		}
-		if !strings.HasSuffix(e.PMLName, "Miner") {
+		if !pmlMiners[e.PMLName] {
 			t.Errorf("%s: PMLName %q is not a PML miner class name", e.Name, e.PMLName)
 		}
+		delete(pmlMiners, e.PMLName)
 		m, err := miners.ByName(e.Name)
 		if err != nil {
 			t.Fatal(err)

@@ -33,6 +33,8 @@ var infos = []Info{
 	{Name: "angular", PMLName: "AngularMiner", New: func() PairMiner { return NewAngular() }, Triplets: true},
 	{Name: "distanceweighted", PMLName: "DistanceWeightedMiner", New: func() PairMiner { return NewDistanceWeighted() }, Triplets: true, KeepsState: true},
 	{Name: "uniformhistogram", PMLName: "UniformHistogramMiner", New: func() PairMiner { return NewUniformHistogram() }, KeepsState: true},
+	// PML's class name has no "Miner" suffix: the name is the class name in lower case.
+	{Name: "embeddingsalreadypackagedastriplets", PMLName: "EmbeddingsAlreadyPackagedAsTriplets", New: func() PairMiner { return NewEmbeddingsAlreadyPackagedAsTriplets() }, Triplets: true},
 }
 
 // constructors maps each miner's command-line name to its constructor with PML's defaults.
