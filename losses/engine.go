@@ -215,15 +215,17 @@ func hostComputeT[T float32 | float64](hd hostDistance, embT *tensors.Tensor, la
 			}
 			sq[i] = s
 		}
+		sqrt := hd.metric == metricL2
 		parallelRows(n, n, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				row := mat[i*n : (i+1)*n]
+				row, sqi := mat[i*n:(i+1)*n], T(sq[i])
+				sqr := sq[:len(row)]
 				for j, dot := range row {
-					v := math.Max(sq[i]+sq[j]-2*float64(dot), 0)
-					if hd.metric == metricL2 {
-						v = math.Sqrt(v)
+					v := max(sqi+T(sqr[j])-2*dot, 0)
+					if sqrt {
+						v = T(math.Sqrt(float64(v)))
 					}
-					row[j] = T(v)
+					row[j] = v
 				}
 			}
 		})
@@ -285,7 +287,7 @@ func transpose[T hostFloat](x []T, n, d int) []T {
 
 // symmetrize replaces the [n, n] matrix g by g + gᵀ, in tiles that stay in cache.
 func symmetrize[T hostFloat](g []T, n int) {
-	const tile = 64
+	const tile = 16
 	for i0 := 0; i0 < n; i0 += tile {
 		i1 := min(i0+tile, n)
 		for j0 := i0; j0 < n; j0 += tile {

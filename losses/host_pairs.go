@@ -128,7 +128,7 @@ func supConKernel[T hostFloat](invTemp float64, hd hostDistance) pairKernel[T] {
 				mx := math.Inf(-1)
 				for j, m := range row {
 					if j != i {
-						mx = math.Max(mx, scale*float64(m))
+						mx = max(mx, scale*float64(m))
 					}
 				}
 				var s, sumPos, np float64
@@ -221,9 +221,9 @@ func multiSimilarityKernel[T hostFloat](l *MultiSimilarity, hd hostDistance) pai
 					switch {
 					case j == i:
 					case labels[j] == labels[i]:
-						mp = math.Max(mp, alpha*sign*(float64(m)-base))
+						mp = max(mp, alpha*sign*(float64(m)-base))
 					default:
-						mn = math.Max(mn, beta*sign*(base-float64(m)))
+						mn = max(mn, beta*sign*(base-float64(m)))
 					}
 				}
 				sp, sn := fastExp(-mp), fastExp(-mn) // the "1 +" shifted
@@ -290,7 +290,7 @@ func ncaKernel[T hostFloat](softmaxScale float64, hd hostDistance) pairKernel[T]
 				mx := math.Inf(-1)
 				for j, m := range row {
 					if j != i {
-						mx = math.Max(mx, scale*float64(m))
+						mx = max(mx, scale*float64(m))
 					}
 				}
 				var sa, sp float64
@@ -381,7 +381,7 @@ func instanceKernel[T hostFloat](gamma float64) pairKernel[T] {
 				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
 				mx := math.Inf(-1)
 				for _, m := range row {
-					mx = math.Max(mx, gamma*float64(m))
+					mx = max(mx, gamma*float64(m))
 				}
 				var s float64
 				for j, m := range row {
