@@ -26,7 +26,10 @@
 //   - SamplePairs draws labeled positive and negative pairs from class-labeled items;
 //   - PairBatcher deals a Pairs out in fixed-size batches, reshuffled each epoch;
 //   - MPerClassSampler draws batches of M items from each of BatchSize/M classes, as PyTorch Metric
-//     Learning's MPerClassSampler.
+//     Learning's MPerClassSampler;
+//   - HierarchicalSampler, FixedSetOfTriplets and TuplesToWeightsSampler are PML's samplers of the
+//     same names: batches from combinations of super classes, a fixed set of triplets, and items
+//     drawn by how often a miner selects them (its MineFunc: train.TupleMiner, or one's own).
 //
 // Pairs joins items by index (A, B) with labels Y (1 same, 0 different); pairs given as inline
 // feature vectors (NewInlinePairs, JSON Lines pairs files) keep the vectors as items of their own.
