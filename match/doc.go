@@ -2,7 +2,7 @@
 // InferenceModel.
 //
 // A MatchFinder decides whether two embeddings match (similarity >= threshold, or distance <=
-// threshold) and builds match matrices. An InferenceModel couples an Embedder (a trained model,
+// threshold) and builds match matrices. An InferenceModel couples an eval.Embedder (a trained model,
 // or Identity for ready-made embeddings), a MatchFinder and an Index of items with optional IDs
 // and labels: it adds items, finds exact nearest neighbours (knn.Search), lists all matches of a
 // query, and saves and loads its index in a versioned, checksummed binary file written

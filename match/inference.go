@@ -5,18 +5,12 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/gometric/gometric/eval"
 	"github.com/gometric/gometric/knn"
 	"github.com/gometric/gometric/mat"
 )
 
-// Embedder turns a batch of inputs, one per row, into embeddings, one per row. A trained model
-// implements it; Identity is the Embedder of inputs that already are embeddings.
-type Embedder interface {
-	// Embed returns one embedding row per input row.
-	Embed(x *mat.Dense) (*mat.Dense, error)
-}
-
-// Identity is the Embedder that returns its inputs unchanged (copied): for data that already are
+// Identity is the eval.Embedder that returns its inputs unchanged (copied): for data that already are
 // embeddings, and for tests.
 type Identity struct{}
 
@@ -44,13 +38,13 @@ type Neighbor struct {
 	Match bool
 }
 
-// InferenceModel couples an Embedder, a MatchFinder and an Index: PML's InferenceModel. Add
+// InferenceModel couples an eval.Embedder, a MatchFinder and an Index: PML's InferenceModel. Add
 // embeds items into the index; NearestNeighbors and Matches embed queries and look them up;
 // IsMatch and MatchMatrix compare inputs directly. All comparisons use Finder.Distance.
 // An InferenceModel is not safe for concurrent use while items are added.
 type InferenceModel struct {
 	// Embedder embeds inputs.
-	Embedder Embedder
+	Embedder eval.Embedder
 	// Finder decides matches and supplies the distance.
 	Finder MatchFinder
 	// Index holds the embedded items.
@@ -61,7 +55,7 @@ type InferenceModel struct {
 
 // NewInferenceModel returns a model with an empty index. The finder's distance and threshold must
 // be valid.
-func NewInferenceModel(e Embedder, f MatchFinder) (*InferenceModel, error) {
+func NewInferenceModel(e eval.Embedder, f MatchFinder) (*InferenceModel, error) {
 	if e == nil {
 		return nil, errors.New("match: embedder is nil")
 	}

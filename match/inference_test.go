@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gometric/gometric/eval"
 	"github.com/gometric/gometric/knn"
 	"github.com/gometric/gometric/mat"
 )
@@ -128,7 +129,7 @@ func TestInferenceModelErrors(t *testing.T) {
 	if _, err := empty.NearestNeighbors(x, 0); err == nil {
 		t.Error("k = 0: want an error")
 	}
-	for name, e := range map[string]Embedder{
+	for name, e := range map[string]eval.Embedder{
 		"error":     badEmbedder{err: errors.New("boom")},
 		"nil":       badEmbedder{},
 		"rows":      badEmbedder{out: mat.New(2, 2)},

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gometric/gometric/datasets"
+	"github.com/gometric/gometric/eval"
 	"github.com/gometric/gometric/train"
 )
 
@@ -43,7 +44,7 @@ func ForTraining(cfg train.Config, data *train.Data, res *train.Result) (*Report
 	r.Benchmark = benchmarkOf(set)
 	type candidate struct {
 		name string
-		e    train.Embedder
+		e    eval.Embedder
 		th   float64
 	}
 	var candidates []candidate

@@ -14,7 +14,7 @@ import (
 // similarity, they are the "raw features" (raw pixels) row of a report.
 type Raw struct{}
 
-// Embed implements train.Embedder: it returns a copy of x.
+// Embed implements eval.Embedder: it returns a copy of x.
 func (Raw) Embed(x *mat.Dense) (*mat.Dense, error) {
 	out := mat.New(x.Rows, x.Cols)
 	copy(out.Data, x.Data)
@@ -45,7 +45,7 @@ type Set struct {
 // when set.Groups is given). threshold is the model's
 // frozen cosine-similarity threshold; NaN means choose one on set.ValPairs with e's own scores
 // (maximum accuracy), or report no accuracy and F1 when there are no validation pairs.
-func Evaluate(name string, e train.Embedder, set Set, threshold float64) (Row, error) {
+func Evaluate(name string, e eval.Embedder, set Set, threshold float64) (Row, error) {
 	row := Row{Name: name}
 	var byGroup *embedded // the test items' embeddings, for the figures by group
 	if set.Items != nil {
@@ -93,8 +93,8 @@ func Evaluate(name string, e train.Embedder, set Set, threshold float64) (Row, e
 // Verify computes the verification metrics of e on the test pairs: ROC-AUC and average precision,
 // and accuracy and F1 at threshold (cosine similarity), or, when threshold is NaN, at the threshold
 // chosen on valPairs (NaN accuracy and F1 when valPairs is nil too).
-func Verify(e train.Embedder, pairs, valPairs *datasets.Pairs, threshold float64) (*Verification, error) {
-	scores, err := train.PairScores(e, pairs)
+func Verify(e eval.Embedder, pairs, valPairs *datasets.Pairs, threshold float64) (*Verification, error) {
+	scores, err := eval.PairScores(e, pairs)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func Verify(e train.Embedder, pairs, valPairs *datasets.Pairs, threshold float64
 		v.ROCAUC, v.AveragePrecision = s.ROCAUC, s.AveragePrecision
 	}
 	if math.IsNaN(threshold) && valPairs != nil {
-		th, err := train.ChooseThreshold(e, valPairs)
+		th, err := eval.ChoosePairThreshold(e, valPairs)
 		if err != nil {
 			return nil, fmt.Errorf("choosing a threshold: %w", err)
 		}

@@ -8,7 +8,6 @@ import (
 	"github.com/gometric/gometric/eval"
 	"github.com/gometric/gometric/mat"
 	"github.com/gometric/gometric/text"
-	"github.com/gometric/gometric/train"
 )
 
 // GroupSection holds each row's figures on groups of the test items (place-names: the names'
@@ -40,19 +39,19 @@ type GroupRow struct {
 }
 
 // embedded are the embeddings of a set of items: dense (L2-normalised rows) or sparse (a
-// train.SparseEmbedder's).
+// eval.SparseEmbedder's).
 type embedded struct {
 	dense  *mat.Dense
 	sparse []text.Sparse
 }
 
 // embedAll embeds items under e, dense rows L2-normalised.
-func embedAll(e train.Embedder, items *datasets.Items) (*embedded, error) {
-	if se, ok := train.AsSparse(e); ok {
+func embedAll(e eval.Embedder, items *datasets.Items) (*embedded, error) {
+	if se, ok := eval.AsSparse(e); ok {
 		v, err := se.EmbedSparse(items)
 		return &embedded{sparse: v}, err
 	}
-	emb, err := train.EmbedItems(e, items)
+	emb, err := eval.EmbedItems(e, items)
 	if err != nil {
 		return nil, err
 	}

@@ -66,7 +66,7 @@ func cmdMatch(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	printSkipped(stderr, warnings)
-	scores, err := train.PairScores(model, p)
+	scores, err := eval.PairScores(model, p)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *pairsFile, err)
 	}
