@@ -423,3 +423,108 @@ func instanceTargets(labels []int64) []int {
 	}
 	return out
 }
+
+// HostCheck implements HostLoss.
+func (l *NTXent) HostCheck() error {
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	_, err := hostCheckOptions(&l.Options, reducers.MeanReducer{})
+	return err
+}
+
+// HostCompute implements HostLoss.
+func (l *NTXent) HostCompute(in HostInputs) (HostResult, error) {
+	if err := l.HostCheck(); err != nil {
+		return HostResult{}, err
+	}
+	hd, _ := hostDistanceOf(l.Distance)
+	return hostCompute(hd, in, ntxentKernel[float32](1/l.Temperature, hd), ntxentKernel[float64](1/l.Temperature, hd))
+}
+
+// ntxentKernel: for each positive pair (i, j), softplus(LSE_{n∈N(i)}(z_in) − z_ij) with
+// z = −sign·mat/τ, averaged over all positive pairs (MeanReducer; an anchor without negatives gives
+// its pairs 0). One pass per row: with a_ij = σ(d_ij)/count, dz_ij = −a_ij for a positive and
+// (Σ_j a_ij)·softmax_{N(i)}(z)_n for a negative.
+func ntxentKernel[T hostFloat](invTemp float64, hd hostDistance) pairKernel[T] {
+	scale := -hostSign(hd.inverted()) * invTemp
+	return func(mat, grad []T, n int, labels []int64) float64 {
+		count := float64(positivePairs(labels))
+		rowLoss := make([]float64, n)
+		if count == 0 {
+			clear(grad)
+			return 0
+		}
+		invCount := 1 / count
+		parallelRows(n, n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
+				mx, hasNeg := math.Inf(-1), false
+				for j, m := range row {
+					if labels[j] != labels[i] {
+						mx, hasNeg = max(mx, scale*float64(m)), true
+					}
+				}
+				if !hasNeg {
+					clear(g) // no negatives: the anchor's pairs cost 0
+					continue
+				}
+				var s float64
+				for j, m := range row {
+					if labels[j] != labels[i] {
+						e := fastExp(scale*float64(m) - mx)
+						g[j] = T(e)
+						s += e
+					}
+				}
+				lse := mx + math.Log(s)
+				var loss, sumA float64
+				for j, m := range row {
+					if j == i || labels[j] != labels[i] {
+						if j == i {
+							g[j] = 0
+						}
+						continue
+					}
+					d := lse - scale*float64(m)
+					var sp, sig float64
+					if d > 40 {
+						sp, sig = d, 1
+					} else {
+						e := fastExp(d)
+						sp, sig = math.Log1p(e), e/(1+e)
+					}
+					loss += sp
+					a := sig * invCount
+					sumA += a
+					g[j] = T(-a * scale)
+				}
+				rowLoss[i] = loss
+				c := sumA / s * scale
+				for j := range g {
+					if labels[j] != labels[i] {
+						g[j] = T(float64(g[j]) * c)
+					}
+				}
+			}
+		})
+		var sum float64
+		for _, x := range rowLoss {
+			sum += x
+		}
+		return sum * invCount
+	}
+}
+
+// positivePairs returns the number of ordered pairs (i, j), i ≠ j, with the same label.
+func positivePairs(labels []int64) int {
+	perClass := map[int64]int{}
+	for _, y := range labels {
+		perClass[y]++
+	}
+	total := 0
+	for _, c := range perClass {
+		total += c * (c - 1)
+	}
+	return total
+}

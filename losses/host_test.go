@@ -73,6 +73,12 @@ func hostCases() []struct {
 			return l
 		}},
 		{"instance", func() losses.Loss { return losses.NewInstance() }},
+		{"ntxent", func() losses.Loss { return losses.NewNTXent() }},
+		{"ntxent L2 τ=0.5", func() losses.Loss {
+			l := losses.NewNTXent()
+			l.Distance, l.Temperature = distances.NewLpDistance(), 0.5
+			return l
+		}},
 		{"instance γ=8", func() losses.Loss {
 			l := losses.NewInstance()
 			l.Gamma = 8
