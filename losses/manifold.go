@@ -152,7 +152,7 @@ func (l *Manifold) compute(ctx *context.Context, in Inputs, meta *graph.Node) *g
 		loss = manifoldPart(graph.Slice(fe, graph.AxisRange(), graph.AxisRange(n, t)), own, l.Margin)
 	}
 	if l.LambdaC != 0 {
-		cos := graph.MatMul(normalizeRows(fe), graph.Transpose(normalizeRows(fp), 0, 1)) // [N, K]
+		cos := distances.NewCosineSimilarity().Matrix(fe, fp) // [N, K]: torch's cosine_similarity of the rows.
 		ctxLoss := manifoldPart(cos, own, l.Margin)
 		if !math.IsInf(l.LambdaC, 1) {
 			loss = graph.Add(loss, graph.MulScalar(ctxLoss, l.LambdaC))
@@ -175,20 +175,13 @@ func manifoldPart(a, own *graph.Node, margin float64) *graph.Node {
 	return graph.ReduceAllMean(softplus(lse))
 }
 
-// normalizeRows divides each row of x by its L2 norm, clamped below at 1e-8 like torch's
-// cosine_similarity.
-func normalizeRows(x *graph.Node) *graph.Node {
-	norms := graph.Max(rowNorms(x), graph.Scalar(x.Graph(), x.DType(), 1e-8))
-	return graph.Div(x, gmath.RowBroadcast(norms, x.Shape().Dimensions[1]))
-}
-
 // neumannInverse returns (I − b)^{−1} for a symmetric b whose spectral radius is at most alpha < 1, as
 // the Neumann series Σ_{j<2^m} b^j = Π_{i<m} (I + b^{2^i}), with m large enough that the truncation
 // error of the value and of its gradient, about 2^m·alpha^{2^m}/(1 − alpha)², is below the dtype's
 // rounding.
 func neumannInverse(b *graph.Node, alpha float64) *graph.Node {
 	t := b.Shape().Dimensions[0]
-	id := graph.ConvertDType(graph.Equal(graph.Iota(b.Graph(), shapes.Make(dtypes.Int32, t, t), 0), graph.Iota(b.Graph(), shapes.Make(dtypes.Int32, t, t), 1)), b.DType())
+	id := graph.ConvertDType(graph.LogicalNot(notDiagonal(b.Graph(), 0, t, t)), b.DType())
 	if alpha == 0 {
 		return id
 	}
