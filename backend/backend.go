@@ -21,7 +21,7 @@ import (
 	"sync"
 
 	"github.com/gomlx/gomlx/backends"
-	_ "github.com/gomlx/gomlx/backends/simplego" // The pure-Go backend, always available.
+	"github.com/gomlx/gomlx/backends/simplego" // The pure-Go backend, always available.
 	"github.com/gomlx/gomlx/backends/xla"
 )
 
@@ -137,4 +137,11 @@ func MustShared() backends.Backend {
 		panic(err)
 	}
 	return b
+}
+
+// IsPureGo reports whether b is GoMLX's pure-Go backend (simplego), where every graph op is its own
+// pass over its operands (gometric's host loss engine pays off there; XLA fuses graphs itself).
+func IsPureGo(b backends.Backend) bool {
+	_, ok := b.(*simplego.Backend)
+	return ok
 }

@@ -165,6 +165,9 @@ type Config struct {
 	Patience int `json:"patience"`
 	// Backend is the GoMLX backend configuration ("" for $GOMLX_BACKEND, else the pure-Go backend).
 	Backend string `json:"backend,omitempty"`
+	// LossEngine is where the training step computes the metric loss and its gradient:
+	// LossEngineAuto ("" too), LossEngineGraph or LossEngineHost (see there).
+	LossEngine string `json:"loss_engine,omitempty"`
 }
 
 // DefaultConfig returns the defaults of `gometric train`: NT-Xent with the label construction on
@@ -295,6 +298,9 @@ func (c Config) Validate() error {
 	}
 	if !(c.LR > 0) || math.IsInf(c.LR, 0) {
 		return fmt.Errorf("learning rate must be positive, got %v", c.LR)
+	}
+	if c.LossEngine != "" && !slices.Contains(LossEngines, c.LossEngine) {
+		return fmt.Errorf("unknown loss engine %q (want %s)", c.LossEngine, strings.Join(LossEngines, ", "))
 	}
 	if c.Schedule != ScheduleCosine && c.Schedule != ScheduleConstant {
 		return fmt.Errorf("unknown learning-rate schedule %q (want %s or %s)", c.Schedule, ScheduleCosine, ScheduleConstant)

@@ -149,18 +149,22 @@ type fitter struct {
 	// batch of input tensors (graphs), not one batch per side (feature vectors).
 	pairBatches, joint bool
 	// shapes are the distinct input shapes of the batches yielded (compilations).
-	shapes  map[string]bool
-	loss    losses.Loss
-	obj     objective // the weights of the metric loss and the classifier head (PML's loss_weights)
-	mode    pairs.Mode
-	miner   miners.PairMiner
-	src     batchSource
-	ctx     *context.Context
-	model   *Model
-	total   int
-	every   int
-	history History
-	log     io.Writer
+	shapes map[string]bool
+	loss   losses.Loss
+	obj    objective // the weights of the metric loss and the classifier head (PML's loss_weights)
+	mode   pairs.Mode
+	miner  miners.PairMiner
+	// host is the host loss engine's step (LossEngineHost), nil when the graph computes the loss;
+	// numLabels is then the number of label tensors of a batch before the engine's two.
+	host      *hostStep
+	numLabels int
+	src       batchSource
+	ctx       *context.Context
+	model     *Model
+	total     int
+	every     int
+	history   History
+	log       io.Writer
 	// graphCtx is the context of the graph being built, set by modelFn for lossFn (losses with
 	// learnable parameters keep them in it).
 	graphCtx *context.Context
@@ -300,6 +304,22 @@ func newFitter(cfg Config, data *Data, opts Options) (*fitter, error) {
 	}
 	if f.model, err = NewModelWith(f.b, f.ctx, f.spec, f.enc, f.norm); err != nil {
 		return nil, err
+	}
+	// The host loss engine (LossEngineHost) needs the training context and the model.
+	host, err := f.chooseLossEngine()
+	if err != nil {
+		return nil, err
+	}
+	if host != nil {
+		f.numLabels = 1
+		if f.pairBatches {
+			f.numLabels = 2
+		}
+		if f.host, err = f.newHostStep(host); err != nil {
+			return nil, err
+		}
+		f.src = &hostSource{batchSource: f.src, step: f.host}
+		fmt.Fprintf(f.log, "loss engine: host (%T's loss and gradient computed natively, two-stage step)\n", host)
 	}
 	f.history.ValMetric = f.valMetricName()
 	if cfg.Normalize == NormalizeGlobal && vectors {
@@ -520,8 +540,6 @@ func (f *fitter) valMetricName() string {
 // in one encoder call, then split).
 func (f *fitter) modelFn(ctx *context.Context, _ any, inputs []*Node) []*Node {
 	f.graphCtx = ctx
-	enc := f.model.ItemEncoder()
-	encCtx := ctx.Checked(false) // the encoder's variables are reused by every graph (validation, embedding)
 	if f.cfg.Schedule == ScheduleCosine {
 		dtype := inputs[0].DType()
 		if !dtype.IsFloat() {
@@ -530,6 +548,14 @@ func (f *fitter) modelFn(ctx *context.Context, _ any, inputs []*Node) []*Node {
 		cosineschedule.New(ctx, inputs[0].Graph(), dtype).
 			LearningRate(f.cfg.LR).PeriodSteps(f.total).Done()
 	}
+	return f.encode(ctx, inputs)
+}
+
+// encode returns the embeddings of the batch's items (pair batches: both sides in one encoder
+// call, then split): the training graph's predictions, and the host engine's first stage.
+func (f *fitter) encode(ctx *context.Context, inputs []*Node) []*Node {
+	enc := f.model.ItemEncoder()
+	encCtx := ctx.Checked(false) // the encoder's variables are reused by every graph (validation, embedding)
 	switch {
 	case f.pairBatches && f.joint:
 		e := enc.EncodeInputs(encCtx, inputs)
@@ -552,17 +578,26 @@ func (f *fitter) modelFn(ctx *context.Context, _ any, inputs []*Node) []*Node {
 // lossFn is the GoMLX loss function: the metric loss, plus the classifier head's cross-entropy
 // when Config.ClassifierLossWeight is set (objective; class batches only, Config.Validate).
 func (f *fitter) lossFn(labels, predictions []*Node) *Node {
-	var in losses.Inputs
-	if len(predictions) == 2 {
-		in = pairs.Inputs(f.mode, predictions[0], predictions[1], labels[0], labels[1])
-	} else {
-		in = losses.Inputs{Embeddings: predictions[0], Labels: labels[0]}
+	if f.host != nil {
+		// Stage 3 of the host engine's step: the batch's labels end with the loss's gradient and value.
+		n := len(labels)
+		in := f.lossInputs(labels[:n-2], predictions)
+		return hostObjective(in.Embeddings, labels[n-2], labels[n-1])
 	}
+	in := f.lossInputs(labels, predictions)
 	emb, classes := in.Embeddings, in.Labels
 	if f.miner != nil {
 		in = miners.Apply(f.miner, in)
 	}
 	return f.obj.loss(f.graphCtx, f.loss, in, emb, classes)
+}
+
+// lossInputs returns the metric loss's inputs for the batch's labels and the encoder's predictions.
+func (f *fitter) lossInputs(labels, predictions []*Node) losses.Inputs {
+	if len(predictions) == 2 {
+		return pairs.Inputs(f.mode, predictions[0], predictions[1], labels[0], labels[1])
+	}
+	return losses.Inputs{Embeddings: predictions[0], Labels: labels[0]}
 }
 
 // train trains and finishes the model.

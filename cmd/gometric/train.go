@@ -102,6 +102,8 @@ func newTrainFlags(cfg *train.Config, tf *trainFlags, stdout io.Writer) *flag.Fl
 	fs.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "pairs (or items, for class batches) per step")
 	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "Adam learning rate")
 	fs.StringVar(&cfg.Schedule, "schedule", cfg.Schedule, "learning-rate schedule: cosine (to 0 over the run) or constant")
+	fs.StringVar(&cfg.LossEngine, "loss-engine", train.LossEngineAuto, "where the loss and its gradient are computed: "+strings.Join(train.LossEngines, ", ")+
+		"\n(host: gometric's native engine in a two-stage step; auto: host where it applies on the pure-Go backend)")
 	fs.StringVar(&cfg.Normalize, "normalize", cfg.Normalize, "input normalisation: "+strings.Join(train.NormalizeNames(), ", ")+
 		"\n(global: one mean and scale for all features; standard: per feature; graphs: none)")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the split, the pairs, the batches and the initial weights")

@@ -1,0 +1,149 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // GoMLX's idiom for graph code
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/support/exceptions"
+
+	"github.com/gometric/gometric/backend"
+	"github.com/gometric/gometric/losses"
+)
+
+// Loss engines (Config.LossEngine): where the training step computes the metric loss and its
+// gradient with respect to the embeddings.
+const (
+	// LossEngineAuto uses the host engine where it applies (LossEngineHost's conditions) on the
+	// pure-Go backend, and the graph otherwise (XLA fuses the graph formulation itself).
+	LossEngineAuto = "auto"
+	// LossEngineGraph computes the loss inside the training graph, differentiated by GoMLX.
+	LossEngineGraph = "graph"
+	// LossEngineHost computes the loss and its gradient with gometric's host loss engine
+	// (losses.HostLoss) in a two-stage step: the encoder's forward graph gives the batch's
+	// embeddings, the engine the loss and its gradient, and the training graph then runs the
+	// encoder again with that gradient as the cotangent of its output (GradCache's step; the
+	// encoder's forward runs twice). It needs a loss and settings the engine covers (losses.Host),
+	// labels (class batches, or pair batches in label-construction or positives-only mode), no
+	// miner and the metric loss alone (no classifier head, weight 1).
+	LossEngineHost = "host"
+)
+
+// LossEngines lists the values of Config.LossEngine ("" means LossEngineAuto).
+var LossEngines = []string{LossEngineAuto, LossEngineGraph, LossEngineHost}
+
+// hostStep is the two-stage step of LossEngineHost: embed (stage 1) runs the encoder over the
+// training context's variables and builds the loss inputs exactly as the training graph does; the
+// host engine computes the loss and its gradient (stage 2), which hostSource passes to the training
+// graph as two extra label tensors, where hostObjective turns them into the objective (stage 3).
+type hostStep struct {
+	loss  losses.HostLoss
+	embed *context.Exec
+}
+
+// chooseLossEngine returns the host loss of f's loss when f's configuration asks for the host engine,
+// or allows it and it applies; nil for the graph. An explicit LossEngineHost that does not apply is
+// an error naming the reason.
+func (f *fitter) chooseLossEngine() (losses.HostLoss, error) {
+	engine := f.cfg.LossEngine
+	if engine == "" {
+		engine = LossEngineAuto
+	}
+	if engine == LossEngineGraph {
+		return nil, nil
+	}
+	h, why := f.hostLoss()
+	switch {
+	case engine == LossEngineHost && why != nil:
+		return nil, fmt.Errorf("--loss-engine host: %w", why)
+	case engine == LossEngineHost:
+		return h, nil
+	case why != nil || !backend.IsPureGo(f.b):
+		return nil, nil
+	}
+	return h, nil
+}
+
+// hostLoss returns the host loss of f's configuration, or why the host engine does not apply.
+func (f *fitter) hostLoss() (losses.HostLoss, error) {
+	h, err := losses.Host(f.loss)
+	switch {
+	case err != nil:
+		return nil, err
+	case f.miner != nil:
+		return nil, errors.New("the host loss engine takes no miner")
+	case f.obj.Classifier != 0 || f.obj.Metric != 1:
+		return nil, errors.New("the host loss engine computes the metric loss alone (no classifier head, weight 1)")
+	case f.pairBatches && f.mode.String() == "explicit":
+		return nil, errors.New("the host loss engine needs labels: explicit pairs are not supported")
+	}
+	return h, nil
+}
+
+// newHostStep builds stage 1: the encoder's embeddings of a batch, as the loss sees them.
+func (f *fitter) newHostStep(h losses.HostLoss) (*hostStep, error) {
+	var exec *context.Exec
+	err := exceptions.TryCatch[error](func() {
+		var err error
+		exec, err = context.NewExec(f.b, f.ctx, func(ctx *context.Context, args []*Node) []*Node {
+			numInputs := len(args) - f.numLabels
+			preds := f.encode(ctx, args[:numInputs])
+			in := f.lossInputs(args[numInputs:], preds)
+			return []*Node{in.Embeddings, in.Labels}
+		})
+		if err != nil {
+			panic(err)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("host loss engine: %w", err)
+	}
+	return &hostStep{loss: h, embed: exec}, nil
+}
+
+// hostSource is a batch source whose batches carry, after their own labels, the gradient of the
+// metric loss with respect to the loss's embeddings and the loss value (stages 1 and 2).
+type hostSource struct {
+	batchSource
+	step *hostStep
+}
+
+// Yield implements train.Dataset.
+func (s *hostSource) Yield() (spec any, inputs, labels []*tensors.Tensor, err error) {
+	spec, inputs, labels, err = s.batchSource.Yield()
+	if err != nil {
+		return spec, inputs, labels, err
+	}
+	args := make([]any, 0, len(inputs)+len(labels))
+	for _, t := range inputs {
+		args = append(args, t)
+	}
+	for _, t := range labels {
+		args = append(args, t)
+	}
+	var outs []*tensors.Tensor
+	if err = exceptions.TryCatch[error](func() { outs = s.step.embed.MustExec(args...) }); err != nil {
+		return nil, nil, nil, fmt.Errorf("host loss engine, embeddings: %w", err)
+	}
+	res, err := s.step.loss.HostCompute(losses.HostInputs{Embeddings: outs[0], Labels: outs[1]})
+	for _, o := range outs {
+		o.FinalizeAll()
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	value := tensors.FromScalar(float32(res.Loss))
+	if res.Gradient.DType().Size() == 8 {
+		value = tensors.FromScalar(res.Loss)
+	}
+	return spec, inputs, append(labels, res.Gradient, value), nil
+}
+
+// hostObjective is stage 3's objective: its value is the host loss (value) and its gradient with
+// respect to emb the host gradient (grad): value + Σ emb·grad − stop(Σ emb·grad).
+func hostObjective(emb, grad, value *Node) *Node {
+	dot := ReduceAllSum(Mul(emb, StopGradient(grad)))
+	return Add(Sub(dot, StopGradient(dot)), ConvertDType(StopGradient(value), dot.DType()))
+}
