@@ -42,6 +42,9 @@ type HostInputs struct {
 	Embeddings *tensors.Tensor
 	// Labels is [N], any integer type.
 	Labels *tensors.Tensor
+	// Params are the values of a HostParametricLoss's parameters, in the order of its
+	// HostParameters; nil for the other losses.
+	Params []*tensors.Tensor
 }
 
 // HostResult is the output of HostLoss.HostCompute.
@@ -50,6 +53,8 @@ type HostResult struct {
 	Loss float64
 	// Gradient is dLoss/dEmbeddings, [N, D], in the embeddings' dtype.
 	Gradient *tensors.Tensor
+	// ParamGradients are the gradients of a HostParametricLoss's parameters (HostInputs.Params).
+	ParamGradients []*tensors.Tensor
 }
 
 // Host returns l as a HostLoss when it implements the host engine and supports its current

@@ -84,6 +84,77 @@ func hostCases() []struct {
 			l.Gamma = 8
 			return l
 		}},
+		{"tripletmargin", func() losses.Loss { return losses.NewTripletMargin() }},
+		{"tripletmargin cosine 0.2", func() losses.Loss {
+			l := losses.NewTripletMargin()
+			l.Distance, l.Margin = distances.NewCosineSimilarity(), 0.2
+			return l
+		}},
+		{"tripletmargin squared unnormalized L2 mean", func() losses.Loss {
+			l := losses.NewTripletMargin()
+			l.Distance, l.Margin, l.Reducer = &distances.LpDistance{P: 2, Power: 2}, 5, reducers.MeanReducer{}
+			return l
+		}},
+		{"margin", func() losses.Loss { return losses.NewMargin() }},
+		{"margin dot β=0.5", func() losses.Loss {
+			l := losses.NewMargin()
+			l.Distance, l.Beta, l.Margin = distances.NewDotProductSimilarity(), 0.5, 2
+			return l
+		}},
+		{"histogram", func() losses.Loss { return losses.NewHistogram() }},
+		{"histogram 7 bins", func() losses.Loss {
+			l := losses.NewHistogram()
+			l.NBins = 7
+			return l
+		}},
+		{"circle", func() losses.Loss { return losses.NewCircle() }},
+		{"circle dot m=0.25 γ=32", func() losses.Loss {
+			l := losses.NewCircle()
+			l.Distance, l.M, l.Gamma = distances.NewDotProductSimilarity(), 0.25, 32
+			return l
+		}},
+		{"generalizedlifted", func() losses.Loss { return losses.NewGeneralizedLiftedStructure() }},
+		{"generalizedlifted cosine 0.8/0.3", func() losses.Loss {
+			l := losses.NewGeneralizedLiftedStructure()
+			l.Distance, l.PosMargin, l.NegMargin = distances.NewCosineSimilarity(), 0.8, 0.3
+			return l
+		}},
+		{"intrapairvariance", func() losses.Loss { return losses.NewIntraPairVariance() }},
+		{"intrapairvariance L2 ε 0.1/0.05", func() losses.Loss {
+			l := losses.NewIntraPairVariance()
+			l.Distance, l.PosEps, l.NegEps = distances.NewLpDistance(), 0.1, 0.05
+			return l
+		}},
+		{"npairs", func() losses.Loss { return losses.NewNPairs() }},
+		{"npairs L2", func() losses.Loss {
+			l := losses.NewNPairs()
+			l.Distance = distances.NewLpDistance()
+			return l
+		}},
+		{"rankedlist", func() losses.Loss { return losses.NewRankedList(0.4, 10) }},
+		{"rankedlist squared L2 Tp=2 λ=0.3", func() losses.Loss {
+			l := losses.NewRankedList(0.5, 5)
+			l.Distance, l.Tp, l.Imbalance, l.Alpha = &distances.LpDistance{P: 2, Power: 2, NormalizeEmbeddings: true}, 2, 0.3, 1.8
+			return l
+		}},
+		{"lifted", func() losses.Loss { return losses.NewLiftedStructure() }},
+		{"lifted cosine 0.7/0.2", func() losses.Loss {
+			l := losses.NewLiftedStructure()
+			l.Distance, l.PosMargin, l.NegMargin = distances.NewCosineSimilarity(), 0.7, 0.2
+			return l
+		}},
+		{"tupletmargin", func() losses.Loss { return losses.NewTupletMargin() }},
+		{"tupletmargin 10° k=16", func() losses.Loss {
+			l := losses.NewTupletMargin()
+			l.Margin, l.Scale = 10, 16
+			return l
+		}},
+		{"fastap", func() losses.Loss { return losses.NewFastAP() }},
+		{"fastap L2 20 bins", func() losses.Loss {
+			l := losses.NewFastAP()
+			l.Distance, l.NumBins = distances.NewLpDistance(), 20
+			return l
+		}},
 	}
 }
 
@@ -171,7 +242,11 @@ func TestHostCheck(t *testing.T) {
 			l.Distance = distances.NewLpDistance()
 			return l
 		}()},
-		{"no host path", losses.NewTripletMargin()},
+		{"no host path", func() losses.Loss {
+			l := losses.NewTripletMargin()
+			l.Swap = true
+			return l
+		}()},
 	} {
 		if _, err := losses.Host(tc.loss); err == nil {
 			t.Errorf("%s: Host accepted it", tc.name)
@@ -221,6 +296,104 @@ func asFloat64Matrix(v any) [][]float64 {
 			}
 		}
 		return out
+	}
+	panic(fmt.Sprintf("unexpected %T", v))
+}
+
+// TestHostClassLossesMatchGraph compares the host engine's class losses with the graph path: the
+// loss, the embeddings' gradient and the class parameters' gradient, float64 and float32.
+func TestHostClassLossesMatchGraph(t *testing.T) {
+	dotgrad.Install()
+	const n, d, classes = 36, 10, 6
+	type c = struct {
+		name string
+		loss func() losses.HostParametricLoss
+	}
+	cases := []c{
+		{"arcface", func() losses.HostParametricLoss { return losses.NewArcFace(classes, d) }},
+		{"arcface m=60 s=8", func() losses.HostParametricLoss {
+			l := losses.NewArcFace(classes, d)
+			l.Margin, l.Scale = 60, 8
+			return l
+		}},
+		{"cosface", func() losses.HostParametricLoss { return losses.NewCosFace(classes, d) }},
+		{"normalizedsoftmax", func() losses.HostParametricLoss { return losses.NewNormalizedSoftmax(classes, d) }},
+		{"normalizedsoftmax cosine τ=0.5", func() losses.HostParametricLoss {
+			l := losses.NewNormalizedSoftmax(classes, d)
+			l.Distance, l.Temperature = distances.NewCosineSimilarity(), 0.5
+			return l
+		}},
+		{"proxynca", func() losses.HostParametricLoss { return losses.NewProxyNCA(classes, d) }},
+		{"proxynca scale 3", func() losses.HostParametricLoss {
+			l := losses.NewProxyNCA(classes, d)
+			l.SoftmaxScale = 3
+			return l
+		}},
+	}
+	labels := seqLabels(n, classes)
+	for _, tc := range cases {
+		emb := randEmb(uint64(len(tc.name)), n, d)
+		for prec, e := range bothPrecisions(emb) {
+			t.Run(tc.name+"/"+prec, func(t *testing.T) {
+				l := tc.loss()
+				if _, err := losses.Host(l); err != nil {
+					t.Fatalf("no host path: %v", err)
+				}
+				ctx := context.New()
+				if err := ctx.SetRNGStateFromSeed(3); err != nil {
+					t.Fatal(err)
+				}
+				outs, err := runWithContext(ctx, func(ctx *context.Context, in []*graph.Node) []*graph.Node {
+					params := l.HostParameters(ctx, in[0].Graph(), in[0].DType())
+					v := l.ComputeWithContext(ctx, losses.Inputs{Embeddings: in[0], Labels: in[1]})
+					out := []*graph.Node{v, graph.Gradient(v, in[0])[0]}
+					out = append(out, ctx.BuildTrainableVariablesGradientsGraph(v)...)
+					return append(out, params...)
+				}, e, labels)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(outs) != 4 {
+					t.Fatalf("%d outputs", len(outs))
+				}
+				got, err := l.HostCompute(losses.HostInputs{Embeddings: tensors.FromAnyValue(e), Labels: tensors.FromValue(labels), Params: []*tensors.Tensor{tensors.FromAnyValue(outs[3])}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				tol := 1e-9
+				if prec == "float32" {
+					tol = 3e-4
+				}
+				wantLoss := asFloat64(outs[0])
+				if math.Abs(got.Loss-wantLoss) > tol*math.Max(1, math.Abs(wantLoss)) {
+					t.Errorf("loss: host %.10g, graph %.10g", got.Loss, wantLoss)
+				}
+				for k, pair := range [][2]any{{got.Gradient.Value(), outs[1]}, {got.ParamGradients[0].Value(), outs[2]}} {
+					g, w := asFloat64Matrix(pair[0]), asFloat64Matrix(pair[1])
+					scale := 0.0
+					for _, r := range w {
+						for _, v := range r {
+							scale = math.Max(scale, math.Abs(v))
+						}
+					}
+					if scale == 0 {
+						t.Fatalf("gradient %d is zero in the graph: the case checks nothing", k)
+					}
+					if i, j, bad := firstDiff(g, w, tol*scale); bad {
+						t.Errorf("gradient %d [%d][%d]: host %.10g, graph %.10g (max %.3g)", k, i, j, g[i][j], w[i][j], scale)
+					}
+				}
+			})
+		}
+	}
+}
+
+func asFloat64(v any) float64 {
+	switch x := v.(type) {
+	case float32:
+		return float64(x)
+	case float64:
+		return x
 	}
 	panic(fmt.Sprintf("unexpected %T", v))
 }
