@@ -1,0 +1,882 @@
+package losses
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+
+	"github.com/gometric/gometric/distances"
+	"github.com/gometric/gometric/reducers"
+)
+
+// More host-engine kernels (see HostLoss and host_pairs.go): Circle, GeneralizedLiftedStructure,
+// IntraPairVariance, NPairs, RankedList, LiftedStructure, TupletMargin and FastAP. Each is a function
+// of the batch's [N, N] matrix and matches its graph path (value and gradient, the same reducer
+// counting); pairs come from the labels (positives: the other samples with the anchor's label;
+// negatives: the samples with another label).
+
+// softplus64 is the graph's softplus, max(x, 0) + log1p(e^−|x|).
+func softplus64(x float64) float64 { return max(x, 0) + math.Log1p(math.Exp(-math.Abs(x))) }
+
+// sigmoid64 is the derivative of softplus64.
+func sigmoid64(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
+// isFloat32 reports whether T is float32 (the graph's clamps and sentinels depend on the dtype).
+func isFloat32[T hostFloat]() bool {
+	var z T
+	_, ok := any(z).(float32)
+	return ok
+}
+
+var errHostNeedsSimilarity = errors.New("host loss engine: the loss needs a similarity")
+
+// ---- Circle ----
+
+// HostCheck implements HostLoss.
+func (l *Circle) HostCheck() error {
+	hd, err := hostCheckOptions(&l.Options, reducers.AvgNonZeroReducer{})
+	if err == nil && !hd.inverted() {
+		return errHostNeedsSimilarity
+	}
+	return err
+}
+
+// HostCompute implements HostLoss.
+func (l *Circle) HostCompute(in HostInputs) (HostResult, error) {
+	if err := l.HostCheck(); err != nil {
+		return HostResult{}, err
+	}
+	hd, _ := hostDistanceOf(l.Distance)
+	return hostCompute(hd, in, circleKernel[float32](l.M, l.Gamma), circleKernel[float64](l.M, l.Gamma))
+}
+
+// circleKernel: per anchor with positives and negatives, v_i = softplus(LSE_P(lp) + LSE_N(ln)) with
+// lp = −γ·[1+m−s]₊·(s − (1−m)), ln = γ·[s+m]₊·(s − m) (the weights detached), averaged over the
+// anchors with v_i > 0 (AvgNonZeroReducer).
+func circleKernel[T hostFloat](m, gamma float64) pairKernel[T] {
+	return func(mat, grad []T, n int, labels []int64) float64 {
+		x, sP, sN := make([]float64, n), make([]float64, n), make([]float64, n)
+		has := make([]bool, n)
+		parallelRows(n, n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
+				mp, mn := math.Inf(-1), math.Inf(-1)
+				yi := labels[i]
+				for j, v := range row {
+					s := float64(v)
+					switch {
+					case j == i:
+					case labels[j] == yi:
+						mp = max(mp, -gamma*max(1+m-s, 0)*(s-(1-m)))
+					default:
+						mn = max(mn, gamma*max(s+m, 0)*(s-m))
+					}
+				}
+				if math.IsInf(mp, -1) || math.IsInf(mn, -1) {
+					clear(g)
+					continue
+				}
+				var sp, sn float64
+				for j, v := range row {
+					s := float64(v)
+					var e float64
+					switch {
+					case j == i:
+					case labels[j] == yi:
+						a := max(1+m-s, 0)
+						e = fastExp(-gamma*a*(s-(1-m)) - mp)
+						sp += e
+						e *= -gamma * a
+					default:
+						a := max(s+m, 0)
+						e = fastExp(gamma*a*(s-m) - mn)
+						sn += e
+						e *= gamma * a
+					}
+					g[j] = T(e)
+				}
+				has[i], sP[i], sN[i] = true, sp, sn
+				x[i] = mp + math.Log(sp) + mn + math.Log(sn)
+			}
+		})
+		var sum, count float64
+		for i := range n {
+			if has[i] {
+				if v := softplus64(x[i]); v > 0 {
+					sum, count = sum+v, count+1
+				}
+			}
+		}
+		parallelRows(n, n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				g := grad[i*n : (i+1)*n]
+				if !has[i] || !(softplus64(x[i]) > 0) {
+					clear(g)
+					continue
+				}
+				c := sigmoid64(x[i]) / count
+				cp, cn := c/sP[i], c/sN[i]
+				yi := labels[i]
+				for j := range g {
+					switch {
+					case j == i:
+					case labels[j] == yi:
+						g[j] = T(float64(g[j]) * cp)
+					default:
+						g[j] = T(float64(g[j]) * cn)
+					}
+				}
+			}
+		})
+		if count == 0 {
+			return 0
+		}
+		return sum / count
+	}
+}
+
+// ---- GeneralizedLiftedStructure ----
+
+// HostCheck implements HostLoss.
+func (l *GeneralizedLiftedStructure) HostCheck() error {
+	_, err := hostCheckOptions(&l.Options, reducers.MeanReducer{})
+	return err
+}
+
+// HostCompute implements HostLoss.
+func (l *GeneralizedLiftedStructure) HostCompute(in HostInputs) (HostResult, error) {
+	hd, err := hostCheckOptions(&l.Options, reducers.MeanReducer{})
+	if err != nil {
+		return HostResult{}, err
+	}
+	sign := hostSign(hd.inverted())
+	return hostCompute(hd, in, genLiftedKernel[float32](l.PosMargin, l.NegMargin, sign), genLiftedKernel[float64](l.PosMargin, l.NegMargin, sign))
+}
+
+// genLiftedKernel: v_i = relu(LSE_P(sign·(m − PosMargin)) + LSE_N(sign·(NegMargin − m))), an empty part
+// being 0, averaged over all anchors.
+func genLiftedKernel[T hostFloat](pm, nm, sign float64) pairKernel[T] {
+	return func(mat, grad []T, n int, labels []int64) float64 {
+		v := make([]float64, n)
+		invN := 1 / float64(n)
+		parallelRows(n, n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
+				mp, mn := math.Inf(-1), math.Inf(-1)
+				yi := labels[i]
+				for j, x := range row {
+					switch {
+					case j == i:
+					case labels[j] == yi:
+						mp = max(mp, sign*(float64(x)-pm))
+					default:
+						mn = max(mn, sign*(nm-float64(x)))
+					}
+				}
+				var sp, sn float64
+				for j, x := range row {
+					var e float64
+					switch {
+					case j == i:
+					case labels[j] == yi:
+						e = fastExp(sign*(float64(x)-pm) - mp)
+						sp += e
+					default:
+						e = fastExp(sign*(nm-float64(x)) - mn)
+						sn += e
+					}
+					g[j] = T(e)
+				}
+				var lse float64
+				if sp > 0 {
+					lse += mp + math.Log(sp)
+				}
+				if sn > 0 {
+					lse += mn + math.Log(sn)
+				}
+				if !(lse > 0) {
+					clear(g)
+					continue
+				}
+				v[i] = lse
+				cp, cn := sign*invN/sp, -sign*invN/sn
+				for j := range g {
+					switch {
+					case j == i:
+					case labels[j] == yi:
+						g[j] = T(float64(g[j]) * cp)
+					default:
+						g[j] = T(float64(g[j]) * cn)
+					}
+				}
+			}
+		})
+		var sum float64
+		for _, x := range v {
+			sum += x
+		}
+		return sum * invN
+	}
+}
+
+// ---- IntraPairVariance ----
+
+// HostCheck implements HostLoss.
+func (l *IntraPairVariance) HostCheck() error {
+	_, err := hostCheckOptions(&l.Options, reducers.MeanReducer{})
+	return err
+}
+
+// HostCompute implements HostLoss.
+func (l *IntraPairVariance) HostCompute(in HostInputs) (HostResult, error) {
+	hd, err := hostCheckOptions(&l.Options, reducers.MeanReducer{})
+	if err != nil {
+		return HostResult{}, err
+	}
+	// Each term is relu(a·μ + b·m)² (see IntraPairVariance's variance_with_eps).
+	var ip intraPairCoef
+	if hd.inverted() {
+		ip = intraPairCoef{ap: 1 - l.PosEps, bp: -1, an: -(1 + l.NegEps), bn: 1}
+	} else {
+		ip = intraPairCoef{ap: -(1 + l.PosEps), bp: 1, an: 1 - l.NegEps, bn: -1}
+	}
+	return hostCompute(hd, in, intraPairKernel[float32](ip), intraPairKernel[float64](ip))
+}
+
+type intraPairCoef struct{ ap, bp, an, bn float64 }
+
+// intraPairKernel: pos_loss = mean_P relu(ap·μ⁺ + bp·m)², neg_loss = mean_N relu(an·μ⁻ + bn·m)², μ the
+// (not detached) means of m over the batch's positive and negative pairs. Three passes: the means,
+// the terms and the sums of their derivatives (the means' share), the gradient.
+func intraPairKernel[T hostFloat](c intraPairCoef) pairKernel[T] {
+	return func(mat, grad []T, n int, labels []int64) float64 {
+		ps, pc, ns, nc := newRowSums(n), newRowSums(n), newRowSums(n), newRowSums(n)
+		parallelRows(n, n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				var sp, cp, sn, cn float64
+				yi := labels[i]
+				for j, x := range mat[i*n : (i+1)*n] {
+					switch {
+					case j == i:
+					case labels[j] == yi:
+						sp, cp = sp+float64(x), cp+1
+					default:
+						sn, cn = sn+float64(x), cn+1
+					}
+				}
+				ps.sum[i], ps.count[i], ns.sum[i], ns.count[i] = sp, cp, sn, cn
+			}
+		})
+		sumP, countP := ps.total()
+		sumN, countN := ns.total()
+		var muP, muN float64
+		if countP > 0 {
+			muP = sumP / countP
+		}
+		if countN > 0 {
+			muN = sumN / countN
+		}
+		tp, tn := c.ap*muP, c.an*muN
+		// pc, nc: per row, Σ relu(t)² (sum) and Σ 2·relu(t) (count).
+		parallelRows(n, n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				var lp, dp, ln, dn float64
+				yi := labels[i]
+				for j, x := range mat[i*n : (i+1)*n] {
+					switch {
+					case j == i:
+					case labels[j] == yi:
+						if r := tp + c.bp*float64(x); r > 0 {
+							lp, dp = lp+r*r, dp+2*r
+						}
+					default:
+						if r := tn + c.bn*float64(x); r > 0 {
+							ln, dn = ln+r*r, dn+2*r
+						}
+					}
+				}
+				pc.sum[i], pc.count[i], nc.sum[i], nc.count[i] = lp, dp, ln, dn
+			}
+		})
+		lossP, dP := pc.total()
+		lossN, dN := nc.total()
+		var loss, invP, invN, shareP, shareN float64
+		if countP > 0 {
+			invP = 1 / countP
+			loss += lossP * invP
+			shareP = dP * invP * c.ap * invP // d pos_loss/dμ⁺ · dμ⁺/dm
+		}
+		if countN > 0 {
+			invN = 1 / countN
+			loss += lossN * invN
+			shareN = dN * invN * c.an * invN
+		}
+		parallelRows(n, n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				g := grad[i*n : (i+1)*n]
+				yi := labels[i]
+				for j, x := range mat[i*n : (i+1)*n] {
+					var v float64
+					switch {
+					case j == i:
+					case labels[j] == yi:
+						v = shareP
+						if r := tp + c.bp*float64(x); r > 0 {
+							v += 2 * r * c.bp * invP
+						}
+					default:
+						v = shareN
+						if r := tn + c.bn*float64(x); r > 0 {
+							v += 2 * r * c.bn * invN
+						}
+					}
+					g[j] = T(v)
+				}
+			}
+		})
+		return loss
+	}
+}
+
+// ---- NPairs ----
+
+// HostCheck implements HostLoss.
+func (l *NPairs) HostCheck() error {
+	_, err := hostCheckOptions(&l.Options, reducers.MeanReducer{})
+	return err
+}
+
+// HostCompute implements HostLoss.
+func (l *NPairs) HostCompute(in HostInputs) (HostResult, error) {
+	hd, err := hostCheckOptions(&l.Options, reducers.MeanReducer{})
+	if err != nil {
+		return HostResult{}, err
+	}
+	sign := -hostSign(hd.inverted()) // z = s, or −d
+	return hostCompute(hd, in, npairsKernel[float32](sign), npairsKernel[float64](sign))
+}
+
+// npairsAnchors returns PML's N-pairs with labels: for each label with two samples at least, its
+// first sample (the anchor) and its second (the positive), in the anchors' order.
+func npairsAnchors(labels []int64) (anchors, positives []int) {
+	first := map[int64]int{}
+	type pair struct{ a, p int }
+	var pairs []pair
+	for i, y := range labels {
+		f, ok := first[y]
+		switch {
+		case !ok:
+			first[y] = i
+		case f >= 0:
+			pairs = append(pairs, pair{f, i})
+			first[y] = -1
+		}
+	}
+	slices.SortFunc(pairs, func(x, y pair) int { return x.a - y.a })
+	for _, p := range pairs {
+		anchors, positives = append(anchors, p.a), append(positives, p.p)
+	}
+	return anchors, positives
+}
+
+// npairsKernel: for the K pairs (a_k, p_k), v_k = LSE_l z(a_k, p_l) − z(a_k, p_k), averaged over the
+// pairs. Only the K×K entries (a_k, p_l) of the matrix are read.
+func npairsKernel[T hostFloat](sign float64) pairKernel[T] {
+	return func(mat, grad []T, n int, labels []int64) float64 {
+		clear(grad)
+		anchors, positives := npairsAnchors(labels)
+		k := len(anchors)
+		if k == 0 {
+			return 0
+		}
+		v := make([]float64, k)
+		invK := 1 / float64(k)
+		parallelRows(k, k, func(lo, hi int) {
+			e := make([]float64, k)
+			for r := lo; r < hi; r++ {
+				row, g := mat[anchors[r]*n:(anchors[r]+1)*n], grad[anchors[r]*n:(anchors[r]+1)*n]
+				mx := math.Inf(-1)
+				for _, p := range positives {
+					mx = max(mx, sign*float64(row[p]))
+				}
+				var s float64
+				for l, p := range positives {
+					e[l] = fastExp(sign*float64(row[p]) - mx)
+					s += e[l]
+				}
+				v[r] = mx + math.Log(s) - sign*float64(row[positives[r]])
+				c := sign * invK / s
+				for l, p := range positives {
+					g[p] = T(e[l] * c)
+				}
+				g[positives[r]] = T(float64(g[positives[r]]) - sign*invK)
+			}
+		})
+		var sum float64
+		for _, x := range v {
+			sum += x
+		}
+		return sum * invK
+	}
+}
+
+// ---- RankedList ----
+
+// HostCheck implements HostLoss.
+func (l *RankedList) HostCheck() error {
+	_, err := hostCheckOptions(&l.Options, reducers.MeanReducer{})
+	return err
+}
+
+// HostCompute implements HostLoss.
+func (l *RankedList) HostCompute(in HostInputs) (HostResult, error) {
+	hd, err := hostCheckOptions(&l.Options, reducers.MeanReducer{})
+	if err != nil {
+		return HostResult{}, err
+	}
+	return hostCompute(hd, in, rankedListKernel[float32](l), rankedListKernel[float64](l))
+}
+
+// rankedListKernel: v_i = (1−λ)·Σ_P' w·(d − b)/(Σ_P' w + ε) + λ·Σ_N' w·(α − d)/(Σ_N' w + ε), P' the
+// positives with d > b = α − margin, N' the negatives with 0 < d < α, w = e^{T·violation} (not
+// detached), ε = N·1e-5, averaged over all anchors. With L = Σ w v / (S + ε):
+// dL/dv_j = w_j·(1 + T·v_j − T·L)/(S + ε).
+func rankedListKernel[T hostFloat](l *RankedList) pairKernel[T] {
+	alpha := l.alpha()
+	bound := alpha - l.Margin
+	tp, tn, lambda := l.Tp, l.Tn, l.Imbalance
+	return func(mat, grad []T, n int, labels []int64) float64 {
+		v := make([]float64, n)
+		eps := float64(n) * 1e-5
+		invN := 1 / float64(n)
+		parallelRows(n, n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
+				yi := labels[i]
+				var sp, np, sn, nn float64
+				for j, x := range row {
+					d := float64(x)
+					var w float64
+					switch {
+					case j == i:
+					case labels[j] == yi:
+						if d > bound {
+							w = math.Exp(tp * (d - bound))
+							sp, np = sp+w, np+w*(d-bound)
+						}
+					default:
+						if d < alpha && d > 0 {
+							w = math.Exp(tn * (alpha - d))
+							sn, nn = sn+w, nn+w*(alpha-d)
+						}
+					}
+					g[j] = T(w)
+				}
+				lp, ln := np/(sp+eps), nn/(sn+eps)
+				v[i] = (1-lambda)*lp + lambda*ln
+				cp, cn := (1-lambda)*invN/(sp+eps), -lambda*invN/(sn+eps)
+				for j, x := range row {
+					d := float64(x)
+					switch {
+					case j == i:
+					case labels[j] == yi:
+						if d > bound {
+							g[j] = T(float64(g[j]) * (1 + tp*(d-bound) - tp*lp) * cp)
+						}
+					default:
+						if d < alpha && d > 0 {
+							g[j] = T(float64(g[j]) * (1 + tn*(alpha-d) - tn*ln) * cn)
+						}
+					}
+				}
+			}
+		})
+		var sum float64
+		for _, x := range v {
+			sum += x
+		}
+		return sum * invN
+	}
+}
+
+// ---- LiftedStructure ----
+
+// HostCheck implements HostLoss.
+func (l *LiftedStructure) HostCheck() error {
+	_, err := hostCheckOptions(&l.Options, reducers.MeanReducer{})
+	return err
+}
+
+// HostCompute implements HostLoss.
+func (l *LiftedStructure) HostCompute(in HostInputs) (HostResult, error) {
+	hd, err := hostCheckOptions(&l.Options, reducers.MeanReducer{})
+	if err != nil {
+		return HostResult{}, err
+	}
+	sign := hostSign(hd.inverted())
+	return hostCompute(hd, in, liftedKernel[float32](l.PosMargin, l.NegMargin, sign), liftedKernel[float64](l.PosMargin, l.NegMargin, sign))
+}
+
+// liftedKernel: for each positive pair (a, p), ½·relu(logaddexp(R_a, R_p) + sign·(m_ap − PosMargin))²
+// with R_x = LSE_{N(x)}(sign·(NegMargin − m)) (a missing R drops out; none gives 0), averaged over
+// the positive pairs; 0 unless the batch has a positive and a negative pair. Three passes: each
+// row's R (its softmax kept in grad), the pairs (with each R's total derivative, a row's own pairs
+// and, through per-worker column sums, the pairs where it is the positive), the negatives' gradient.
+func liftedKernel[T hostFloat](pm, nm, sign float64) pairKernel[T] {
+	return func(mat, grad []T, n int, labels []int64) float64 {
+		lseR, sR := make([]float64, n), make([]float64, n)
+		hasR := make([]bool, n)
+		counts := newRowSums(n) // sum: positives, count: negatives
+		parallelRows(n, n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
+				yi := labels[i]
+				mx := math.Inf(-1)
+				var np, nn float64
+				for j, x := range row {
+					switch {
+					case j == i:
+					case labels[j] == yi:
+						np++
+					default:
+						nn++
+						mx = max(mx, sign*(nm-float64(x)))
+					}
+				}
+				counts.sum[i], counts.count[i] = np, nn
+				var s float64
+				for j, x := range row {
+					var e float64
+					if labels[j] != yi {
+						e = fastExp(sign*(nm-float64(x)) - mx)
+						s += e
+					}
+					g[j] = T(e)
+				}
+				if nn > 0 {
+					hasR[i], lseR[i], sR[i] = true, mx+math.Log(s), s
+				}
+			}
+		})
+		numPos, numNeg := counts.total()
+		if numPos == 0 || numNeg == 0 {
+			clear(grad)
+			return 0
+		}
+		invP := 1 / numPos
+		dR := make([]float64, n)  // d loss / d R_a from a's own pairs
+		col := make([]float64, n) // … from the pairs (b, a)
+		rowLoss := make([]float64, n)
+		var mu sync.Mutex
+		parallelRows(n, n, func(lo, hi int) {
+			local := make([]float64, n)
+			for a := lo; a < hi; a++ {
+				row, g := mat[a*n:(a+1)*n], grad[a*n:(a+1)*n]
+				ya := labels[a]
+				var loss, da float64
+				for p, x := range row {
+					if p == a || labels[p] != ya {
+						continue
+					}
+					var lse, wa, wp float64
+					switch {
+					case hasR[a] && hasR[p]:
+						top := max(lseR[a], lseR[p])
+						ea, ep := math.Exp(lseR[a]-top), math.Exp(lseR[p]-top)
+						lse = top + math.Log(ea+ep)
+						wa, wp = ea/(ea+ep), ep/(ea+ep)
+					case hasR[a]:
+						lse, wa = lseR[a], 1
+					case hasR[p]:
+						lse, wp = lseR[p], 1
+					}
+					r := max(lse+sign*(float64(x)-pm), 0)
+					loss += r * r / 2
+					c := r * invP
+					g[p] = T(c * sign)
+					da += c * wa
+					local[p] += c * wp
+				}
+				rowLoss[a], dR[a] = loss, da
+			}
+			mu.Lock()
+			for j, x := range local {
+				col[j] += x
+			}
+			mu.Unlock()
+		})
+		parallelRows(n, n, func(lo, hi int) {
+			for a := lo; a < hi; a++ {
+				g := grad[a*n : (a+1)*n]
+				ya := labels[a]
+				if !hasR[a] {
+					continue
+				}
+				c := -sign * (dR[a] + col[a]) / sR[a]
+				for j := range g {
+					if labels[j] != ya {
+						g[j] = T(float64(g[j]) * c)
+					}
+				}
+			}
+		})
+		var sum float64
+		for _, x := range rowLoss {
+			sum += x
+		}
+		return sum * invP
+	}
+}
+
+// ---- TupletMargin ----
+
+// HostCheck implements HostLoss.
+func (l *TupletMargin) HostCheck() error {
+	hd, err := hostCheckOptions(&l.Options, reducers.MeanReducer{})
+	if err == nil && !hd.inverted() {
+		return errHostNeedsSimilarity
+	}
+	return err
+}
+
+// HostCompute implements HostLoss.
+func (l *TupletMargin) HostCompute(in HostInputs) (HostResult, error) {
+	if err := l.HostCheck(); err != nil {
+		return HostResult{}, err
+	}
+	hd, _ := hostDistanceOf(l.Distance)
+	m := l.Margin * math.Pi / 180
+	return hostCompute(hd, in, tupletKernel[float32](m, l.Scale), tupletKernel[float64](m, l.Scale))
+}
+
+// tupletKernel: for each positive pair (i, p), softplus(LSE_{N(i)}(k·s) − k·cos(θ_ip − m)) with
+// cos(θ − m) = c·cos m + √(1−c²)·sin m, c = s clamped to ±(1 − ε) (no gradient outside), averaged over
+// the positive pairs; an anchor without negatives gives its pairs 0; 0 unless the batch has a
+// positive and a negative pair. One pass per row after the LSE: with a_p = σ(x_ip)/P, dm_ip =
+// −a_p·k·dcos/ds and dm_in = k·(Σ_p a_p)·softmax_N(k·s)_n.
+func tupletKernel[T hostFloat](m, k float64) pairKernel[T] {
+	eps := 1e-12
+	if isFloat32[T]() {
+		eps = 1e-6
+	}
+	lo, hi := float64(T(-1+eps)), float64(T(1-eps))
+	cosM, sinM := math.Cos(m), math.Sin(m)
+	return func(mat, grad []T, n int, labels []int64) float64 {
+		numPos := float64(positivePairs(labels))
+		distinct := map[int64]bool{}
+		for _, y := range labels {
+			distinct[y] = true
+		}
+		if numPos == 0 || len(distinct) < 2 {
+			clear(grad)
+			return 0
+		}
+		invP := 1 / numPos
+		rowLoss := make([]float64, n)
+		parallelRows(n, n, func(rlo, rhi int) {
+			for i := rlo; i < rhi; i++ {
+				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
+				yi := labels[i]
+				mx := math.Inf(-1)
+				for j, x := range row {
+					if labels[j] != yi {
+						mx = max(mx, k*float64(x))
+					}
+				}
+				if math.IsInf(mx, -1) {
+					clear(g) // no negatives: the anchor's pairs cost 0
+					continue
+				}
+				var s float64
+				for j, x := range row {
+					var e float64
+					if labels[j] != yi {
+						e = fastExp(k*float64(x) - mx)
+						s += e
+					}
+					g[j] = T(e)
+				}
+				lse := mx + math.Log(s)
+				var loss, sumA float64
+				for j, x := range row {
+					if j == i || labels[j] != yi {
+						continue
+					}
+					sv := float64(x)
+					c := min(max(sv, lo), hi)
+					sinT := math.Sqrt(1 - c*c)
+					z := lse - k*(c*cosM+sinT*sinM)
+					loss += softplus64(z)
+					a := sigmoid64(z) * invP
+					sumA += a
+					var dc float64
+					if sv >= lo && sv <= hi {
+						dc = cosM - c/sinT*sinM
+					}
+					g[j] = T(-a * k * dc)
+				}
+				rowLoss[i] = loss
+				cn := k * sumA / s
+				for j := range g {
+					if labels[j] != yi {
+						g[j] = T(float64(g[j]) * cn)
+					}
+				}
+			}
+		})
+		var sum float64
+		for _, x := range rowLoss {
+			sum += x
+		}
+		return sum * invP
+	}
+}
+
+// ---- FastAP ----
+
+// HostCheck implements HostLoss.
+func (l *FastAP) HostCheck() error {
+	if d, ok := l.Distance.(*distances.LpDistance); !ok || d.P != 2 || !d.NormalizeEmbeddings {
+		return fmt.Errorf("host loss engine: FastAPLoss needs LpDistance with P=2 and NormalizeEmbeddings, got %s", l.Distance)
+	}
+	if l.NumBins < 1 {
+		return fmt.Errorf("host loss engine: FastAPLoss: NumBins must be >= 1, got %d", l.NumBins)
+	}
+	_, err := hostCheckOptions(&l.Options, reducers.MeanReducer{})
+	return err
+}
+
+// HostCompute implements HostLoss.
+func (l *FastAP) HostCompute(in HostInputs) (HostResult, error) {
+	if err := l.HostCheck(); err != nil {
+		return HostResult{}, err
+	}
+	hd, _ := hostDistanceOf(l.Distance)
+	hMax := 2.0
+	if hd.metric == metricL2Sq {
+		hMax = 4
+	}
+	return hostCompute(hd, in, fastAPKernel[float32](l.NumBins, hMax), fastAPKernel[float64](l.NumBins, hMax))
+}
+
+// fastAPKernel: per query with positives, 1 − (1/|P|)·Σ_b h⁺_b·H⁺_b/H_b over the bins where both
+// h⁺_b·H⁺_b and H_b are positive (soft histograms h⁺, h of the positives and of all pairs by
+// triangular pulses, H the cumulative sums), averaged over those queries. Each distance touches at
+// most two bins; the bins' derivatives are suffix sums.
+func fastAPKernel[T hostFloat](numBins int, hMax float64) pairKernel[T] {
+	edges := numBins + 1
+	delta := hMax / float64(numBins)
+	centers := make([]float64, edges)
+	for b := range centers {
+		centers[b] = hMax * float64(b) / float64(numBins)
+	}
+	// bins calls f(b, pulse, dpulse/dd) for the bins where the pulse of d is positive.
+	bins := func(d float64, f func(b int, p, dp float64)) {
+		b0 := int(math.Floor(d / delta))
+		for b := max(b0-1, 0); b <= min(b0+2, edges-1); b++ {
+			u := d - centers[b]
+			if p := 1 - math.Abs(u)/delta; p > 0 {
+				var dp float64
+				switch {
+				case u > 0:
+					dp = -1 / delta
+				case u < 0:
+					dp = 1 / delta
+				}
+				f(b, p, dp)
+			}
+		}
+	}
+	return func(mat, grad []T, n int, labels []int64) float64 {
+		perClass := map[int64]int{}
+		for _, y := range labels {
+			perClass[y]++
+		}
+		var queries float64
+		for _, y := range labels {
+			if perClass[y] > 1 {
+				queries++
+			}
+		}
+		if queries == 0 {
+			clear(grad)
+			return 0
+		}
+		rowLoss := make([]float64, n)
+		parallelRows(n, n, func(lo, hi int) {
+			hp, hn := make([]float64, edges), make([]float64, edges)
+			dhp, dhn := make([]float64, edges), make([]float64, edges)
+			for i := lo; i < hi; i++ {
+				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
+				yi := labels[i]
+				nPos := float64(perClass[yi] - 1)
+				if nPos == 0 {
+					clear(g)
+					continue
+				}
+				clear(hp)
+				clear(hn)
+				for j, x := range row {
+					switch {
+					case j == i:
+					case labels[j] == yi:
+						bins(float64(x), func(b int, p, _ float64) { hp[b] += p })
+					default:
+						bins(float64(x), func(b int, p, _ float64) { hn[b] += p })
+					}
+				}
+				// Forward, then the derivatives of Σ ratio_b by suffix sums.
+				var cumP, cumA, sumRatio float64
+				gScale := -1 / (nPos * queries)
+				for b := range edges {
+					cumP += hp[b]
+					cumA += hp[b] + hn[b]
+					dhp[b], dhn[b] = 0, 0
+					if prod := hp[b] * cumP; prod > 0 && cumA > 0 {
+						ratio := prod / cumA
+						sumRatio += ratio
+						// ratio_b's own h⁺_b factor; the cumulative terms go into the suffix sums.
+						dhp[b] = gScale * cumP / cumA
+						dhn[b] = gScale * (hp[b] - ratio) / cumA // d/dH⁺ (h⁺_b/H_b) − d/dH (ratio/H_b) share, see below
+						hn[b] = gScale * (-ratio / cumA)         // reuse hn: d ratio_b/dH_b
+					} else {
+						hn[b] = 0
+					}
+				}
+				// dhn[b] holds g_b·(h⁺_b − ratio_b)/H_b, hn[b] g_b·(−ratio_b/H_b): suffix sums over b ≥ b'.
+				var sufP, sufA float64
+				for b := edges - 1; b >= 0; b-- {
+					sufP += dhn[b]
+					sufA += hn[b]
+					dhp[b] += sufP
+					dhn[b] = sufA
+				}
+				rowLoss[i] = 1 - sumRatio/nPos
+				for j, x := range row {
+					var v float64
+					switch {
+					case j == i:
+					case labels[j] == yi:
+						bins(float64(x), func(b int, _, dp float64) { v += dhp[b] * dp })
+					default:
+						bins(float64(x), func(b int, _, dp float64) { v += dhn[b] * dp })
+					}
+					g[j] = T(v)
+				}
+			}
+		})
+		var sum float64
+		for _, x := range rowLoss {
+			sum += x
+		}
+		return sum / queries
+	}
+}
