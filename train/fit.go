@@ -33,6 +33,7 @@ import (
 	"github.com/gometric/gometric/mat"
 	"github.com/gometric/gometric/miners"
 	"github.com/gometric/gometric/pairs"
+	"github.com/gometric/gometric/runfolder"
 	"github.com/gometric/gometric/text"
 )
 
@@ -59,7 +60,7 @@ type Options struct {
 	// warnings.
 	Log io.Writer
 	// Report, when set (with RunDir), writes the report of the trained model into dir, the folder
-	// that is then published as the run's model (Run.Publish) with the model's weights and manifest,
+	// that is then published as the run's model (runfolder.Folder.Publish) with the model's weights and manifest,
 	// so that the report always describes the published weights.
 	Report func(res *Result, dir string) error
 	// Encoder, when set, is the caller's own encoder, trained instead of a built-in one: the
@@ -67,7 +68,7 @@ type Options struct {
 	// the encoder's output width (class losses size their parameters by it). It takes the data's
 	// kind of items (feature vectors: embed encoders.VectorInputs; graphs: pack them as
 	// graphs.Encoder does). Its name in the manifest is its String() when it has one. Loading the
-	// run's model takes the same encoder again (Run.LoadModelWith).
+	// run's model takes the same encoder again (LoadRunModelWith).
 	Encoder encoders.ItemEncoder
 }
 
@@ -79,7 +80,7 @@ type Result struct {
 	// Threshold is the frozen match threshold, as package eval describes it.
 	Threshold eval.Threshold
 	// History records the training loss and the validation metric.
-	History History
+	History runfolder.History
 	// StartStep is the step this run started from (non-zero when resumed); Steps the step it
 	// ended at; BestStep the step of the kept weights.
 	StartStep, Steps, BestStep int
@@ -112,7 +113,7 @@ func Fit(cfg Config, data *Data, opts Options) (res *Result, err error) {
 		return nil, err
 	}
 	if opts.RunDir != "" {
-		run := Run{Dir: opts.RunDir}
+		run := runfolder.Folder{Dir: opts.RunDir}
 		unlock, note, err := run.Lock()
 		if err != nil {
 			return nil, err
@@ -122,7 +123,7 @@ func Fit(cfg Config, data *Data, opts Options) (res *Result, err error) {
 			fmt.Fprintln(opts.Log, "note:", note)
 		}
 		if !opts.Resume {
-			if err := run.checkUntrained(cfg); err != nil {
+			if err := checkUntrained(run, cfg); err != nil {
 				return nil, err
 			}
 		}
@@ -140,7 +141,7 @@ type fitter struct {
 	data   *Data
 	opts   Options
 	b      backends.Backend
-	run    *Run
+	run    *runfolder.Folder
 	tmpDir string // best checkpoint when there is no run folder
 	spec   encoders.Spec
 	enc    encoders.ItemEncoder
@@ -163,7 +164,7 @@ type fitter struct {
 	model     *Model
 	total     int
 	every     int
-	history   History
+	history   runfolder.History
 	log       io.Writer
 	// graphCtx is the context of the graph being built, set by modelFn for lossFn (losses with
 	// learnable parameters keep them in it).
@@ -265,7 +266,7 @@ func newFitter(cfg Config, data *Data, opts Options) (*fitter, error) {
 	f.ctx = context.New()
 	f.ctx.SetParam(context.ParamInitialSeed, int64(subSeed(cfg.Seed, seedInit)>>1))
 	if opts.RunDir != "" {
-		f.run = &Run{Dir: opts.RunDir}
+		f.run = &runfolder.Folder{Dir: opts.RunDir}
 	} else {
 		if f.tmpDir, err = os.MkdirTemp("", "gometric-fit-*"); err != nil {
 			return nil, err
@@ -283,7 +284,7 @@ func newFitter(cfg Config, data *Data, opts Options) (*fitter, error) {
 			// Interrupted before its first checkpoint: nothing was trained yet.
 			fmt.Fprintf(f.log, "%s has no checkpoint yet: training from step 0\n", f.run.Dir)
 		} else {
-			if err := LoadCheckpoint(f.ctx, dir); err != nil {
+			if err := runfolder.LoadCheckpoint(f.ctx, dir); err != nil {
 				return nil, err
 			}
 			fmt.Fprintf(f.log, "resuming %s from step %d\n", f.run.Dir, step)
@@ -291,7 +292,7 @@ func newFitter(cfg Config, data *Data, opts Options) (*fitter, error) {
 		if f.history, err = f.run.History(); err != nil {
 			return nil, err
 		}
-		f.history.truncate(step)
+		f.history.Truncate(step)
 		if n := len(f.history.LossEMA); n > 0 && f.history.LossEMA[n-1].Step == step {
 			f.lastLoss, f.emaSteps = f.history.LossEMA[n-1].Value, step
 		}
@@ -391,18 +392,18 @@ func (f *fitter) makeEncoder() error {
 // lacks it, the weights just loaded (step's) are saved as the best.
 func (f *fitter) syncBest(step int) error {
 	store := f.run.Best()
-	steps, err := store.steps()
+	steps, err := store.Steps()
 	if err != nil {
 		return err
 	}
 	for _, s := range steps {
 		if s > step {
-			if err := os.RemoveAll(filepath.Join(store.Dir, checkpointName(s))); err != nil {
+			if err := os.RemoveAll(filepath.Join(store.Dir, runfolder.CheckpointName(s))); err != nil {
 				return err
 			}
 		}
 	}
-	best, ok := f.history.best()
+	best, ok := f.history.Best()
 	if !ok || best.Step != step || step == 0 {
 		return nil
 	}
@@ -580,9 +581,8 @@ func (f *fitter) encode(ctx *context.Context, inputs []*Node) []*Node {
 func (f *fitter) lossFn(labels, predictions []*Node) *Node {
 	if f.host != nil {
 		// Stage 3 of the host engine's step: the batch's labels end with the loss's gradient and value.
-		n := len(labels)
-		in := f.lossInputs(labels[:n-2], predictions)
-		return hostObjective(in.Embeddings, labels[n-2], labels[n-1])
+		in := f.lossInputs(labels[:f.numLabels], predictions)
+		return f.host.objective(f.graphCtx, in.Embeddings, labels[f.numLabels:])
 	}
 	in := f.lossInputs(labels, predictions)
 	emb, classes := in.Embeddings, in.Labels
@@ -617,7 +617,7 @@ func (f *fitter) train() (*Result, error) {
 	}
 	f.startStep = loop.LoopStep
 	f.src.seek(f.startStep)
-	if best, ok := f.history.best(); ok {
+	if best, ok := f.history.Best(); ok {
 		f.lastVal, f.lastValAt = f.history.Val[len(f.history.Val)-1].Value, f.history.Val[len(f.history.Val)-1].Step
 		for _, v := range f.history.Val {
 			if v.Step > best.Step {
@@ -633,7 +633,7 @@ func (f *fitter) train() (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		v, err := ValidationMetric(untrained, f.data)
+		v, err := eval.ValidationMetric(untrained, f.data.ValTrack, f.data.ValPairs)
 		if err != nil {
 			return nil, fmt.Errorf("validation of the untrained encoder: %w", err)
 		}
@@ -685,7 +685,7 @@ func (f *fitter) onStep(loop *gomlxtrain.Loop, metrics []*tensors.Tensor) error 
 		f.emaSteps++
 	}
 	if step%f.lossEvery == 0 || step == f.total {
-		f.history.Loss = append(f.history.Loss, Point{Step: step, Value: f.lastLoss})
+		f.history.Loss = append(f.history.Loss, runfolder.Point{Step: step, Value: f.lastLoss})
 	}
 	if step%f.every == 0 || step == f.total {
 		if err := f.validate(step); err != nil {
@@ -723,14 +723,14 @@ func (f *fitter) status(step int) Status {
 // best checkpoint from it (syncBest).
 func (f *fitter) validate(step int) error {
 	fault.Point("validate")
-	v, err := ValidationMetric(f.model, f.data)
+	v, err := eval.ValidationMetric(f.model, f.data.ValTrack, f.data.ValPairs)
 	if err != nil {
 		return fmt.Errorf("validation at step %d: %w", step, err)
 	}
-	best, hadBest := f.history.best()
-	f.history.Val = append(f.history.Val, Point{Step: step, Value: v})
+	best, hadBest := f.history.Best()
+	f.history.Val = append(f.history.Val, runfolder.Point{Step: step, Value: v})
 	if n := len(f.history.LossEMA); f.emaSteps > 0 && (n == 0 || f.history.LossEMA[n-1].Step < step) {
-		f.history.LossEMA = append(f.history.LossEMA, Point{Step: step, Value: f.lastLoss})
+		f.history.LossEMA = append(f.history.LossEMA, runfolder.Point{Step: step, Value: f.lastLoss})
 	}
 	f.lastVal, f.lastValAt = v, step
 	isBest := !hadBest || v > best.Value
@@ -740,7 +740,7 @@ func (f *fitter) validate(step int) error {
 		f.sinceBest++
 	}
 	if f.run != nil {
-		if err := f.run.WriteJSON(HistoryFile, f.history); err != nil {
+		if err := f.run.WriteJSON(runfolder.HistoryFile, f.history); err != nil {
 			return err
 		}
 		fault.Point("validate-history")
@@ -759,16 +759,16 @@ func (f *fitter) validate(step int) error {
 }
 
 // bestStore is where the best weights go.
-func (f *fitter) bestStore() *Checkpoints {
+func (f *fitter) bestStore() *runfolder.Checkpoints {
 	if f.run != nil {
 		return f.run.Best()
 	}
-	return &Checkpoints{Dir: f.tmpDir, Keep: 1}
+	return &runfolder.Checkpoints{Dir: f.tmpDir, Keep: 1}
 }
 
-// finish loads the best weights, chooses the match threshold and publishes the model (Run.Publish).
+// finish loads the best weights, chooses the match threshold and publishes the model (runfolder.Folder.Publish).
 func (f *fitter) finish(elapsed time.Duration, speed float64) (*Result, error) {
-	best, _ := f.history.best()
+	best, _ := f.history.Best()
 	dir, bestStep, err := f.bestStore().Latest()
 	if err != nil {
 		return nil, err
@@ -782,7 +782,7 @@ func (f *fitter) finish(elapsed time.Duration, speed float64) (*Result, error) {
 			return nil, err
 		}
 	}
-	th, err := ChooseThreshold(model, f.data.ValPairs)
+	th, err := eval.ChoosePairThreshold(model, f.data.ValPairs)
 	if err != nil {
 		return nil, err
 	}
@@ -799,8 +799,8 @@ func (f *fitter) finish(elapsed time.Duration, speed float64) (*Result, error) {
 	}
 	fault.Point("finish")
 	if f.run != nil {
-		info := ModelInfo{
-			Encoder: f.spec, Normalizer: f.norm, Embeddings: EmbeddingsCosine, Threshold: floatPtr(th.Value),
+		info := runfolder.ModelInfo{
+			Encoder: f.spec, Normalizer: f.norm, Embeddings: runfolder.EmbeddingsCosine, Threshold: floatPtr(th.Value),
 			Step: best.Step, ValMetric: f.history.ValMetric, ValValue: floatPtr(best.Value),
 			Data: f.data.Name, Created: time.Now().UTC().Round(time.Second),
 		}
@@ -817,112 +817,4 @@ func (f *fitter) finish(elapsed time.Duration, speed float64) (*Result, error) {
 		fault.Point("published")
 	}
 	return res, nil
-}
-
-// ValidationMetric returns the metric Fit tracks on the validation data: the MAP@R of
-// data.ValTrack when the data has class-labelled validation items, else the average precision of
-// data.ValPairs (cosine similarities).
-func ValidationMetric(m *Model, data *Data) (float64, error) {
-	if data.ValTrack != nil {
-		emb, err := m.EmbedItems(data.ValTrack)
-		if err != nil {
-			return 0, err
-		}
-		r, err := eval.Retrieval(emb, data.ValTrack.Labels, nil, nil, eval.RetrievalOptions{RefIncludesQuery: true})
-		if err != nil {
-			return 0, err
-		}
-		return r.MAPAtR, nil
-	}
-	scores, err := PairScores(m, data.ValPairs)
-	if err != nil {
-		return 0, err
-	}
-	return eval.AveragePrecision(eval.Similarities(scores, data.ValPairs.Y))
-}
-
-// ChooseThreshold returns the cosine-similarity threshold with the best accuracy on the pairs (the
-// validation pairs), to be frozen.
-func ChooseThreshold(m Embedder, p *datasets.Pairs) (eval.Threshold, error) {
-	if p == nil || p.Len() == 0 {
-		return eval.Threshold{Value: math.NaN()}, nil
-	}
-	scores, err := PairScores(m, p)
-	if err != nil {
-		return eval.Threshold{}, err
-	}
-	return eval.ChooseThreshold(eval.Similarities(scores, p.Y), eval.MaxAccuracy)
-}
-
-// AsSparse returns e as a SparseEmbedder when it embeds items as sparse vectors (a TF-IDF
-// Baseline).
-func AsSparse(e Embedder) (SparseEmbedder, bool) {
-	if b, ok := e.(*Baseline); ok {
-		return b, b.Sparse()
-	}
-	se, ok := e.(SparseEmbedder)
-	return se, ok
-}
-
-// Embedder maps raw feature vectors (one per row) to embeddings. Model implements it.
-type Embedder interface {
-	Embed(x *mat.Dense) (*mat.Dense, error)
-}
-
-// PairScores returns the cosine similarity of each pair's two items under m (embeddings are
-// L2-normalised here, whatever m returns; the sparse vectors of a SparseEmbedder, AsSparse, are
-// L2-normalised already). Each item that the pairs use is embedded once.
-func PairScores(m Embedder, p *datasets.Pairs) ([]float64, error) {
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	if se, ok := AsSparse(m); ok {
-		vecs, err := se.EmbedSparse(p.Items)
-		if err != nil {
-			return nil, err
-		}
-		scores := make([]float64, p.Len())
-		for i := range scores {
-			scores[i] = text.Cosine(vecs[p.A[i]], vecs[p.B[i]])
-		}
-		return scores, nil
-	}
-	pos := map[int]int{}
-	var rows []int
-	for i := range p.Y {
-		for _, j := range []int{p.A[i], p.B[i]} {
-			if _, ok := pos[j]; !ok {
-				pos[j] = len(rows)
-				rows = append(rows, j)
-			}
-		}
-	}
-	emb, err := EmbedItems(m, p.Items.Subset(rows))
-	if err != nil {
-		return nil, err
-	}
-	if emb.Rows != len(rows) {
-		return nil, fmt.Errorf("embedder returned %d embeddings for %d items", emb.Rows, len(rows))
-	}
-	norms := make([]float64, emb.Rows)
-	for i := range norms {
-		for _, v := range emb.Row(i) {
-			norms[i] += float64(v) * float64(v)
-		}
-		norms[i] = math.Sqrt(norms[i])
-	}
-	scores := make([]float64, p.Len())
-	for i := range p.Y {
-		ia, ib := pos[p.A[i]], pos[p.B[i]]
-		a, b := emb.Row(ia), emb.Row(ib)
-		s := 0.0
-		for k := range a {
-			s += float64(a[k]) * float64(b[k])
-		}
-		if d := norms[ia] * norms[ib]; d > 0 {
-			s /= d
-		}
-		scores[i] = s
-	}
-	return scores, nil
 }

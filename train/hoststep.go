@@ -91,7 +91,12 @@ func (f *fitter) newHostStep(h losses.HostLoss) (*hostStep, error) {
 			numInputs := len(args) - f.numLabels
 			preds := f.encode(ctx, args[:numInputs])
 			in := f.lossInputs(args[numInputs:], preds)
-			return []*Node{in.Embeddings, in.Labels}
+			outs := []*Node{in.Embeddings, in.Labels}
+			if hp, ok := h.(losses.HostParametricLoss); ok {
+				// The loss's parameters (created here on the first step, as the graph path would).
+				outs = append(outs, hp.HostParameters(ctx, in.Embeddings.Graph(), in.Embeddings.DType())...)
+			}
+			return outs
 		})
 		if err != nil {
 			panic(err)
@@ -127,7 +132,7 @@ func (s *hostSource) Yield() (spec any, inputs, labels []*tensors.Tensor, err er
 	if err = exceptions.TryCatch[error](func() { outs = s.step.embed.MustExec(args...) }); err != nil {
 		return nil, nil, nil, fmt.Errorf("host loss engine, embeddings: %w", err)
 	}
-	res, err := s.step.loss.HostCompute(losses.HostInputs{Embeddings: outs[0], Labels: outs[1]})
+	res, err := s.step.loss.HostCompute(losses.HostInputs{Embeddings: outs[0], Labels: outs[1], Params: outs[2:]})
 	for _, o := range outs {
 		o.FinalizeAll()
 	}
@@ -138,12 +143,32 @@ func (s *hostSource) Yield() (spec any, inputs, labels []*tensors.Tensor, err er
 	if res.Gradient.DType().Size() == 8 {
 		value = tensors.FromScalar(res.Loss)
 	}
-	return spec, inputs, append(labels, res.Gradient, value), nil
+	labels = append(labels, res.Gradient)
+	labels = append(labels, res.ParamGradients...)
+	return spec, inputs, append(labels, value), nil
 }
 
-// hostObjective is stage 3's objective: its value is the host loss (value) and its gradient with
-// respect to emb the host gradient (grad): value + Σ emb·grad − stop(Σ emb·grad).
-func hostObjective(emb, grad, value *Node) *Node {
-	dot := ReduceAllSum(Mul(emb, StopGradient(grad)))
-	return Add(Sub(dot, StopGradient(dot)), ConvertDType(StopGradient(value), dot.DType()))
+// objective is stage 3's objective, from the batch's extra labels (the loss's gradients and value,
+// as hostSource appends them): its value is the host loss and its gradients with respect to the
+// embeddings (and the loss's parameters) the host gradients.
+func (h *hostStep) objective(ctx *context.Context, emb *Node, extra []*Node) *Node {
+	vars := []*Node{emb}
+	if hp, ok := h.loss.(losses.HostParametricLoss); ok {
+		vars = append(vars, hp.HostParameters(ctx, emb.Graph(), emb.DType())...)
+	}
+	if len(extra) != len(vars)+1 {
+		exceptions.Panicf("host loss engine: %d extra label tensors, want %d", len(extra), len(vars)+1)
+	}
+	return hostObjective(vars, extra[:len(vars)], extra[len(vars)])
+}
+
+// hostObjective returns a node whose value is value and whose gradient with respect to each of vars
+// is the matching grads: value + Σ_k (Σ vars_k·grads_k − stop(Σ vars_k·grads_k)).
+func hostObjective(vars, grads []*Node, value *Node) *Node {
+	total := ConvertDType(StopGradient(value), vars[0].DType())
+	for k, v := range vars {
+		dot := ReduceAllSum(Mul(v, StopGradient(ConvertDType(grads[k], v.DType()))))
+		total = Add(total, Sub(dot, StopGradient(dot)))
+	}
+	return total
 }
