@@ -144,9 +144,9 @@ func hostCompute(hd hostDistance, in HostInputs, k32 pairKernel[float32], k64 pa
 	}
 	switch in.Embeddings.DType() {
 	case dtypes.Float32:
-		return hostComputeT(hd, in.Embeddings, labels, k32, gemm.MatMul32)
+		return hostComputeT(hd, in.Embeddings, labels, k32, gemm.MatMulT32)
 	case dtypes.Float64:
-		return hostComputeT(hd, in.Embeddings, labels, k64, gemm.MatMul64)
+		return hostComputeT(hd, in.Embeddings, labels, k64, gemm.MatMulT64)
 	default:
 		return HostResult{}, fmt.Errorf("host loss engine: embeddings must be float32 or float64, got %s", in.Embeddings.DType())
 	}
@@ -179,7 +179,9 @@ func hostLabels(in HostInputs) ([]int64, error) {
 	return out, nil
 }
 
-type matMulFn[T hostFloat] func(alpha, beta T, a, b []T, batch, m, n, k int, c []T)
+// matMulFn is gemm.MatMulT32 or MatMulT64: c = alpha·op(a)·op(b) + beta·c, op transposing an operand
+// stored transposed.
+type matMulFn[T hostFloat] func(transA, transB bool, alpha, beta T, a, b []T, batch, m, n, k int, c []T)
 
 func hostComputeT[T float32 | float64](hd hostDistance, embT *tensors.Tensor, labels []int64, kernel pairKernel[T], matmul matMulFn[T]) (HostResult, error) {
 	n, d := embT.Shape().Dimensions[0], embT.Shape().Dimensions[1]
@@ -207,9 +209,8 @@ func hostComputeT[T float32 | float64](hd hostDistance, embT *tensors.Tensor, la
 	}
 
 	// mat = x̂·x̂ᵀ, then distances.
-	xt := transpose(xn, n, d)
 	mat := make([]T, n*n)
-	matmul(1, 0, xn, xt, 1, n, n, d, mat)
+	matmul(false, true, 1, 0, xn, xn, 1, n, n, d, mat)
 	var sq []float64
 	if hd.metric != metricDot {
 		sq = make([]float64, n)
@@ -258,11 +259,11 @@ func hostComputeT[T float32 | float64](hd hostDistance, embT *tensors.Tensor, la
 	gx := make([]T, n*d)
 	switch hd.metric {
 	case metricDot:
-		matmul(1, 0, grad, xn, 1, n, d, n, gx)
+		matmul(false, false, 1, 0, grad, xn, 1, n, d, n, gx)
 	default:
 		// sq_ij = ‖x̂_i‖² + ‖x̂_j‖² − 2 x̂_i·x̂_j, so with h = w + wᵀ:
 		// dx̂_i = 2 (Σ_j h_ij) x̂_i − 2 Σ_j h_ij x̂_j.
-		matmul(-2, 0, grad, xn, 1, n, d, n, gx)
+		matmul(false, false, -2, 0, grad, xn, 1, n, d, n, gx)
 		for i := range n {
 			var rs float64
 			for _, v := range grad[i*n : (i+1)*n] {

@@ -63,9 +63,9 @@ func hostClassCompute(hd hostDistance, layout classLayout, numClasses int, in Ho
 	}
 	switch in.Embeddings.DType() {
 	case dtypes.Float32:
-		return hostClassComputeT(hd, layout, in, labels, k32, gemm.MatMul32)
+		return hostClassComputeT(hd, layout, in, labels, k32, gemm.MatMulT32)
 	case dtypes.Float64:
-		return hostClassComputeT(hd, layout, in, labels, k64, gemm.MatMul64)
+		return hostClassComputeT(hd, layout, in, labels, k64, gemm.MatMulT64)
 	}
 	return HostResult{}, fmt.Errorf("host loss engine: embeddings must be float32 or float64, got %s", in.Embeddings.DType())
 }
@@ -93,7 +93,7 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 	pn, pNorms := normalizeRows(p, m, d)
 
 	mat := make([]T, n*m)
-	matmul(1, 0, xn, transpose(pn, m, d), 1, n, m, d, mat)
+	matmul(false, true, 1, 0, xn, pn, 1, n, m, d, mat)
 	if hd.metric == metricL2Sq {
 		sqx, sqp := rowSquares(xn, n, d), rowSquares(pn, m, d)
 		for i := range n {
@@ -108,13 +108,13 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 	gx, gp := make([]T, n*d), make([]T, m*d)
 	if hd.metric == metricL2Sq {
 		// d²_ij = ‖x̂_i‖² + ‖p̂_j‖² − 2 x̂_i·p̂_j: dx̂_i = 2 (Σ_j g_ij) x̂_i − 2 Σ_j g_ij p̂_j, and likewise p̂.
-		matmul(-2, 0, grad, pn, 1, n, d, m, gx)
-		matmul(-2, 0, transpose(grad, n, m), xn, 1, m, d, n, gp)
+		matmul(false, false, -2, 0, grad, pn, 1, n, d, m, gx)
+		matmul(true, false, -2, 0, grad, xn, 1, m, d, n, gp)
 		addRowScaled(gx, xn, grad, n, m, d, false)
 		addRowScaled(gp, pn, grad, n, m, d, true)
 	} else {
-		matmul(1, 0, grad, pn, 1, n, d, m, gx)
-		matmul(1, 0, transpose(grad, n, m), xn, 1, m, d, n, gp)
+		matmul(false, false, 1, 0, grad, pn, 1, n, d, m, gx)
+		matmul(true, false, 1, 0, grad, xn, 1, m, d, n, gp)
 	}
 	normalizeBackward(gx, xn, xNorms, n, d)
 	normalizeBackward(gp, pn, pNorms, m, d)

@@ -38,22 +38,35 @@ const parallelMACs = 256 << 10
 // size is negative or a slice's length is not the product of its sizes. Large products are
 // split over runtime.GOMAXPROCS goroutines.
 func MatMul32(alpha, beta float32, a, b []float32, batch, m, n, k int, c []float32) {
+	MatMulT32(false, false, alpha, beta, a, b, batch, m, n, k, c)
+}
+
+// MatMul64 is MatMul32 for float64: c[p] = alpha·a[p]·b[p] + beta·c[p] for p in [0, batch).
+func MatMul64(alpha, beta float64, a, b []float64, batch, m, n, k int, c []float64) {
+	MatMulT64(false, false, alpha, beta, a, b, batch, m, n, k, c)
+}
+
+// MatMulT32 is MatMul32 with operands that may be given transposed: with transA, a[p] is stored as
+// its transpose, [k, m] row-major; with transB, b[p] as [n, k]. c[p] = alpha·op(a[p])·op(b[p]) +
+// beta·c[p]. Transposition only changes how the operands are packed, so the results are
+// bit-identical to MatMul32's on the transposed copies.
+func MatMulT32(transA, transB bool, alpha, beta float32, a, b []float32, batch, m, n, k int, c []float32) {
 	check("MatMul32", len(a), len(b), len(c), batch, m, n, k)
 	kern, nr := microKernel[float32](kernel32Portable), nr32
 	if useAsm {
 		kern = kernel32Asm
 	}
-	matMul(alpha, beta, a, b, batch, m, n, k, c, kern, nr, pools32)
+	matMul(alpha, beta, a, b, batch, m, n, k, c, kern, nr, pools32, transA, transB)
 }
 
-// MatMul64 is MatMul32 for float64: c[p] = alpha·a[p]·b[p] + beta·c[p] for p in [0, batch).
-func MatMul64(alpha, beta float64, a, b []float64, batch, m, n, k int, c []float64) {
+// MatMulT64 is MatMulT32 for float64.
+func MatMulT64(transA, transB bool, alpha, beta float64, a, b []float64, batch, m, n, k int, c []float64) {
 	check("MatMul64", len(a), len(b), len(c), batch, m, n, k)
 	kern, nr := microKernel[float64](kernel64Portable), nr64
 	if useAsm {
 		kern = kernel64Asm
 	}
-	matMul(alpha, beta, a, b, batch, m, n, k, c, kern, nr, pools64)
+	matMul(alpha, beta, a, b, batch, m, n, k, c, kern, nr, pools64, transA, transB)
 }
 
 // check panics unless the sizes are non-negative, their products do not overflow, and the
@@ -118,12 +131,14 @@ type job[T float] struct {
 	pools       *pools
 	splits      int  // parts of each batch item
 	splitM      bool // split over rows (else over columns)
+	transA      bool // a is stored transposed, [k, m]
+	transB      bool // b is stored transposed, [n, k]
 	tasks       int  // batch·splits
 	next        atomic.Int64
 	wg          sync.WaitGroup
 }
 
-func matMul[T float](alpha, beta T, a, b []T, batch, m, n, k int, c []T, kern microKernel[T], nr int, pools *pools) {
+func matMul[T float](alpha, beta T, a, b []T, batch, m, n, k int, c []T, kern microKernel[T], nr int, pools *pools, transA, transB bool) {
 	if batch == 0 || m == 0 || n == 0 {
 		return
 	}
@@ -151,6 +166,7 @@ func matMul[T float](alpha, beta T, a, b []T, batch, m, n, k int, c []T, kern mi
 	j := pools.jobs.Get().(*job[T])
 	j.alpha, j.beta, j.a, j.b, j.c, j.m, j.n, j.k, j.kern, j.nr = alpha, beta, a, b, c, m, n, k, kern, nr
 	j.pools, j.splits, j.splitM, j.tasks = pools, splits, splitM, batch*splits
+	j.transA, j.transB = transA, transB
 	j.next.Store(0)
 	workers = min(workers, j.tasks)
 	j.wg.Add(workers - 1)
@@ -199,7 +215,6 @@ func (j *job[T]) work() {
 // block computes rows [i0, i1) × columns [j0, j1) of one batch item.
 func (j *job[T]) block(buf *buffers[T], a, b, c []T, i0, i1, j0, j1 int) {
 	m, n, k, nr := j.m, j.n, j.k, j.nr
-	_ = m
 	ncMax := min(nc, roundUp(j1-j0, nr))
 	kcMax := min(kc, k)
 	mcMax := min(mc, roundUp(i1-i0, mr))
@@ -211,14 +226,22 @@ func (j *job[T]) block(buf *buffers[T], a, b, c []T, i0, i1, j0, j1 int) {
 		ncb := min(nc, j1-jc)
 		for pc := 0; pc < k; pc += kc {
 			kcb := min(kc, k-pc)
-			packB(buf.b, b, n, pc, kcb, jc, ncb, nr)
+			if j.transB {
+				packBT(buf.b, b, k, pc, kcb, jc, ncb, nr)
+			} else {
+				packB(buf.b, b, n, pc, kcb, jc, ncb, nr)
+			}
 			beta := j.beta
 			if pc > 0 {
 				beta = 1
 			}
 			for ic := i0; ic < i1; ic += mc {
 				mcb := min(mc, i1-ic)
-				packA(buf.a, a, k, ic, mcb, pc, kcb)
+				if j.transA {
+					packAT(buf.a, a, m, ic, mcb, pc, kcb)
+				} else {
+					packA(buf.a, a, k, ic, mcb, pc, kcb)
+				}
 				for jr := 0; jr < ncb; jr += nr {
 					nrb := min(nr, ncb-jr)
 					bp := buf.b[jr*kcb : (jr+nr)*kcb]
@@ -308,6 +331,40 @@ func packA[T float](dst, a []T, k, ic, mcb, pc, kcb int) {
 			for p, v := range r {
 				panel[p*mr+i] = v
 			}
+		}
+	}
+}
+
+// packBT is packB for b stored transposed ([n, k] row-major, row length k): the panel's column jj
+// at step p is bt[(jc+jr+jj)·k + pc + p].
+func packBT[T float](dst, bt []T, k, pc, kcb, jc, ncb, nr int) {
+	for jr := 0; jr < ncb; jr += nr {
+		w := min(nr, ncb-jr)
+		panel := dst[jr*kcb : jr*kcb+kcb*nr]
+		if w < nr {
+			clear(panel)
+		}
+		for jj := range w {
+			src := bt[(jc+jr+jj)*k+pc : (jc+jr+jj)*k+pc+kcb]
+			for p, v := range src {
+				panel[p*nr+jj] = v
+			}
+		}
+	}
+}
+
+// packAT is packA for a stored transposed ([k, m] row-major, row length m): the panel's row i at
+// step p is at[(pc+p)·m + ic+ir+i].
+func packAT[T float](dst, at []T, m, ic, mcb, pc, kcb int) {
+	for ir := 0; ir < mcb; ir += mr {
+		h := min(mr, mcb-ir)
+		panel := dst[ir*kcb : ir*kcb+kcb*mr]
+		if h < mr {
+			clear(panel)
+		}
+		for p := range kcb {
+			src := at[(pc+p)*m+ic+ir : (pc+p)*m+ic+ir+h]
+			copy(panel[p*mr:p*mr+h], src)
 		}
 	}
 }

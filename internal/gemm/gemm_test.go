@@ -298,3 +298,60 @@ func TestSubBlocksAreBitExact(t *testing.T) {
 		}
 	}
 }
+
+// TestTransposedOperands: MatMulT with transposed operands gives the same bits as MatMul on
+// transposed copies (only the packing differs), with both kernels, at sizes with edge tiles and
+// several k blocks.
+func TestTransposedOperands(t *testing.T) {
+	defer func(v bool) { useAsm = v }(useAsm)
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, asm := range []bool{false, useAsm} {
+		useAsm = asm
+		for _, sz := range [][4]int{{1, 1, 1, 1}, {2, 7, 19, 5}, {1, 13, 33, 300}, {3, 6, 16, 8}, {1, 150, 70, 129}} {
+			batch, m, n, k := sz[0], sz[1], sz[2], sz[3]
+			a, b := make([]float64, batch*m*k), make([]float64, batch*k*n)
+			for i := range a {
+				a[i] = r.NormFloat64()
+			}
+			for i := range b {
+				b[i] = r.NormFloat64()
+			}
+			at, bt := make([]float64, len(a)), make([]float64, len(b))
+			for p := range batch {
+				for i := range m {
+					for q := range k {
+						at[p*m*k+q*m+i] = a[p*m*k+i*k+q]
+					}
+				}
+				for q := range k {
+					for j := range n {
+						bt[p*k*n+j*k+q] = b[p*k*n+q*n+j]
+					}
+				}
+			}
+			a32, b32, at32, bt32 := to32(a), to32(b), to32(at), to32(bt)
+			want64, want32 := make([]float64, batch*m*n), make([]float32, batch*m*n)
+			MatMul64(1.5, 0, a, b, batch, m, n, k, want64)
+			MatMul32(1.5, 0, a32, b32, batch, m, n, k, want32)
+			for _, tr := range [][2]bool{{true, false}, {false, true}, {true, true}} {
+				ta, tb := a, b
+				ta32, tb32 := a32, b32
+				if tr[0] {
+					ta, ta32 = at, at32
+				}
+				if tr[1] {
+					tb, tb32 = bt, bt32
+				}
+				got64, got32 := make([]float64, batch*m*n), make([]float32, batch*m*n)
+				MatMulT64(tr[0], tr[1], 1.5, 0, ta, tb, batch, m, n, k, got64)
+				MatMulT32(tr[0], tr[1], 1.5, 0, ta32, tb32, batch, m, n, k, got32)
+				for i := range got64 {
+					if got64[i] != want64[i] || got32[i] != want32[i] {
+						t.Fatalf("asm %v %v trans %v: entry %d: %v/%v, want %v/%v", asm, sz, tr, i, got64[i], got32[i], want64[i], want32[i])
+					}
+				}
+			}
+		}
+	}
+}
+
