@@ -44,3 +44,47 @@ func BenchmarkHostLosses(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHostClassLosses is BenchmarkHostLosses for the class losses on the host engine (N/2
+// classes, the parameters drawn N(0, 1)).
+func BenchmarkHostClassLosses(b *testing.B) {
+	const d = 128
+	for _, name := range losses.Names() {
+		for _, n := range benchSizes[:3] {
+			loss, err := losses.ByNameWithClasses(name, n/2, d)
+			if err != nil {
+				break
+			}
+			hp, ok := loss.(losses.HostParametricLoss)
+			if _, err := losses.Host(loss); !ok || err != nil {
+				break
+			}
+			b.Run(fmt.Sprintf("%s/N=%d", name, n), func(b *testing.B) {
+				r := rand.New(rand.NewPCG(uint64(n), 1))
+				draw := func(count int) []float32 {
+					out := make([]float32, count)
+					for i := range out {
+						out[i] = float32(r.NormFloat64())
+					}
+					return out
+				}
+				labels := make([]int32, n)
+				for i := range labels {
+					labels[i] = int32(i / 2)
+				}
+				in := losses.HostInputs{Embeddings: tensors.FromFlatDataAndDimensions(draw(n*d), n, d), Labels: tensors.FromValue(labels)}
+				p := draw(n / 2 * d)
+				if _, ok := loss.(*losses.ProxyNCA); ok {
+					in.Params = []*tensors.Tensor{tensors.FromFlatDataAndDimensions(p, n/2, d)}
+				} else {
+					in.Params = []*tensors.Tensor{tensors.FromFlatDataAndDimensions(p, d, n/2)}
+				}
+				for b.Loop() {
+					if _, err := hp.HostCompute(in); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
