@@ -354,4 +354,3 @@ func TestTransposedOperands(t *testing.T) {
 		}
 	}
 }
-
