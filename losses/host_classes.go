@@ -195,3 +195,115 @@ func (l *ProxyNCA) HostCompute(in HostInputs) (HostResult, error) {
 	target := func(c float64) (float64, float64) { return s * c, s }
 	return hostClassCompute(hd, classRows, l.NumClasses, in, softmaxCEKernel[float32](s, target), softmaxCEKernel[float64](s, target))
 }
+
+// HostCheck implements HostLoss.
+func (l *ProxyAnchor) HostCheck() error {
+	hd, err := hostDistanceOf(l.Distance)
+	switch {
+	case err != nil:
+		return err
+	case hd.metric != metricDot || !hd.normalize:
+		return fmt.Errorf("host loss engine: ProxyAnchor with %v is not supported (cosine only)", l.Distance)
+	case fmt.Sprintf("%T", l.Reducer) != fmt.Sprintf("%T", reducers.DivisorReducer{}):
+		return fmt.Errorf("host loss engine: reducer %T is not supported (only DivisorReducer)", l.Reducer)
+	case l.EmbeddingRegularizer != nil || l.WeightRegularizer != nil:
+		return errors.New("host loss engine: regularizers are not supported")
+	case l.NumClasses <= 0 || l.EmbeddingSize <= 0:
+		return errors.New("host loss engine: NumClasses and EmbeddingSize must be set")
+	}
+	return nil
+}
+
+// HostParameters implements HostParametricLoss: the proxies.
+func (l *ProxyAnchor) HostParameters(ctx *context.Context, g *graph.Graph, dt dtypes.DType) []*graph.Node {
+	return []*graph.Node{l.variable(ctx, "ProxyAnchorLoss", "proxies", g, dt, kaimingNormalFanOutInit(ctx), l.NumClasses, l.EmbeddingSize)}
+}
+
+// HostCompute implements HostLoss.
+func (l *ProxyAnchor) HostCompute(in HostInputs) (HostResult, error) {
+	if err := l.HostCheck(); err != nil {
+		return HostResult{}, err
+	}
+	hd, _ := hostDistanceOf(l.Distance)
+	return hostClassCompute(hd, classRows, l.NumClasses, in, proxyAnchorKernel[float32](l.Alpha, l.Margin), proxyAnchorKernel[float64](l.Alpha, l.Margin))
+}
+
+// proxyAnchorKernel: per proxy (column) c, pos_c = log(1 + Σ_{y_i=c} e^{−α(s_ic−δ)}) and
+// neg_c = log(1 + Σ_{y_i≠c} e^{α(s_ic+δ)}); the loss is Σ pos_c / (proxies with a positive) +
+// Σ neg_c / C. Each sum is shifted by max(0, max exponent) so that nothing overflows.
+func proxyAnchorKernel[T hostFloat](alpha, delta float64) classKernel[T] {
+	return func(mat, grad []T, n, m int, labels []int64) float64 {
+		posMax, negMax := make([]float64, m), make([]float64, m)
+		posSum, negSum, hasPos := make([]float64, m), make([]float64, m), make([]bool, m)
+		parallelRows(m, n, func(lo, hi int) {
+			for i := range n {
+				y := int(labels[i])
+				for c, s := range mat[i*m+lo : i*m+hi] {
+					c += lo
+					if c == y {
+						posMax[c], hasPos[c] = max(posMax[c], -alpha*(float64(s)-delta)), true
+					} else {
+						negMax[c] = max(negMax[c], alpha*(float64(s)+delta))
+					}
+				}
+			}
+			for c := lo; c < hi; c++ {
+				posSum[c], negSum[c] = fastExp(-posMax[c]), fastExp(-negMax[c])
+			}
+			for i := range n {
+				y := int(labels[i])
+				g := grad[i*m : (i+1)*m]
+				for c, s := range mat[i*m+lo : i*m+hi] {
+					c += lo
+					var e float64
+					if c == y {
+						e = fastExp(-alpha*(float64(s)-delta) - posMax[c])
+						posSum[c] += e
+					} else {
+						e = fastExp(alpha*(float64(s)+delta) - negMax[c])
+						negSum[c] += e
+					}
+					g[c] = T(e)
+				}
+			}
+		})
+		withPos := 0.0
+		for _, h := range hasPos {
+			if h {
+				withPos++
+			}
+		}
+		var pos, neg float64
+		for c := range m {
+			if hasPos[c] {
+				pos += posMax[c] + math.Log(posSum[c])
+			}
+			neg += negMax[c] + math.Log(negSum[c])
+		}
+		loss := neg / float64(m)
+		if withPos > 0 {
+			loss += pos / withPos
+		}
+		cp, cn := make([]float64, m), make([]float64, m)
+		for c := range m {
+			if withPos > 0 {
+				cp[c] = -alpha / (posSum[c] * withPos)
+			}
+			cn[c] = alpha / (negSum[c] * float64(m))
+		}
+		parallelRows(n, m, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				y := int(labels[i])
+				g := grad[i*m : (i+1)*m]
+				for c := range g {
+					if c == y {
+						g[c] = T(float64(g[c]) * cp[c])
+					} else {
+						g[c] = T(float64(g[c]) * cn[c])
+					}
+				}
+			}
+		})
+		return loss
+	}
+}

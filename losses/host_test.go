@@ -324,6 +324,12 @@ func TestHostClassLossesMatchGraph(t *testing.T) {
 			return l
 		}},
 		{"proxynca", func() losses.HostParametricLoss { return losses.NewProxyNCA(classes, d) }},
+		{"proxyanchor", func() losses.HostParametricLoss { return losses.NewProxyAnchor(classes, d) }},
+		{"proxyanchor α=4 δ=0.3", func() losses.HostParametricLoss {
+			l := losses.NewProxyAnchor(classes+3, d) // three proxies without samples
+			l.Alpha, l.Margin = 4, 0.3
+			return l
+		}},
 		{"proxynca scale 3", func() losses.HostParametricLoss {
 			l := losses.NewProxyNCA(classes, d)
 			l.SoftmaxScale = 3
