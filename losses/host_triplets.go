@@ -1,0 +1,558 @@
+package losses
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+
+	"github.com/gometric/gometric/reducers"
+)
+
+// The host engine's kernels of the all-triplet losses (see HostLoss): TripletMargin, Margin and
+// Histogram. Their value is a function of the batch's [N, N] matrix through every triplet (a, p, n)
+// of a positive and a negative pair of the same anchor (N·M² of them), and none of them enumerates
+// the triplets:
+//
+//   - TripletMargin's hinge relu(d_ap − d_an + margin) is a count: per anchor, the smaller of its two
+//     sides (positives or negatives) is sorted, with prefix sums of its values, and each element of
+//     the other side finds by binary search the pivots it makes a positive-loss triplet with; their
+//     number and the prefix sums give the value and the gradient of both sides (a histogram of the
+//     search results gives each pivot its count). O(N·M·log K) time, K = max_i min(|P(i)|, |N(i)|)
+//     (O(N·M·log M) at worst), O(N·M) memory.
+//   - Margin's two hinges are separable: the sum over triplets is Σ_p |N(a)|·relu(…) + Σ_n
+//     |P(a)|·relu(…). O(N·M).
+//   - Histogram uses the unordered pairs of the triplets, each once: O(N·M + NBins).
+
+// tripletDivisor is how a triplet loss's reducer divides the sum of its kept triplets' losses.
+type tripletDivisor int
+
+const (
+	divNonZero tripletDivisor = iota // AvgNonZeroReducer: by the number of triplets with a loss > 0.
+	divMean                          // MeanReducer: by the number of triplets.
+	divSum                           // SumReducer: by 1.
+)
+
+// hostTripletReducer maps the reducer of the sub-loss name to a tripletDivisor, or says why it cannot.
+func hostTripletReducer(r reducers.Reducer, name string) (tripletDivisor, error) {
+	switch red := reducers.ReducerFor(r, name).(type) {
+	case reducers.AvgNonZeroReducer, *reducers.AvgNonZeroReducer:
+		return divNonZero, nil
+	case reducers.MeanReducer, *reducers.MeanReducer:
+		return divMean, nil
+	case reducers.SumReducer, *reducers.SumReducer:
+		return divSum, nil
+	default:
+		return 0, fmt.Errorf("host loss engine: reducer %T is not supported (AvgNonZero, Mean or Sum)", red)
+	}
+}
+
+// hostSettings returns the distance and divisor of the host path, or why it does not cover l.
+func (l *TripletMargin) hostSettings() (hostDistance, tripletDivisor, error) {
+	if l.Swap {
+		return hostDistance{}, 0, fmt.Errorf("host loss engine: TripletMargin with Swap is not supported")
+	}
+	if l.SmoothLoss {
+		return hostDistance{}, 0, fmt.Errorf("host loss engine: TripletMargin with SmoothLoss is not supported")
+	}
+	if l.EmbeddingRegularizer != nil {
+		return hostDistance{}, 0, fmt.Errorf("host loss engine: embedding regularizers are not supported")
+	}
+	hd, err := hostDistanceOf(l.Distance)
+	if err != nil {
+		return hd, 0, err
+	}
+	div, err := hostTripletReducer(l.Reducer, "loss")
+	return hd, div, err
+}
+
+// HostCheck implements HostLoss: LpDistance (p=2), CosineSimilarity or DotProductSimilarity, the
+// reducers AvgNonZero (the default), Mean and Sum, without Swap, SmoothLoss or a regularizer.
+func (l *TripletMargin) HostCheck() error {
+	_, _, err := l.hostSettings()
+	return err
+}
+
+// HostCompute implements HostLoss.
+func (l *TripletMargin) HostCompute(in HostInputs) (HostResult, error) {
+	hd, div, err := l.hostSettings()
+	if err != nil {
+		return HostResult{}, err
+	}
+	return hostCompute(hd, in, tripletMarginKernel[float32](l.Margin, hd, div), tripletMarginKernel[float64](l.Margin, hd, div))
+}
+
+// tripletMarginKernel: the triplets (a, p, n) with x = (e_ap − e_an) + margin > 0, e = sign·mat
+// (larger is farther), x computed in the matrix's precision as the graph path does; the loss is the
+// sum of their x divided by the reducer's divisor, dLoss/de_ap = #{n: kept}/divisor and
+// dLoss/de_an = −#{p: kept}/divisor. Each row counts them by sorting its smaller side
+// (tripletRow); a second pass scales the counts.
+func tripletMarginKernel[T hostFloat](margin float64, hd hostDistance, div tripletDivisor) pairKernel[T] {
+	sign := T(hostSign(hd.inverted()))
+	m := T(margin)
+	return func(mat, grad []T, n int, labels []int64) float64 {
+		sums := newRowSums(n)
+		triplets := make([]float64, n)
+		parallelRows(n, n, func(lo, hi int) {
+			var w tripletWork[T]
+			for i := lo; i < hi; i++ {
+				sums.sum[i], sums.count[i], triplets[i] = w.row(mat[i*n:(i+1)*n], grad[i*n:(i+1)*n], i, labels, sign, m)
+			}
+		})
+		sum, kept := sums.total()
+		var divisor float64
+		switch div {
+		case divNonZero:
+			divisor = kept
+		case divMean:
+			for _, t := range triplets {
+				divisor += t
+			}
+		case divSum:
+			divisor = 1
+		}
+		if kept == 0 || divisor == 0 {
+			clear(grad)
+			return 0
+		}
+		scale := T(float64(sign) / divisor)
+		parallelRows(n, n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				for j := range grad[i*n : (i+1)*n] {
+					grad[i*n+j] *= scale
+				}
+			}
+		})
+		return sum / divisor
+	}
+}
+
+// tripletWork holds one worker's buffers for tripletWork.row.
+type tripletWork[T hostFloat] struct {
+	posV, negV []T       // the row's positives' and negatives' values e = sign·mat
+	posJ, negJ []int32   // and their columns
+	piv        []T       // the pivots' values, sorted ascending
+	pre        []float64 // pre[r] = Σ piv[:r]
+	hist       []int32   // hist[k]: how many elements of the other side have search result k
+}
+
+// row processes anchor i: it returns the sum of x over its kept triplets (float64), their number and
+// the number of its triplets |P(i)|·|N(i)|, and writes into g each column's signed count: +#kept
+// triplets for a positive, −#kept for a negative, 0 elsewhere.
+//
+// With e = sign·mat, a triplet is kept when (e_p − e_n) + m > 0 (in T's arithmetic, which is monotone:
+// kept is nondecreasing in e_p and nonincreasing in e_n), so against the sorted pivots (the smaller
+// side) the kept ones are a suffix (pivots = positives) or a prefix (pivots = negatives), found by
+// binary search for each element of the other side. The search results' histogram, accumulated, gives
+// each pivot its count, read at the rank of its value: ties share a count, since a search result
+// never falls inside a run of equal values.
+func (w *tripletWork[T]) row(row, g []T, i int, labels []int64, sign, m T) (sum, kept, triplets float64) {
+	li := labels[i]
+	posV, negV, posJ, negJ := w.posV[:0], w.negV[:0], w.posJ[:0], w.negJ[:0]
+	for j, v := range row {
+		if labels[j] == li {
+			if j != i {
+				posV, posJ = append(posV, sign*v), append(posJ, int32(j))
+			}
+		} else {
+			negV, negJ = append(negV, sign*v), append(negJ, int32(j))
+		}
+	}
+	w.posV, w.negV, w.posJ, w.negJ = posV, negV, posJ, negJ
+	clear(g)
+	if len(posV) == 0 || len(negV) == 0 {
+		return 0, 0, 0
+	}
+	pivPos := len(posV) <= len(negV) // the pivots are the positives
+	pivV, pivJ, othV, othJ := posV, posJ, negV, negJ
+	if !pivPos {
+		pivV, pivJ, othV, othJ = negV, negJ, posV, posJ
+	}
+	k := len(pivV)
+	piv := append(w.piv[:0], pivV...)
+	slices.Sort(piv)
+	w.piv = piv
+	w.pre = slices.Grow(w.pre[:0], k+1)[:k+1]
+	w.hist = slices.Grow(w.hist[:0], k+1)[:k+1]
+	pre, hist := w.pre, w.hist
+	clear(hist)
+	pre[0] = 0
+	for r, v := range piv {
+		pre[r+1] = pre[r] + float64(v)
+	}
+	var nKept int
+	if k == 1 && pivPos {
+		// One positive (two samples per class): a branch-free pass over the negatives.
+		p, fp, fm := piv[0], pre[1], float64(m)
+		for t, e := range othV {
+			c := 0
+			if (p-e)+m > 0 {
+				c = 1
+			}
+			sum += float64(c) * (fp - (float64(e) - fm))
+			nKept += c
+			g[othJ[t]] = T(-c)
+		}
+		g[pivJ[0]] = T(nKept)
+		return sum, float64(nKept), float64(len(negV))
+	}
+	if pivPos {
+		// e is a negative; kept pivots p: (p − e) + m > 0, a suffix [lo, k).
+		for t, e := range othV {
+			lo := 0
+			if k <= linearPivots {
+				for _, p := range piv {
+					if !((p-e)+m > 0) {
+						lo++
+					}
+				}
+			} else {
+				hi := k
+				for lo < hi {
+					mid := int(uint(lo+hi) >> 1)
+					if (piv[mid]-e)+m > 0 {
+						hi = mid
+					} else {
+						lo = mid + 1
+					}
+				}
+			}
+			hist[lo]++
+			if c := k - lo; c > 0 {
+				sum += (pre[k] - pre[lo]) - float64(c)*(float64(e)-float64(m))
+				nKept += c
+				g[othJ[t]] = T(-c)
+			}
+		}
+		// Positive at rank r: #{negatives whose suffix starts at or before r}.
+		acc := int32(0)
+		for r := range hist {
+			acc += hist[r]
+			hist[r] = acc
+		}
+		for t, e := range pivV {
+			g[pivJ[t]] = T(hist[lowerBound(piv, e)])
+		}
+	} else {
+		// e is a positive; kept pivots n: (e − n) + m > 0, a prefix [0, lo).
+		for t, e := range othV {
+			lo := 0
+			if k <= linearPivots {
+				for _, n := range piv {
+					if (e-n)+m > 0 {
+						lo++
+					}
+				}
+			} else {
+				hi := k
+				for lo < hi {
+					mid := int(uint(lo+hi) >> 1)
+					if (e-piv[mid])+m > 0 {
+						lo = mid + 1
+					} else {
+						hi = mid
+					}
+				}
+			}
+			hist[lo]++
+			if lo > 0 {
+				sum += float64(lo)*(float64(e)+float64(m)) - pre[lo]
+				nKept += lo
+				g[othJ[t]] = T(lo)
+			}
+		}
+		// Negative at rank r: −#{positives whose prefix extends past r}.
+		acc := int32(0)
+		for r := k; r >= 0; r-- {
+			v := hist[r]
+			hist[r] = acc
+			acc += v
+		}
+		for t, e := range pivV {
+			g[pivJ[t]] = -T(hist[lowerBound(piv, e)])
+		}
+	}
+	return sum, float64(nKept), float64(len(posV)) * float64(len(negV))
+}
+
+// linearPivots is the number of pivots up to which tripletWork.row counts the kept ones by a linear
+// scan (monotone predicate: the count is the search result) rather than a binary search.
+const linearPivots = 8
+
+// lowerBound returns the first index r of the ascending s with s[r] ≥ v (len(s) if none).
+func lowerBound[T hostFloat](s []T, v T) int {
+	lo, hi := 0, len(s)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if s[mid] < v {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// hostSettings returns the distance of the host path, or why it does not cover l.
+func (l *Margin) hostSettings() (hostDistance, error) {
+	if l.LearnBeta {
+		return hostDistance{}, fmt.Errorf("host loss engine: MarginLoss with LearnBeta is not supported (β's gradient)")
+	}
+	if l.EmbeddingRegularizer != nil {
+		return hostDistance{}, fmt.Errorf("host loss engine: embedding regularizers are not supported")
+	}
+	if _, ok := reducers.ReducerFor(l.Reducer, "margin_loss").(reducers.DivisorReducer); !ok {
+		return hostDistance{}, fmt.Errorf("host loss engine: MarginLoss needs its DivisorReducer, got %T", l.Reducer)
+	}
+	return hostDistanceOf(l.Distance)
+}
+
+// HostCheck implements HostLoss: the fixed β (LearnBeta false), DivisorReducer, a distance the
+// engine supports, no regularizer.
+func (l *Margin) HostCheck() error {
+	_, err := l.hostSettings()
+	return err
+}
+
+// HostCompute implements HostLoss.
+func (l *Margin) HostCompute(in HostInputs) (HostResult, error) {
+	hd, err := l.hostSettings()
+	if err != nil {
+		return HostResult{}, err
+	}
+	return hostCompute(hd, in, marginKernel[float32](l.Margin, l.Beta, hd), marginKernel[float64](l.Margin, l.Beta, hd))
+}
+
+// marginKernel: per anchor, Σ_p |N(a)|·relu(sign·(mat_ap − β) + margin) + Σ_n |P(a)|·relu(sign·(β −
+// mat_an) + margin), summed and divided by the number of positive parts over the triplets
+// (Σ_a |N(a)|·#{p active} + |P(a)|·#{n active}); 0 without triplets.
+func marginKernel[T hostFloat](margin, beta float64, hd hostDistance) pairKernel[T] {
+	sign := T(hostSign(hd.inverted()))
+	m, b := T(margin), T(beta)
+	return func(mat, grad []T, n int, labels []int64) float64 {
+		sums := newRowSums(n)
+		counts := make([][2]float64, n) // |P(i)|, |N(i)|
+		parallelRows(n, n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
+				li := labels[i]
+				var nPos, nNeg, actP, actN, sumP, sumN float64
+				for j, v := range row {
+					switch {
+					case j == i:
+						g[j] = 0
+					case labels[j] == li:
+						nPos++
+						if x := sign*(v-b) + m; x > 0 {
+							actP, sumP = actP+1, sumP+float64(x)
+							g[j] = 1
+						} else {
+							g[j] = 0
+						}
+					default:
+						nNeg++
+						if x := sign*(b-v) + m; x > 0 {
+							actN, sumN = actN+1, sumN+float64(x)
+							g[j] = -1
+						} else {
+							g[j] = 0
+						}
+					}
+				}
+				counts[i] = [2]float64{nPos, nNeg}
+				sums.sum[i] = nNeg*sumP + nPos*sumN
+				sums.count[i] = nNeg*actP + nPos*actN
+			}
+		})
+		sum, divisor := sums.total()
+		var triplets float64
+		for _, c := range counts {
+			triplets += c[0] * c[1]
+		}
+		if triplets == 0 || divisor == 0 {
+			clear(grad)
+			return 0
+		}
+		s := float64(sign) / divisor
+		parallelRows(n, n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				gp, gn := T(counts[i][1]*s), T(counts[i][0]*s)
+				for j, v := range grad[i*n : (i+1)*n] {
+					switch {
+					case v > 0:
+						grad[i*n+j] = gp
+					case v < 0:
+						grad[i*n+j] = -gn
+					}
+				}
+			}
+		})
+		return sum / divisor
+	}
+}
+
+// hostSettings returns the distance of the host path, or why it does not cover l.
+func (l *Histogram) hostSettings() (hostDistance, error) {
+	if l.NBins < 1 {
+		return hostDistance{}, fmt.Errorf("HistogramLoss: NBins must be >= 1, got %d", l.NBins)
+	}
+	hd, err := hostCheckOptions(&l.Options, reducers.MeanReducer{})
+	if err != nil {
+		return hd, err
+	}
+	if hd.metric != metricDot || !hd.normalize {
+		return hd, fmt.Errorf("HistogramLoss: the distance must be a similarity in [-1, 1] (CosineSimilarity, or normalized DotProductSimilarity, power 1), got %s", l.Distance)
+	}
+	return hd, nil
+}
+
+// HostCheck implements HostLoss: CosineSimilarity or normalized DotProductSimilarity (power 1), its
+// default reducer (the loss is already reduced), no regularizer.
+func (l *Histogram) HostCheck() error {
+	_, err := l.hostSettings()
+	return err
+}
+
+// HostCompute implements HostLoss.
+func (l *Histogram) HostCompute(in HostInputs) (HostResult, error) {
+	hd, err := l.hostSettings()
+	if err != nil {
+		return HostResult{}, err
+	}
+	return hostCompute(hd, in, histogramKernel[float32](l.NBins), histogramKernel[float64](l.NBins))
+}
+
+// histogramKernel: the unordered positive pairs {i, j} (i < j, same label, i or j with a negative)
+// and negative pairs (i < j, different labels, i or j with a positive), each with the value mat[i, j],
+// are spread over the NBins+1 nodes by linear interpolation into densities p⁺ and p⁻ (each divided by
+// its number of pairs); L = Σ_r p⁻(r)·φ(r), φ = cumsum p⁺. With ψ(r) = Σ_{r' ≥ r} p⁻(r'), a positive
+// pair in bin r* gets dL/ds = (ψ(r*+1) − ψ(r*))/(Δ·#pos) and a negative one (φ(r*+1) − φ(r*))/(Δ·#neg).
+// 0 without triplets.
+func histogramKernel[T hostFloat](nBins int) pairKernel[T] {
+	delta := 2 / float64(nBins)
+	bin := func(s T) (r int, up float64) {
+		scaled := float64((s + 1) / T(delta))
+		rs := math.Min(math.Max(math.Floor(scaled), 0), float64(nBins-1))
+		return int(rs), scaled - rs
+	}
+	return func(mat, grad []T, n int, labels []int64) float64 {
+		nPos, nNeg := make([]float64, n), make([]float64, n)
+		for i := range n {
+			for j := range n {
+				switch {
+				case j == i:
+				case labels[j] == labels[i]:
+					nPos[i]++
+				default:
+					nNeg[i]++
+				}
+			}
+		}
+		var triplets float64
+		for i := range n {
+			triplets += nPos[i] * nNeg[i]
+		}
+		clear(grad)
+		if triplets == 0 {
+			return 0
+		}
+		nodes := nBins + 1
+		// Each range of rows has its own densities, added in row order (deterministic).
+		type partial struct {
+			lo       int
+			dp, dn   []float64
+			cpo, cne float64
+		}
+		var parts []partial
+		var mu sync.Mutex
+		parallelRows(n, n, func(lo, hi int) {
+			dp, dn := make([]float64, nodes), make([]float64, nodes)
+			var cp, cn float64
+			for i := lo; i < hi; i++ {
+				for j := i + 1; j < n; j++ {
+					var d []float64
+					switch {
+					case labels[j] == labels[i]:
+						if nNeg[i] == 0 && nNeg[j] == 0 {
+							continue
+						}
+						d, cp = dp, cp+1
+					default:
+						if nPos[i] == 0 && nPos[j] == 0 {
+							continue
+						}
+						d, cn = dn, cn+1
+					}
+					r, up := bin(mat[i*n+j])
+					d[r+1] += up
+					d[r] += 1 - up
+				}
+			}
+			mu.Lock()
+			parts = append(parts, partial{lo, dp, dn, cp, cn})
+			mu.Unlock()
+		})
+		slices.SortFunc(parts, func(a, b partial) int { return a.lo - b.lo })
+		pPos, pNeg := make([]float64, nodes), make([]float64, nodes)
+		var cPos, cNeg float64
+		for _, p := range parts {
+			for r := range nodes {
+				pPos[r] += p.dp[r]
+				pNeg[r] += p.dn[r]
+			}
+			cPos, cNeg = cPos+p.cpo, cNeg+p.cne
+		}
+		for r := range nodes {
+			if cPos > 0 {
+				pPos[r] /= cPos
+			}
+			if cNeg > 0 {
+				pNeg[r] /= cNeg
+			}
+		}
+		phi, psi := make([]float64, nodes), make([]float64, nodes)
+		var loss, acc float64
+		for r := range nodes {
+			acc += pPos[r]
+			phi[r] = acc
+			loss += pNeg[r] * acc
+		}
+		acc = 0
+		for r := nodes - 1; r >= 0; r-- {
+			acc += pNeg[r]
+			psi[r] = acc
+		}
+		// dL/ds per bin, for a positive and for a negative pair.
+		gPos, gNeg := make([]float64, nBins), make([]float64, nBins)
+		for r := range nBins {
+			if cPos > 0 {
+				gPos[r] = (psi[r+1] - psi[r]) / (delta * cPos)
+			}
+			if cNeg > 0 {
+				gNeg[r] = (phi[r+1] - phi[r]) / (delta * cNeg)
+			}
+		}
+		parallelRows(n, n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				for j := i + 1; j < n; j++ {
+					var gb []float64
+					switch {
+					case labels[j] == labels[i]:
+						if nNeg[i] == 0 && nNeg[j] == 0 {
+							continue
+						}
+						gb = gPos
+					default:
+						if nPos[i] == 0 && nPos[j] == 0 {
+							continue
+						}
+						gb = gNeg
+					}
+					r, _ := bin(mat[i*n+j])
+					grad[i*n+j] = T(gb[r])
+				}
+			}
+		})
+		return loss
+	}
+}

@@ -1,0 +1,154 @@
+package losses_test
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/gometric/gometric/distances"
+	"github.com/gometric/gometric/dotgrad"
+	"github.com/gometric/gometric/losses"
+	"github.com/gometric/gometric/reducers"
+)
+
+// TestHostTripletsMatchGraph compares the all-triplet host kernels with the graph path on label
+// layouts beyond TestHostMatchesGraph's: anchors with more positives than negatives (the kernel then
+// sorts the negatives), a single class (no triplet: 0 and a zero gradient), and embeddings whose
+// distances tie exactly (one-hot rows: 0 or √2, similarities 0 or 1), where a triplet's x is exactly
+// the margin and sorted runs of equal values must share their counts.
+func TestHostTripletsMatchGraph(t *testing.T) {
+	dotgrad.Install()
+	const n, d = 40, 12
+	oneHot := func(seed uint64) [][]float64 {
+		e := make([][]float64, n)
+		for i := range e {
+			e[i] = make([]float64, d)
+			e[i][(i*7+int(seed))%d] = float64(1 + i%3)
+		}
+		return e
+	}
+	labelSets := []struct {
+		name   string
+		labels func() []int32
+		emb    func(seed uint64) [][]float64
+		zero   bool // no triplet: the loss and its gradient are 0
+	}{
+		{"bigclass", func() []int32 {
+			l := make([]int32, n)
+			for i := range l {
+				if i%4 == 3 {
+					l[i] = int32(1 + i%3)
+				}
+			}
+			return l
+		}, func(s uint64) [][]float64 { return randEmb(s, n, d) }, false},
+		{"twoclasses", func() []int32 { return seqLabels(n, 2) }, func(s uint64) [][]float64 { return randEmb(s, n, d) }, false},
+		{"oneclass", func() []int32 { return make([]int32, n) }, func(s uint64) [][]float64 { return randEmb(s, n, d) }, true},
+		{"ties classes5", func() []int32 { return seqLabels(n, n/5) }, oneHot, false},
+		{"ties bigclass", func() []int32 {
+			l := seqLabels(n, 2)
+			for i := range 25 {
+				l[i] = 0
+			}
+			return l
+		}, oneHot, false},
+	}
+	cases := []struct {
+		name string
+		loss func() losses.Loss
+	}{
+		{"tripletmargin", func() losses.Loss { return losses.NewTripletMargin() }},
+		{"tripletmargin margin 0.4 mean", func() losses.Loss {
+			l := losses.NewTripletMargin()
+			l.Margin, l.Reducer = 0.4, reducers.MeanReducer{}
+			return l
+		}},
+		{"tripletmargin cosine 0.1 sum", func() losses.Loss {
+			l := losses.NewTripletMargin()
+			l.Distance, l.Margin, l.Reducer = distances.NewCosineSimilarity(), 0.1, reducers.SumReducer{}
+			return l
+		}},
+		{"margin", func() losses.Loss { return losses.NewMargin() }},
+		{"margin cosine β=0.4", func() losses.Loss {
+			l := losses.NewMargin()
+			l.Distance, l.Beta = distances.NewCosineSimilarity(), 0.4
+			return l
+		}},
+		{"histogram", func() losses.Loss { return losses.NewHistogram() }},
+	}
+	for _, tc := range cases {
+		for _, ls := range labelSets {
+			labels := ls.labels()
+			emb := ls.emb(uint64(len(tc.name) + len(ls.name)))
+			for prec, e := range bothPrecisions(emb) {
+				t.Run(fmt.Sprintf("%s/%s/%s", tc.name, ls.name, prec), func(t *testing.T) {
+					l := tc.loss()
+					h, err := losses.Host(l)
+					if err != nil {
+						t.Fatalf("no host path: %v", err)
+					}
+					wantLoss, wantGrad := graphLossAndGradient(t, l, e, labels)
+					got, err := h.HostCompute(losses.HostInputs{Embeddings: tensors.FromAnyValue(e), Labels: tensors.FromValue(labels)})
+					if err != nil {
+						t.Fatal(err)
+					}
+					gotGrad := asFloat64Matrix(got.Gradient.Value())
+					tol := 1e-9
+					if prec == "float32" {
+						tol = 2e-4
+					}
+					if math.Abs(got.Loss-wantLoss) > tol*math.Max(1, math.Abs(wantLoss)) {
+						t.Errorf("loss: host %.10g, graph %.10g", got.Loss, wantLoss)
+					}
+					scale := 0.0
+					for _, r := range wantGrad {
+						for _, v := range r {
+							scale = math.Max(scale, math.Abs(v))
+						}
+					}
+					if ls.zero {
+						if wantLoss != 0 || scale != 0 {
+							t.Fatalf("graph: loss %g, max |gradient| %g; want 0", wantLoss, scale)
+						}
+						scale = 1
+					} else if scale == 0 {
+						t.Fatalf("graph gradient is zero: the case checks nothing")
+					}
+					if i, j, bad := firstDiff(gotGrad, wantGrad, tol*scale); bad {
+						t.Errorf("gradient[%d][%d]: host %.10g, graph %.10g (max |g| %.3g)", i, j, gotGrad[i][j], wantGrad[i][j], scale)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestHostTripletsCheck: the settings the triplet kernels do not cover fall back to the graph.
+func TestHostTripletsCheck(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		loss losses.Loss
+	}{
+		{"triplet swap", func() losses.Loss { l := losses.NewTripletMargin(); l.Swap = true; return l }()},
+		{"triplet smooth", func() losses.Loss { l := losses.NewTripletMargin(); l.SmoothLoss = true; return l }()},
+		{"triplet threshold reducer", func() losses.Loss {
+			l := losses.NewTripletMargin()
+			l.Reducer = &reducers.ThresholdReducer{}
+			return l
+		}()},
+		{"triplet Lp p=1", func() losses.Loss {
+			l := losses.NewTripletMargin()
+			l.Distance = &distances.LpDistance{P: 1, Power: 1, NormalizeEmbeddings: true}
+			return l
+		}()},
+		{"margin learn beta", func() losses.Loss { l := losses.NewMargin(); l.LearnBeta = true; return l }()},
+		{"margin mean reducer", func() losses.Loss { l := losses.NewMargin(); l.Reducer = reducers.MeanReducer{}; return l }()},
+		{"histogram L2", func() losses.Loss { l := losses.NewHistogram(); l.Distance = distances.NewLpDistance(); return l }()},
+	} {
+		if _, err := losses.Host(tc.loss); err == nil {
+			t.Errorf("%s: Host accepted it", tc.name)
+		}
+	}
+}
