@@ -48,7 +48,9 @@ import (
 //     embeddings' dtype (float64 values and gradients are exact where PML's carry float32 rounding,
 //     ~1e-7 relative), summing the Neumann series Σ_j (αS̄)^j, which converges since S̄'s spectral
 //     radius is 1: Alpha must be in [0, 1) (PML's documented range is (0, 1); it does not check).
-//   - With N < K, PML fails (torch.randint with a negative size); gometric draws N distinct proxies.
+//   - Drawing meta classes for N < K, PML fails (torch.randint with a negative size); gometric draws
+//     N distinct proxies. Given meta classes outside [0, K) panic when they are a constant node and
+//     otherwise go undetected (the embedding then has no own proxy); PML raises an index error.
 //   - LambdaC = +Inf (PML's documented "context loss only") gives loss_ctx alone; PML returns
 //     inf·loss_ctx.
 type Manifold struct {
