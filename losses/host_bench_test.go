@@ -5,8 +5,11 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/gometric/gometric/backend"
 	"github.com/gometric/gometric/losses"
 )
 
@@ -73,12 +76,14 @@ func BenchmarkHostClassLosses(b *testing.B) {
 					labels[i] = int32(i / 2)
 				}
 				in := losses.HostInputs{Embeddings: tensors.FromFlatDataAndDimensions(draw(n*d), n, d), Labels: tensors.FromValue(labels)}
-				p := draw(n / 2 * d)
-				if _, ok := loss.(*losses.ProxyNCA); ok {
-					in.Params = []*tensors.Tensor{tensors.FromFlatDataAndDimensions(p, n/2, d)}
-				} else {
-					in.Params = []*tensors.Tensor{tensors.FromFlatDataAndDimensions(p, d, n/2)}
+				// The parameters as the loss initializes them.
+				params, err := context.MustNewExec(backend.MustShared(), context.New(), func(ctx *context.Context, e *graph.Node) []*graph.Node {
+					return hp.HostParameters(ctx, e.Graph(), e.DType())
+				}).Exec(in.Embeddings)
+				if err != nil {
+					b.Fatal(err)
 				}
+				in.Params = params
 				for b.Loop() {
 					if _, err := hp.HostCompute(in); err != nil {
 						b.Fatal(err)

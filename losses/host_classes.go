@@ -307,3 +307,95 @@ func proxyAnchorKernel[T hostFloat](alpha, delta float64) classKernel[T] {
 		return loss
 	}
 }
+
+// HostCheck implements HostLoss.
+func (l *SoftTriple) HostCheck() error {
+	if l.CentersPerClass < 1 || !(l.Gamma > 0) {
+		return errors.New("host loss engine: SoftTriple needs CentersPerClass >= 1 and Gamma > 0")
+	}
+	_, err := hostCheckClass(&l.Options, &l.ClassOptions, false)
+	return err
+}
+
+// HostParameters implements HostParametricLoss: fc.
+func (l *SoftTriple) HostParameters(ctx *context.Context, g *graph.Graph, dt dtypes.DType) []*graph.Node {
+	return []*graph.Node{l.variable(ctx, "SoftTripleLoss", "fc", g, dt, kaimingUniformInit(ctx), l.EmbeddingSize, l.NumClasses*l.CentersPerClass)}
+}
+
+// HostCompute implements HostLoss.
+func (l *SoftTriple) HostCompute(in HostInputs) (HostResult, error) {
+	hd, err := hostCheckClass(&l.Options, &l.ClassOptions, false)
+	if err == nil {
+		err = l.HostCheck()
+	}
+	if err != nil {
+		return HostResult{}, err
+	}
+	k32 := softTripleKernel[float32](l.CentersPerClass, l.La, l.Gamma, l.Margin)
+	k64 := softTripleKernel[float64](l.CentersPerClass, l.La, l.Gamma, l.Margin)
+	return hostClassCompute(hd, classColumns, l.NumClasses, in, k32, k64)
+}
+
+// softTripleKernel: per sample and class c, S_c = Σ_k w_k·s_ck with w = softmax_k(s_c·/γ); the cross
+// entropy of λ·(S − δ·onehot_y), averaged over the batch. dS_c/ds_ck = w_k·(1 + (s_ck − S_c)/γ).
+func softTripleKernel[T hostFloat](k int, la, gamma, delta float64) classKernel[T] {
+	return func(mat, grad []T, n, m int, labels []int64) float64 {
+		classes := m / k
+		v := make([]float64, n)
+		invN := 1 / float64(n)
+		parallelRows(n, m, func(lo, hi int) {
+			w, sc, z := make([]float64, m), make([]float64, classes), make([]float64, classes)
+			for i := lo; i < hi; i++ {
+				row, g := mat[i*m:(i+1)*m], grad[i*m:(i+1)*m]
+				y := int(labels[i])
+				zmax := math.Inf(-1)
+				for c := range classes {
+					cs := row[c*k : (c+1)*k]
+					mx := math.Inf(-1)
+					for _, s := range cs {
+						mx = max(mx, float64(s)/gamma)
+					}
+					var sum, ws float64
+					for j, s := range cs {
+						e := fastExp(float64(s)/gamma - mx)
+						w[c*k+j] = e
+						sum += e
+						ws += e * float64(s)
+					}
+					for j := range cs {
+						w[c*k+j] /= sum
+					}
+					sc[c] = ws / sum
+					z[c] = la * sc[c]
+					if c == y {
+						z[c] -= la * delta
+					}
+					zmax = max(zmax, z[c])
+				}
+				var s float64
+				for c := range classes {
+					z[c] = fastExp(z[c] - zmax)
+					s += z[c]
+				}
+				target := la*(sc[y]-delta) - zmax
+				v[i] = math.Log(s) - target
+				for c := range classes {
+					dz := z[c] / s * invN
+					if c == y {
+						dz -= invN
+					}
+					dS := la * dz
+					for j := range k {
+						x := c*k + j
+						g[x] = T(dS * w[x] * (1 + (float64(row[x])-sc[c])/gamma))
+					}
+				}
+			}
+		})
+		var sum float64
+		for _, x := range v {
+			sum += x
+		}
+		return sum * invN
+	}
+}

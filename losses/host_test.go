@@ -330,6 +330,12 @@ func TestHostClassLossesMatchGraph(t *testing.T) {
 			l.Alpha, l.Margin = 4, 0.3
 			return l
 		}},
+		{"softtriple", func() losses.HostParametricLoss { return losses.NewSoftTriple(classes, d) }},
+		{"softtriple K=3 γ=0.5", func() losses.HostParametricLoss {
+			l := losses.NewSoftTriple(classes, d)
+			l.CentersPerClass, l.Gamma, l.La, l.Margin = 3, 0.5, 8, 0.2
+			return l
+		}},
 		{"proxynca scale 3", func() losses.HostParametricLoss {
 			l := losses.NewProxyNCA(classes, d)
 			l.SoftmaxScale = 3
