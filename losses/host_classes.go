@@ -399,3 +399,54 @@ func softTripleKernel[T hostFloat](k int, la, gamma, delta float64) classKernel[
 		return sum * invN
 	}
 }
+
+// HostCheck implements HostLoss.
+func (l *SubCenterArcFace) HostCheck() error {
+	if l.SubCenters < 1 {
+		return errors.New("host loss engine: SubCenterArcFace needs SubCenters >= 1")
+	}
+	_, err := hostCheckClass(&l.Options, &l.ClassOptions, false)
+	return err
+}
+
+// HostParameters implements HostParametricLoss: W, one column per sub-center.
+func (l *SubCenterArcFace) HostParameters(ctx *context.Context, g *graph.Graph, dt dtypes.DType) []*graph.Node {
+	return []*graph.Node{l.variable(ctx, "SubCenterArcFaceLoss", "W", g, dt, normalInit(ctx), l.EmbeddingSize, l.NumClasses*l.SubCenters)}
+}
+
+// HostCompute implements HostLoss: ArcFace on each class's largest sub-center cosine.
+func (l *SubCenterArcFace) HostCompute(in HostInputs) (HostResult, error) {
+	if err := l.HostCheck(); err != nil {
+		return HostResult{}, err
+	}
+	hd, _ := hostDistanceOf(l.Distance)
+	k32 := maxOverGroups(l.SubCenters, arcFaceKernel[float32](l.Margin, l.Scale))
+	k64 := maxOverGroups(l.SubCenters, arcFaceKernel[float64](l.Margin, l.Scale))
+	return hostClassCompute(hd, classColumns, l.NumClasses, in, k32, k64)
+}
+
+// maxOverGroups runs inner on the row-wise maxima of consecutive groups of k columns ([N, M/k]) and
+// sends each gradient to its group's largest entry (the first of equal ones).
+func maxOverGroups[T hostFloat](k int, inner classKernel[T]) classKernel[T] {
+	return func(mat, grad []T, n, m int, labels []int64) float64 {
+		groups := m / k
+		pooled, pooledGrad, arg := make([]T, n*groups), make([]T, n*groups), make([]int, n*groups)
+		for i := range n {
+			for c := range groups {
+				best := i*m + c*k
+				for x := best + 1; x < i*m+(c+1)*k; x++ {
+					if mat[x] > mat[best] {
+						best = x
+					}
+				}
+				pooled[i*groups+c], arg[i*groups+c] = mat[best], best
+			}
+		}
+		loss := inner(pooled, pooledGrad, n, groups, labels)
+		clear(grad)
+		for x, g := range pooledGrad {
+			grad[arg[x]] = g
+		}
+		return loss
+	}
+}

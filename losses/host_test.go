@@ -336,6 +336,12 @@ func TestHostClassLossesMatchGraph(t *testing.T) {
 			l.CentersPerClass, l.Gamma, l.La, l.Margin = 3, 0.5, 8, 0.2
 			return l
 		}},
+		{"subcenterarcface", func() losses.HostParametricLoss { return losses.NewSubCenterArcFace(classes, d) }},
+		{"subcenterarcface K=5 s=10", func() losses.HostParametricLoss {
+			l := losses.NewSubCenterArcFace(classes, d)
+			l.SubCenters, l.Scale = 5, 10
+			return l
+		}},
 		{"proxynca scale 3", func() losses.HostParametricLoss {
 			l := losses.NewProxyNCA(classes, d)
 			l.SoftmaxScale = 3
