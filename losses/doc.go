@@ -42,6 +42,17 @@
 // class, N/C − 1 for C classes of N/C samples (Angular switches to an O(N·M²) matrix product when K is
 // large). Value and gradient are those of the straightforward formulation, which the tests keep.
 //
+// The host loss engine (HostLoss, HostParametricLoss, Host): most losses can also compute their value
+// and gradient with respect to the embeddings (and their parameters) directly on the host, without a
+// graph. On GoMLX's pure-Go backend every graph op is its own pass over the [N, M] matrix, a few dozen
+// per step; the engine computes the matrix and the gradients with gometric's GEMM kernels
+// (internal/gemm) and the loss in one or two fused, multi-core passes over each row. Package train
+// uses it as a two-stage step (train.LossEngineHost); Host says whether a loss's current settings are
+// covered (otherwise the graph computes it). Both paths agree to float rounding, in float32 and
+// float64: TestHostMatchesGraph and TestHostClassLossesMatchGraph compare every covered case with the
+// graph path, which the golden files check against PML. docs/PERFORMANCE.md ("Host loss engine")
+// lists the covered losses and the timings beside PML.
+//
 // Where gometric departs from PML, on purpose:
 //   - Memory: every loss works on the [N, M] distance matrix: O(N·M). PML's NT-Xent builds a positive ×
 //     negative pairs matrix (O(N³) per batch; 4 GB at N=1024).
