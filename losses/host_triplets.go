@@ -6,11 +6,15 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/gometric/gometric/distances"
 	"github.com/gometric/gometric/reducers"
 )
 
-// The host engine's kernels of the all-triplet losses (see HostLoss): TripletMargin, Margin and
-// Histogram. Their value is a function of the batch's [N, N] matrix through every triplet (a, p, n)
+// The host engine's kernels of the all-triplet losses (see HostLoss): TripletMargin, Margin,
+// Histogram and Angular. Their value is a function of the batch's [N, N] matrix through every triplet (a, p, n)
 // of a positive and a negative pair of the same anchor (N·M² of them), and none of them enumerates
 // the triplets:
 //
@@ -23,6 +27,9 @@ import (
 //   - Margin's two hinges are separable: the sum over triplets is Σ_p |N(a)|·relu(…) + Σ_n
 //     |P(a)|·relu(…). O(N·M).
 //   - Histogram uses the unordered pairs of the triplets, each once: O(N·M + NBins).
+//   - Angular's log-sum-exp over the negatives of each positive pair is smooth, so it cannot be counted:
+//     one pass over the row per positive pair, O(N·M·K), O(N·M) memory (O(N·M) for two samples per
+//     class).
 
 // tripletDivisor is how a triplet loss's reducer divides the sum of its kept triplets' losses.
 type tripletDivisor int
@@ -554,5 +561,215 @@ func histogramKernel[T hostFloat](nBins int) pairKernel[T] {
 			}
 		})
 		return loss
+	}
+}
+
+// hostSettings says why the host path does not cover l, if it does not.
+func (l *Angular) hostSettings() error {
+	if d, ok := l.Distance.(*distances.LpDistance); !ok || d.P != 2 || d.Power != 1 || !d.NormalizeEmbeddings {
+		return fmt.Errorf("AngularLoss: the distance must be LpDistance(p=2, power=1, normalized), got %s", l.Distance)
+	}
+	if fmt.Sprintf("%T", l.Reducer) != fmt.Sprintf("%T", reducers.MeanReducer{}) {
+		return fmt.Errorf("host loss engine: reducer %T is not supported (only %T)", l.Reducer, reducers.MeanReducer{})
+	}
+	if l.EmbeddingRegularizer != nil {
+		return fmt.Errorf("host loss engine: embedding regularizers are not supported")
+	}
+	return nil
+}
+
+// HostCheck implements HostLoss: the required distance, MeanReducer, no regularizer; raw (PML) or
+// normalized negatives.
+func (l *Angular) HostCheck() error { return l.hostSettings() }
+
+// HostCompute implements HostLoss. The engine gives the kernel the cosine similarities S = x̂·x̂ᵀ;
+// with raw negatives the logits use x̂_a·x_n = S_an·‖x_n‖, so the kernel also returns the gradient
+// with respect to the norms ‖x_n‖, added here to the embeddings' gradient (d‖x_n‖/dx_n = x̂_n).
+func (l *Angular) HostCompute(in HostInputs) (HostResult, error) {
+	if err := l.hostSettings(); err != nil {
+		return HostResult{}, err
+	}
+	if in.Embeddings == nil || in.Embeddings.Rank() != 2 {
+		return HostResult{}, fmt.Errorf("host loss engine: embeddings must be [N, D]")
+	}
+	n, d := in.Embeddings.Shape().Dimensions[0], in.Embeddings.Shape().Dimensions[1]
+	var x []float64
+	switch in.Embeddings.DType() {
+	case dtypes.Float32:
+		tensors.ConstFlatData(in.Embeddings, func(v []float32) {
+			x = make([]float64, len(v))
+			for i, f := range v {
+				x[i] = float64(f)
+			}
+		})
+	case dtypes.Float64:
+		tensors.ConstFlatData(in.Embeddings, func(v []float64) { x = slices.Clone(v) })
+	default:
+		return HostResult{}, fmt.Errorf("host loss engine: embeddings must be float32 or float64, got %s", in.Embeddings.DType())
+	}
+	// The norms as the engine computes them (max(‖x‖, 1e-12)).
+	norms := make([]float64, n)
+	for i := range n {
+		var s float64
+		for _, v := range x[i*d : (i+1)*d] {
+			s += v * v
+		}
+		norms[i] = math.Max(math.Sqrt(s), 1e-12)
+	}
+	t := math.Pow(math.Tan(l.Alpha*math.Pi/180), 2)
+	c, k := 4*t, 2*(1+t)
+	var nu []float64 // the negatives' scale: ‖x_n‖ (raw) or nil (normalized)
+	if l.RawNegatives {
+		nu = norms
+	}
+	dNu := make([]float64, n)
+	hd := hostDistance{metric: metricDot, normalize: true}
+	res, err := hostCompute(hd, in, angularKernel[float32](c, k, nu, dNu), angularKernel[float64](c, k, nu, dNu))
+	if err != nil || nu == nil {
+		return res, err
+	}
+	// d‖x_n‖/dx_n = x_n/‖x_n‖ (no gradient below the clamp).
+	add := func(i int, f func(j int, v float64)) {
+		if norms[i] <= 1e-12 || dNu[i] == 0 {
+			return
+		}
+		s := dNu[i] / norms[i]
+		for j := range d {
+			f(j, s*x[i*d+j])
+		}
+	}
+	switch g := res.Gradient; g.DType() {
+	case dtypes.Float32:
+		tensors.MutableFlatData(g, func(v []float32) {
+			for i := range n {
+				add(i, func(j int, a float64) { v[i*d+j] = float32(float64(v[i*d+j]) + a) })
+			}
+		})
+	case dtypes.Float64:
+		tensors.MutableFlatData(g, func(v []float64) {
+			for i := range n {
+				add(i, func(j int, a float64) { v[i*d+j] += a })
+			}
+		})
+	}
+	return res, nil
+}
+
+// angularKernel: mat is S = x̂·x̂ᵀ. For each positive pair (a, p) (ordered, a ≠ p),
+// z_ap = LSE_{n ∈ N(a)} c·(R_an + R_pn) − k·S_ap with R_an = S_an·ν_n (raw negatives; S_an when nu
+// is nil), loss softplus(z_ap) (0 when a has no negative), averaged over all positive pairs; 0
+// unless the batch has a positive and a negative pair. N(a) = N(p) (same label), so z_ap = z_pa and
+// each row owns its whole gradient: with g = σ(z_ap)/#pairs and w the softmax of the logits over
+// N(a), dR_an = 2c·Σ_p g_ap·w_apn (as anchor and as positive) and dS_ap = −k·g_ap (the engine adds
+// the transpose). With raw negatives, dS_an = dR_an·ν_n and dν_n = Σ_a dR_an·S_an, returned in dNu.
+// O(N·M·K) time (K = the largest number of positives of an anchor), O(N·M) memory.
+func angularKernel[T hostFloat](c, k float64, nu, dNu []float64) pairKernel[T] {
+	return func(mat, grad []T, n int, labels []int64) float64 {
+		var pairs, negs float64
+		for i := range n {
+			for j := range n {
+				switch {
+				case j == i:
+				case labels[j] == labels[i]:
+					pairs++
+				default:
+					negs++
+				}
+			}
+		}
+		clear(grad)
+		clear(dNu)
+		if pairs == 0 || negs == 0 {
+			return 0
+		}
+		scale := func(j int) float64 {
+			if nu == nil {
+				return 1
+			}
+			return nu[j]
+		}
+		type partial struct {
+			lo  int
+			dNu []float64
+		}
+		var parts []partial
+		var mu sync.Mutex
+		rowLoss := make([]float64, n)
+		parallelRows(n, n, func(lo, hi int) {
+			var posJ, negJ []int
+			var a, e, acc []float64
+			var part []float64
+			if nu != nil {
+				part = make([]float64, n)
+			}
+			for i := lo; i < hi; i++ {
+				posJ, negJ = posJ[:0], negJ[:0]
+				for j := range n {
+					switch {
+					case j == i:
+					case labels[j] == labels[i]:
+						posJ = append(posJ, j)
+					default:
+						negJ = append(negJ, j)
+					}
+				}
+				if len(posJ) == 0 || len(negJ) == 0 {
+					continue
+				}
+				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
+				a, e, acc = slices.Grow(a[:0], len(negJ))[:len(negJ)], slices.Grow(e[:0], len(negJ))[:len(negJ)], slices.Grow(acc[:0], len(negJ))[:len(negJ)]
+				for t, j := range negJ {
+					a[t] = c * float64(row[j]) * scale(j)
+					acc[t] = 0
+				}
+				var loss float64
+				for _, p := range posJ {
+					rp := mat[p*n : (p+1)*n]
+					mx := math.Inf(-1)
+					for t, j := range negJ {
+						v := a[t] + c*float64(rp[j])*scale(j)
+						e[t] = v
+						mx = max(mx, v)
+					}
+					var s float64
+					for t, v := range e {
+						ev := fastExp(v - mx)
+						e[t] = ev
+						s += ev
+					}
+					z := mx + math.Log(s) - k*float64(row[p])
+					loss += max(z, 0) + math.Log1p(fastExp(-math.Abs(z)))
+					gz := 1 / (1 + fastExp(-z)) / pairs
+					g[p] = T(-k * gz)
+					f := 2 * c * gz / s
+					for t, ev := range e {
+						acc[t] += f * ev
+					}
+				}
+				rowLoss[i] = loss
+				for t, j := range negJ {
+					g[j] = T(acc[t] * scale(j))
+					if part != nil {
+						part[j] += acc[t] * float64(row[j])
+					}
+				}
+			}
+			if part != nil {
+				mu.Lock()
+				parts = append(parts, partial{lo, part})
+				mu.Unlock()
+			}
+		})
+		slices.SortFunc(parts, func(a, b partial) int { return a.lo - b.lo })
+		for _, p := range parts {
+			for j, v := range p.dNu {
+				dNu[j] += v
+			}
+		}
+		var loss float64
+		for _, v := range rowLoss {
+			loss += v
+		}
+		return loss / pairs
 	}
 }

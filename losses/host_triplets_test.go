@@ -77,6 +77,12 @@ func TestHostTripletsMatchGraph(t *testing.T) {
 			return l
 		}},
 		{"histogram", func() losses.Loss { return losses.NewHistogram() }},
+		{"angular", func() losses.Loss { return losses.NewAngular() }},
+		{"angular normalized negatives α=30", func() losses.Loss {
+			l := losses.NewAngular()
+			l.RawNegatives, l.Alpha = false, 30
+			return l
+		}},
 	}
 	for _, tc := range cases {
 		for _, ls := range labelSets {
@@ -145,6 +151,8 @@ func TestHostTripletsCheck(t *testing.T) {
 		}()},
 		{"margin learn beta", func() losses.Loss { l := losses.NewMargin(); l.LearnBeta = true; return l }()},
 		{"margin mean reducer", func() losses.Loss { l := losses.NewMargin(); l.Reducer = reducers.MeanReducer{}; return l }()},
+		{"angular cosine", func() losses.Loss { l := losses.NewAngular(); l.Distance = distances.NewCosineSimilarity(); return l }()},
+		{"angular sum reducer", func() losses.Loss { l := losses.NewAngular(); l.Reducer = reducers.SumReducer{}; return l }()},
 		{"histogram L2", func() losses.Loss { l := losses.NewHistogram(); l.Distance = distances.NewLpDistance(); return l }()},
 	} {
 		if _, err := losses.Host(tc.loss); err == nil {
