@@ -35,6 +35,17 @@
 //
 // VerifyAt reports accuracy, precision, recall, F1, MCC, FMR and FNMR of the frozen rule.
 //
+// # Embedders and pair scores
+//
+// Embedder is gometric's one interface of an embedding model (train.Model, a baseline, or
+// match.Identity): Embed maps feature vectors to embeddings; ItemsEmbedder embeds items of any kind
+// (graphs, texts) and SparseEmbedder sparse vectors (a TF-IDF baseline, AsSparse). EmbedItems embeds
+// items with any of them. PairScores is the one scoring of labeled pairs (the cosine similarity of
+// the two items' embeddings, each item embedded once), shared by training, the reports and
+// `gometric match`; ChoosePairThreshold chooses the frozen threshold on the validation pairs with
+// it, and ValidationMetric is the metric training tracks (MAP@R of validation items, or the average
+// precision of validation pairs).
+//
 // # Clustering
 //
 // NMI and AMI compare two labellings with scikit-learn 1.2.1's definitions (arithmetic

@@ -300,7 +300,7 @@ func EncoderFromSpec(spec encoders.Spec) (*Encoder, error) {
 }
 
 // JSONItem returns graph i as a graphs file writes it (one line of ReadGraphs' format, id and
-// label included): what a run writes inline in its test pairs (train.Run.WriteTestPairs).
+// label included): what a run writes inline in its test pairs (runfolder.Folder.WriteTestPairs).
 func (o *Objects) JSONItem(i int) (json.RawMessage, error) {
 	return fileJSON(o.Graphs[i])
 }

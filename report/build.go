@@ -5,10 +5,11 @@ import (
 	"math"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/gometric/gometric/datasets"
 	"github.com/gometric/gometric/eval"
-	"github.com/gometric/gometric/train"
+	"github.com/gometric/gometric/runfolder"
 )
 
 // Names of the rows of a training report.
@@ -27,19 +28,32 @@ const (
 	PCAPNG       = "pca.png"
 )
 
+// TrainedRun is a finished training as ForTraining measures it (train.BuildReport makes it from
+// a training's configuration, data and result).
+type TrainedRun struct {
+	// Title heads the report; Data describes the data and its split.
+	Title, Data string
+	// Set is the test split: test items and pairs, the validation pairs on which the baselines'
+	// thresholds are chosen, and the data set's own baseline, triplets and groups when it has them.
+	Set Set
+	// Untrained is the untrained encoder (fresh weights, same architecture); Trained the trained
+	// model, with its frozen Threshold.
+	Untrained, Trained eval.Embedder
+	Threshold          float64
+	// Training summarises the training.
+	Training Training
+	// Notes are added to the report's notes.
+	Notes []string
+}
+
 // ForTraining measures a finished training run on its data's test split: the data set's own
-// baseline (data.Baseline, the molecules' Morgan fingerprints), raw features, the untrained encoder
-// (fresh weights, same architecture) and the trained model, on the same test items and pairs (and
-// test triplets, with the published figures, for graph-edit). The baselines' thresholds are chosen on the validation pairs with their own
+// baseline (the molecules' Morgan fingerprints), raw features, the untrained encoder and the
+// trained model, on the same test items and pairs (and test triplets, with the published figures,
+// for graph-edit). The baselines' thresholds are chosen on the validation pairs with their own
 // scores; the trained model uses its frozen threshold.
-func ForTraining(cfg train.Config, data *train.Data, res *train.Result) (*Report, error) {
-	m := res.Model
-	untrained, err := train.NewUntrainedModelWith(m.Backend(), m.Spec, m.ItemEncoder(), m.Norm, cfg.Seed)
-	if err != nil {
-		return nil, err
-	}
-	set := Set{Items: data.Test, Pairs: data.TestPairs, ValPairs: data.ValPairs, Baseline: data.Baseline, Triplets: data.TestTriplets, Groups: data.TestGroups}
-	r := &Report{Title: "gometric: " + data.Name, Data: describeData(cfg, data)}
+func ForTraining(t TrainedRun) (*Report, error) {
+	set := t.Set
+	r := &Report{Title: t.Title, Data: t.Data}
 	r.RetrievalOn, r.VerificationOn = describeSet(set, "validation")
 	r.Benchmark = benchmarkOf(set)
 	type candidate struct {
@@ -48,10 +62,10 @@ func ForTraining(cfg train.Config, data *train.Data, res *train.Result) (*Report
 		th   float64
 	}
 	var candidates []candidate
-	if b := data.Baseline; b != nil {
+	if b := set.Baseline; b != nil {
 		candidates = append(candidates, candidate{b.Name, b, math.NaN()})
 	}
-	for _, c := range append(candidates, candidate{RowRaw, Raw{}, math.NaN()}, candidate{RowUntrained, untrained, math.NaN()}, candidate{RowTrained, m, m.Threshold}) {
+	for _, c := range append(candidates, candidate{RowRaw, Raw{}, math.NaN()}, candidate{RowUntrained, t.Untrained, math.NaN()}, candidate{RowTrained, t.Trained, t.Threshold}) {
 		if c.name == RowRaw && !hasFeatures(set) {
 			continue // items that are not feature vectors (graphs) have no raw features to compare
 		}
@@ -62,42 +76,34 @@ func ForTraining(cfg train.Config, data *train.Data, res *train.Result) (*Report
 		r.Rows = append(r.Rows, row)
 	}
 	r.ByGroup = gatherGroups(r.Rows, set.Groups)
-	best := math.NaN()
-	for _, p := range res.History.Val {
-		if p.Step == res.BestStep {
-			best = p.Value
-		}
-	}
-	r.Training = &Training{
-		Config:    describeConfig(cfg, m),
-		StartStep: res.StartStep, Steps: res.Steps, BestStep: res.BestStep,
-		Epochs:       float64(res.Steps) / float64(max(res.StepsPerEpoch, 1)),
-		StoppedEarly: res.StoppedEarly, Seconds: res.TrainTime.Seconds(), StepsPerSecond: res.StepsPerSecond,
-		ValMetric: res.History.ValMetric, BestVal: best,
-	}
-	switch {
-	case data.TestTriplets != nil:
-		r.Notes = append(r.Notes, fmt.Sprintf("the training and validation pairs were generated from seed %d; the test pairs and triplets are the fixed evaluation sets (seed %d), the same for every run", cfg.Seed, train.GraphEditEvalSeed))
-	case data.TrainPairs != nil:
-		r.Notes = append(r.Notes, "the pairs file was split into training, validation and test pairs at random: an item may appear in pairs of several splits")
-	case cfg.SplitByClass:
-		r.Notes = append(r.Notes, "split by class: no class of the validation and test items is seen in training")
-	}
+	training := t.Training
+	r.Training = &training
+	r.Notes = append(r.Notes, t.Notes...)
 	return r, nil
+}
+
+// Model is a trained model as ForModel measures it.
+type Model struct {
+	// Embedder embeds; Threshold is its frozen match threshold (NaN: none).
+	Embedder  eval.Embedder
+	Threshold float64
+	// InputDim is the number of features the model takes (0 for items that are not feature
+	// vectors): data with another number is an error.
+	InputDim int
 }
 
 // ForModel measures a saved model on set (for `gometric eval`): the model with its frozen
 // threshold, and, when baselines, the raw features beside it (threshold chosen on set.ValPairs,
 // or none).
-func ForModel(title, data string, m *train.Model, set Set, baselines bool) (*Report, error) {
+func ForModel(title, data string, m Model, set Set, baselines bool) (*Report, error) {
 	for _, dim := range []int{setDim(set.Items), pairsDim(set.Pairs)} {
-		if dim >= 0 && dim != m.Spec.InputDim {
-			return nil, fmt.Errorf("the data has %d features, the model takes %d", dim, m.Spec.InputDim)
+		if dim >= 0 && dim != m.InputDim {
+			return nil, fmt.Errorf("the data has %d features, the model takes %d", dim, m.InputDim)
 		}
 	}
 	r := &Report{Title: title, Data: data}
 	r.RetrievalOn, r.VerificationOn = describeSet(set, "validation")
-	if !m.HasThreshold() && r.VerificationOn != "" {
+	if math.IsNaN(m.Threshold) && r.VerificationOn != "" {
 		r.Notes = append(r.Notes, "the model has no frozen threshold: accuracy and F1 are not reported")
 	}
 	if b := set.Baseline; baselines && b != nil {
@@ -115,7 +121,7 @@ func ForModel(title, data string, m *train.Model, set Set, baselines bool) (*Rep
 		}
 		r.Rows = append(r.Rows, row)
 	}
-	row, err := Evaluate(RowTrained, m, Set{Items: set.Items, Pairs: set.Pairs, Triplets: set.Triplets, Groups: set.Groups}, m.Threshold)
+	row, err := Evaluate(RowTrained, m.Embedder, Set{Items: set.Items, Pairs: set.Pairs, Triplets: set.Triplets, Groups: set.Groups}, m.Threshold)
 	if err != nil {
 		return nil, err
 	}
@@ -124,16 +130,33 @@ func ForModel(title, data string, m *train.Model, set Set, baselines bool) (*Rep
 	return r, nil
 }
 
-// WriteRun writes the report into run folder dir: metrics.json, report.md and the plots (training
-// loss and validation metric from h, when it has points; the PCA of the model's embeddings of
-// items, when items is not nil). It records the plots in r.Files.
-func WriteRun(dir string, r *Report, h train.History, m *train.Model, items *datasets.Items) error {
+// RunFiles are what WriteRun writes beside a training report in the model folder.
+type RunFiles struct {
+	// History gives the plots of the training loss and the validation metric (when it has
+	// points).
+	History runfolder.History
+	// Model and Items give the PCA plot of the model's embeddings of Items (class-labelled test
+	// items), when both are set.
+	Model eval.Embedder
+	Items *datasets.Items
+	// TestPairs, when not empty, are written as runfolder.TestPairsFile (runfolder.Folder.WriteTestPairs),
+	// for `gometric match`.
+	TestPairs *datasets.Pairs
+	// Started, when not zero, is when the whole command started: Training.TotalSeconds is the time
+	// since then when metrics.json is written.
+	Started time.Time
+}
+
+// WriteRun writes the report r into dir, the model folder of a run being published: the plots and
+// the test pairs of files, then report.md, then metrics.json, each once and last, so that it records
+// everything written (r.Files: the plots and the test pairs; r.Training.TotalSeconds).
+func WriteRun(dir string, r *Report, files RunFiles) error {
 	r.Files = nil
 	write := func(name string, data []byte, err error) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		if err := train.WriteFileAtomic(filepath.Join(dir, name), data); err != nil {
+		if err := runfolder.WriteFileAtomic(filepath.Join(dir, name), data); err != nil {
 			return err
 		}
 		if strings.HasSuffix(name, ".png") {
@@ -141,6 +164,7 @@ func WriteRun(dir string, r *Report, h train.History, m *train.Model, items *dat
 		}
 		return nil
 	}
+	h := files.History
 	if len(h.Loss) > 0 {
 		data, err := LossPlot(h)
 		if err := write(LossPNG, data, err); err != nil {
@@ -153,8 +177,8 @@ func WriteRun(dir string, r *Report, h train.History, m *train.Model, items *dat
 			return err
 		}
 	}
-	if items != nil && items.HasLabels() && m != nil {
-		emb, err := m.EmbedItems(items)
+	if items := files.Items; items != nil && items.HasLabels() && files.Model != nil {
+		emb, err := eval.EmbedItems(files.Model, items)
 		if err != nil {
 			return err
 		}
@@ -163,19 +187,28 @@ func WriteRun(dir string, r *Report, h train.History, m *train.Model, items *dat
 			return err
 		}
 	}
-	js, err := r.JSON()
-	if err := write(MetricsFile, js, err); err != nil {
-		return err
+	if p := files.TestPairs; p != nil && p.Len() > 0 {
+		if err := (runfolder.Folder{Dir: dir}).WriteTestPairs(p); err != nil {
+			return err
+		}
+		r.Files = append(r.Files, runfolder.TestPairsFile)
 	}
 	var md strings.Builder
 	if err := r.WriteMarkdown(&md); err != nil {
 		return err
 	}
-	return write(MarkdownFile, []byte(md.String()), nil)
+	if err := write(MarkdownFile, []byte(md.String()), nil); err != nil {
+		return err
+	}
+	if !files.Started.IsZero() && r.Training != nil {
+		r.Training.TotalSeconds = time.Since(files.Started).Seconds()
+	}
+	js, err := r.JSON()
+	return write(MetricsFile, js, err)
 }
 
 // gatherGroups returns the rows' figures by group as the report's section, or nil without groups.
-func gatherGroups(rows []Row, g *train.Groups) *GroupSection {
+func gatherGroups(rows []Row, g *Groups) *GroupSection {
 	if g == nil {
 		return nil
 	}
@@ -202,59 +235,25 @@ func benchmarkOf(s Set) *Benchmark {
 	return b
 }
 
-// describeData describes a run's data and split.
-func describeData(cfg train.Config, d *train.Data) string {
-	what := fmt.Sprintf("%d features", d.Dim())
-	if k := d.Kind(); k != datasets.KindVector {
-		what = k + "s"
-	}
-	if d.TrainPairs != nil {
-		return fmt.Sprintf("%s, %s; %s training / %s validation / %s test pairs (seed %d)",
-			d.Name, what, count(d.TrainPairs.Len()), count(d.ValPairs.Len()), count(d.TestPairs.Len()), cfg.Seed)
-	}
-	s := fmt.Sprintf("%s, %s, %d classes; %s training / %s validation / %s test items",
-		d.Name, what, d.Train.NumClasses(), count(d.Train.Len()), count(d.Val.Len()), count(d.Test.Len()))
-	if d.Test.OfficialTest != nil {
-		s += " (official test split)"
-	}
-	return s + fmt.Sprintf(", seed %d", cfg.Seed)
-}
-
 // describeSet describes the retrieval and verification test data; thresholdFrom names where the
 // baselines' threshold is chosen ("" when only a frozen threshold is used).
 func describeSet(s Set, thresholdFrom string) (retrieval, verification string) {
 	if s.Items != nil {
 		retrieval = fmt.Sprintf("each of the %s test items queries the other %s, by cosine similarity (PML AccuracyCalculator)",
-			count(s.Items.Len()), count(s.Items.Len()-1))
+			Count(s.Items.Len()), Count(s.Items.Len()-1))
 	}
 	if s.Pairs != nil {
 		verification = fmt.Sprintf("%s test pairs (%s positive), cosine similarity; accuracy and F1 at the trained model's frozen threshold",
-			count(s.Pairs.Len()), count(s.Pairs.NumPositives()))
+			Count(s.Pairs.Len()), Count(s.Pairs.NumPositives()))
 		if thresholdFrom != "" && s.ValPairs != nil {
-			verification += fmt.Sprintf(", chosen on %s %s pairs (each baseline's own threshold likewise)", count(s.ValPairs.Len()), thresholdFrom)
+			verification += fmt.Sprintf(", chosen on %s %s pairs (each baseline's own threshold likewise)", Count(s.ValPairs.Len()), thresholdFrom)
 		}
 	}
 	return retrieval, verification
 }
 
-// describeConfig summarises the training configuration in one line.
-func describeConfig(cfg train.Config, m *train.Model) string {
-	batches := cfg.BatchKind()
-	if batches == train.BatchesPairs {
-		batches = cfg.PairMode + " pairs"
-	} else {
-		batches = "class batches"
-	}
-	s := fmt.Sprintf("%s, loss %s, %s, batch %d, Adam lr %g (%s), %s inputs, seed %d",
-		m.Spec, cfg.Loss, batches, cfg.BatchSize, cfg.LR, cfg.Schedule, cfg.Normalize, cfg.Seed)
-	if cfg.Miner != "" {
-		s += ", miner " + cfg.Miner
-	}
-	return s
-}
-
-// count formats n with thousands separators.
-func count(n int) string {
+// Count formats n with thousands separators, as reports write counts.
+func Count(n int) string {
 	s := fmt.Sprint(n)
 	if n < 0 {
 		return s

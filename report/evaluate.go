@@ -7,7 +7,6 @@ import (
 	"github.com/gometric/gometric/datasets"
 	"github.com/gometric/gometric/eval"
 	"github.com/gometric/gometric/mat"
-	"github.com/gometric/gometric/train"
 )
 
 // Raw is the baseline embedder that returns the raw features themselves: compared by cosine
@@ -19,6 +18,14 @@ func (Raw) Embed(x *mat.Dense) (*mat.Dense, error) {
 	out := mat.New(x.Rows, x.Cols)
 	copy(out.Data, x.Data)
 	return out, nil
+}
+
+// Source names data to measure a saved model on (train.LoadEvalSet loads it): nothing (the run's own test split), a built-in
+// data set, an items file, a pairs file, or a pairs file with the items it names.
+type Source struct {
+	Dataset, Items, Pairs string
+	// SkipBadLines skips malformed lines of the files (they come back as warnings).
+	SkipBadLines bool
 }
 
 // Set is the data a model is measured on.
@@ -33,12 +40,12 @@ type Set struct {
 	ValPairs *datasets.Pairs
 	// Baseline is the data set's own baseline (the molecules' fingerprints), reported first; nil
 	// for none.
-	Baseline *train.Baseline
+	Baseline *Baseline
 	// Triplets are test triplets, for the triplet accuracy (graph-edit); nil for none.
-	Triplets *train.Triplets
+	Triplets *Triplets
 	// Groups, when not nil, group Items (place-names: by script) for the figures by group
 	// (Report.ByGroup); the Pairs must be pairs of Items.
-	Groups *train.Groups
+	Groups *Groups
 }
 
 // Evaluate measures embedder e on set and returns its row, called name (with its figures by group

@@ -24,7 +24,7 @@ type GroupSection struct {
 
 // GroupRow is one model's figures on one group of test items: retrieval with the group's items as
 // queries (every test item is still a reference item), verification on the group's test pairs
-// (train.Groups.Pair), accuracy at the row's threshold.
+// (Groups.Pair), accuracy at the row's threshold.
 type GroupRow struct {
 	Name  string `json:"name"`
 	Group string `json:"group"`

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gometric/gometric/datasets"
 	"github.com/gometric/gometric/text/placenames"
-	"github.com/gometric/gometric/train"
 )
 
 // TestGroupsTFIDF checks the by-script figures of the TF-IDF baseline row against
@@ -55,11 +54,11 @@ func TestGroupsTFIDF(t *testing.T) {
 	for i := range pairs.Y {
 		tp.A, tp.B = append(tp.A, pos[pairs.A[i]]), append(tp.B, pos[pairs.B[i]])
 	}
-	b, err := train.NewTFIDFBaseline(items.Subset(trainIdx))
+	b, err := NewTFIDFBaseline(items.Subset(trainIdx))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := train.ScriptGroups(test)
+	g, err := ScriptGroups(test)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,9 +102,9 @@ func TestGroupsTFIDF(t *testing.T) {
 	}
 	for _, c := range []struct{ what, got, want string }{
 		{"text", txt.String(), "By script:"},
-		{"text", txt.String(), train.BaselineTFIDF + "   latin"},
+		{"text", txt.String(), BaselineTFIDF + "   latin"},
 		{"markdown", md.String(), "## By script"},
-		{"markdown", md.String(), "| " + train.BaselineTFIDF + " | other | "},
+		{"markdown", md.String(), "| " + BaselineTFIDF + " | other | "},
 	} {
 		if !strings.Contains(c.got, c.want) {
 			t.Errorf("%s lacks %q:\n%s", c.what, c.want, c.got)

@@ -13,7 +13,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/gometric/gometric/mat"
-	"github.com/gometric/gometric/train"
+	"github.com/gometric/gometric/runfolder"
 )
 
 // Plot sizes.
@@ -29,12 +29,12 @@ var palette = []color.RGBA{
 }
 
 // LossPlot draws the training loss over the steps of h as a PNG image.
-func LossPlot(h train.History) ([]byte, error) {
+func LossPlot(h runfolder.History) ([]byte, error) {
 	return linePlot("Training loss (moving average)", "loss", h.Loss, false)
 }
 
 // ValidationPlot draws the validation metric over the steps of h as a PNG image.
-func ValidationPlot(h train.History) ([]byte, error) {
+func ValidationPlot(h runfolder.History) ([]byte, error) {
 	name := h.ValMetric
 	if name == "" {
 		name = "metric"
@@ -43,7 +43,7 @@ func ValidationPlot(h train.History) ([]byte, error) {
 }
 
 // linePlot draws points as a line (with markers when marks) and encodes it as PNG.
-func linePlot(title, yLabel string, pts []train.Point, marks bool) ([]byte, error) {
+func linePlot(title, yLabel string, pts []runfolder.Point, marks bool) ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "step"

@@ -25,7 +25,7 @@ func TestDefaultRecipeReachesTheTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := report.ForTraining(cfg, data, res)
+	rep, err := train.BuildReport(cfg, data, res)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,8 @@ type Report struct {
 	ByGroup *GroupSection `json:"by_group,omitempty"`
 	// Notes are caveats worth reading with the numbers.
 	Notes []string `json:"notes,omitempty"`
-	// Files lists the run folder's files the report refers to (plots), by name.
+	// Files lists the files the report refers to in the model folder, by name: the plots (PNG, shown
+	// in the Markdown report) and the scored test pairs.
 	Files []string `json:"files,omitempty"`
 }
 
@@ -305,9 +306,15 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "Note: %s\n\n", n)
 	}
-	if len(r.Files) > 0 {
+	var plots []string
+	for _, f := range r.Files {
+		if strings.HasSuffix(f, ".png") {
+			plots = append(plots, f)
+		}
+	}
+	if len(plots) > 0 {
 		b.WriteString("## Plots\n\n")
-		for _, f := range r.Files {
+		for _, f := range plots {
 			fmt.Fprintf(&b, "![%s](%s)\n\n", f, f)
 		}
 	}

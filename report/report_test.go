@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/gometric/gometric/datasets"
 	"github.com/gometric/gometric/mat"
-	"github.com/gometric/gometric/train"
 )
 
 func TestPCA2(t *testing.T) {
@@ -40,8 +37,8 @@ func TestPCA2(t *testing.T) {
 func TestCount(t *testing.T) {
 	tests := map[int]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -5: "-5"}
 	for n, want := range tests {
-		if got := count(n); got != want {
-			t.Errorf("count(%d) = %q, want %q", n, got, want)
+		if got := Count(n); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
 		}
 	}
 }
@@ -141,107 +138,5 @@ func TestReportOutputs(t *testing.T) {
 	}
 	if r.Row("nope") != nil {
 		t.Fatal("Row of an unknown name")
-	}
-}
-
-// TestTrainingReport trains a few steps and checks the report rows and the run folder files.
-func TestTrainingReport(t *testing.T) {
-	cfg := train.DefaultConfig()
-	cfg.Steps, cfg.BatchSize, cfg.EmbeddingDim, cfg.Hidden = 10, 16, 8, []int{16}
-	cfg.EvalPairs, cfg.ValItems = 200, 200
-	dir := t.TempDir()
-	run := train.Run{Dir: dir}
-	data, err := run.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r *Report
-	writeReport := func(res *train.Result, modelDir string) (err error) {
-		if r, err = ForTraining(cfg, data, res); err != nil {
-			return err
-		}
-		return WriteRun(modelDir, r, res.History, res.Model, data.Test)
-	}
-	res, err := train.Fit(cfg, data, train.Options{RunDir: dir, Report: writeReport})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(r.Rows) != 3 || r.Rows[2].Name != RowTrained || r.Rows[2].Verification.Threshold != res.Model.Threshold {
-		t.Fatalf("rows %+v", r.Rows)
-	}
-	for _, name := range []string{MetricsFile, MarkdownFile, LossPNG, ValPNG, PCAPNG} {
-		data, err := os.ReadFile(filepath.Join(dir, train.ModelDir, name))
-		if err != nil || len(data) == 0 {
-			t.Errorf("%s: %v", name, err)
-		}
-		if strings.HasSuffix(name, ".png") && !bytes.HasPrefix(data, []byte("\x89PNG")) {
-			t.Errorf("%s is not a PNG", name)
-		}
-	}
-	// The saved model measured on the run's own test split gives the training report's numbers.
-	m, err := train.Run{Dir: dir}.LoadModel(res.Model.Backend())
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, _, _, err := LoadSet(run, cfg, Source{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	again, err := ForModel("eval", "", m, set, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, want := again.Row(RowTrained), r.Row(RowTrained)
-	if got.Retrieval.MAPAtR != want.Retrieval.MAPAtR || got.Verification.Accuracy != want.Verification.Accuracy {
-		t.Fatalf("saved model: MAP@R %v accuracy %v; training report: %v %v", got.Retrieval.MAPAtR,
-			got.Verification.Accuracy, want.Retrieval.MAPAtR, want.Verification.Accuracy)
-	}
-}
-
-func TestLoadSet(t *testing.T) {
-	cfg := train.DefaultConfig()
-	cfg.EvalPairs = 100
-	dir := t.TempDir()
-	run := train.Run{Dir: filepath.Join(dir, "run")}
-	if _, err := run.Start(cfg); err != nil {
-		t.Fatal(err)
-	}
-	items := filepath.Join(dir, "items.csv")
-	pairs := filepath.Join(dir, "pairs.csv")
-	if err := os.WriteFile(items, []byte("id,label,x,y\na,0,1,0\nb,0,0.9,0.1\nc,1,0,1\nd,1,0.1,0.9\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(pairs, []byte("a,b,label\na,b,1\na,c,0\nc,d,1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name             string
-		src              Source
-		items, nPairs    int
-		wantErr, wantDes string
-	}{
-		{"own split", Source{}, 357, 100, "", "test split"},
-		{"same data set", Source{Dataset: "digits"}, 357, 100, "", "test split"},
-		{"items file", Source{Items: items}, 4, 100, "", "other data: 4 items"},
-		{"pairs with items", Source{Items: items, Pairs: pairs}, 4, 3, "", "other data: 3 pairs"},
-		{"unknown data set", Source{Dataset: "nope"}, 0, 0, "unknown data set", ""},
-		{"missing file", Source{Items: filepath.Join(dir, "none.csv")}, 0, 0, "no such file", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			set, desc, _, err := LoadSet(run, cfg, tt.src)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if set.Items.Len() != tt.items || set.Pairs.Len() != tt.nPairs || !strings.Contains(desc, tt.wantDes) {
-				t.Fatalf("%d items, %d pairs, %q", set.Items.Len(), set.Pairs.Len(), desc)
-			}
-		})
 	}
 }

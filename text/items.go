@@ -56,7 +56,7 @@ func (o *Objects) WriteContent(w io.Writer) error {
 }
 
 // JSONItem returns text i as a pairs file writes an inline side, {"text": "..."}: what a run
-// writes in its test pairs (train.Run.WriteTestPairs), which ReadPairs reads back.
+// writes in its test pairs (runfolder.Folder.WriteTestPairs), which ReadPairs reads back.
 func (o *Objects) JSONItem(i int) (json.RawMessage, error) {
 	return json.Marshal(struct {
 		Text string `json:"text"`

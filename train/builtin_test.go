@@ -7,6 +7,7 @@ import (
 	"github.com/gometric/gometric/datasets"
 	"github.com/gometric/gometric/encoders"
 	"github.com/gometric/gometric/graphs"
+	"github.com/gometric/gometric/report"
 )
 
 // TestMoleculesScaffoldSplit loads the molecules as a run does, for several seeds: no scaffold is
@@ -47,7 +48,7 @@ func TestMoleculesScaffoldSplit(t *testing.T) {
 					t.Errorf("%d evaluation pairs, not of their split's items (want %d)", p.pairs.Len(), cfg.EvalPairs)
 				}
 			}
-			if d.Baseline == nil || d.Baseline.Name != BaselineMorgan {
+			if d.Baseline == nil || d.Baseline.Name != report.BaselineMorgan {
 				t.Fatal("no fingerprint baseline")
 			}
 			emb, err := d.Baseline.EmbedItems(d.Test)
@@ -190,8 +191,8 @@ func TestPlaceNamesEntitySplit(t *testing.T) {
 			if d.TestPairs.Items != d.Test {
 				t.Error("the test pairs are not pairs of the test items")
 			}
-			if d.Baseline == nil || d.Baseline.Name != BaselineTFIDF || !d.Baseline.Sparse() {
-				t.Fatalf("baseline %+v, want %s", d.Baseline, BaselineTFIDF)
+			if d.Baseline == nil || d.Baseline.Name != report.BaselineTFIDF || !d.Baseline.Sparse() {
+				t.Fatalf("baseline %+v, want %s", d.Baseline, report.BaselineTFIDF)
 			}
 			if g := d.TestGroups; g == nil || len(g.Of) != d.Test.Len() || g.By != "script" {
 				t.Fatalf("test groups %+v", g)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gometric/gometric/backend"
 	"github.com/gometric/gometric/losses"
+	"github.com/gometric/gometric/runfolder"
 )
 
 // TestClassifierObjective checks TrainWithClassifier's loss on a tiny fixed case against a
@@ -123,12 +124,12 @@ func TestClassifierFit(t *testing.T) {
 		t.Fatalf("first loss with the classifier %v, without %v: the difference %v is not 0.5 × a cross-entropy near log(10)", l[0].Value, l0[0].Value, d)
 	}
 	// The head is in the checkpoint, with one output per digit class.
-	ckpt, _, err := Run{Dir: dir}.Checkpoints().Latest()
+	ckpt, _, err := runfolder.Folder{Dir: dir}.Checkpoints().Latest()
 	if err != nil || ckpt == "" {
 		t.Fatalf("latest checkpoint: %q, %v", ckpt, err)
 	}
 	ctx := context.New()
-	if err := LoadCheckpoint(ctx, ckpt); err != nil {
+	if err := runfolder.LoadCheckpoint(ctx, ckpt); err != nil {
 		t.Fatal(err)
 	}
 	found := map[string][]int{}
@@ -141,7 +142,7 @@ func TestClassifierFit(t *testing.T) {
 		t.Fatalf("classifier variables in the checkpoint: %v, want weights [%d 10]", found, cfg.EmbeddingDim)
 	}
 	// The published model is the encoder alone.
-	m, err := Run{Dir: dir}.LoadModel(backend.MustShared())
+	m, err := LoadRunModel(runfolder.Folder{Dir: dir}, backend.MustShared())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/gometric/gometric/backend"
 	"github.com/gometric/gometric/encoders"
 	"github.com/gometric/gometric/graphs"
+	"github.com/gometric/gometric/runfolder"
 )
 
 // twoLayer is an encoder of the test's own: feature vectors through two Dense layers.
@@ -34,8 +35,8 @@ func TestCustomEncoderRoundTrip(t *testing.T) {
 	cfg := tinyConfig(20)
 	cfg.Encoder = encoders.KindCustom
 	cfg.Loss, cfg.PairMode = "contrastive", "explicit"
-	run := Run{Dir: filepath.Join(t.TempDir(), "run")}
-	data, err := run.Start(cfg)
+	run := runfolder.Folder{Dir: filepath.Join(t.TempDir(), "run")}
+	data, err := StartRun(run, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestCustomEncoderRoundTrip(t *testing.T) {
 	if res.Model.Spec.Kind != encoders.KindCustom || res.Model.Spec.Name != "two-layer" || res.InputShapes != 1 {
 		t.Fatalf("spec %s, %d input shapes", res.Model.Spec, res.InputShapes)
 	}
-	loaded, err := run.LoadModelWith(backend.MustShared(), enc)
+	loaded, err := LoadRunModelWith(run, backend.MustShared(), enc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,8 +66,8 @@ func TestCustomEncoderRoundTrip(t *testing.T) {
 	if loaded.Threshold != res.Model.Threshold {
 		t.Fatalf("threshold %v, trained %v", loaded.Threshold, res.Model.Threshold)
 	}
-	if _, err := run.LoadModel(backend.MustShared()); err == nil || !strings.Contains(err.Error(), "LoadModelWith") {
-		t.Fatalf("LoadModel of a custom encoder: %v", err)
+	if _, err := LoadRunModel(run, backend.MustShared()); err == nil || !strings.Contains(err.Error(), "LoadRunModelWith") {
+		t.Fatalf("LoadRunModel of a custom encoder: %v", err)
 	}
 	// The run resumes with the same encoder.
 	cfg.Steps = 30

@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/gometric/gometric/datasets"
+	"github.com/gometric/gometric/report"
 )
 
 // Data is a run's data, split and ready: the training data, and validation and test data for the
@@ -34,12 +35,12 @@ type Data struct {
 	ValPairs, TestPairs *datasets.Pairs
 	// Baseline, when not nil, is the data set's own baseline, reported beside the encoders (the
 	// molecules' Morgan fingerprints).
-	Baseline *Baseline
+	Baseline *report.Baseline
 	// TestTriplets, when not nil, are test triplets for the triplet accuracy (graph-edit).
-	TestTriplets *Triplets
+	TestTriplets *report.Triplets
 	// TestGroups, when not nil, group the test items (place-names: by script) for the report's
 	// figures by group.
-	TestGroups *Groups
+	TestGroups *report.Groups
 	// Warnings are what the readers reported about lines they read: malformed lines skipped
 	// (Config.SkipBadLines), duplicates left out, notes (datasets.LineError.Kind).
 	Warnings []*datasets.LineError
@@ -80,8 +81,8 @@ func subSeed(seed, tag uint64) uint64 {
 
 // LoadData reads the data cfg names (a built-in data set, an items file, a pairs file) and splits
 // it (see PrepareItems and PreparePairs). Malformed lines of the user's files are an error that
-// names each file and line (datasets.LineErrors), unless cfg.SkipBadLines. For a run folder, Run.Start
-// does the same and records the data's fingerprints and split, and Run.Data reloads them.
+// names each file and line (datasets.LineErrors), unless cfg.SkipBadLines. For a run folder, StartRun
+// does the same and records the data's fingerprints and split, and RunData reloads them.
 func LoadData(cfg Config) (*Data, error) {
 	raw, err := readData(cfg, cfg.Items, cfg.Pairs)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"github.com/gometric/gometric/datasets"
 	"github.com/gometric/gometric/encoders"
 	"github.com/gometric/gometric/graphs"
-	"github.com/gometric/gometric/mat"
 	"github.com/gometric/gometric/text"
 )
 
@@ -145,7 +144,7 @@ func graphOptions(opts *datasets.ReadOptions) *graphs.ReadOptions {
 
 // NewEncoder returns the built-in encoder that spec describes: an MLP or CNN (encoders.New), a
 // gnn (graphs.EncoderFromSpec) or a text encoder (text.EncoderFromSpec). A custom encoder's spec is an error: its encoder comes from the
-// caller (NewModelWith, Run.LoadModelWith).
+// caller (NewModelWith, LoadRunModelWith).
 func NewEncoder(spec encoders.Spec) (encoders.ItemEncoder, error) {
 	switch spec.Kind {
 	case encoders.KindGNN:
@@ -153,7 +152,7 @@ func NewEncoder(spec encoders.Spec) (encoders.ItemEncoder, error) {
 	case encoders.KindText:
 		return text.EncoderFromSpec(spec)
 	case encoders.KindCustom:
-		return nil, fmt.Errorf("encoder %s is the caller's own: pass it (train.NewModelWith, Run.LoadModelWith)", spec)
+		return nil, fmt.Errorf("encoder %s is the caller's own: pass it (train.NewModelWith, train.LoadRunModelWith)", spec)
 	}
 	enc, err := encoders.New(spec)
 	if err != nil {
@@ -164,24 +163,6 @@ func NewEncoder(spec encoders.Spec) (encoders.ItemEncoder, error) {
 		return nil, fmt.Errorf("encoder %s does not implement encoders.ItemEncoder", spec)
 	}
 	return ie, nil
-}
-
-// ItemsEmbedder embeds items of any kind (feature vectors or objects). Model implements it; an
-// Embedder that does not (a baseline on raw features) embeds feature vectors only (EmbedItems).
-type ItemsEmbedder interface {
-	EmbedItems(items *datasets.Items) (*mat.Dense, error)
-}
-
-// EmbedItems returns e's embeddings of items: e.EmbedItems when e is an ItemsEmbedder, else
-// e.Embed of the items' features (an error for items that are not feature vectors).
-func EmbedItems(e Embedder, items *datasets.Items) (*mat.Dense, error) {
-	if ie, ok := e.(ItemsEmbedder); ok {
-		return ie.EmbedItems(items)
-	}
-	if items.Objects != nil {
-		return nil, fmt.Errorf("items %q are %ss: this embedder takes feature vectors", items.Name, items.Objects.Kind())
-	}
-	return e.Embed(items.Features)
 }
 
 // trainingGraphs returns the graphs the training uses: the training items', or, for a pairs file,

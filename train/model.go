@@ -15,6 +15,7 @@ import (
 	"github.com/gometric/gometric/knn"
 	"github.com/gometric/gometric/mat"
 	"github.com/gometric/gometric/match"
+	"github.com/gometric/gometric/runfolder"
 )
 
 // EmbedBatchSize is the number of items Model.Embed runs through the encoder at once. Every call of
@@ -24,7 +25,7 @@ const EmbedBatchSize = 256
 // Model is a trained (or freshly initialised) embedding model: an encoder, its weights in a GoMLX
 // context and the input normalisation it was trained with. Embed maps raw feature vectors, and
 // EmbedItems items of any kind (graphs), to L2-normalised embeddings, so that cosine similarity is
-// their dot product; it implements the Embedder interface of package match (feature vectors).
+// their dot product; it implements eval.Embedder and eval.ItemsEmbedder (package match takes it).
 //
 // A Model is not safe for concurrent use.
 type Model struct {
@@ -71,7 +72,7 @@ func NewModelWith(b backends.Backend, ctx *context.Context, spec encoders.Spec, 
 }
 
 // LoadModel returns the model whose weights are in the checkpoint folder dir (see
-// Checkpoints.Save), for a built-in encoder spec. Every encoder variable must be in the checkpoint.
+// runfolder.Checkpoints.Save), for a built-in encoder spec. Every encoder variable must be in the checkpoint.
 func LoadModel(b backends.Backend, dir string, spec encoders.Spec, norm encoders.Normalizer) (*Model, error) {
 	enc, err := NewEncoder(spec)
 	if err != nil {
@@ -84,7 +85,7 @@ func LoadModel(b backends.Backend, dir string, spec encoders.Spec, norm encoders
 // with).
 func LoadModelWith(b backends.Backend, dir string, spec encoders.Spec, enc encoders.ItemEncoder, norm encoders.Normalizer) (*Model, error) {
 	ctx := context.New()
-	if err := LoadCheckpoint(ctx, dir); err != nil {
+	if err := runfolder.LoadCheckpoint(ctx, dir); err != nil {
 		return nil, err
 	}
 	m, err := NewModelWith(b, ctx, spec, enc, norm)

@@ -2,179 +2,29 @@ package train
 
 import (
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/gometric/gometric/datasets"
+	"github.com/gometric/gometric/report"
+	"github.com/gometric/gometric/runfolder"
 )
-
-// Files of a run folder that record what the run trained on.
-const (
-	// DataFile holds the DataRecord: the fingerprints of the run's input.
-	DataFile = "data.json"
-	// SplitFile holds the DataSplit: which items or pairs went to training, validation and test.
-	SplitFile = "split.json"
-)
-
-// FileRecord identifies one input file by its content.
-type FileRecord struct {
-	// Role is the file's part: "items" or "pairs".
-	Role string `json:"role"`
-	// Path is the path as it was given; Abs the absolute path it resolved to.
-	Path string `json:"path"`
-	Abs  string `json:"abs"`
-	// Size is the file's length in bytes and SHA256 the hex SHA-256 of its bytes.
-	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256"`
-}
-
-// DataRecord is what a run trained on, recorded when it started so that resuming and evaluating
-// never trust a file name: the SHA-256 of every input file and of the data as loaded.
-type DataRecord struct {
-	// Dataset is the built-in data set, when the run used one.
-	Dataset string `json:"dataset,omitempty"`
-	// Files are the input files.
-	Files []FileRecord `json:"files,omitempty"`
-	// Content is the SHA-256 of the data as read (item ids, labels, features, pairs): the
-	// fingerprint of a built-in data set, and a second check on files read with other options.
-	Content string `json:"content"`
-}
-
-// DataSplit records how a run split its data, so that resuming and evaluating use exactly the same
-// training, validation and test data whatever order the file is in later (a changed file is refused
-// by its fingerprint before the split is applied).
-//
-// For class-labelled items (Kind "items") Train, Val, Test and ValTrack are item indices in the data
-// as read, and ValPairs and TestPairs the validation and test pairs drawn from them. For a pairs
-// file (Kind "pairs") Train, Val and Test are the pairs' line numbers in the file.
-type DataSplit struct {
-	// Kind is "items" or "pairs".
-	Kind string `json:"kind"`
-	// Train, Val and Test are the splits' item indices or pair lines.
-	Train Ranges `json:"train"`
-	Val   Ranges `json:"val"`
-	Test  Ranges `json:"test"`
-	// ValTrack are the validation items whose MAP@R training tracks (items only).
-	ValTrack Ranges `json:"val_track,omitempty"`
-	// ValPairs and TestPairs are the labeled validation and test pairs drawn from the validation
-	// and test items, as item indices (items only).
-	ValPairs  *PairList `json:"val_pairs,omitempty"`
-	TestPairs *PairList `json:"test_pairs,omitempty"`
-}
-
-// Split kinds.
-const (
-	splitItems = "items"
-	splitPairs = "pairs"
-)
-
-// PairList is a list of labeled pairs of item indices.
-type PairList struct {
-	A []int `json:"a"`
-	B []int `json:"b"`
-	Y []int `json:"label"`
-}
-
-// Ranges is a sorted list of non-negative integers, written compactly in JSON as a string: ranges
-// ("0-4,7,9-12"), or, when shorter (a random half of 60,000 items), a bitmap of the integers in
-// base64 ("bitmap:..."), bit i of byte i/8 set for integer i.
-type Ranges []int
-
-// bitmapPrefix starts the bitmap form of Ranges.
-const bitmapPrefix = "bitmap:"
-
-// MarshalJSON writes r in the shorter of its two forms.
-func (r Ranges) MarshalJSON() ([]byte, error) {
-	var b strings.Builder
-	for i := 0; i < len(r); {
-		j := i
-		for j+1 < len(r) && r[j+1] == r[j]+1 {
-			j++
-		}
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.Itoa(r[i]))
-		if j > i {
-			b.WriteByte('-')
-			b.WriteString(strconv.Itoa(r[j]))
-		}
-		i = j + 1
-	}
-	if n := len(r); n > 0 && base64.StdEncoding.EncodedLen(r[n-1]/8+1)+len(bitmapPrefix) < b.Len() {
-		bits := make([]byte, r[n-1]/8+1)
-		for _, v := range r {
-			bits[v/8] |= 1 << (v % 8)
-		}
-		return json.Marshal(bitmapPrefix + base64.StdEncoding.EncodeToString(bits))
-	}
-	return json.Marshal(b.String())
-}
-
-// UnmarshalJSON reads either form; ranges must be increasing.
-func (r *Ranges) UnmarshalJSON(data []byte) error {
-	var s string
-	if err := json.Unmarshal(data, &s); err != nil {
-		return fmt.Errorf("ranges: %w", err)
-	}
-	*r = nil
-	if enc, ok := strings.CutPrefix(s, bitmapPrefix); ok {
-		bits, err := base64.StdEncoding.DecodeString(enc)
-		if err != nil {
-			return fmt.Errorf("ranges: bitmap: %w", err)
-		}
-		for i, b := range bits {
-			for k := range 8 {
-				if b&(1<<k) != 0 {
-					*r = append(*r, 8*i+k)
-				}
-			}
-		}
-		return nil
-	}
-	if s == "" {
-		return nil
-	}
-	last := -1
-	for _, part := range strings.Split(s, ",") {
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err := strconv.Atoi(lo)
-		b := a
-		if err == nil && isRange {
-			b, err = strconv.Atoi(hi)
-		}
-		if err != nil || a < 0 || b < a || a <= last || b-a > math.MaxInt32 {
-			return fmt.Errorf("ranges: bad range %q", part)
-		}
-		for v := a; v <= b; v++ {
-			*r = append(*r, v)
-		}
-		last = b
-	}
-	return nil
-}
 
 // rawData is a run's data as read, before it is split.
 type rawData struct {
 	items    *datasets.Items
 	pairs    *datasets.Pairs
 	warnings []*datasets.LineError
-	record   DataRecord
+	record   runfolder.DataRecord
 	// baseline and triplets come with a built-in graph data set (builtin.go); graphEdit holds
 	// the numbers of generated training, validation and test pairs.
-	baseline  *Baseline
-	triplets  *Triplets
+	baseline  *report.Baseline
+	triplets  *report.Triplets
 	graphEdit [3]int
 	// placeNames marks the place names (their baseline is fitted on the training split: finish).
 	placeNames bool
@@ -218,13 +68,13 @@ func readData(cfg Config, itemsPath, pairsPath string) (*rawData, error) {
 }
 
 // fingerprint fills raw.record: the files read (as cfg names them, at itemsPath and pairsPath) and
-// the content hash. Only a run's start needs it; LoadData and Run.Data skip the work.
+// the content hash. Only a run's start needs it; LoadData and RunData skip the work.
 func (raw *rawData) fingerprint(cfg Config, itemsPath, pairsPath string) error {
 	for _, f := range []struct{ role, name, path string }{{"items", cfg.Items, itemsPath}, {"pairs", cfg.Pairs, pairsPath}} {
 		if f.path == "" {
 			continue
 		}
-		fr, err := fileRecord(f.role, f.name, f.path)
+		fr, err := runfolder.NewFileRecord(f.role, f.name, f.path)
 		if err != nil {
 			return err
 		}
@@ -251,33 +101,6 @@ func (raw *rawData) prepare(cfg Config) (*Data, error) {
 	}
 	data.Warnings = raw.warnings
 	return data, raw.finish(data)
-}
-
-// fileRecord fingerprints the file at path, given as name.
-func fileRecord(role, name, path string) (FileRecord, error) {
-	sum, size, err := fileSHA256(path)
-	if err != nil {
-		return FileRecord{}, err
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return FileRecord{}, err
-	}
-	return FileRecord{Role: role, Path: name, Abs: abs, Size: size, SHA256: sum}, nil
-}
-
-// fileSHA256 returns the hex SHA-256 and the length of the file at path.
-func fileSHA256(path string) (sum string, size int64, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if size, err = io.Copy(h, f); err != nil {
-		return "", 0, fmt.Errorf("%s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), size, nil
 }
 
 // contentHash is the SHA-256 of the data as read: items (ids, labels, class names, official split,
@@ -367,13 +190,12 @@ func (raw *rawData) contentHash() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// RecordSplit returns the split of data, whose items or pairs were read as items and pairs (the
-// data LoadData read; pairs nil for class-labelled items).
-func recordSplit(raw *rawData, d *Data) (*DataSplit, error) {
+// recordSplit returns the split of d, the data read as raw and split (runfolder.DataSplit).
+func recordSplit(raw *rawData, d *Data) (*runfolder.DataSplit, error) {
 	if raw.pairs != nil {
-		s := &DataSplit{Kind: splitPairs}
+		s := &runfolder.DataSplit{Kind: runfolder.SplitPairs}
 		for _, part := range []struct {
-			dst *Ranges
+			dst *runfolder.Ranges
 			p   *datasets.Pairs
 		}{{&s.Train, d.TrainPairs}, {&s.Val, d.ValPairs}, {&s.Test, d.TestPairs}} {
 			if part.p.Lines == nil {
@@ -384,8 +206,8 @@ func recordSplit(raw *rawData, d *Data) (*DataSplit, error) {
 		return s, nil
 	}
 	index := raw.items.IndexByID()
-	indices := func(it *datasets.Items) (Ranges, error) {
-		out := make(Ranges, it.Len())
+	indices := func(it *datasets.Items) (runfolder.Ranges, error) {
+		out := make(runfolder.Ranges, it.Len())
 		for i, id := range it.IDs {
 			j, ok := index[id]
 			if !ok {
@@ -396,18 +218,18 @@ func recordSplit(raw *rawData, d *Data) (*DataSplit, error) {
 		slices.Sort(out)
 		return out, nil
 	}
-	s := &DataSplit{Kind: splitItems}
+	s := &runfolder.DataSplit{Kind: runfolder.SplitItems}
 	var err error
 	for _, part := range []struct {
-		dst *Ranges
+		dst *runfolder.Ranges
 		it  *datasets.Items
 	}{{&s.Train, d.Train}, {&s.Val, d.Val}, {&s.Test, d.Test}, {&s.ValTrack, d.ValTrack}} {
 		if *part.dst, err = indices(part.it); err != nil {
 			return nil, err
 		}
 	}
-	pairList := func(p *datasets.Pairs) (*PairList, error) {
-		l := &PairList{A: make([]int, p.Len()), B: make([]int, p.Len()), Y: slices.Clone(p.Y)}
+	pairList := func(p *datasets.Pairs) (*runfolder.PairList, error) {
+		l := &runfolder.PairList{A: make([]int, p.Len()), B: make([]int, p.Len()), Y: slices.Clone(p.Y)}
 		for i := range p.Y {
 			a, okA := index[p.Items.IDs[p.A[i]]]
 			b, okB := index[p.Items.IDs[p.B[i]]]
@@ -428,17 +250,17 @@ func recordSplit(raw *rawData, d *Data) (*DataSplit, error) {
 }
 
 // sortedCopy returns a sorted copy of v.
-func sortedCopy(v []int) Ranges {
+func sortedCopy(v []int) runfolder.Ranges {
 	out := slices.Clone(v)
 	slices.Sort(out)
 	return out
 }
 
-// apply rebuilds a run's Data from the data as read and the recorded split; it is an error when the
-// split does not fit the data.
-func (s *DataSplit) apply(raw *rawData) (*Data, error) {
+// applySplit rebuilds a run's Data from the data as read and the recorded split s; it is an error
+// when the split does not fit the data.
+func applySplit(s *runfolder.DataSplit, raw *rawData) (*Data, error) {
 	switch s.Kind {
-	case splitPairs:
+	case runfolder.SplitPairs:
 		if raw.pairs == nil {
 			return nil, errors.New("the split is of pairs, the data has none")
 		}
@@ -447,7 +269,7 @@ func (s *DataSplit) apply(raw *rawData) (*Data, error) {
 		for i, l := range p.Lines {
 			byLine[l] = i
 		}
-		subset := func(lines Ranges, what string) (*datasets.Pairs, error) {
+		subset := func(lines runfolder.Ranges, what string) (*datasets.Pairs, error) {
 			idx := make([]int, len(lines))
 			for k, l := range lines {
 				i, ok := byLine[l]
@@ -470,13 +292,13 @@ func (s *DataSplit) apply(raw *rawData) (*Data, error) {
 			return nil, err
 		}
 		return d, nil
-	case splitItems:
+	case runfolder.SplitItems:
 		it := raw.items
 		if it == nil || raw.pairs != nil {
 			return nil, errors.New("the split is of items, the data is not")
 		}
 		n := it.Len()
-		subset := func(idx Ranges) (*datasets.Items, error) {
+		subset := func(idx runfolder.Ranges) (*datasets.Items, error) {
 			for _, i := range idx {
 				if i >= n {
 					return nil, fmt.Errorf("the recorded split names item %d of %d", i, n)
@@ -498,7 +320,7 @@ func (s *DataSplit) apply(raw *rawData) (*Data, error) {
 		if d.ValTrack, err = subset(s.ValTrack); err != nil {
 			return nil, err
 		}
-		pairs := func(l *PairList, sub *datasets.Items, idx Ranges, what string) (*datasets.Pairs, error) {
+		pairs := func(l *runfolder.PairList, sub *datasets.Items, idx runfolder.Ranges, what string) (*datasets.Pairs, error) {
 			if l == nil || len(l.A) != len(l.Y) || len(l.B) != len(l.Y) {
 				return nil, fmt.Errorf("the recorded %s pairs are missing or malformed", what)
 			}
@@ -526,10 +348,4 @@ func (s *DataSplit) apply(raw *rawData) (*Data, error) {
 		return d, nil
 	}
 	return nil, fmt.Errorf("unknown split kind %q", s.Kind)
-}
-
-// FileSHA256 returns the hex SHA-256 of the file at path, as DataRecord records it.
-func FileSHA256(path string) (string, error) {
-	sum, _, err := fileSHA256(path)
-	return sum, err
 }

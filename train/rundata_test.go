@@ -1,65 +1,18 @@
 package train
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gometric/gometric/datasets"
-	"github.com/gometric/gometric/encoders"
 	"github.com/gometric/gometric/mat"
+	"github.com/gometric/gometric/runfolder"
 )
-
-func TestRangesJSON(t *testing.T) {
-	tests := []struct {
-		in   Ranges
-		want string
-	}{
-		{nil, `""`},
-		{Ranges{3}, `"3"`},
-		{Ranges{0, 1, 2, 3, 7, 9, 10}, `"0-3,7,9-10"`},
-		{Ranges{1, 3, 5}, `"1,3,5"`},
-	}
-	for _, tt := range tests {
-		data, err := json.Marshal(tt.in)
-		if err != nil || string(data) != tt.want {
-			t.Fatalf("%v: %s, %v; want %s", tt.in, data, err, tt.want)
-		}
-		var back Ranges
-		if err := json.Unmarshal(data, &back); err != nil || len(back) != len(tt.in) || (len(back) > 0 && !reflect.DeepEqual(back, tt.in)) {
-			t.Fatalf("%s: read back %v, %v", data, back, err)
-		}
-	}
-	// A random half of 60,000: the bitmap is far shorter than the ranges.
-	var half Ranges
-	rng := rand.New(rand.NewPCG(5, 6))
-	for i := range 60000 {
-		if rng.IntN(2) == 0 {
-			half = append(half, i)
-		}
-	}
-	data, err := json.Marshal(half)
-	if err != nil || !strings.HasPrefix(string(data), `"bitmap:`) || len(data) > 10100 {
-		t.Fatalf("random half: %d bytes, %.20s, %v", len(data), data, err)
-	}
-	var back Ranges
-	if err := json.Unmarshal(data, &back); err != nil || !reflect.DeepEqual(back, half) {
-		t.Fatalf("random half read back: %d values, %v", len(back), err)
-	}
-	for _, bad := range []string{`"3-1"`, `"1,1"`, `"2,1"`, `"a"`, `"-1"`, `"1-"`, `5`, `"bitmap:!!"`} {
-		var r Ranges
-		if err := json.Unmarshal([]byte(bad), &r); err == nil {
-			t.Errorf("%s: want an error, got %v", bad, r)
-		}
-	}
-}
 
 // writePairsCSV writes an items file of n items in 4 classes and a pairs file over them (label 1
 // within a class), and returns their paths and the pairs file's lines (header first).
@@ -106,12 +59,12 @@ func pairKeys(p *datasets.Pairs) []string {
 // the data the run started with.
 func TestRunDataItems(t *testing.T) {
 	cfg := tinyConfig(10)
-	run := Run{Dir: filepath.Join(t.TempDir(), "run")}
-	first, err := run.Start(cfg)
+	run := runfolder.Folder{Dir: filepath.Join(t.TempDir(), "run")}
+	first, err := StartRun(run, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := run.Data(cfg, DataPaths{})
+	again, err := RunData(run, cfg, DataPaths{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +79,7 @@ func TestRunDataItems(t *testing.T) {
 	if !reflect.DeepEqual(pairKeys(first.ValPairs), pairKeys(again.ValPairs)) || !reflect.DeepEqual(pairKeys(first.TestPairs), pairKeys(again.TestPairs)) {
 		t.Fatal("validation or test pairs differ after reloading")
 	}
-	for _, name := range []string{ConfigFile, DataFile, SplitFile} {
+	for _, name := range []string{runfolder.ConfigFile, runfolder.DataFile, runfolder.SplitFile} {
 		if _, err := os.Stat(run.Path(name)); err != nil {
 			t.Fatal(err)
 		}
@@ -145,12 +98,12 @@ func TestRunDataPairs(t *testing.T) {
 	items, pairs, lines := writePairsCSV(t, dir, 120)
 	cfg := tinyConfig(10)
 	cfg.Dataset, cfg.Items, cfg.Pairs = "", items, pairs
-	run := Run{Dir: filepath.Join(dir, "run")}
-	first, err := run.Start(cfg)
+	run := runfolder.Folder{Dir: filepath.Join(dir, "run")}
+	first, err := StartRun(run, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := run.Data(cfg, DataPaths{})
+	again, err := RunData(run, cfg, DataPaths{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,10 +121,10 @@ func TestRunDataPairs(t *testing.T) {
 	if err := os.WriteFile(pairs, []byte(strings.Join(shuffled, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := run.Data(cfg, DataPaths{}); err == nil || !strings.Contains(err.Error(), "has changed since the run started") {
+	if _, err := RunData(run, cfg, DataPaths{}); err == nil || !strings.Contains(err.Error(), "has changed since the run started") {
 		t.Fatalf("reordered pairs file: %v", err)
 	}
-	if _, err := run.Data(cfg, DataPaths{Pairs: pairs}); err == nil || !strings.Contains(err.Error(), "is not the run's pairs file") {
+	if _, err := RunData(run, cfg, DataPaths{Pairs: pairs}); err == nil || !strings.Contains(err.Error(), "is not the run's pairs file") {
 		t.Fatalf("reordered pairs file given again: %v", err)
 	}
 
@@ -183,10 +136,10 @@ func TestRunDataPairs(t *testing.T) {
 	if err := os.Remove(pairs); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := run.Data(cfg, DataPaths{}); err == nil || !strings.Contains(err.Error(), "is not there") {
+	if _, err := RunData(run, cfg, DataPaths{}); err == nil || !strings.Contains(err.Error(), "is not there") {
 		t.Fatalf("missing pairs file: %v", err)
 	}
-	if d, err := run.Data(cfg, DataPaths{Pairs: moved}); err != nil || !reflect.DeepEqual(pairKeys(d.TestPairs), pairKeys(first.TestPairs)) {
+	if d, err := RunData(run, cfg, DataPaths{Pairs: moved}); err != nil || !reflect.DeepEqual(pairKeys(d.TestPairs), pairKeys(first.TestPairs)) {
 		t.Fatalf("moved pairs file: %v", err)
 	}
 
@@ -194,19 +147,19 @@ func TestRunDataPairs(t *testing.T) {
 	if err := os.WriteFile(pairs, saved, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rel := Run{Dir: filepath.Join(dir, "rel")}
+	rel := runfolder.Folder{Dir: filepath.Join(dir, "rel")}
 	wd, _ := os.Getwd()
 	if err := os.Chdir(dir); err != nil {
 		t.Fatal(err)
 	}
 	relCfg := cfg
 	relCfg.Items, relCfg.Pairs = "items.csv", "pairs.csv"
-	_, err = rel.Start(relCfg)
+	_, err = StartRun(rel, relCfg)
 	os.Chdir(wd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rel.Data(relCfg, DataPaths{}); err != nil {
+	if _, err := RunData(rel, relCfg, DataPaths{}); err != nil {
 		t.Fatalf("from another folder: %v", err)
 	}
 }
@@ -249,157 +202,6 @@ func TestPreparePairsByUnorderedPair(t *testing.T) {
 	}
 }
 
-func TestCheckNew(t *testing.T) {
-	dir := t.TempDir()
-	mk := func(name string, files ...string) Run {
-		r := Run{Dir: filepath.Join(dir, name)}
-		if err := os.MkdirAll(r.Dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range files {
-			if err := os.WriteFile(r.Path(f), []byte("{}"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return r
-	}
-	tests := []struct {
-		name string
-		run  Run
-		want string
-	}{
-		{"missing", Run{Dir: filepath.Join(dir, "nope")}, ""},
-		{"empty", mk("empty"), ""},
-		{"interrupted start", mk("start", DataFile, SplitFile, LockFile), ""},
-		{"a run", mk("run", ConfigFile, DataFile), "already holds a run"},
-		{"someone's folder", mk("home", "thesis.tex", "notes.txt"), "not empty and not a run folder (it holds notes.txt, thesis.tex)"},
-	}
-	for _, tt := range tests {
-		err := tt.run.CheckNew()
-		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
-			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
-		}
-	}
-}
-
-// lockEnv makes the test binary, run as a child by TestLock, hold a run folder's lock until killed.
-const lockEnv = "GOMETRIC_TEST_LOCK_DIR"
-
-func TestLock(t *testing.T) {
-	if dir := os.Getenv(lockEnv); dir != "" {
-		if _, _, err := (Run{Dir: dir}).Lock(); err != nil {
-			fmt.Println(err)
-			os.Exit(1)
-		}
-		fmt.Println("locked")
-		time.Sleep(time.Minute)
-		os.Exit(0)
-	}
-	dir := filepath.Join(t.TempDir(), "run")
-	run := Run{Dir: dir}
-
-	// A lock file left by a dead process is taken over, with a note naming it.
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(run.Path(LockFile), []byte("pid 999999\nhost gone\nstarted 2026-01-01T00:00:00Z\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	unlock, note, err := run.Lock()
-	if err != nil || !strings.Contains(note, "took over the lock of process 999999 on gone") {
-		t.Fatalf("stale lock: note %q, %v", note, err)
-	}
-	content, _ := os.ReadFile(run.Path(LockFile))
-	if !strings.Contains(string(content), fmt.Sprintf("pid %d\n", os.Getpid())) {
-		t.Fatalf("lock file %q does not name this process", content)
-	}
-	// Locking again in the same process is a no-op.
-	unlock2, _, err := run.Lock()
-	if err != nil {
-		t.Fatal(err)
-	}
-	unlock2()
-	unlock()
-	if _, err := os.Stat(run.Path(LockFile)); !os.IsNotExist(err) {
-		t.Fatalf("lock file left after unlock: %v", err)
-	}
-
-	// A live process holding the lock: refused, naming it.
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLock$")
-	cmd.Env = append(os.Environ(), lockEnv+"="+dir)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	buf := make([]byte, 64)
-	if n, _ := out.Read(buf); !strings.Contains(string(buf[:n]), "locked") {
-		t.Fatalf("child: %q", buf[:n])
-	}
-	_, _, err = run.Lock()
-	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("being written by another training (process %d", cmd.Process.Pid)) {
-		t.Fatalf("lock held by a live process: %v", err)
-	}
-	// Killed, it loses the lock: taken over with a note.
-	cmd.Process.Kill()
-	cmd.Wait()
-	unlock, note, err = run.Lock()
-	if err != nil || !strings.Contains(note, fmt.Sprintf("process %d", cmd.Process.Pid)) {
-		t.Fatalf("after the holder died: note %q, %v", note, err)
-	}
-	unlock()
-}
-
-func TestModelInfoValidate(t *testing.T) {
-	cfg := tinyConfig(1)
-	good := func() map[string]any {
-		th := 0.5
-		info := ModelInfo{Format: ModelFormat, Encoder: cfg.EncoderSpec(64), Normalizer: mustGlobal(t), Embeddings: EmbeddingsCosine, Threshold: &th, Step: 3}
-		data, _ := json.Marshal(info)
-		var m map[string]any
-		json.Unmarshal(data, &m)
-		return m
-	}
-	tests := []struct {
-		name string
-		edit func(m map[string]any)
-		want string
-	}{
-		{"good", func(map[string]any) {}, ""},
-		{"unknown embeddings", func(m map[string]any) { m["embeddings"] = "euclidean" }, `unknown embeddings "euclidean"`},
-		{"unknown field", func(m map[string]any) { m["weights"] = "elsewhere" }, `unknown field "weights"`},
-		{"old format", func(m map[string]any) { m["format"] = 1 }, "model format 1"},
-		{"threshold", func(m map[string]any) { m["threshold"] = 7 }, "threshold 7"},
-		{"negative step", func(m map[string]any) { m["step"] = -1 }, "negative step"},
-	}
-	dir := t.TempDir()
-	for _, tt := range tests {
-		m := good()
-		tt.edit(m)
-		data, _ := json.Marshal(m)
-		path := filepath.Join(dir, "model.json")
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		_, err := readModelInfo(path)
-		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
-			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
-		}
-	}
-}
-
-func mustGlobal(t *testing.T) encoders.Normalizer {
-	t.Helper()
-	items, err := datasets.Load("digits")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return encoders.FitGlobal(items.Features)
-}
-
 func TestScaleWarning(t *testing.T) {
 	x := mat.New(50, 4)
 	for i := range x.Rows {
@@ -438,14 +240,18 @@ func TestFitWarnings(t *testing.T) {
 	}
 }
 
-// TestPublishFallback checks the publication on platforms without an atomic folder exchange: a
-// publication interrupted between its two renames leaves the previous model moved aside, which
-// readers use and the next publication puts back or removes.
+// oldModelPrefix and tmpPrefix start the names of a previous model moved aside by an interrupted
+// publication and of a temporary folder (package runfolder).
+const oldModelPrefix, tmpPrefix = ".old-model-", ".tmp-"
+
+// TestPublishFallback checks that a publication interrupted between its two renames (platforms
+// without an atomic folder exchange) leaves the previous model moved aside, which LoadRunModel
+// uses and the next publication puts back or removes.
 func TestPublishFallback(t *testing.T) {
 	cfg := tinyConfig(10)
 	dir := filepath.Join(t.TempDir(), "run")
-	run := Run{Dir: dir}
-	data, err := run.Start(cfg)
+	run := runfolder.Folder{Dir: dir}
+	data, err := StartRun(run, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -459,16 +265,15 @@ func TestPublishFallback(t *testing.T) {
 	}
 	// Simulate the crash window: the model moved aside, the new one not yet in place.
 	aside := run.Path(oldModelPrefix + "000000010-x")
-	if err := os.Rename(run.Path(ModelDir), aside); err != nil {
+	if err := os.Rename(run.Path(runfolder.ModelDir), aside); err != nil {
 		t.Fatal(err)
 	}
-	m, err := run.LoadModel(res.Model.Backend())
+	m, err := LoadRunModel(run, res.Model.Backend())
 	if err != nil || m.Threshold != res.Model.Threshold {
 		t.Fatalf("reading the model moved aside: %v", err)
 	}
-	saved := exchangeFolders
-	exchangeFolders = func(a, b string) error { return errNoExchange }
-	defer func() { exchangeFolders = saved }()
+	// The publication without an atomic exchange itself is tested in package runfolder
+	// (TestPublishFallback): here the next publication puts the model back and replaces it.
 	best, _, _ := run.Best().Latest()
 	info.Step = 10
 	if err := run.Publish(best, info, nil); err != nil {
@@ -524,22 +329,5 @@ func TestEvalPairsDistinct(t *testing.T) {
 	p, err := distinctPairs(tiny, 20, 1)
 	if err != nil || p.Len() != 6 || p.NumPositives() != 2 {
 		t.Fatalf("four items: %d pairs (%d positive), %v", p.Len(), p.NumPositives(), err)
-	}
-}
-
-// TestPublishedModelReadable checks that the model folder has the run folder's usual permissions.
-func TestPublishedModelReadable(t *testing.T) {
-	cfg := tinyConfig(10)
-	dir := filepath.Join(t.TempDir(), "run")
-	data, err := Run{Dir: dir}.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Fit(cfg, data, Options{RunDir: dir}); err != nil {
-		t.Fatal(err)
-	}
-	fi, err := os.Stat(filepath.Join(dir, ModelDir))
-	if err != nil || fi.Mode().Perm() != 0o755 {
-		t.Fatalf("model folder: %v, %v", fi.Mode(), err)
 	}
 }

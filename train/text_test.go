@@ -9,6 +9,7 @@ import (
 	"github.com/gometric/gometric/datasets"
 	"github.com/gometric/gometric/encoders"
 	"github.com/gometric/gometric/graphs"
+	"github.com/gometric/gometric/runfolder"
 	"github.com/gometric/gometric/text"
 )
 
@@ -78,7 +79,7 @@ func TestTextRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	loaded, err := Run{Dir: dir}.LoadModel(b)
+	loaded, err := LoadRunModel(runfolder.Folder{Dir: dir}, b)
 	if err != nil {
 		t.Fatal(err)
 	}

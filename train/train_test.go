@@ -11,12 +11,13 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/gometric/gometric/backend"
 	"github.com/gometric/gometric/datasets"
+	"github.com/gometric/gometric/internal/fault"
 	"github.com/gometric/gometric/losses"
 	"github.com/gometric/gometric/mat"
+	"github.com/gometric/gometric/runfolder"
 )
 
 // tinyConfig is a configuration that trains in a few seconds: digits, a small MLP, few steps.
@@ -226,83 +227,6 @@ func TestClassSource(t *testing.T) {
 	}
 }
 
-// TestCheckpoints checks saving, pruning, loading and that an interrupted save leaves the previous
-// checkpoint as the latest.
-func TestCheckpoints(t *testing.T) {
-	dir := t.TempDir()
-	store := &Checkpoints{Dir: dir, Keep: 2}
-	ctx := context.New()
-	v := ctx.In("w").VariableWithValue("x", []float32{1, 2, 3})
-	for step := 1; step <= 3; step++ {
-		v.MustSetValue(tensors.FromValue([]float32{float32(step), 0, 0}))
-		if _, err := store.Save(ctx, step*10); err != nil {
-			t.Fatal(err)
-		}
-	}
-	steps, _ := store.steps()
-	if len(steps) != 2 || steps[0] != 20 || steps[1] != 30 {
-		t.Fatalf("kept checkpoints %v, want [20 30]", steps)
-	}
-
-	// A save that fails after writing its files, before the rename: as if killed there.
-	failSave = func(tmp string) error {
-		entries, _ := os.ReadDir(tmp)
-		if len(entries) == 0 {
-			t.Error("failSave: the temporary folder is empty")
-		}
-		return errors.New("simulated crash")
-	}
-	v.MustSetValue(tensors.FromValue([]float32{99, 0, 0}))
-	_, err := store.Save(ctx, 40)
-	failSave = nil
-	if err == nil || !strings.Contains(err.Error(), "simulated crash") {
-		t.Fatalf("Save = %v, want the simulated crash", err)
-	}
-	// A crash leaves a partial temporary folder behind.
-	stray := filepath.Join(dir, tmpPrefix+"stray")
-	if err := os.MkdirAll(stray, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(stray, "checkpoint-n0000000-x.json"), []byte(`{"Var`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	latest, step, err := store.Latest()
-	if err != nil || step != 30 {
-		t.Fatalf("Latest = %q, %d, %v; want step 30", latest, step, err)
-	}
-	ctx2 := context.New()
-	if err := LoadCheckpoint(ctx2, latest); err != nil {
-		t.Fatal(err)
-	}
-	got := ctx2.In("w").GetVariableByScopeAndName("/w", "x")
-	if got == nil || tensors.MustCopyFlatData[float32](got.MustValue())[0] != 3 {
-		t.Fatalf("loaded variable %v, want x[0] = 3", got)
-	}
-	// The next save removes the stray folder.
-	if _, err := store.Save(ctx, 50); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(stray); !os.IsNotExist(err) {
-		t.Fatalf("stray temporary folder still there: %v", err)
-	}
-}
-
-func TestWriteFileAtomic(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "a.json")
-	for _, content := range []string{"one", "two"} {
-		if err := WriteFileAtomic(path, []byte(content)); err != nil {
-			t.Fatal(err)
-		}
-		if got, _ := os.ReadFile(path); string(got) != content {
-			t.Fatalf("content %q, want %q", got, content)
-		}
-	}
-	entries, _ := os.ReadDir(filepath.Dir(path))
-	if len(entries) != 1 {
-		t.Fatalf("%d files left, want 1", len(entries))
-	}
-}
-
 // TestFitAndReload trains a few steps into a run folder, reloads the model from it and checks
 // that it embeds like the trained one and keeps its threshold.
 func TestFitAndReload(t *testing.T) {
@@ -316,13 +240,13 @@ func TestFitAndReload(t *testing.T) {
 	if res.Steps != 20 || len(res.History.Val) != 2 || !res.Model.HasThreshold() {
 		t.Fatalf("steps %d, %d validations, threshold %v", res.Steps, len(res.History.Val), res.Model.Threshold)
 	}
-	for _, name := range []string{filepath.Join(ModelDir, ModelFile), HistoryFile, CheckpointsDir, BestDir} {
+	for _, name := range []string{filepath.Join(runfolder.ModelDir, runfolder.ModelFile), runfolder.HistoryFile, runfolder.CheckpointsDir, runfolder.BestDir} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("run folder: %v", err)
 		}
 	}
 	b := backend.MustShared()
-	m, err := Run{Dir: dir}.LoadModel(b)
+	m, err := LoadRunModel(runfolder.Folder{Dir: dir}, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +291,7 @@ func TestFitAndReload(t *testing.T) {
 	// A model of another architecture cannot load these weights.
 	other := cfg.EncoderSpec(64)
 	other.Hidden = []int{17}
-	bad, err := LoadModel(b, filepath.Join(dir, BestDir, mustLatestName(t, dir)), other, m.Norm)
+	bad, err := LoadModel(b, filepath.Join(dir, runfolder.BestDir, mustLatestName(t, dir)), other, m.Norm)
 	if err == nil {
 		_, err = bad.Embed(x)
 	}
@@ -378,7 +302,7 @@ func TestFitAndReload(t *testing.T) {
 
 func mustLatestName(t *testing.T, dir string) string {
 	t.Helper()
-	latest, _, err := Run{Dir: dir}.Best().Latest()
+	latest, _, err := runfolder.Folder{Dir: dir}.Best().Latest()
 	if err != nil || latest == "" {
 		t.Fatalf("no best checkpoint: %v", err)
 	}
@@ -431,7 +355,7 @@ func TestEarlyStopping(t *testing.T) {
 	if !res.StoppedEarly || res.Steps >= 200 {
 		t.Fatalf("stopped early %v at step %d", res.StoppedEarly, res.Steps)
 	}
-	best, _ := res.History.best()
+	best, _ := res.History.Best()
 	if res.BestStep != best.Step {
 		t.Fatalf("best step %d, history's best %d", res.BestStep, best.Step)
 	}
@@ -445,13 +369,6 @@ const crashEnv = "GOMETRIC_TRAIN_CRASH_DIR"
 // process) and checks that the run resumes from the previous checkpoint and finishes.
 func TestResumeAfterCrash(t *testing.T) {
 	if dir := os.Getenv(crashEnv); dir != "" {
-		saves := 0
-		failSave = func(string) error {
-			if saves++; saves == 3 { // checkpoints/ and best/ at step 10, then checkpoints/ at 20
-				os.Exit(3)
-			}
-			return nil
-		}
 		cfg := tinyConfig(30)
 		cfg.LR = 1e-30 // only step 10 is ever "best", so the third save is checkpoints/ at step 20
 		if _, err := Fit(cfg, loadTiny(t, cfg), Options{RunDir: dir}); err != nil {
@@ -461,13 +378,15 @@ func TestResumeAfterCrash(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestResumeAfterCrash$")
-	cmd.Env = append(os.Environ(), crashEnv+"="+dir)
+	// The third save stops between writing its files and renaming them into place (the fault
+	// point of runfolder.Checkpoints.Save): checkpoints/ and best/ at step 10, then checkpoints/ at 20.
+	cmd.Env = append(os.Environ(), crashEnv+"="+dir, fault.Env+"=checkpoint-files#3")
 	out, err := cmd.CombinedOutput()
 	var exitErr *exec.ExitError
-	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 3 {
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != fault.ExitCode {
 		t.Fatalf("child: %v\n%s", err, out)
 	}
-	run := Run{Dir: dir}
+	run := runfolder.Folder{Dir: dir}
 	latest, step, err := run.Checkpoints().Latest()
 	if err != nil || step != 10 {
 		t.Fatalf("after the crash the latest checkpoint is %q (step %d, %v), want step 10", latest, step, err)

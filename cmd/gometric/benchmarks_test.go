@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gometric/gometric/report"
+	"github.com/gometric/gometric/runfolder"
 	"github.com/gometric/gometric/train"
 )
 
@@ -25,7 +26,7 @@ func TestGraphBenchmarkRuns(t *testing.T) {
 		rows    []string
 		want    []string
 	}{
-		{"molecules", nil, []string{train.BaselineMorgan, report.RowUntrained, report.RowTrained},
+		{"molecules", nil, []string{report.BaselineMorgan, report.RowUntrained, report.RowTrained},
 			[]string{"116 classes; 2,090 training / 697 validation / 697 test items", "MAP@R", "ROC-AUC", "split by class"}},
 		{"graph-edit", []string{"--pairs-per-epoch", "2000", "--eval-pairs", "200"}, []string{report.RowUntrained, report.RowTrained},
 			[]string{"2,000 training / 200 validation / 1,000 test pairs", "pair AUC", "triplet accuracy", "GNN graph embedding (Li et al. 2019, Table 1)    0.8880            0.9400"}},
@@ -48,7 +49,7 @@ func TestGraphBenchmarkRuns(t *testing.T) {
 				t.Errorf("no count of the training step's compilations:\n%s", stderr)
 			}
 			var metrics report.Report
-			readJSON(t, filepath.Join(runDir, train.ModelDir, report.MetricsFile), &metrics)
+			readJSON(t, filepath.Join(runDir, runfolder.ModelDir, report.MetricsFile), &metrics)
 			var names []string
 			for _, r := range metrics.Rows {
 				names = append(names, r.Name)
@@ -56,11 +57,11 @@ func TestGraphBenchmarkRuns(t *testing.T) {
 			if strings.Join(names, "|") != strings.Join(c.rows, "|") {
 				t.Fatalf("rows %v, want %v", names, c.rows)
 			}
-			cfg, err := (train.Run{Dir: runDir}).Config()
+			cfg, err := train.RunConfig(runfolder.Folder{Dir: runDir})
 			if err != nil || cfg.Dataset != c.dataset || cfg.Encoder != "gnn" {
 				t.Fatalf("config: %v, dataset %q encoder %q", err, cfg.Dataset, cfg.Encoder)
 			}
-			rec, err := (train.Run{Dir: runDir}).Record()
+			rec, err := (runfolder.Folder{Dir: runDir}).Record()
 			if err != nil || rec.Dataset != c.dataset || rec.Content == "" {
 				t.Fatalf("data.json: %v %+v", err, rec)
 			}
@@ -97,12 +98,12 @@ func TestGraphBenchmarkRuns(t *testing.T) {
 				}
 			}
 			// match reproduces the report's accuracy and F1 on the scored test pairs.
-			checkMatch(t, runDir, filepath.Join(runDir, train.ModelDir, train.TestPairsFile), metrics.Row(report.RowTrained).Verification)
+			checkMatch(t, runDir, filepath.Join(runDir, runfolder.ModelDir, runfolder.TestPairsFile), metrics.Row(report.RowTrained).Verification)
 			// resume continues on the recorded data.
 			if code, _, stderr := gometric("train", "--out", runDir, "--resume", "--steps", "15", "--quiet"); code != exitOK {
 				t.Fatalf("resume: code %d\n%s", code, stderr)
 			}
-			if info, err := (train.Run{Dir: runDir}).Info(); err != nil || info.Step > 15 || info.DataContent != rec.Content {
+			if info, err := (runfolder.Folder{Dir: runDir}).Info(); err != nil || info.Step > 15 || info.DataContent != rec.Content {
 				t.Errorf("after resuming: %v, step %d, data %.12s (recorded %.12s)", err, info.Step, info.DataContent, rec.Content)
 			}
 		})

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gometric/gometric/train"
+	"github.com/gometric/gometric/runfolder"
 )
 
 // gometricLimited runs the program (main) in a child process, as TestProgramExit does, and returns
@@ -107,7 +107,7 @@ func TestTrainBounds(t *testing.T) {
 					t.Errorf("a refused command wrote its run folder: %v", err)
 				}
 			}
-			if m := findFile(out, train.ModelFile); m != "" {
+			if m := findFile(out, runfolder.ModelFile); m != "" {
 				t.Errorf("a refused run has a model: %s", m)
 			}
 		})

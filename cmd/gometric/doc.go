@@ -10,7 +10,9 @@
 //	gometric embed RUN items.csv --out embeddings.jsonl
 //	gometric match RUN --pairs pairs.csv --items items.csv
 //
-// The command is a thin layer over the library: packages train (training loop, run folders),
-// encoders, datasets, eval and report do the work. Errors are printed as one message (a malformed
-// input line as file:line: cause) with a non-zero exit status; no panic stack reaches the user.
+// The command is a thin layer over the library: packages train (the training loop and the data and
+// model of a run), runfolder (reading and writing run folders), encoders, datasets, eval
+// (embedding, pair scoring, metrics) and report do the work. Errors are printed as one message (a
+// malformed input line as file:line: cause) with a non-zero exit status; no panic stack reaches the
+// user.
 package main

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/gometric/gometric/datasets"
+	"github.com/gometric/gometric/runfolder"
 	"github.com/gometric/gometric/train"
 )
 
@@ -93,7 +94,7 @@ func cmdEmbed(args []string, stdout, stderr io.Writer) error {
 // is empty, on stdout.
 func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {
 	if path != "" {
-		return train.WriteAtomic(path, write)
+		return runfolder.WriteAtomic(path, write)
 	}
 	bw := bufio.NewWriter(stdout)
 	if err := write(bw); err != nil {

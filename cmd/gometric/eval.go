@@ -4,6 +4,7 @@ import (
 	"io"
 
 	"github.com/gometric/gometric/report"
+	"github.com/gometric/gometric/train"
 )
 
 const evalSynopsis = `Usage: gometric eval RUN [--dataset NAME | --items FILE | --pairs FILE [--items FILE]] [flags]
@@ -39,7 +40,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if src.Dataset != "" && (src.Items != "" || src.Pairs != "") {
 		return usagef("give either --dataset or files (--items, --pairs), not both")
 	}
-	cfg, err := run.Config()
+	cfg, err := train.RunConfig(run)
 	if err != nil {
 		return err
 	}
@@ -47,12 +48,12 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	set, desc, warnings, err := report.LoadSet(run, cfg, src)
+	set, desc, warnings, err := train.LoadEvalSet(run, cfg, src)
 	if err != nil {
 		return err
 	}
 	printSkipped(stderr, warnings)
-	rep, err := report.ForModel("gometric eval: "+run.Dir, desc, model, set, *baselines)
+	rep, err := report.ForModel("gometric eval: "+run.Dir, desc, model.ReportModel(), set, *baselines)
 	if err != nil {
 		return err
 	}

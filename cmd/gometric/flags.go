@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/gometric/gometric/report"
-	"github.com/gometric/gometric/train"
+	"github.com/gometric/gometric/runfolder"
 )
 
 // newFlagSet returns a flag set that reports errors instead of exiting, printing its usage (the
@@ -70,8 +70,8 @@ func forceFlag(fs *flag.FlagSet) *bool {
 
 // runFileNames are the names of the files and folders a run folder holds: an output of that name
 // in the run folder would replace, or pass for, one of the run's own files (a lock, a model, ...).
-var runFileNames = []string{train.ConfigFile, train.DataFile, train.SplitFile, train.LockFile, train.HistoryFile,
-	train.CheckpointsDir, train.BestDir, train.ModelDir, train.ModelFile, train.TestPairsFile,
+var runFileNames = []string{runfolder.ConfigFile, runfolder.DataFile, runfolder.SplitFile, runfolder.LockFile, runfolder.HistoryFile,
+	runfolder.CheckpointsDir, runfolder.BestDir, runfolder.ModelDir, runfolder.ModelFile, runfolder.TestPairsFile,
 	report.MetricsFile, report.MarkdownFile, report.LossPNG, report.ValPNG, report.PCAPNG}
 
 // checkOutput refuses the output file out before anything is loaded or computed, so that a
@@ -83,7 +83,7 @@ var runFileNames = []string{train.ConfigFile, train.DataFile, train.SplitFile, t
 // (writeOutput). Empty out (stdout) and empty inputs are skipped. Mistakes of the command line are
 // usage errors (exit 2); an existing file without force is an error (exit 1), like `train --out`
 // over a run.
-func checkOutput(out string, force bool, run train.Run, inputs ...string) error {
+func checkOutput(out string, force bool, run runfolder.Folder, inputs ...string) error {
 	if out == "" {
 		return nil
 	}

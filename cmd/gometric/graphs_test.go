@@ -11,6 +11,7 @@ import (
 
 	"github.com/gometric/gometric/encoders"
 	"github.com/gometric/gometric/report"
+	"github.com/gometric/gometric/runfolder"
 	"github.com/gometric/gometric/train"
 )
 
@@ -58,8 +59,8 @@ func TestGraphRun(t *testing.T) {
 	if !strings.Contains(stderr, "graph batches:") {
 		t.Errorf("no count of the training step's compilations:\n%s", stderr)
 	}
-	run := train.Run{Dir: runDir}
-	cfg, err := run.Config()
+	run := runfolder.Folder{Dir: runDir}
+	cfg, err := train.RunConfig(run)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,8 +111,8 @@ func TestGraphRun(t *testing.T) {
 		}
 		// The test pairs the report scored, written with their graphs inline.
 		var metrics report.Report
-		readJSON(t, filepath.Join(runDir, train.ModelDir, report.MetricsFile), &metrics)
-		checkMatch(t, runDir, filepath.Join(runDir, train.ModelDir, train.TestPairsFile), metrics.Row(report.RowTrained).Verification)
+		readJSON(t, filepath.Join(runDir, runfolder.ModelDir, report.MetricsFile), &metrics)
+		checkMatch(t, runDir, filepath.Join(runDir, runfolder.ModelDir, runfolder.TestPairsFile), metrics.Row(report.RowTrained).Verification)
 	})
 
 	t.Run("resume", func(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/gometric/gometric/internal/fault"
 	"github.com/gometric/gometric/report"
-	"github.com/gometric/gometric/train"
+	"github.com/gometric/gometric/runfolder"
 )
 
 // killRun are the flags of the runs TestKillAndResume kills: 30 steps, validated (and checkpointed)
@@ -72,7 +72,7 @@ func TestKillAndResume(t *testing.T) {
 				wantMetrics, wantHistory, point = refMoreMetrics, refMoreHistory, p
 			}
 			killAt(t, point, args)
-			if _, err := os.Stat(filepath.Join(runDir, train.ModelDir)); err == nil {
+			if _, err := os.Stat(filepath.Join(runDir, runfolder.ModelDir)); err == nil {
 				checkConsistent(t, runDir)
 			} else {
 				code, _, stderr := gometric("eval", runDir)
@@ -83,7 +83,7 @@ func TestKillAndResume(t *testing.T) {
 			}
 			// Resume to the end (a start killed before config.json is started again).
 			resume := append(args, "--resume")
-			if _, err := os.Stat(filepath.Join(runDir, train.ConfigFile)); err != nil {
+			if _, err := os.Stat(filepath.Join(runDir, runfolder.ConfigFile)); err != nil {
 				resume = args
 			}
 			if code, _, stderr := gometric(resume...); code != exitOK {
@@ -119,9 +119,9 @@ func killAt(t *testing.T, point string, args []string) {
 // row of metrics.json (and its figures are in report.md), match on the kept test pairs gives its
 // accuracy and F1, and model.json's step is the report's best step. It returns the metrics and the
 // history.
-func checkConsistent(t *testing.T, runDir string) (*report.Report, train.History) {
+func checkConsistent(t *testing.T, runDir string) (*report.Report, runfolder.History) {
 	t.Helper()
-	modelDir := filepath.Join(runDir, train.ModelDir)
+	modelDir := filepath.Join(runDir, runfolder.ModelDir)
 	var metrics report.Report
 	readJSON(t, filepath.Join(modelDir, report.MetricsFile), &metrics)
 	trained := metrics.Row(report.RowTrained)
@@ -137,8 +137,8 @@ func checkConsistent(t *testing.T, runDir string) (*report.Report, train.History
 			t.Errorf("report.md lacks metrics.json's %s", s)
 		}
 	}
-	var info train.ModelInfo
-	readJSON(t, filepath.Join(modelDir, train.ModelFile), &info)
+	var info runfolder.ModelInfo
+	readJSON(t, filepath.Join(modelDir, runfolder.ModelFile), &info)
 	if metrics.Training == nil || info.Step != metrics.Training.BestStep {
 		t.Errorf("model.json is step %d, metrics.json's best step %+v", info.Step, metrics.Training)
 	}
@@ -156,8 +156,8 @@ func checkConsistent(t *testing.T, runDir string) (*report.Report, train.History
 		t.Errorf("eval disagrees with metrics.json:\neval    %+v %+v\nmetrics %+v %+v", g.Retrieval, g.Verification, trained.Retrieval, trained.Verification)
 	}
 
-	checkMatch(t, runDir, filepath.Join(modelDir, train.TestPairsFile), trained.Verification)
-	h, err := train.Run{Dir: runDir}.History()
+	checkMatch(t, runDir, filepath.Join(modelDir, runfolder.TestPairsFile), trained.Verification)
+	h, err := runfolder.Folder{Dir: runDir}.History()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,8 +171,8 @@ func sameTrained(a, b *report.Report) bool {
 }
 
 // sameCurves reports whether two histories have the same loss and validation points (to 1e-9).
-func sameCurves(a, b train.History) bool {
-	same := func(p, q []train.Point) bool {
+func sameCurves(a, b runfolder.History) bool {
+	same := func(p, q []runfolder.Point) bool {
 		if len(p) != len(q) {
 			return false
 		}

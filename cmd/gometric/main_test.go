@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/gometric/gometric/report"
+	"github.com/gometric/gometric/runfolder"
 	"github.com/gometric/gometric/train"
 )
 
@@ -229,18 +230,18 @@ func TestTrainAndUse(t *testing.T) {
 			t.Errorf("train output lacks %q:\n%s", want, stdout)
 		}
 	}
-	for _, name := range []string{train.ConfigFile, train.DataFile, train.SplitFile, train.HistoryFile} {
+	for _, name := range []string{runfolder.ConfigFile, runfolder.DataFile, runfolder.SplitFile, runfolder.HistoryFile} {
 		if _, err := os.Stat(filepath.Join(runDir, name)); err != nil {
 			t.Errorf("run folder: %v", err)
 		}
 	}
-	modelDir := filepath.Join(runDir, train.ModelDir)
-	for _, name := range []string{train.ModelFile, report.MetricsFile, report.MarkdownFile, report.LossPNG, report.ValPNG, report.PCAPNG, train.TestPairsFile} {
+	modelDir := filepath.Join(runDir, runfolder.ModelDir)
+	for _, name := range []string{runfolder.ModelFile, report.MetricsFile, report.MarkdownFile, report.LossPNG, report.ValPNG, report.PCAPNG, runfolder.TestPairsFile} {
 		if _, err := os.Stat(filepath.Join(modelDir, name)); err != nil {
 			t.Errorf("model folder: %v", err)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(runDir, train.LockFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(runDir, runfolder.LockFile)); err == nil {
 		t.Errorf("the lock is still there after training")
 	}
 	var metrics report.Report
@@ -255,12 +256,12 @@ func TestTrainAndUse(t *testing.T) {
 
 	t.Run("match reproduces the report", func(t *testing.T) {
 		// The run folder keeps the test pairs the report scored.
-		pairsFile := filepath.Join(modelDir, train.TestPairsFile)
-		cfg, err := train.Run{Dir: runDir}.Config()
+		pairsFile := filepath.Join(modelDir, runfolder.TestPairsFile)
+		cfg, err := train.RunConfig(runfolder.Folder{Dir: runDir})
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := train.Run{Dir: runDir}.Data(cfg, train.DataPaths{})
+		d, err := train.RunData(runfolder.Folder{Dir: runDir}, cfg, train.DataPaths{})
 		if err != nil {
 			t.Fatal(err)
 		}

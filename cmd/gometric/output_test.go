@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gometric/gometric/train"
+	"github.com/gometric/gometric/runfolder"
 )
 
 // writeTestFile writes content to dir/name and returns the path.
@@ -109,7 +109,7 @@ func TestOutputGuards(t *testing.T) {
 	if err := os.Symlink(items, link); err != nil {
 		t.Fatal(err)
 	}
-	runFile := filepath.Join(runDir, train.ConfigFile)
+	runFile := filepath.Join(runDir, runfolder.ConfigFile)
 	// A file in one of the run's subfolders (checkpoints, ...), whatever the layout.
 	var nested string
 	_ = filepath.WalkDir(runDir, func(path string, d fs.DirEntry, err error) error {
@@ -142,8 +142,8 @@ func TestOutputGuards(t *testing.T) {
 		{"embed over a file of the run", embed(items, "--out", runFile, "--force"), exitUsage, "is a file of the run folder", "", ""},
 		{"match into a subfolder of the run", match("--out", nested, "--force"), exitUsage, "is a file of the run folder", "", ""},
 		// model.json written into a folder would make it pass for a run.
-		{"embed to a run's file name not there yet", []string{"embed", emptyRun, items, "--out", filepath.Join(emptyRun, train.ModelFile)}, exitUsage, "is a file of the run folder", "", ""},
-		{"match to the run's lock", match("--out", filepath.Join(runDir, train.LockFile)), exitUsage, "is a file of the run folder", "", ""},
+		{"embed to a run's file name not there yet", []string{"embed", emptyRun, items, "--out", filepath.Join(emptyRun, runfolder.ModelFile)}, exitUsage, "is a file of the run folder", "", ""},
+		{"match to the run's lock", match("--out", filepath.Join(runDir, runfolder.LockFile)), exitUsage, "is a file of the run folder", "", ""},
 		{"match to a hidden name in the run folder", match("--out", filepath.Join(runDir, ".old-model-1"), "--force"), exitUsage, "is a file of the run folder", "", ""},
 		{"match over a folder", match("--out", folder, "--force"), exitUsage, "is a folder", "", ""},
 		{"embed over an existing file", embed(items, "--out", old), exitError, "old.csv exists: give --force", "", ""},

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gometric/gometric/train"
+	"github.com/gometric/gometric/runfolder"
 )
 
 // writeItemsAndPairs writes a small items file (4 classes) and a pairs file over it into dir.
@@ -183,7 +183,7 @@ wait:
 	if code != exitError || !strings.Contains(errOut, "already holds a run") {
 		t.Fatalf("second new training: code %d\n%s", code, errOut)
 	}
-	if _, err := os.Stat(filepath.Join(runDir, train.LockFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(runDir, runfolder.LockFile)); err != nil {
 		t.Fatal("the first training's lock is gone")
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gometric/gometric/encoders"
 	"github.com/gometric/gometric/report"
+	"github.com/gometric/gometric/runfolder"
 	"github.com/gometric/gometric/train"
 )
 
@@ -40,12 +41,12 @@ func TestTextRun(t *testing.T) {
 	if !strings.Contains(stderr, "text batches:") {
 		t.Errorf("no count of the training step's compilations:\n%s", stderr)
 	}
-	info, err := train.Run{Dir: runDir}.Info()
+	info, err := runfolder.Folder{Dir: runDir}.Info()
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The command chose the text encoder for the text files, and recorded it.
-	if cfg, err := (train.Run{Dir: runDir}).Config(); err != nil || cfg.Encoder != encoders.KindText || cfg.Normalize != train.NormalizeNone {
+	if cfg, err := train.RunConfig(runfolder.Folder{Dir: runDir}); err != nil || cfg.Encoder != encoders.KindText || cfg.Normalize != train.NormalizeNone {
 		t.Errorf("config.json: %v, encoder %q, normalize %q; want text, none", err, cfg.Encoder, cfg.Normalize)
 	}
 	items := compact(t, info.Encoder.Items)
@@ -83,8 +84,8 @@ func TestTextRun(t *testing.T) {
 		}
 		// The test pairs the report scored, written with their texts inline.
 		var metrics report.Report
-		readJSON(t, filepath.Join(runDir, train.ModelDir, report.MetricsFile), &metrics)
-		checkMatch(t, runDir, filepath.Join(runDir, train.ModelDir, train.TestPairsFile), metrics.Row(report.RowTrained).Verification)
+		readJSON(t, filepath.Join(runDir, runfolder.ModelDir, report.MetricsFile), &metrics)
+		checkMatch(t, runDir, filepath.Join(runDir, runfolder.ModelDir, runfolder.TestPairsFile), metrics.Row(report.RowTrained).Verification)
 	})
 }
 
@@ -124,15 +125,15 @@ func TestPlaceNamesRun(t *testing.T) {
 		t.Fatalf("train: code %d\n%s", code, stderr)
 	}
 	noStack(t, stderr)
-	rows := []string{train.BaselineTFIDF, report.RowUntrained, report.RowTrained}
+	rows := []string{report.BaselineTFIDF, report.RowUntrained, report.RowTrained}
 	for _, want := range []string{"place-names, texts", "MAP@R", "ROC-AUC", "By script:", "split by class",
-		train.BaselineTFIDF + "   latin", report.RowTrained + "   other"} {
+		report.BaselineTFIDF + "   latin", report.RowTrained + "   other"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("train output lacks %q:\n%s", want, stdout)
 		}
 	}
 	var metrics report.Report
-	readJSON(t, filepath.Join(runDir, train.ModelDir, report.MetricsFile), &metrics)
+	readJSON(t, filepath.Join(runDir, runfolder.ModelDir, report.MetricsFile), &metrics)
 	var names []string
 	for _, r := range metrics.Rows {
 		names = append(names, r.Name)
@@ -150,15 +151,15 @@ func TestPlaceNamesRun(t *testing.T) {
 			t.Errorf("by_group row %d: %+v", i, r)
 		}
 	}
-	md, err := os.ReadFile(filepath.Join(runDir, train.ModelDir, report.MarkdownFile))
+	md, err := os.ReadFile(filepath.Join(runDir, runfolder.ModelDir, report.MarkdownFile))
 	if err != nil || !strings.Contains(string(md), "## By script") {
 		t.Errorf("report.md: %v, no by-script section", err)
 	}
-	cfg, err := (train.Run{Dir: runDir}).Config()
+	cfg, err := train.RunConfig(runfolder.Folder{Dir: runDir})
 	if err != nil || cfg.Dataset != "place-names" || cfg.Encoder != encoders.KindText || cfg.TextBuckets != 4096 || cfg.TextDim != 16 || cfg.TextPool != "sqrt" {
 		t.Fatalf("config: %v, %+v", err, cfg)
 	}
-	info, err := train.Run{Dir: runDir}.Info()
+	info, err := runfolder.Folder{Dir: runDir}.Info()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func TestPlaceNamesRun(t *testing.T) {
 	if err := json.Unmarshal(out, &again); err != nil {
 		t.Fatalf("eval --json: %v\n%s", err, out)
 	}
-	for _, name := range []string{train.BaselineTFIDF, report.RowTrained} {
+	for _, name := range []string{report.BaselineTFIDF, report.RowTrained} {
 		a, b := metrics.Row(name), again.Row(name)
 		if a == nil || b == nil || *a.Retrieval != *b.Retrieval || a.Verification.ROCAUC != b.Verification.ROCAUC {
 			t.Errorf("%s: train and eval differ: %+v, %+v", name, a, b)

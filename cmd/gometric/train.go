@@ -17,6 +17,7 @@ import (
 	"github.com/gometric/gometric/graphs"
 	"github.com/gometric/gometric/pairs"
 	"github.com/gometric/gometric/report"
+	"github.com/gometric/gometric/runfolder"
 	"github.com/gometric/gometric/text"
 	"github.com/gometric/gometric/train"
 )
@@ -169,7 +170,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		if tf.out == "" {
 			return usagef("--resume needs --out, the run folder to continue")
 		}
-		if cfg, paths, err = resumeConfig(train.Run{Dir: tf.out}, args, given, cfg); err != nil {
+		if cfg, paths, err = resumeConfig(runfolder.Folder{Dir: tf.out}, args, given, cfg); err != nil {
 			return err
 		}
 	}
@@ -185,7 +186,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		}, cfg.DataName())
 		tf.out = filepath.Join("runs", name+"-"+time.Now().Format("20060102-150405"))
 	}
-	run := train.Run{Dir: tf.out}
+	run := runfolder.Folder{Dir: tf.out}
 	if !tf.resume {
 		// Checked before the lock creates the folder, so that a wrong --out is left as it was.
 		if err := run.CheckNew(); err != nil {
@@ -213,9 +214,9 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 
 	var data *train.Data
 	if tf.resume {
-		data, err = run.Data(cfg, paths)
+		data, err = train.RunData(run, cfg, paths)
 	} else {
-		data, err = run.Start(cfg)
+		data, err = train.StartRun(run, cfg)
 	}
 	if err != nil {
 		if created != "" {
@@ -238,24 +239,10 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "training on %s → %s\n", cfg.DataName(), tf.out)
 	var rep *report.Report
 	writeReport := func(res *train.Result, dir string) error {
-		if rep, err = report.ForTraining(cfg, data, res); err != nil {
+		if rep, err = train.BuildReport(cfg, data, res); err != nil {
 			return err
 		}
-		if err := report.WriteRun(dir, rep, res.History, res.Model, data.Test); err != nil {
-			return err
-		}
-		if data.TestPairs != nil && data.TestPairs.Len() > 0 {
-			if err := (train.Run{Dir: dir}).WriteTestPairs(data.TestPairs); err != nil {
-				return err
-			}
-			rep.Files = append(rep.Files, train.TestPairsFile)
-		}
-		rep.Training.TotalSeconds = time.Since(start).Seconds()
-		js, err := rep.JSON()
-		if err != nil {
-			return err
-		}
-		return train.WriteFileAtomic(filepath.Join(dir, report.MetricsFile), js)
+		return report.WriteRun(dir, rep, report.RunFiles{History: res.History, Model: res.Model, Items: data.Test, TestPairs: data.TestPairs, Started: start})
 	}
 	_, err = train.Fit(cfg, data, train.Options{Backend: b, RunDir: tf.out, Resume: tf.resume, Progress: progress, Log: stderr, Report: writeReport})
 	if err != nil {
@@ -265,16 +252,16 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nrun folder %s: the model and its report in %s/ (model.json, metrics.json, report.md, %s), config.json, data.json, split.json (%.0f s in all)\n",
-		tf.out, train.ModelDir, strings.Join(rep.Files, ", "), rep.Training.TotalSeconds)
+		tf.out, runfolder.ModelDir, strings.Join(rep.Files, ", "), rep.Training.TotalSeconds)
 	return nil
 }
 
 // resumeConfig returns the saved configuration of the run to resume, with the flags that may change
 // applied, and where its input files are given now. A flag that may not change is accepted when it
 // repeats the run's value (an input file: when it has the run's content, wherever it is now).
-func resumeConfig(run train.Run, args []string, given map[string]bool, flagged train.Config) (train.Config, train.DataPaths, error) {
+func resumeConfig(run runfolder.Folder, args []string, given map[string]bool, flagged train.Config) (train.Config, train.DataPaths, error) {
 	var paths train.DataPaths
-	saved, err := run.Config()
+	saved, err := train.RunConfig(run)
 	if err != nil {
 		return saved, paths, err
 	}
@@ -308,10 +295,10 @@ func resumeConfig(run train.Run, args []string, given map[string]bool, flagged t
 				continue
 			}
 		}
-		return saved, paths, usagef("--%s cannot change when resuming (the run keeps its configuration; see %s)", name, run.Path(train.ConfigFile))
+		return saved, paths, usagef("--%s cannot change when resuming (the run keeps its configuration; see %s)", name, run.Path(runfolder.ConfigFile))
 	}
 	if (paths.Items != "" && saved.Items == "") || (paths.Pairs != "" && saved.Pairs == "") {
-		return saved, paths, usagef("the run did not train on files given with --items or --pairs (see %s)", run.Path(train.ConfigFile))
+		return saved, paths, usagef("the run did not train on files given with --items or --pairs (see %s)", run.Path(runfolder.ConfigFile))
 	}
 	saved.Steps, saved.Epochs = pick(given["steps"], flagged.Steps, saved.Steps), pick(given["epochs"], flagged.Epochs, saved.Epochs)
 	saved.Patience, saved.EvalEvery = pick(given["patience"], flagged.Patience, saved.Patience), pick(given["eval-every"], flagged.EvalEvery, saved.EvalEvery)
@@ -338,23 +325,23 @@ func joinInts(v []int) string {
 var errNoRun = errors.New("give the run folder (the --out of gometric train)")
 
 // needRun returns the run folder from the positional arguments.
-func needRun(rest []string, max int) (train.Run, error) {
+func needRun(rest []string, max int) (runfolder.Folder, error) {
 	if len(rest) == 0 {
-		return train.Run{}, usagef("%v", errNoRun)
+		return runfolder.Folder{}, usagef("%v", errNoRun)
 	}
 	if len(rest) > max {
-		return train.Run{}, usagef("unexpected argument %q", rest[max])
+		return runfolder.Folder{}, usagef("unexpected argument %q", rest[max])
 	}
-	return train.Run{Dir: rest[0]}, nil
+	return runfolder.Folder{Dir: rest[0]}, nil
 }
 
 // loadModel opens the GoMLX backend backendCfg and loads run's model on it.
-func loadModel(run train.Run, backendCfg string) (*train.Model, error) {
+func loadModel(run runfolder.Folder, backendCfg string) (*train.Model, error) {
 	b, err := backend.New(backendCfg)
 	if err != nil {
 		return nil, err
 	}
-	return run.LoadModel(b)
+	return train.LoadRunModel(run, b)
 }
 
 // maxListed is how many lines of each kind printSkipped lists before it only counts them.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/gometric/gometric/backend"
 	"github.com/gometric/gometric/encoders"
+	"github.com/gometric/gometric/runfolder"
 	"github.com/gometric/gometric/train"
 )
 
@@ -61,8 +62,8 @@ func main() {
 	cfg.Loss, cfg.PairMode = "contrastive", "explicit"
 	cfg.Steps, cfg.BatchSize = 300, 64
 
-	run := train.Run{Dir: dir}
-	data, err := run.Start(cfg) // records the data's fingerprints and split in the run folder
+	run := runfolder.Folder{Dir: dir}
+	data, err := train.StartRun(run, cfg) // records the data's fingerprints and split in the run folder
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func main() {
 		res.Model.Spec, res.Steps, res.History.ValMetric, res.History.Val[len(res.History.Val)-1].Value, res.BestStep, res.Model.Threshold)
 
 	// Load the published model back: the manifest names a custom encoder, so the caller passes it.
-	loaded, err := run.LoadModelWith(backend.MustShared(), enc)
+	loaded, err := train.LoadRunModelWith(run, backend.MustShared(), enc)
 	if err != nil {
 		log.Fatal(err)
 	}

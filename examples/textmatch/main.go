@@ -15,6 +15,7 @@ import (
 	"os"
 
 	"github.com/gometric/gometric/backend"
+	"github.com/gometric/gometric/runfolder"
 	"github.com/gometric/gometric/text"
 	"github.com/gometric/gometric/train"
 )
@@ -34,7 +35,7 @@ func main() {
 		}
 		defer os.RemoveAll(dir)
 	}
-	run := train.Run{Dir: dir}
+	run := runfolder.Folder{Dir: dir}
 	if _, err := run.Info(); err != nil {
 		// No model there yet: train a small text run (seconds on a CPU).
 		cfg := train.DefaultConfig()
@@ -56,7 +57,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	model, err := run.LoadModel(b0)
+	model, err := train.LoadRunModel(run, b0)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gometric/gometric/report"
+	"github.com/gometric/gometric/runfolder"
 	"github.com/gometric/gometric/train"
 )
 
@@ -20,19 +21,20 @@ func main() {
 		dir = os.Args[1]
 	}
 	cfg := train.DefaultConfig() // digits, MLP, NT-Xent on labeled pairs, 1,500 steps of 64 pairs
-	run := train.Run{Dir: dir}
-	// Start records the data's fingerprints and split in the run folder, and returns the split data.
-	data, err := run.Start(cfg)
+	run := runfolder.Folder{Dir: dir}
+	// StartRun records the data's fingerprints and split in the run folder, and returns the split data.
+	data, err := train.StartRun(run, cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
 	var rep *report.Report
-	// The report is written into the model folder, published with the weights it describes.
+	// The report (metrics.json, report.md, plots, the scored test pairs) is written into the model
+	// folder, published with the weights it describes.
 	writeReport := func(res *train.Result, modelDir string) error {
-		if rep, err = report.ForTraining(cfg, data, res); err != nil {
+		if rep, err = train.BuildReport(cfg, data, res); err != nil {
 			return err
 		}
-		return report.WriteRun(modelDir, rep, res.History, res.Model, data.Test)
+		return report.WriteRun(modelDir, rep, report.RunFiles{History: res.History, Model: res.Model, Items: data.Test, TestPairs: data.TestPairs})
 	}
 	_, err = train.Fit(cfg, data, train.Options{RunDir: dir, Report: writeReport, Log: os.Stderr,
 		Progress: train.NewProgressLog(os.Stderr, 10*time.Second)})
@@ -40,5 +42,5 @@ func main() {
 		log.Fatal(err)
 	}
 	_ = rep.WriteText(os.Stdout)
-	log.Printf("model and report in %s", filepath.Join(dir, train.ModelDir))
+	log.Printf("model and report in %s", filepath.Join(dir, runfolder.ModelDir))
 }

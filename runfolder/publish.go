@@ -1,4 +1,4 @@
-package train
+package runfolder
 
 import (
 	"errors"
@@ -22,10 +22,10 @@ var exchangeFolders = exchange
 // errNoExchange says that the platform or file system cannot exchange two folders atomically.
 var errNoExchange = errors.New("atomic exchange not supported")
 
-// modelDir returns the published model's folder: ModelDir, or, when a publication was interrupted
+// PublishedDir returns the published model's folder: ModelDir, or, when a publication was interrupted
 // between its two renames (platforms without an atomic exchange), the previous model it had moved
 // aside. It is an error when the run has no published model.
-func (r Run) modelDir() (string, error) {
+func (r Folder) PublishedDir() (string, error) {
 	dir := r.Path(ModelDir)
 	if _, err := os.Stat(filepath.Join(dir, ModelFile)); err == nil {
 		return dir, nil
@@ -40,7 +40,7 @@ func (r Run) modelDir() (string, error) {
 }
 
 // movedAside returns the most recent previous model moved aside by an interrupted publication, or "".
-func (r Run) movedAside() string {
+func (r Folder) movedAside() string {
 	entries, _ := os.ReadDir(r.Dir)
 	var names []string
 	for _, e := range entries {
@@ -61,7 +61,7 @@ func (r Run) movedAside() string {
 // with the files that write puts beside them (the report of that model): everything is written into
 // a temporary folder first, flushed, and then exchanged with ModelDir in one atomic step, so that
 // no interruption can leave a model folder whose parts come from different steps.
-func (r Run) Publish(weightsDir string, info ModelInfo, write func(dir string) error) (err error) {
+func (r Folder) Publish(weightsDir string, info ModelInfo, write func(dir string) error) (err error) {
 	info.Format = ModelFormat
 	if info.Embeddings == "" {
 		info.Embeddings = EmbeddingsCosine
@@ -84,7 +84,7 @@ func (r Run) Publish(weightsDir string, info ModelInfo, write func(dir string) e
 		return fmt.Errorf("publishing the model: %w", err)
 	}
 	fault.Point("publish-weights")
-	if err := (Run{Dir: tmp}).WriteJSON(ModelFile, info); err != nil {
+	if err := (Folder{Dir: tmp}).WriteJSON(ModelFile, info); err != nil {
 		return err
 	}
 	if write != nil {
@@ -127,7 +127,7 @@ func (r Run) Publish(weightsDir string, info ModelInfo, write func(dir string) e
 
 // removeLeftovers removes what interrupted publications left: temporary model folders and, once
 // ModelDir is complete, previous models moved aside.
-func (r Run) removeLeftovers() {
+func (r Folder) removeLeftovers() {
 	entries, _ := os.ReadDir(r.Dir)
 	_, modelErr := os.Stat(filepath.Join(r.Path(ModelDir), ModelFile))
 	for _, e := range entries {

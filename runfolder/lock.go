@@ -1,4 +1,4 @@
-package train
+package runfolder
 
 import (
 	"errors"
@@ -27,7 +27,7 @@ var (
 // lock is the operating system's (flock), so a process that dies loses it: a lock file left by a
 // dead process is taken over, and note says so ("" otherwise). Another live process holding it is
 // an error naming that process. unlock releases the lock and removes the file.
-func (r Run) Lock() (unlock func(), note string, err error) {
+func (r Folder) Lock() (unlock func(), note string, err error) {
 	abs, err := filepath.Abs(r.Dir)
 	if err != nil {
 		return nil, "", err

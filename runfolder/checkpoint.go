@@ -1,4 +1,4 @@
-package train
+package runfolder
 
 import (
 	"bufio"
@@ -13,6 +13,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/checkpoints"
 	"github.com/gomlx/gomlx/pkg/support/exceptions"
+
+	"github.com/gometric/gometric/internal/fault"
 )
 
 // Checkpoints is a folder of numbered checkpoints of a GoMLX context, each in GoMLX's checkpoint
@@ -77,12 +79,13 @@ func (c *Checkpoints) Save(ctx *context.Context, step int) (dir string, err erro
 	if err := syncDir(tmp); err != nil {
 		return "", fmt.Errorf("checkpoint: %w", err)
 	}
+	fault.Point("checkpoint-files")
 	if failSave != nil {
 		if err := failSave(tmp); err != nil {
 			return "", err
 		}
 	}
-	dir = filepath.Join(c.Dir, checkpointName(step))
+	dir = filepath.Join(c.Dir, CheckpointName(step))
 	if _, statErr := os.Stat(dir); statErr == nil {
 		// Saving the same step again (for example at the end of a resumed run that had nothing
 		// left to do): move the old one aside first, so that a checkpoint of this step always exists.
@@ -108,16 +111,16 @@ func (c *Checkpoints) Save(ctx *context.Context, step int) (dir string, err erro
 // Latest returns the folder and step of the most recent complete checkpoint; dir is "" when there
 // is none.
 func (c *Checkpoints) Latest() (dir string, step int, err error) {
-	steps, err := c.steps()
+	steps, err := c.Steps()
 	if err != nil || len(steps) == 0 {
 		return "", 0, err
 	}
 	step = steps[len(steps)-1]
-	return filepath.Join(c.Dir, checkpointName(step)), step, nil
+	return filepath.Join(c.Dir, CheckpointName(step)), step, nil
 }
 
-// steps lists the steps of the complete checkpoints in Dir, in increasing order.
-func (c *Checkpoints) steps() ([]int, error) {
+// Steps lists the steps of the complete checkpoints in Dir, in increasing order.
+func (c *Checkpoints) Steps() ([]int, error) {
 	entries, err := os.ReadDir(c.Dir)
 	if os.IsNotExist(err) {
 		return nil, nil
@@ -143,13 +146,13 @@ func (c *Checkpoints) steps() ([]int, error) {
 
 // prune removes all but the Keep most recent checkpoints.
 func (c *Checkpoints) prune() error {
-	steps, err := c.steps()
+	steps, err := c.Steps()
 	if err != nil {
 		return err
 	}
 	keep := max(c.Keep, 1)
 	for len(steps) > keep {
-		if err := os.RemoveAll(filepath.Join(c.Dir, checkpointName(steps[0]))); err != nil {
+		if err := os.RemoveAll(filepath.Join(c.Dir, CheckpointName(steps[0]))); err != nil {
 			return fmt.Errorf("checkpoint: %w", err)
 		}
 		steps = steps[1:]
@@ -167,8 +170,8 @@ func (c *Checkpoints) removeTemporaries() {
 	}
 }
 
-// checkpointName is the folder name of step's checkpoint; zero-padded so names sort by step.
-func checkpointName(step int) string { return fmt.Sprintf("%s%09d", checkpointPrefix, step) }
+// CheckpointName is the folder name of step's checkpoint; zero-padded so names sort by step.
+func CheckpointName(step int) string { return fmt.Sprintf("%s%09d", checkpointPrefix, step) }
 
 // LoadCheckpoint loads the checkpoint in dir (a folder written by Checkpoints.Save) into ctx: every
 // variable and parameter it holds is set in ctx immediately.

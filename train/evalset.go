@@ -1,4 +1,4 @@
-package report
+package train
 
 import (
 	"errors"
@@ -6,23 +6,16 @@ import (
 	"strings"
 
 	"github.com/gometric/gometric/datasets"
-	"github.com/gometric/gometric/train"
+	"github.com/gometric/gometric/report"
+	"github.com/gometric/gometric/runfolder"
 )
 
-// Source names data to measure a saved model on: nothing (the run's own test split), a built-in
-// data set, an items file, a pairs file, or a pairs file with the items it names.
-type Source struct {
-	Dataset, Items, Pairs string
-	// SkipBadLines skips malformed lines of the files (they come back as warnings).
-	SkipBadLines bool
-}
-
-// LoadSet loads the data src names as a Set, for the model of run (trained with runCfg, the run's
-// configuration), and describes it:
+// LoadEvalSet loads the data src names as a report.Set, for the model of run (trained with runCfg,
+// the run's configuration), and describes it (for `gometric eval`, report.ForModel):
 //
 //   - nothing, or the run's own built-in data set: the run's test split (items and pairs), exactly
 //     as training drew it: the recorded split of the recorded data, whose fingerprints are checked
-//     (train.Run.Data); a changed input file is an error;
+//     (RunData); a changed input file is an error;
 //   - another built-in data set: its official test items, or all its items when it has no
 //     official split, and runCfg.EvalPairs pairs drawn from them;
 //   - an items file alone: its items (which must have class labels) and runCfg.EvalPairs pairs
@@ -32,7 +25,7 @@ type Source struct {
 // Anything but the run's test split is described as other data, and a file the run trained on is
 // said to include the run's training data. Malformed lines are an error naming file and line,
 // unless src.SkipBadLines; warnings lists the skipped lines.
-func LoadSet(run train.Run, runCfg train.Config, src Source) (set Set, desc string, warnings []*datasets.LineError, err error) {
+func LoadEvalSet(run runfolder.Folder, runCfg Config, src report.Source) (set report.Set, desc string, warnings []*datasets.LineError, err error) {
 	defer func() {
 		if err == nil && !strings.HasPrefix(desc, "the run's test split") {
 			desc = "other data: " + desc + trainedOnNote(run, src)
@@ -41,57 +34,57 @@ func LoadSet(run train.Run, runCfg train.Config, src Source) (set Set, desc stri
 	opts := &datasets.ReadOptions{SkipBadLines: src.SkipBadLines}
 	nPairs := runCfg.EvalPairs
 	if nPairs <= 0 {
-		nPairs = train.DefaultConfig().EvalPairs
+		nPairs = DefaultConfig().EvalPairs
 	}
 	seed := runCfg.Seed
 	own := src.Items == "" && src.Pairs == "" && (src.Dataset == "" ||
 		(src.Dataset == runCfg.Dataset && runCfg.Items == "" && runCfg.Pairs == ""))
 	switch {
 	case own:
-		data, err := run.Data(runCfg, train.DataPaths{})
+		data, err := RunData(run, runCfg, DataPaths{})
 		if err != nil {
 			return set, "", nil, err
 		}
-		set = Set{Items: data.Test, Pairs: data.TestPairs, ValPairs: data.ValPairs, Baseline: data.Baseline, Triplets: data.TestTriplets, Groups: data.TestGroups}
+		set = data.testSet()
 		return set, fmt.Sprintf("the run's test split of %s (recorded split, input fingerprints checked)", data.Name), data.Warnings, nil
 	case src.Pairs != "":
 		var items *datasets.Items
 		if src.Items != "" {
 			var w []*datasets.LineError
-			if items, w, err = train.ReadItemsFile(src.Items, opts); err != nil {
+			if items, w, err = ReadItemsFile(src.Items, opts); err != nil {
 				return set, "", nil, err
 			}
 			warnings = append(warnings, w...)
 		}
-		p, w, err := train.ReadPairsFile(src.Pairs, items, opts)
+		p, w, err := ReadPairsFile(src.Pairs, items, opts)
 		if err != nil {
 			return set, "", nil, err
 		}
 		warnings = append(warnings, w...)
 		set.Pairs = p
-		desc = fmt.Sprintf("%s pairs from %s", count(p.Len()), src.Pairs)
+		desc = fmt.Sprintf("%s pairs from %s", report.Count(p.Len()), src.Pairs)
 		if items != nil && items.HasLabels() {
 			set.Items = items
-			desc += fmt.Sprintf(", %s items from %s", count(items.Len()), src.Items)
+			desc += fmt.Sprintf(", %s items from %s", report.Count(items.Len()), src.Items)
 		}
 		return set, desc, warnings, nil
 	}
 	var items *datasets.Items
 	if src.Items != "" {
-		if items, warnings, err = train.ReadItemsFile(src.Items, opts); err != nil {
+		if items, warnings, err = ReadItemsFile(src.Items, opts); err != nil {
 			return set, "", nil, err
 		}
-		desc = fmt.Sprintf("%s items from %s", count(items.Len()), src.Items)
+		desc = fmt.Sprintf("%s items from %s", report.Count(items.Len()), src.Items)
 	} else {
-		if items, err = train.LoadBuiltin(src.Dataset); err != nil {
+		if items, err = LoadBuiltin(src.Dataset); err != nil {
 			return set, "", nil, err
 		}
-		desc = fmt.Sprintf("%s, all %s items", items.Name, count(items.Len()))
+		desc = fmt.Sprintf("%s, all %s items", items.Name, report.Count(items.Len()))
 		if items.OfficialTest != nil {
 			if _, items, err = items.OfficialSplit(); err != nil {
 				return set, "", nil, err
 			}
-			desc = fmt.Sprintf("%s, the %s official test items", items.Name, count(items.Len()))
+			desc = fmt.Sprintf("%s, the %s official test items", items.Name, report.Count(items.Len()))
 		}
 	}
 	if !items.HasLabels() {
@@ -106,7 +99,7 @@ func LoadSet(run train.Run, runCfg train.Config, src Source) (set Set, desc stri
 
 // trainedOnNote returns a note when a file of src is one the run trained on (by content): measuring
 // on it includes the run's training data.
-func trainedOnNote(run train.Run, src Source) string {
+func trainedOnNote(run runfolder.Folder, src report.Source) string {
 	rec, err := run.Record()
 	if err != nil {
 		return ""
@@ -115,7 +108,7 @@ func trainedOnNote(run train.Run, src Source) string {
 		if path == "" {
 			continue
 		}
-		sum, err := train.FileSHA256(path)
+		sum, err := runfolder.FileSHA256(path)
 		if err != nil {
 			continue
 		}

@@ -1,4 +1,4 @@
-package train
+package runfolder
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 // are the items' raw features; the model applies its own input normalisation. Items that are
 // objects (graphs) are written inline as such ({"a": {graph}, "b": {graph}, "label": 0|1}, see
 // graphs.ReadPairs), when they know how (a JSONItem method).
-func (r Run) WriteTestPairs(p *datasets.Pairs) error {
+func (r Folder) WriteTestPairs(p *datasets.Pairs) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	if o := p.Items.Objects; o != nil {

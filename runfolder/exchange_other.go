@@ -1,6 +1,6 @@
 //go:build !linux
 
-package train
+package runfolder
 
 // exchange reports that this platform cannot swap two folders atomically; Publish then moves the
 // previous model aside first.
