@@ -22,7 +22,7 @@ var benchSizes = []int{256, 1024, 4096, 16384}
 func BenchmarkLosses(b *testing.B) {
 	dotgrad.Install()
 	const d = 128
-	for _, name := range []string{"ntxent", "contrastive", "supcon", "multisimilarity", "nca", "instance", "circle", "tripletmargin", "npairs", "angular", "dynamicsoftmargin", "pnp"} {
+	for _, name := range []string{"ntxent", "contrastive", "supcon", "multisimilarity", "nca", "instance", "circle", "tripletmargin", "npairs", "angular", "dynamicsoftmargin", "pnp", "generalizedlifted", "intrapairvariance", "rankedlist", "lifted", "tupletmargin", "fastap"} {
 		for _, n := range benchSizes {
 			b.Run(fmt.Sprintf("%s/N=%d", name, n), func(b *testing.B) {
 				loss, err := losses.ByName(name)
