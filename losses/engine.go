@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"unsafe"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -209,7 +210,8 @@ func hostComputeT[T float32 | float64](hd hostDistance, embT *tensors.Tensor, la
 	}
 
 	// mat = x̂·x̂ᵀ, then distances.
-	mat := make([]T, n*n)
+	mat := getBuffer[T](n * n)
+	defer putBuffer(mat)
 	matmul(false, true, 1, 0, xn, xn, 1, n, n, d, mat)
 	var sq []float64
 	if hd.metric != metricDot {
@@ -237,40 +239,51 @@ func hostComputeT[T float32 | float64](hd hostDistance, embT *tensors.Tensor, la
 		})
 	}
 
-	grad := make([]T, n*n)
+	grad := getBuffer[T](n * n)
+	defer putBuffer(grad)
+	clear(grad) // kernels write every entry; a reused buffer must not leak a past step if one does not
 	loss := kernel(mat, grad, n, labels)
 
-	// Back to the squared distances (L2), then to the dot products: h = dLoss/d(x̂·x̂ᵀ) made
-	// symmetric (the batch is both the queries and the references).
-	if hd.metric == metricL2 {
-		parallelRows(n, n, func(lo, hi int) {
+	// Back to the dot products x̂_i·x̂_j, whose gradient is grad (or, for L2, w = grad/(2·mat) on the
+	// squared distances), then to the embeddings: the batch is both the queries and the references,
+	// so dx̂ = grad·x̂ + gradᵀ·x̂, two GEMMs (the second reads grad transposed).
+	scale := T(1)
+	var sums []float64 // L2: Σ_j w_ij + Σ_j w_ji for each i
+	if hd.metric != metricDot {
+		scale = -2
+		sums = make([]float64, n)
+		cols := parallelColumnSums(n, n, func(lo, hi int, colSums []float64) {
 			for i := lo; i < hi; i++ {
-				for j := range n {
-					if m := mat[i*n+j]; m > 0 {
-						grad[i*n+j] = T(float64(grad[i*n+j]) / (2 * float64(m)))
-					} else {
-						grad[i*n+j] = 0 // SafeSqrt: no gradient at 0.
+				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
+				var rs float64
+				for j, m := range row {
+					w := float64(g[j])
+					if hd.metric == metricL2 {
+						if m > 0 {
+							w /= 2 * float64(m)
+						} else {
+							w = 0 // SafeSqrt: no gradient at 0.
+						}
+						g[j] = T(w)
 					}
+					rs += w
+					colSums[j] += w
 				}
+				sums[i] = rs
 			}
 		})
+		for i, c := range cols {
+			sums[i] += c
+		}
 	}
-	symmetrize(grad, n)
 	gx := make([]T, n*d)
-	switch hd.metric {
-	case metricDot:
-		matmul(false, false, 1, 0, grad, xn, 1, n, d, n, gx)
-	default:
-		// sq_ij = ‖x̂_i‖² + ‖x̂_j‖² − 2 x̂_i·x̂_j, so with h = w + wᵀ:
-		// dx̂_i = 2 (Σ_j h_ij) x̂_i − 2 Σ_j h_ij x̂_j.
-		matmul(false, false, -2, 0, grad, xn, 1, n, d, n, gx)
+	matmul(false, false, scale, 0, grad, xn, 1, n, d, n, gx)
+	matmul(true, false, scale, 1, grad, xn, 1, n, d, n, gx)
+	if sums != nil {
+		// sq_ij = ‖x̂_i‖² + ‖x̂_j‖² − 2 x̂_i·x̂_j: the norms' share, 2·sums_i·x̂_i.
 		for i := range n {
-			var rs float64
-			for _, v := range grad[i*n : (i+1)*n] {
-				rs += float64(v)
-			}
 			for j := range d {
-				gx[i*d+j] += T(2 * rs * float64(xn[i*d+j]))
+				gx[i*d+j] += T(2 * sums[i] * float64(xn[i*d+j]))
 			}
 		}
 	}
@@ -289,27 +302,6 @@ func transpose[T hostFloat](x []T, n, d int) []T {
 		}
 	}
 	return out
-}
-
-// symmetrize replaces the [n, n] matrix g by g + gᵀ, in tiles that stay in cache.
-func symmetrize[T hostFloat](g []T, n int) {
-	const tile = 16
-	for i0 := 0; i0 < n; i0 += tile {
-		i1 := min(i0+tile, n)
-		for j0 := i0; j0 < n; j0 += tile {
-			j1 := min(j0+tile, n)
-			for i := i0; i < i1; i++ {
-				j := max(j0, i+1)
-				if j0 == i0 {
-					g[i*n+i] *= 2
-				}
-				for ; j < j1; j++ {
-					s := g[i*n+j] + g[j*n+i]
-					g[i*n+j], g[j*n+i] = s, s
-				}
-			}
-		}
-	}
 }
 
 // normalizeBackward turns the gradient with respect to x̂ = x/‖x‖ into the gradient with respect to
@@ -407,3 +399,45 @@ var exp2Table = func() (t [64]float64) {
 	}
 	return t
 }()
+
+// parallelColumnSums is parallelRows for a pass that also sums columns: f gets its own zeroed
+// colSums (length cols) to add to; their total is returned.
+func parallelColumnSums(n, cols int, f func(lo, hi int, colSums []float64)) []float64 {
+	var mu sync.Mutex
+	total := make([]float64, cols)
+	parallelRows(n, cols, func(lo, hi int) {
+		part := make([]float64, cols)
+		f(lo, hi, part)
+		mu.Lock()
+		for j, v := range part {
+			total[j] += v
+		}
+		mu.Unlock()
+	})
+	return total
+}
+
+// Buffers of the [N, M] matrices, reused across calls: a training step needs two of N² entries,
+// whose allocation and zeroing cost as much as a pass of the kernel. Their contents are not
+// cleared: every user writes each entry before reading it.
+var bufferPools = [2]sync.Pool{}
+
+func getBuffer[T hostFloat](size int) []T {
+	pool := &bufferPools[bufferPoolIndex[T]()]
+	if b, ok := pool.Get().(*[]T); ok && cap(*b) >= size {
+		return (*b)[:size]
+	}
+	return make([]T, size)
+}
+
+func putBuffer[T hostFloat](b []T) {
+	bufferPools[bufferPoolIndex[T]()].Put(&b)
+}
+
+func bufferPoolIndex[T hostFloat]() int {
+	var zero T
+	if unsafe.Sizeof(zero) == 8 {
+		return 1
+	}
+	return 0
+}

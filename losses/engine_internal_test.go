@@ -48,24 +48,3 @@ func BenchmarkExp(b *testing.B) {
 	})
 	_ = s
 }
-
-func TestSymmetrize(t *testing.T) {
-	for _, n := range []int{1, 5, 64, 65, 150} {
-		g := make([]float64, n*n)
-		for i := range g {
-			g[i] = float64(i%97) - 40
-		}
-		want := make([]float64, n*n)
-		for i := range n {
-			for j := range n {
-				want[i*n+j] = g[i*n+j] + g[j*n+i]
-			}
-		}
-		symmetrize(g, n)
-		for i := range g {
-			if g[i] != want[i] {
-				t.Fatalf("n=%d: entry %d = %v, want %v", n, i, g[i], want[i])
-			}
-		}
-	}
-}
