@@ -5,6 +5,9 @@
 //	go run ./losses/internal/lossbench                      # every loss at N = 256, 1024, 4096
 //	GOEXPERIMENT=simd go run ./losses/internal/lossbench -losses tripletmargin,npairs -sizes 256,1024
 //
+// By default (-engine auto) a loss that the host loss engine covers (losses.Host) runs there, as
+// training's two-stage step does; -engine graph times the graph path of every loss.
+//
 // The setting is ../shared/bench's and BenchmarkLosses': float32, D = 128, labels i/2 (two views
 // per class), standard normal embeddings (seeded by N), PML's default options (NT-Xent at
 // temperature 0.07), pure-Go backend unless GOMLX_BACKEND says otherwise, dotgrad installed. Class and
@@ -60,7 +63,12 @@ func main() {
 	budget := flag.Float64("budget-s", 10, "stop timing a case once its timed steps add up to this many seconds")
 	maxStep := flag.Float64("max-step-s", 20, "a case whose warm-up step takes longer is stopped (too_slow) and larger sizes are skipped")
 	one := flag.String("case", "", "internal: run one case NAME:N and print its JSON line")
+	flag.StringVar(&engine, "engine", "auto", "auto: the host loss engine where it covers the loss (what training uses), else the graph; graph: always the graph")
 	flag.Parse()
+	if engine != "auto" && engine != "graph" {
+		fmt.Fprintf(os.Stderr, "lossbench: -engine must be auto or graph, got %q\n", engine)
+		os.Exit(2)
+	}
 	if *one != "" {
 		name, nStr, _ := strings.Cut(*one, ":")
 		n, _ := strconv.Atoi(nStr)
@@ -88,9 +96,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "lossbench:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("lossbench: D = %d, float32, backend %s, %s, GOEXPERIMENT=%q\n\n", *d, backend.Config(), time.Now().Format(time.RFC3339), os.Getenv("GOEXPERIMENT"))
-	header := "| loss |"
-	sep := "|---|"
+	fmt.Printf("lossbench: D = %d, float32, backend %s, engine %s, %s, GOEXPERIMENT=%q\n\n", *d, backend.Config(), engine, time.Now().Format(time.RFC3339), os.Getenv("GOEXPERIMENT"))
+	header := "| loss | engine |"
+	sep := "|---|---|"
 	for _, n := range sizes {
 		header += fmt.Sprintf(" N=%d ms | peak MB |", n)
 		sep += "---:|---:|"
@@ -98,7 +106,7 @@ func main() {
 	fmt.Println(header + " time ~ N^k | memory ~ N^k |")
 	fmt.Println(sep + "---:|---:|")
 	for _, name := range names {
-		row := "| " + name + " |"
+		row := "| " + name + " | " + engineOf(name) + " |"
 		var done []caseResult
 		stopped := false
 		for _, n := range sizes {
@@ -137,7 +145,7 @@ func main() {
 // the timing budget.
 func child(self, name string, n, d, iters int, budget, maxStep float64) caseResult {
 	limit := time.Duration((maxStep + budget + 60) * float64(time.Second))
-	cmd := exec.Command(self, "-case", fmt.Sprintf("%s:%d", name, n), "-d", strconv.Itoa(d),
+	cmd := exec.Command(self, "-case", fmt.Sprintf("%s:%d", name, n), "-d", strconv.Itoa(d), "-engine", engine,
 		"-iters", strconv.Itoa(iters), "-budget-s", fmt.Sprint(budget), "-max-step-s", fmt.Sprint(maxStep))
 	var out bytes.Buffer
 	var errOut syncBuffer
@@ -216,7 +224,35 @@ func runCase(name string, n, d, iters int, budget float64) (res caseResult) {
 	labelsT := tensors.FromValue(labels)
 	res.BaseMB = residentMB("VmRSS")
 	var step func() error
-	if pl, perr := losses.ByNameWithClasses(name, n/2, d); perr == nil {
+	if engineOf(name) == "host" {
+		l, _ := losses.New(name)
+		if err := losses.SetClasses(l, n/2, d); err != nil {
+			return fail(res, err)
+		}
+		h, err := losses.Host(l)
+		if err != nil {
+			return fail(res, err)
+		}
+		in := losses.HostInputs{Embeddings: embT, Labels: labelsT}
+		if hp, ok := h.(losses.HostParametricLoss); ok {
+			ctx := context.New()
+			if err := ctx.SetRNGStateFromSeed(1); err != nil {
+				return fail(res, err)
+			}
+			if in.Params, err = context.MustNewExec(be, ctx, func(ctx *context.Context, e *graph.Node) []*graph.Node {
+				return hp.HostParameters(ctx, e.Graph(), e.DType())
+			}).Exec(embT); err != nil {
+				return fail(res, err)
+			}
+		}
+		step = func() error {
+			r, err := h.HostCompute(in)
+			if err == nil {
+				r.Gradient.FinalizeAll()
+			}
+			return err
+		}
+	} else if pl, perr := losses.ByNameWithClasses(name, n/2, d); perr == nil {
 		ctx := context.New()
 		if err := ctx.SetRNGStateFromSeed(1); err != nil {
 			return fail(res, err)
@@ -265,6 +301,28 @@ func runCase(name string, n, d, iters int, budget float64) (res caseResult) {
 	slices.Sort(times)
 	res.Status, res.MedianMs, res.PeakMB = "ok", times[len(times)/2], residentMB("VmHWM")
 	return res
+}
+
+// engine is the -engine flag.
+var engine string
+
+// engineOf returns the engine the case of loss name runs on: "host" when -engine is auto and the
+// host loss engine covers the loss with its defaults (as training would choose), else "graph".
+func engineOf(name string) string {
+	if engine != "auto" {
+		return "graph"
+	}
+	l, err := losses.New(name)
+	if err != nil || losses.SetClasses(l, 2, 2) != nil {
+		return "graph"
+	}
+	if nt, ok := l.(*losses.NTXent); ok {
+		nt.Temperature = 0.07
+	}
+	if _, err := losses.Host(l); err != nil {
+		return "graph"
+	}
+	return "host"
 }
 
 func finalize(outs []*tensors.Tensor, err error) error {
