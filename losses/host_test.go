@@ -73,6 +73,9 @@ func hostCases() []struct {
 			return l
 		}},
 		{"instance", func() losses.Loss { return losses.NewInstance() }},
+		{"multiple contrastive + 0.5 multisimilarity", func() losses.Loss {
+			return &losses.MultipleLosses{Losses: []losses.Loss{losses.NewContrastive(), losses.NewMultiSimilarity()}, Weights: []float64{1, 0.5}}
+		}},
 		{"ntxent", func() losses.Loss { return losses.NewNTXent() }},
 		{"ntxent L2 τ=0.5", func() losses.Loss {
 			l := losses.NewNTXent()
@@ -105,6 +108,12 @@ func hostCases() []struct {
 		{"histogram 7 bins", func() losses.Loss {
 			l := losses.NewHistogram()
 			l.NBins = 7
+			return l
+		}},
+		{"angular", func() losses.Loss { return losses.NewAngular() }},
+		{"angular normalized negatives α=45", func() losses.Loss {
+			l := losses.NewAngular()
+			l.RawNegatives, l.Alpha = false, 45
 			return l
 		}},
 		{"circle", func() losses.Loss { return losses.NewCircle() }},
