@@ -10,8 +10,8 @@ import (
 	"github.com/gometric/gometric/mat"
 )
 
-// Identity is the eval.Embedder that returns its inputs unchanged (copied): for data that already are
-// embeddings, and for tests.
+// Identity is the eval.Embedder that returns its inputs unchanged (copied): for data that already
+// are embeddings, for tests, and as the raw-features baseline of package report (report.Raw).
 type Identity struct{}
 
 // Embed returns a copy of x.

@@ -6,22 +6,17 @@ import (
 
 	"github.com/gometric/gometric/datasets"
 	"github.com/gometric/gometric/eval"
-	"github.com/gometric/gometric/mat"
+	"github.com/gometric/gometric/match"
 )
 
-// Raw is the baseline embedder that returns the raw features themselves: compared by cosine
-// similarity, they are the "raw features" (raw pixels) row of a report.
-type Raw struct{}
+// Raw is the baseline embedder that returns the raw features themselves (a copy: match.Identity,
+// gometric's one identity eval.Embedder): compared by cosine similarity, they are the "raw
+// features" (raw pixels) row of a report.
+type Raw = match.Identity
 
-// Embed implements eval.Embedder: it returns a copy of x.
-func (Raw) Embed(x *mat.Dense) (*mat.Dense, error) {
-	out := mat.New(x.Rows, x.Cols)
-	copy(out.Data, x.Data)
-	return out, nil
-}
-
-// Source names data to measure a saved model on (train.LoadEvalSet loads it): nothing (the run's own test split), a built-in
-// data set, an items file, a pairs file, or a pairs file with the items it names.
+// Source names data to measure a saved model on (train.LoadEvalSet loads it): nothing (the run's
+// own test split), a built-in data set, an items file, a pairs file, or a pairs file with the items
+// it names.
 type Source struct {
 	Dataset, Items, Pairs string
 	// SkipBadLines skips malformed lines of the files (they come back as warnings).
