@@ -27,8 +27,16 @@ type HostParametricLoss interface {
 
 // classKernel computes a class loss from the [N, M] matrix of the embeddings' similarities (or
 // distances) to the M class vectors: it returns the loss and writes dLoss/dmat into grad (every
-// entry). labels are class ids.
-type classKernel[T hostFloat] func(mat, grad []T, n, m int, labels []int64) float64
+// entry). labels are class ids. norms gives the losses whose logits also depend on the vectors'
+// lengths (LargeMarginSoftmax) those lengths, and takes the gradients with respect to them.
+type classKernel[T hostFloat] func(mat, grad []T, n, m int, labels []int64, norms *classNorms) float64
+
+// classNorms holds the lengths of the embeddings (X) and of the class vectors (P) before their
+// normalization, and a kernel's gradients of the loss with respect to them (GX, GP: zero unless the
+// kernel adds to them).
+type classNorms struct {
+	X, P, GX, GP []float64
+}
 
 // classLayout says how a loss stores its class vectors: as the columns of a [D, M] matrix (PML's W)
 // or as the rows of an [M, D] matrix (proxies).
@@ -103,7 +111,8 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 		}
 	}
 	grad := make([]T, n*m)
-	loss := kernel(mat, grad, n, m, labels)
+	norms := &classNorms{X: rawNorms(x, n, d), P: rawNorms(p, m, d), GX: make([]float64, n), GP: make([]float64, m)}
+	loss := kernel(mat, grad, n, m, labels, norms)
 
 	gx, gp := make([]T, n*d), make([]T, m*d)
 	if hd.metric == metricL2Sq {
@@ -118,6 +127,9 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 	}
 	normalizeBackward(gx, xn, xNorms, n, d)
 	normalizeBackward(gp, pn, pNorms, m, d)
+	// The lengths' share: d‖v‖/dv = v̂ (0 at v = 0, as the graph's SafeSqrt).
+	addNormGradient(gx, xn, norms.X, norms.GX, n, d)
+	addNormGradient(gp, pn, norms.P, norms.GP, m, d)
 	gParam := tensors.FromFlatDataAndDimensions(gp, m, d)
 	if layout == classColumns {
 		gParam = tensors.FromFlatDataAndDimensions(transpose(gp, m, d), d, m)
@@ -184,4 +196,25 @@ func acosEps[T hostFloat]() float64 {
 		return 1e-12
 	}
 	return 1e-6
+}
+
+// rawNorms returns the Euclidean lengths of the rows of x.
+func rawNorms[T hostFloat](x []T, n, d int) []float64 {
+	out := rowSquares(x, n, d)
+	for i, v := range out {
+		out[i] = math.Sqrt(v)
+	}
+	return out
+}
+
+// addNormGradient adds g_i·v̂_i to row i of grad for each row with a non-zero length.
+func addNormGradient[T hostFloat](grad, unit []T, lengths, g []float64, n, d int) {
+	for i := range n {
+		if g[i] == 0 || lengths[i] == 0 {
+			continue
+		}
+		for k := range d {
+			grad[i*d+k] += T(g[i] * float64(unit[i*d+k]))
+		}
+	}
 }

@@ -39,7 +39,7 @@ func hostCheckClass(o *Options, co *ClassOptions, squared bool) (hostDistance, e
 // softmaxCEKernel is the cross entropy of the logits z_ij = scale·mat_ij, except the target's,
 // z_iy = target(mat_iy) (its value and derivative), averaged over the batch.
 func softmaxCEKernel[T hostFloat](scale float64, target func(c float64) (z, dz float64)) classKernel[T] {
-	return func(mat, grad []T, n, m int, labels []int64) float64 {
+	return func(mat, grad []T, n, m int, labels []int64, _ *classNorms) float64 {
 		v := make([]float64, n)
 		invN := 1 / float64(n)
 		parallelRows(n, m, func(lo, hi int) {
@@ -232,7 +232,7 @@ func (l *ProxyAnchor) HostCompute(in HostInputs) (HostResult, error) {
 // neg_c = log(1 + Σ_{y_i≠c} e^{α(s_ic+δ)}); the loss is Σ pos_c / (proxies with a positive) +
 // Σ neg_c / C. Each sum is shifted by max(0, max exponent) so that nothing overflows.
 func proxyAnchorKernel[T hostFloat](alpha, delta float64) classKernel[T] {
-	return func(mat, grad []T, n, m int, labels []int64) float64 {
+	return func(mat, grad []T, n, m int, labels []int64, _ *classNorms) float64 {
 		posMax, negMax := make([]float64, m), make([]float64, m)
 		posSum, negSum, hasPos := make([]float64, m), make([]float64, m), make([]bool, m)
 		parallelRows(m, n, func(lo, hi int) {
@@ -339,7 +339,7 @@ func (l *SoftTriple) HostCompute(in HostInputs) (HostResult, error) {
 // softTripleKernel: per sample and class c, S_c = Σ_k w_k·s_ck with w = softmax_k(s_c·/γ); the cross
 // entropy of λ·(S − δ·onehot_y), averaged over the batch. dS_c/ds_ck = w_k·(1 + (s_ck − S_c)/γ).
 func softTripleKernel[T hostFloat](k int, la, gamma, delta float64) classKernel[T] {
-	return func(mat, grad []T, n, m int, labels []int64) float64 {
+	return func(mat, grad []T, n, m int, labels []int64, _ *classNorms) float64 {
 		classes := m / k
 		v := make([]float64, n)
 		invN := 1 / float64(n)
@@ -428,7 +428,7 @@ func (l *SubCenterArcFace) HostCompute(in HostInputs) (HostResult, error) {
 // maxOverGroups runs inner on the row-wise maxima of consecutive groups of k columns ([N, M/k]) and
 // sends each gradient to its group's largest entry (the first of equal ones).
 func maxOverGroups[T hostFloat](k int, inner classKernel[T]) classKernel[T] {
-	return func(mat, grad []T, n, m int, labels []int64) float64 {
+	return func(mat, grad []T, n, m int, labels []int64, norms *classNorms) float64 {
 		groups := m / k
 		pooled, pooledGrad, arg := make([]T, n*groups), make([]T, n*groups), make([]int, n*groups)
 		for i := range n {
@@ -442,11 +442,153 @@ func maxOverGroups[T hostFloat](k int, inner classKernel[T]) classKernel[T] {
 				pooled[i*groups+c], arg[i*groups+c] = mat[best], best
 			}
 		}
-		loss := inner(pooled, pooledGrad, n, groups, labels)
+		loss := inner(pooled, pooledGrad, n, groups, labels, norms)
 		clear(grad)
 		for x, g := range pooledGrad {
 			grad[arg[x]] = g
 		}
 		return loss
 	}
+}
+
+// HostCheck implements HostLoss.
+func (l *LargeMarginSoftmax) HostCheck() error { return hostCheckLMS(&l.Options, &l.ClassOptions, l.Margin) }
+
+// HostParameters implements HostParametricLoss: W.
+func (l *LargeMarginSoftmax) HostParameters(ctx *context.Context, g *graph.Graph, dt dtypes.DType) []*graph.Node {
+	return []*graph.Node{l.variable(ctx, "LargeMarginSoftmaxLoss", "W", g, dt, normalInit(ctx), l.EmbeddingSize, l.NumClasses)}
+}
+
+// HostCompute implements HostLoss.
+func (l *LargeMarginSoftmax) HostCompute(in HostInputs) (HostResult, error) {
+	return hostComputeLMS(&l.Options, &l.ClassOptions, l.Margin, l.Scale, true, in)
+}
+
+// HostCheck implements HostLoss.
+func (l *SphereFace) HostCheck() error { return hostCheckLMS(&l.Options, &l.ClassOptions, l.Margin) }
+
+// HostParameters implements HostParametricLoss: W.
+func (l *SphereFace) HostParameters(ctx *context.Context, g *graph.Graph, dt dtypes.DType) []*graph.Node {
+	return []*graph.Node{l.variable(ctx, "SphereFaceLoss", "W", g, dt, normalInit(ctx), l.EmbeddingSize, l.NumClasses)}
+}
+
+// HostCompute implements HostLoss.
+func (l *SphereFace) HostCompute(in HostInputs) (HostResult, error) {
+	return hostComputeLMS(&l.Options, &l.ClassOptions, l.Margin, l.Scale, false, in)
+}
+
+func hostCheckLMS(o *Options, co *ClassOptions, margin float64) error {
+	if int(margin) < 1 {
+		return fmt.Errorf("host loss engine: Margin must be at least 1, got %g", margin)
+	}
+	_, err := hostCheckClass(o, co, false)
+	return err
+}
+
+func hostComputeLMS(o *Options, co *ClassOptions, margin, scale float64, weightNorms bool, in HostInputs) (HostResult, error) {
+	if err := hostCheckLMS(o, co, margin); err != nil {
+		return HostResult{}, err
+	}
+	hd, _ := hostDistanceOf(o.Distance)
+	m := int(margin)
+	return hostClassCompute(hd, classColumns, co.NumClasses, in, lmsKernel[float32](m, scale, weightNorms), lmsKernel[float64](m, scale, weightNorms))
+}
+
+// lmsKernel is LargeMarginSoftmax's (and, without the class vectors' lengths, SphereFace's) cross
+// entropy of z_ij = scale·ψ_ij·‖x_i‖·‖w_j‖, ψ the cosine except at the target, where it is
+// (−1)^k·cos(m·θ) − 2k (see psiMultipleAngle); it also returns the gradients of the lengths.
+func lmsKernel[T hostFloat](m int, scale float64, weightNorms bool) classKernel[T] {
+	return func(mat, grad []T, n, c int, labels []int64, norms *classNorms) float64 {
+		v := make([]float64, n)
+		invN := 1 / float64(n)
+		colGrad := parallelColumnSums(n, c, func(lo, hi int, gp []float64) {
+			z := make([]float64, c)
+			for i := lo; i < hi; i++ {
+				row, g := mat[i*c:(i+1)*c], grad[i*c:(i+1)*c]
+				y := int(labels[i])
+				psiY, dPsiY := psiMultiple(float64(row[y]), m)
+				mx := math.Inf(-1)
+				for j, cs := range row {
+					psi := float64(cs)
+					if j == y {
+						psi = psiY
+					}
+					mag := norms.X[i]
+					if weightNorms {
+						mag *= norms.P[j]
+					}
+					z[j] = scale * psi * mag
+					mx = max(mx, z[j])
+				}
+				var s float64
+				for j := range z {
+					s += fastExp(z[j] - mx)
+				}
+				v[i] = mx + math.Log(s) - z[y]
+				var gx float64
+				for j, cs := range row {
+					dz := fastExp(z[j]-mx) / s * invN
+					psi, dPsi := float64(cs), 1.0
+					if j == y {
+						dz -= invN
+						psi, dPsi = psiY, dPsiY
+					}
+					wn := 1.0
+					if weightNorms {
+						wn = norms.P[j]
+						gp[j] += dz * scale * psi * norms.X[i]
+					}
+					g[j] = T(dz * scale * norms.X[i] * wn * dPsi)
+					gx += dz * scale * psi * wn
+				}
+				norms.GX[i] += gx
+			}
+		})
+		if weightNorms {
+			for j, g := range colGrad {
+				norms.GP[j] += g
+			}
+		}
+		var sum float64
+		for _, x := range v {
+			sum += x
+		}
+		return sum * invN
+	}
+}
+
+// psiMultiple returns ψ(c) = (−1)^k·cos(m·θ) − 2k for c = cos θ, k the number of j in [1, m] with
+// c ≤ cos(jπ/m), and its derivative; cos(m·θ) is Chebyshev's polynomial Σ_n (−1)^n·C(m, 2n)·
+// c^(m−2n)·(1 − c²)^n.
+func psiMultiple(c float64, m int) (float64, float64) {
+	s2 := 1 - c*c
+	var val, der float64
+	for n := 0; 2*n <= m; n++ {
+		coef := math.Pow(-1, float64(n)) * binomial(m, 2*n)
+		a := m - 2*n
+		val += coef * intPow64(c, a) * intPow64(s2, n)
+		d := 0.0
+		if a > 0 {
+			d += float64(a) * intPow64(c, a-1) * intPow64(s2, n)
+		}
+		if n > 0 {
+			d += intPow64(c, a) * float64(n) * intPow64(s2, n-1) * (-2 * c)
+		}
+		der += coef * d
+	}
+	k, sign := 0.0, 1.0
+	for j := 1; j <= m; j++ {
+		if c <= math.Cos(float64(j)*math.Pi/float64(m)) {
+			k, sign = k+1, -sign
+		}
+	}
+	return sign*val - 2*k, sign * der
+}
+
+func intPow64(x float64, p int) float64 {
+	out := 1.0
+	for range p {
+		out *= x
+	}
+	return out
 }

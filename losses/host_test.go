@@ -351,6 +351,18 @@ func TestHostClassLossesMatchGraph(t *testing.T) {
 			l.SubCenters, l.Scale = 5, 10
 			return l
 		}},
+		{"largemarginsoftmax", func() losses.HostParametricLoss { return losses.NewLargeMarginSoftmax(classes, d) }},
+		{"largemarginsoftmax m=2 s=3", func() losses.HostParametricLoss {
+			l := losses.NewLargeMarginSoftmax(classes, d)
+			l.Margin, l.Scale = 2, 3
+			return l
+		}},
+		{"sphereface", func() losses.HostParametricLoss { return losses.NewSphereFace(classes, d) }},
+		{"sphereface m=3", func() losses.HostParametricLoss {
+			l := losses.NewSphereFace(classes, d)
+			l.Margin = 3
+			return l
+		}},
 		{"proxynca scale 3", func() losses.HostParametricLoss {
 			l := losses.NewProxyNCA(classes, d)
 			l.SoftmaxScale = 3
