@@ -452,7 +452,9 @@ func maxOverGroups[T hostFloat](k int, inner classKernel[T]) classKernel[T] {
 }
 
 // HostCheck implements HostLoss.
-func (l *LargeMarginSoftmax) HostCheck() error { return hostCheckLMS(&l.Options, &l.ClassOptions, l.Margin) }
+func (l *LargeMarginSoftmax) HostCheck() error {
+	return hostCheckLMS(&l.Options, &l.ClassOptions, l.Margin)
+}
 
 // HostParameters implements HostParametricLoss: W.
 func (l *LargeMarginSoftmax) HostParameters(ctx *context.Context, g *graph.Graph, dt dtypes.DType) []*graph.Node {
