@@ -45,6 +45,9 @@ type classLayout int
 const (
 	classColumns classLayout = iota
 	classRows
+	// classColumnsRenorm is classColumns with the vectors scaled as torch's renorm(2, 1, 1e-5)·1e5
+	// does instead of normalized, and their gradient passed straight through (P2SGrad).
+	classColumnsRenorm
 )
 
 // hostClassCompute runs a class loss on the host: the embeddings and the class vectors normalized,
@@ -84,7 +87,7 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 	var p []T // class vectors as rows, [m, d]
 	var m int
 	tensors.ConstFlatData(in.Params[0], func(v []T) {
-		if layout == classColumns {
+		if layout != classRows {
 			m = pd[1]
 			p = transpose(v, pd[0], pd[1])
 		} else {
@@ -92,13 +95,16 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 			p = append([]T(nil), v...)
 		}
 	})
-	if (layout == classColumns && pd[0] != d) || (layout == classRows && pd[1] != d) {
+	if (layout != classRows && pd[0] != d) || (layout == classRows && pd[1] != d) {
 		return HostResult{}, fmt.Errorf("host loss engine: class matrix %v does not fit embeddings of width %d", pd, d)
 	}
 	x := make([]T, n*d)
 	tensors.ConstFlatData(in.Embeddings, func(v []T) { copy(x, v) })
 	xn, xNorms := normalizeRows(x, n, d)
 	pn, pNorms := normalizeRows(p, m, d)
+	if layout == classColumnsRenorm {
+		pn = torchRenormRows(p, m, d)
+	}
 
 	mat := make([]T, n*m)
 	matmul(false, true, 1, 0, xn, pn, 1, n, m, d, mat)
@@ -126,12 +132,14 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 		matmul(true, false, 1, 0, grad, xn, 1, m, d, n, gp)
 	}
 	normalizeBackward(gx, xn, xNorms, n, d)
-	normalizeBackward(gp, pn, pNorms, m, d)
+	if layout != classColumnsRenorm {
+		normalizeBackward(gp, pn, pNorms, m, d)
+	}
 	// The lengths' share: d‖v‖/dv = v̂ (0 at v = 0, as the graph's SafeSqrt).
 	addNormGradient(gx, xn, norms.X, norms.GX, n, d)
 	addNormGradient(gp, pn, norms.P, norms.GP, m, d)
 	gParam := tensors.FromFlatDataAndDimensions(gp, m, d)
-	if layout == classColumns {
+	if layout != classRows {
 		gParam = tensors.FromFlatDataAndDimensions(transpose(gp, m, d), d, m)
 	}
 	return HostResult{Loss: loss, Gradient: tensors.FromFlatDataAndDimensions(gx, n, d), ParamGradients: []*tensors.Tensor{gParam}}, nil
@@ -217,4 +225,21 @@ func addNormGradient[T hostFloat](grad, unit []T, lengths, g []float64, n, d int
 			grad[i*d+k] += T(g[i] * float64(unit[i*d+k]))
 		}
 	}
+}
+
+// torchRenormRows returns the rows of x scaled as torch's x.renorm(2, 0, 1e-5).mul(1e5): rows longer
+// than 1e-5 by 1e-5/(‖row‖ + 1e-7)·1e5, the others by 1e5.
+func torchRenormRows[T hostFloat](x []T, n, d int) []T {
+	out := make([]T, n*d)
+	lengths := rawNorms(x, n, d)
+	for i := range n {
+		f := 1e5
+		if lengths[i] > 1e-5 {
+			f = 1e-5 / (lengths[i] + 1e-7) * 1e5
+		}
+		for k := range d {
+			out[i*d+k] = T(float64(x[i*d+k]) * f)
+		}
+	}
+	return out
 }

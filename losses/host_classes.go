@@ -7,6 +7,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/gometric/gometric/distances"
@@ -593,4 +594,65 @@ func intPow64(x float64, p int) float64 {
 		out *= x
 	}
 	return out
+}
+
+// HostCheck implements HostLoss.
+func (l *P2SGrad) HostCheck() error {
+	switch {
+	case l.WeightRegularizer != nil || l.EmbeddingRegularizer != nil:
+		return errors.New("host loss engine: regularizers are not supported")
+	case l.NumClasses <= 0 || l.EmbeddingSize <= 0:
+		return errors.New("host loss engine: NumClasses and EmbeddingSize must be set")
+	}
+	return nil
+}
+
+// HostParameters implements HostParametricLoss: weight.
+func (l *P2SGrad) HostParameters(ctx *context.Context, g *graph.Graph, dt dtypes.DType) []*graph.Node {
+	init := func(g *graph.Graph, shape shapes.Shape) *graph.Node {
+		return torchRenormColumns(uniform(ctx, g, shape, 1))
+	}
+	return []*graph.Node{l.variable(ctx, "P2SGradLoss", "weight", g, dt, init, l.EmbeddingSize, l.NumClasses)}
+}
+
+// HostCompute implements HostLoss: the mean over N·C of (clamp(cos, −1, 1) − onehot)², the weight
+// renormalized as torch does, its gradient straight through (see P2SGrad).
+func (l *P2SGrad) HostCompute(in HostInputs) (HostResult, error) {
+	if err := l.HostCheck(); err != nil {
+		return HostResult{}, err
+	}
+	hd := hostDistance{metric: metricDot, normalize: true}
+	return hostClassCompute(hd, classColumnsRenorm, l.NumClasses, in, p2sGradKernel[float32](), p2sGradKernel[float64]())
+}
+
+func p2sGradKernel[T hostFloat]() classKernel[T] {
+	return func(mat, grad []T, n, m int, labels []int64, _ *classNorms) float64 {
+		rows := make([]float64, n)
+		k := 2 / float64(n*m)
+		parallelRows(n, m, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				y := int(labels[i])
+				var s float64
+				for j, c := range mat[i*m : (i+1)*m] {
+					cc := min(max(float64(c), -1), 1)
+					t := 0.0
+					if j == y {
+						t = 1
+					}
+					s += (cc - t) * (cc - t)
+					g := 0.0
+					if float64(c) >= -1 && float64(c) <= 1 {
+						g = k * (cc - t)
+					}
+					grad[i*m+j] = T(g)
+				}
+				rows[i] = s
+			}
+		})
+		var sum float64
+		for _, x := range rows {
+			sum += x
+		}
+		return sum / float64(n*m)
+	}
 }

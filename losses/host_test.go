@@ -363,6 +363,7 @@ func TestHostClassLossesMatchGraph(t *testing.T) {
 			l.Margin = 3
 			return l
 		}},
+		{"p2sgrad", func() losses.HostParametricLoss { return losses.NewP2SGrad(classes, d) }},
 		{"proxynca scale 3", func() losses.HostParametricLoss {
 			l := losses.NewProxyNCA(classes, d)
 			l.SoftmaxScale = 3

@@ -66,12 +66,12 @@ func TestLossEngineChoice(t *testing.T) {
 		{"auto ntxent", func(c *Config) {}, true, ""},
 		{"auto with a miner", func(c *Config) { c.Miner = "multisimilarity" }, false, ""},
 		{"auto explicit pairs", func(c *Config) { c.PairMode, c.Loss = "explicit", "contrastive" }, false, ""},
-		{"auto loss without host path", func(c *Config) { c.Loss = "p2sgrad" }, false, ""},
+		{"auto loss without host path", func(c *Config) { c.Loss = "thresholdconsistentmargin" }, false, ""},
 		{"auto classifier head", func(c *Config) { c.Batches, c.ClassifierLossWeight = BatchesClasses, 0.5 }, false, ""},
 		{"graph", func(c *Config) { c.LossEngine = LossEngineGraph }, false, ""},
 		{"host with a miner", func(c *Config) { c.LossEngine, c.Miner = LossEngineHost, "multisimilarity" }, false, "takes no miner"},
 		{"host explicit", func(c *Config) { c.LossEngine, c.PairMode, c.Loss = LossEngineHost, "explicit", "contrastive" }, false, "explicit pairs"},
-		{"host p2sgrad", func(c *Config) { c.LossEngine, c.Loss = LossEngineHost, "p2sgrad" }, false, "no host implementation"},
+		{"host thresholdconsistentmargin", func(c *Config) { c.LossEngine, c.Loss = LossEngineHost, "thresholdconsistentmargin" }, false, "no host implementation"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tinyConfig(1)
