@@ -198,6 +198,7 @@ func TestParityGoldenLosses(t *testing.T) {
 		}
 	}
 	fmt.Printf("parity pml-2.8.1-parity.json [losses]: %d matched, %d failed, %d not implemented\n", matched, failed, notImpl)
+	fmt.Printf("parity pml-2.8.1-parity.json [losses]: %d of them also on the host loss engine\n", parityHostChecked)
 }
 
 func checkParityLoss(c *parityLossCase) []string {
@@ -239,6 +240,7 @@ func checkParityLoss(c *parityLossCase) []string {
 	if e := relErr(gEmb, c.Grad); !(e <= gradTol) {
 		problems = append(problems, fmt.Sprintf("grad relative error %.3g", e))
 	}
+	problems = append(problems, hostParityProblems(loss, c, names, params)...)
 	for i, name := range names {
 		var want [][]float64
 		if err := json.Unmarshal(c.ParameterGrads[name], &want); err != nil {
@@ -578,4 +580,53 @@ func TestParityCheckerCanFail(t *testing.T) {
 			t.Errorf("%s: the check passed, want a failure", name)
 		}
 	}
+}
+
+// parityHostChecked counts the parity cases also checked on the host loss engine.
+var parityHostChecked int
+
+// hostParityProblems checks a parity case on the host loss engine as well, when it covers the loss's
+// settings (a batch with labels; a parametric loss with its one parameter), at the same tolerances.
+func hostParityProblems(loss losses.Loss, c *parityLossCase, names []string, params map[string][][]float64) []string {
+	h, err := losses.Host(loss)
+	if err != nil || c.Labels == nil || c.MetaClasses != nil {
+		return nil
+	}
+	in := losses.HostInputs{Embeddings: tensors.FromValue(c.Embeddings)}
+	labels := make([]int64, len(c.Labels))
+	for i, y := range c.Labels {
+		labels[i] = int64(y)
+	}
+	in.Labels = tensors.FromValue(labels)
+	_, parametric := h.(losses.HostParametricLoss)
+	if parametric {
+		if len(names) != 1 {
+			return nil
+		}
+		in.Params = []*tensors.Tensor{tensors.FromValue(params[names[0]])}
+	} else if len(names) > 0 {
+		return nil // MarginLoss's learnable beta: the graph only
+	}
+	res, err := h.HostCompute(in)
+	if err != nil {
+		return []string{"host engine: " + err.Error()}
+	}
+	parityHostChecked++
+	var problems []string
+	if math.Abs(res.Loss-c.Loss) > 1e-9*math.Abs(c.Loss) && !(c.Loss == 0 && math.Abs(res.Loss) <= 1e-12) {
+		problems = append(problems, fmt.Sprintf("host engine: loss %.17g, want %.17g", res.Loss, c.Loss))
+	}
+	if e := relErr(res.Gradient.Value().([][]float64), c.Grad); !(e <= 1e-9) {
+		problems = append(problems, fmt.Sprintf("host engine: grad relative error %.3g", e))
+	}
+	if parametric {
+		var want [][]float64
+		if err := json.Unmarshal(c.ParameterGrads[names[0]], &want); err != nil {
+			return append(problems, fmt.Sprintf("host engine: parameter_grads[%s]: %v", names[0], err))
+		}
+		if e := relErr(res.ParamGradients[0].Value().([][]float64), want); !(e <= 1e-9) {
+			problems = append(problems, fmt.Sprintf("host engine: parameter_grads[%s] relative error %.3g", names[0], e))
+		}
+	}
+	return problems
 }

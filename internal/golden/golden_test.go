@@ -120,6 +120,9 @@ func TestGolden(t *testing.T) {
 			}
 			fmt.Printf("golden %s [%s]: %d matched, %d failed, %d skipped\n",
 				f.Name(), section, counts[matched], counts[failed], counts[skipped])
+			if n := takeHostChecked(); n > 0 {
+				fmt.Printf("golden %s [%s]: %d of them also on the host loss engine\n", f.Name(), section, n)
+			}
 			if testing.Verbose() && len(skipReasons) > 0 {
 				reasons := make([]string, 0, len(skipReasons))
 				for r := range skipReasons {

@@ -203,6 +203,7 @@ func checkLossCase(raw json.RawMessage) outcome {
 		return fail("computing: %v", err)
 	}
 	problems := lossProblems("", got, *c.Loss, gEmb, c.Grad)
+	problems = append(problems, hostProblems(&c, loss, nil, nil, nil)...)
 	if c.RefGrad != nil {
 		if e, ok := gradClose(gRef, c.RefGrad); !ok {
 			problems = append(problems, fmt.Sprintf("ref_grad relative error %.3g", e))

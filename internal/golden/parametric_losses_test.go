@@ -93,6 +93,7 @@ func checkParametricCase(c *lossCase) outcome {
 		return fail("computing: %v", err)
 	}
 	problems := lossProblems("", got, *c.Loss, gEmb, c.Grad)
+	problems = append(problems, hostProblems(c, pl.loss, names, initial, wantGrads)...)
 	for i, name := range names {
 		if e, ok := gradClose(gParams[i], wantGrads[name]); !ok {
 			problems = append(problems, fmt.Sprintf("parameter_grads[%s] relative error %.3g", name, e))
