@@ -64,18 +64,33 @@ func (l *Circle) HostCompute(in HostInputs) (HostResult, error) {
 
 // circleKernel: per anchor with positives and negatives, v_i = softplus(LSE_P(lp) + LSE_N(ln)) with
 // lp = −γ·[1+m−s]₊·(s − (1−m)), ln = γ·[s+m]₊·(s − m) (the weights detached), averaged over the
-// anchors with v_i > 0 (AvgNonZeroReducer).
+// anchors with v_i > 0 (AvgNonZeroReducer). v_i is 0 only when softplus underflows (x < −745), so
+// each row is scaled while in cache by the count of anchors with positives and negatives, and a
+// second sweep corrects the rare batches where some v_i is 0.
 func circleKernel[T hostFloat](m, gamma float64) pairKernel[T] {
 	return func(mat, grad []T, n int, labels []int64) float64 {
-		x, sP, sN := make([]float64, n), make([]float64, n), make([]float64, n)
-		has := make([]bool, n)
+		perClass := map[int64]int{}
+		for _, y := range labels {
+			perClass[y]++
+		}
+		var guess float64
+		for _, y := range labels {
+			if c := perClass[y]; c > 1 && c < n {
+				guess++
+			}
+		}
+		if guess == 0 {
+			clear(grad)
+			return 0
+		}
+		v := make([]float64, n)
 		parallelRows(n, n, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
 				mp, mn := math.Inf(-1), math.Inf(-1)
 				yi := labels[i]
-				for j, v := range row {
-					s := float64(v)
+				for j, x := range row {
+					s := float64(x)
 					switch {
 					case j == i:
 					case labels[j] == yi:
@@ -89,8 +104,8 @@ func circleKernel[T hostFloat](m, gamma float64) pairKernel[T] {
 					continue
 				}
 				var sp, sn float64
-				for j, v := range row {
-					s := float64(v)
+				for j, x := range row {
+					s := float64(x)
 					var e float64
 					switch {
 					case j == i:
@@ -107,28 +122,14 @@ func circleKernel[T hostFloat](m, gamma float64) pairKernel[T] {
 					}
 					g[j] = T(e)
 				}
-				has[i], sP[i], sN[i] = true, sp, sn
-				x[i] = mp + math.Log(sp) + mn + math.Log(sn)
-			}
-		})
-		var sum, count float64
-		for i := range n {
-			if has[i] {
-				if v := softplus64(x[i]); v > 0 {
-					sum, count = sum+v, count+1
-				}
-			}
-		}
-		parallelRows(n, n, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				g := grad[i*n : (i+1)*n]
-				if !has[i] || !(softplus64(x[i]) > 0) {
+				xi := mp + math.Log(sp) + mn + math.Log(sn)
+				v[i] = softplus64(xi)
+				if !(v[i] > 0) {
 					clear(g)
 					continue
 				}
-				c := sigmoid64(x[i]) / count
-				cp, cn := c/sP[i], c/sN[i]
-				yi := labels[i]
+				c := sigmoid64(xi) / guess
+				cp, cn := c/sp, c/sn
 				for j := range g {
 					switch {
 					case j == i:
@@ -140,8 +141,23 @@ func circleKernel[T hostFloat](m, gamma float64) pairKernel[T] {
 				}
 			}
 		})
+		var sum, count float64
+		for _, x := range v {
+			if x > 0 {
+				sum, count = sum+x, count+1
+			}
+		}
 		if count == 0 {
-			return 0
+			return 0 // every row was cleared
+		}
+		if count != guess {
+			f := guess / count
+			parallelRows(n, n, func(lo, hi int) {
+				g := grad[lo*n : hi*n]
+				for j := range g {
+					g[j] = T(float64(g[j]) * f)
+				}
+			})
 		}
 		return sum / count
 	}

@@ -96,3 +96,43 @@ func TestHostPairs2Check(t *testing.T) {
 		}
 	}
 }
+
+// TestHostCircleUnderflow: anchors whose softplus underflows to 0 drop out of AvgNonZeroReducer's
+// count (the host kernel scales by the count of anchors with pairs, then corrects).
+func TestHostCircleUnderflow(t *testing.T) {
+	dotgrad.Install()
+	l := losses.NewCircle()
+	l.Gamma = 1e4
+	// Classes 0 and 1: identical positives, orthogonal negatives (x ≈ −3200, v = 0); class 2:
+	// orthogonal positives (v > 0).
+	unit := func(k int) []float64 { v := make([]float64, 8); v[k] = 1; return v }
+	emb := [][]float64{unit(0), unit(0), unit(1), unit(1), unit(2), unit(3)}
+	emb[5][4] = 0.3
+	labels := []int32{0, 0, 1, 1, 2, 2}
+	for prec, e := range bothPrecisions(emb) {
+		wantLoss, wantGrad := graphLossAndGradient(t, l, e, labels)
+		got, err := l.HostCompute(losses.HostInputs{Embeddings: tensors.FromAnyValue(e), Labels: tensors.FromValue(labels)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tol := 1e-9
+		if prec == "float32" {
+			tol = 2e-4
+		}
+		if math.Abs(got.Loss-wantLoss) > tol*math.Max(1, math.Abs(wantLoss)) {
+			t.Errorf("%s loss: host %.10g, graph %.10g", prec, got.Loss, wantLoss)
+		}
+		scale := 0.0
+		for _, r := range wantGrad {
+			for _, v := range r {
+				scale = math.Max(scale, math.Abs(v))
+			}
+		}
+		if i, j, bad := firstDiff(asFloat64Matrix(got.Gradient.Value()), wantGrad, tol*math.Max(scale, 1e-12)); bad {
+			t.Errorf("%s gradient[%d][%d]: host %.10g, graph %.10g", prec, i, j, asFloat64Matrix(got.Gradient.Value())[i][j], wantGrad[i][j])
+		}
+		if scale == 0 {
+			t.Errorf("%s: zero gradient, the case checks nothing", prec)
+		}
+	}
+}
