@@ -139,15 +139,26 @@ type pairKernel[T hostFloat] func(mat, grad []T, n int, labels []int64) float64
 // with one GEMM, run the kernel, and back-propagate its matrix gradient to the embeddings with one
 // more GEMM.
 func hostCompute(hd hostDistance, in HostInputs, k32 pairKernel[float32], k64 pairKernel[float64]) (HostResult, error) {
+	return hostComputePairs(hd, false, in, k32, k64)
+}
+
+// hostComputeSymmetric is hostCompute for a kernel whose gradient is a symmetric matrix (its terms
+// depend only on mat_ij and on whether i and j share a label, and mat is exactly symmetric): the
+// backward then needs one GEMM instead of two.
+func hostComputeSymmetric(hd hostDistance, in HostInputs, k32 pairKernel[float32], k64 pairKernel[float64]) (HostResult, error) {
+	return hostComputePairs(hd, true, in, k32, k64)
+}
+
+func hostComputePairs(hd hostDistance, symmetric bool, in HostInputs, k32 pairKernel[float32], k64 pairKernel[float64]) (HostResult, error) {
 	labels, err := hostLabels(in)
 	if err != nil {
 		return HostResult{}, err
 	}
 	switch in.Embeddings.DType() {
 	case dtypes.Float32:
-		return hostComputeT(hd, in.Embeddings, labels, k32, gemm.MatMulT32)
+		return hostComputeT(hd, symmetric, in.Embeddings, labels, k32, gemm.MatMulT32)
 	case dtypes.Float64:
-		return hostComputeT(hd, in.Embeddings, labels, k64, gemm.MatMulT64)
+		return hostComputeT(hd, symmetric, in.Embeddings, labels, k64, gemm.MatMulT64)
 	default:
 		return HostResult{}, fmt.Errorf("host loss engine: embeddings must be float32 or float64, got %s", in.Embeddings.DType())
 	}
@@ -184,7 +195,7 @@ func hostLabels(in HostInputs) ([]int64, error) {
 // stored transposed.
 type matMulFn[T hostFloat] func(transA, transB bool, alpha, beta T, a, b []T, batch, m, n, k int, c []T)
 
-func hostComputeT[T float32 | float64](hd hostDistance, embT *tensors.Tensor, labels []int64, kernel pairKernel[T], matmul matMulFn[T]) (HostResult, error) {
+func hostComputeT[T float32 | float64](hd hostDistance, symmetric bool, embT *tensors.Tensor, labels []int64, kernel pairKernel[T], matmul matMulFn[T]) (HostResult, error) {
 	n, d := embT.Shape().Dimensions[0], embT.Shape().Dimensions[1]
 	x := make([]T, n*d)
 	tensors.ConstFlatData(embT, func(v []T) { copy(x, v) })
@@ -277,8 +288,12 @@ func hostComputeT[T float32 | float64](hd hostDistance, embT *tensors.Tensor, la
 		}
 	}
 	gx := make([]T, n*d)
-	matmul(false, false, scale, 0, grad, xn, 1, n, d, n, gx)
-	matmul(true, false, scale, 1, grad, xn, 1, n, d, n, gx)
+	if symmetric {
+		matmul(false, false, 2*scale, 0, grad, xn, 1, n, d, n, gx)
+	} else {
+		matmul(false, false, scale, 0, grad, xn, 1, n, d, n, gx)
+		matmul(true, false, scale, 1, grad, xn, 1, n, d, n, gx)
+	}
 	if sums != nil {
 		// sq_ij = ‖x̂_i‖² + ‖x̂_j‖² − 2 x̂_i·x̂_j: the norms' share, 2·sums_i·x̂_i.
 		for i := range n {

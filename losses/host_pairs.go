@@ -33,7 +33,7 @@ func (l *Contrastive) HostCompute(in HostInputs) (HostResult, error) {
 	if err != nil {
 		return HostResult{}, err
 	}
-	return hostCompute(hd, in, contrastiveKernel[float32](l, hd), contrastiveKernel[float64](l, hd))
+	return hostComputeSymmetric(hd, in, contrastiveKernel[float32](l, hd), contrastiveKernel[float64](l, hd))
 }
 
 // contrastiveKernel: pos terms relu(sign·(m − PosMargin)), neg terms relu(sign·(NegMargin − m)),
