@@ -81,6 +81,7 @@ const (
 	metricDot  hostMetric = iota // similarity x̂·ŷ (CosineSimilarity, DotProductSimilarity; power 1)
 	metricL2                     // ‖x̂ − ŷ‖ (LpDistance p=2, power 1)
 	metricL2Sq                   // ‖x̂ − ŷ‖² (LpDistance p=2, power 2)
+	metricSNR                    // (‖x̃‖² + ‖ỹ‖² − 2 x̃·ỹ)/‖x̃‖², x̃ = x̂ minus its mean (SNRDistance, power 1)
 )
 
 // hostDistance is a distance the engine supports: the metric, whether it normalizes the embeddings
@@ -102,6 +103,10 @@ func hostDistanceOf(d distances.Distance) (hostDistance, error) {
 	case *distances.DotProductSimilarity:
 		if d.Power == 1 {
 			return hostDistance{metric: metricDot, normalize: d.NormalizeEmbeddings}, nil
+		}
+	case *distances.SNRDistance:
+		if d.Power == 1 {
+			return hostDistance{metric: metricSNR, normalize: d.NormalizeEmbeddings}, nil
 		}
 	case *distances.LpDistance:
 		if d.P == 2 && d.Power == 1 {
@@ -220,6 +225,22 @@ func hostComputeT[T float32 | float64](hd hostDistance, symmetric bool, embT *te
 		}
 	}
 
+	// SNR works on the centred vectors x̃ = x̂ − mean(x̂): xn is x̃ from here on, base keeps x̂.
+	base := xn
+	if hd.metric == metricSNR {
+		xn = make([]T, n*d)
+		for i := range n {
+			var mean float64
+			for _, v := range base[i*d : (i+1)*d] {
+				mean += float64(v)
+			}
+			mean /= float64(d)
+			for j, v := range base[i*d : (i+1)*d] {
+				xn[i*d+j] = T(float64(v) - mean)
+			}
+		}
+	}
+
 	// mat = x̂·x̂ᵀ, then distances.
 	mat := getBuffer[T](n * n)
 	defer putBuffer(mat)
@@ -234,11 +255,17 @@ func hostComputeT[T float32 | float64](hd hostDistance, symmetric bool, embT *te
 			}
 			sq[i] = s
 		}
-		sqrt := hd.metric == metricL2
+		sqrt, snr := hd.metric == metricL2, hd.metric == metricSNR
 		parallelRows(n, n, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				row, sqi := mat[i*n:(i+1)*n], T(sq[i])
 				sqr := sq[:len(row)]
+				if snr {
+					for j, dot := range row {
+						row[j] = (sqi + T(sqr[j]) - 2*dot) / sqi
+					}
+					continue
+				}
 				for j, dot := range row {
 					v := max(sqi+T(sqr[j])-2*dot, 0)
 					if sqrt {
@@ -269,13 +296,22 @@ func hostComputeT[T float32 | float64](hd hostDistance, symmetric bool, embT *te
 				var rs float64
 				for j, m := range row {
 					w := float64(g[j])
-					if hd.metric == metricL2 {
+					switch hd.metric {
+					case metricL2:
 						if m > 0 {
 							w /= 2 * float64(m)
 						} else {
 							w = 0 // SafeSqrt: no gradient at 0.
 						}
 						g[j] = T(w)
+					case metricSNR:
+						// mat_ij = (sq_i + sq_j − 2 dot_ij)/sq_i: with w = g/sq_i, dL/ddot_ij = −2w,
+						// dL/dsq_i gets w·(1 − mat_ij) and dL/dsq_j gets w.
+						w /= sq[i]
+						g[j] = T(w)
+						rs += w * (1 - float64(m))
+						colSums[j] += w
+						continue
 					}
 					rs += w
 					colSums[j] += w
@@ -302,8 +338,21 @@ func hostComputeT[T float32 | float64](hd hostDistance, symmetric bool, embT *te
 			}
 		}
 	}
+	if hd.metric == metricSNR {
+		// Back through the centring: dx̂ = dx̃ − mean(dx̃).
+		for i := range n {
+			var mean float64
+			for _, v := range gx[i*d : (i+1)*d] {
+				mean += float64(v)
+			}
+			mean /= float64(d)
+			for j := range d {
+				gx[i*d+j] = T(float64(gx[i*d+j]) - mean)
+			}
+		}
+	}
 	if hd.normalize {
-		normalizeBackward(gx, xn, norms, n, d)
+		normalizeBackward(gx, base, norms, n, d)
 	}
 	return HostResult{Loss: loss, Gradient: tensors.FromFlatDataAndDimensions(gx, n, d)}, nil
 }

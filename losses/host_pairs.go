@@ -33,7 +33,11 @@ func (l *Contrastive) HostCompute(in HostInputs) (HostResult, error) {
 	if err != nil {
 		return HostResult{}, err
 	}
-	return hostComputeSymmetric(hd, in, contrastiveKernel[float32](l, hd), contrastiveKernel[float64](l, hd))
+	k32, k64 := contrastiveKernel[float32](l, hd), contrastiveKernel[float64](l, hd)
+	if hd.metric == metricSNR {
+		return hostCompute(hd, in, k32, k64) // SNR distances are not symmetric
+	}
+	return hostComputeSymmetric(hd, in, k32, k64)
 }
 
 // contrastiveKernel: pos terms relu(sign·(m − PosMargin)), neg terms relu(sign·(NegMargin − m)),

@@ -44,6 +44,12 @@ func hostCases() []struct {
 			l.NegMargin = 30
 			return l
 		}},
+		{"snrcontrastive", func() losses.Loss { return losses.NewSNRContrastive() }},
+		{"snrcontrastive unnormalized, ntxent on SNR", func() losses.Loss {
+			l := losses.NewNTXent()
+			l.Distance = &distances.SNRDistance{Power: 1}
+			return l
+		}},
 		{"supcon", func() losses.Loss { return losses.NewSupCon() }},
 		{"supcon L2 τ=0.5", func() losses.Loss {
 			l := losses.NewSupCon()
@@ -235,7 +241,11 @@ func TestHostCheck(t *testing.T) {
 			l.Distance = &distances.LpDistance{P: 1, Power: 1, NormalizeEmbeddings: true}
 			return l
 		}()},
-		{"SNR distance", losses.NewSNRContrastive()},
+		{"SNR distance squared", func() losses.Loss {
+			l := losses.NewSNRContrastive()
+			l.Distance = &distances.SNRDistance{Power: 2, NormalizeEmbeddings: true}
+			return l
+		}()},
 		{"other reducer", func() losses.Loss {
 			l := losses.NewSupCon()
 			l.Reducer = reducers.MeanReducer{}
