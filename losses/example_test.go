@@ -4,9 +4,10 @@ import (
 	"fmt"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/gometric/gometric/distances"
-	"github.com/gometric/gometric/internal/testutil"
+	"github.com/gometric/gometric/backend"
 	"github.com/gometric/gometric/losses"
 )
 
@@ -19,10 +20,10 @@ func Example() {
 	loss.Distance = distances.NewCosineSimilarity()
 	loss.PosMargin, loss.NegMargin = 0.9, 0.4 // Margins for a similarity.
 
-	out := testutil.MustExec(func(in []*graph.Node) []*graph.Node {
+	out := values(graph.MustExecOnceN(backend.MustShared(), func(in []*graph.Node) []*graph.Node {
 		l := loss.Compute(losses.Inputs{Embeddings: in[0], Labels: graph.Const(in[0].Graph(), labels)})
 		return []*graph.Node{l, graph.Gradient(l, in[0])[0]}
-	}, embeddings)
+	}, embeddings))
 	fmt.Printf("loss %.4f\n", out[0])
 	fmt.Printf("gradient of the first embedding %.4f\n", out[1].([][]float64)[0])
 	// Output:
@@ -37,10 +38,19 @@ func ExamplePairWeights() {
 		panic(err)
 	}
 	embeddings := [][]float64{{1, 0}, {0.6, 0.8}, {0, 1}, {0.7, 0.7}}
-	out := testutil.MustExec(func(in []*graph.Node) []*graph.Node {
+	out := values(graph.MustExecOnceN(backend.MustShared(), func(in []*graph.Node) []*graph.Node {
 		g := in[0].Graph()
 		return []*graph.Node{losses.NewNTXent().Compute(losses.Inputs{Embeddings: in[0], Pos: graph.Const(g, pos), Neg: graph.Const(g, neg)})}
-	}, embeddings)
+	}, embeddings))
 	fmt.Printf("NT-Xent over the selection: %.6f\n", out[0])
 	// Output: NT-Xent over the selection: 0.000189
+}
+
+// values returns the Go values of tensors.
+func values(ts []*tensors.Tensor) []any {
+	out := make([]any, len(ts))
+	for i, t := range ts {
+		out[i] = t.Value()
+	}
+	return out
 }
