@@ -505,3 +505,12 @@ func bufferPoolIndex[T hostFloat]() int {
 	}
 	return 0
 }
+
+// total returns the sum of v: the reduction of the per-row partial losses.
+func total(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s
+}

@@ -6,8 +6,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
-	"github.com/gometric/gometric/distances"
 	"github.com/gometric/gometric/backend"
+	"github.com/gometric/gometric/distances"
 	"github.com/gometric/gometric/losses"
 )
 

@@ -72,10 +72,7 @@ func softmaxCEKernel[T hostFloat](scale float64, target func(c float64) (z, dz f
 				g[y] = T((float64(g[y])/scale - invN) * dzy)
 			}
 		})
-		var sum float64
-		for _, x := range v {
-			sum += x
-		}
+		sum := total(v)
 		return sum * invN
 	}
 }
@@ -393,10 +390,7 @@ func softTripleKernel[T hostFloat](k int, la, gamma, delta float64) classKernel[
 				}
 			}
 		})
-		var sum float64
-		for _, x := range v {
-			sum += x
-		}
+		sum := total(v)
 		return sum * invN
 	}
 }
@@ -552,10 +546,7 @@ func lmsKernel[T hostFloat](m int, scale float64, weightNorms bool) classKernel[
 				norms.GP[j] += g
 			}
 		}
-		var sum float64
-		for _, x := range v {
-			sum += x
-		}
+		sum := total(v)
 		return sum * invN
 	}
 }
@@ -649,10 +640,7 @@ func p2sGradKernel[T hostFloat]() classKernel[T] {
 				rows[i] = s
 			}
 		})
-		var sum float64
-		for _, x := range rows {
-			sum += x
-		}
+		sum := total(rows)
 		return sum / float64(n*m)
 	}
 }

@@ -258,10 +258,7 @@ func multiSimilarityKernel[T hostFloat](l *MultiSimilarity, hd hostDistance) pai
 				}
 			}
 		})
-		var sum float64
-		for _, x := range v {
-			sum += x
-		}
+		sum := total(v)
 		return sum * invN
 	}
 }
@@ -402,10 +399,7 @@ func instanceKernel[T hostFloat](gamma float64) pairKernel[T] {
 				g[t] = T(float64(g[t]) - gamma*invN)
 			}
 		})
-		var sum float64
-		for _, x := range v {
-			sum += x
-		}
+		sum := total(v)
 		return sum * invN
 	}
 }
@@ -512,10 +506,7 @@ func ntxentKernel[T hostFloat](invTemp float64, hd hostDistance) pairKernel[T] {
 				}
 			}
 		})
-		var sum float64
-		for _, x := range rowLoss {
-			sum += x
-		}
+		sum := total(rowLoss)
 		return sum * invCount
 	}
 }

@@ -239,10 +239,7 @@ func genLiftedKernel[T hostFloat](pm, nm, sign float64) pairKernel[T] {
 				}
 			}
 		})
-		var sum float64
-		for _, x := range v {
-			sum += x
-		}
+		sum := total(v)
 		return sum * invN
 	}
 }
@@ -621,10 +618,7 @@ func rankedListKernel[T hostFloat](l *RankedList) pairKernel[T] {
 				}
 			}
 		})
-		var sum float64
-		for _, x := range v {
-			sum += x
-		}
+		sum := total(v)
 		return sum * invN
 	}
 }
@@ -750,10 +744,7 @@ func liftedKernel[T hostFloat](pm, nm, sign float64) pairKernel[T] {
 				}
 			}
 		})
-		var sum float64
-		for _, x := range rowLoss {
-			sum += x
-		}
+		sum := total(rowLoss)
 		return sum * invP
 	}
 }
@@ -854,10 +845,7 @@ func tupletKernel[T hostFloat](m, k float64) pairKernel[T] {
 				}
 			}
 		})
-		var sum float64
-		for _, x := range rowLoss {
-			sum += x
-		}
+		sum := total(rowLoss)
 		return sum * invP
 	}
 }
@@ -978,10 +966,7 @@ func fastAPKernel[T hostFloat](numBins int, hMax float64) pairKernel[T] {
 				}
 			}
 		})
-		var sum float64
-		for _, x := range rowLoss {
-			sum += x
-		}
+		sum := total(rowLoss)
 		return sum / queries
 	}
 }
