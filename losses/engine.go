@@ -514,3 +514,18 @@ func total(v []float64) float64 {
 	}
 	return s
 }
+
+// scaleRowByLabel multiplies row i's entries g[j] by cp where sample j shares sample i's label and
+// by cn where it does not (the diagonal entry is left as it is).
+func scaleRowByLabel[T hostFloat](g []T, labels []int64, i int, cp, cn float64) {
+	yi := labels[i]
+	for j := range g {
+		switch {
+		case j == i:
+		case labels[j] == yi:
+			g[j] = T(float64(g[j]) * cp)
+		default:
+			g[j] = T(float64(g[j]) * cn)
+		}
+	}
+}

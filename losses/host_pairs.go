@@ -247,15 +247,7 @@ func multiSimilarityKernel[T hostFloat](l *MultiSimilarity, hd hostDistance) pai
 				v[i] = (mp+math.Log(sp))/alpha + (mn+math.Log(sn))/beta
 				// d/dm of (1/α)·log(…): e/s·sign for a positive, −e/s·sign for a negative.
 				cp, cn := sign*invN/sp, -sign*invN/sn
-				for j := range g {
-					switch {
-					case j == i:
-					case labels[j] == labels[i]:
-						g[j] = T(float64(g[j]) * cp)
-					default:
-						g[j] = T(float64(g[j]) * cn)
-					}
-				}
+				scaleRowByLabel(g, labels, i, cp, cn)
 			}
 		})
 		sum := total(v)

@@ -130,15 +130,7 @@ func circleKernel[T hostFloat](m, gamma float64) pairKernel[T] {
 				}
 				c := sigmoid64(xi) / guess
 				cp, cn := c/sp, c/sn
-				for j := range g {
-					switch {
-					case j == i:
-					case labels[j] == yi:
-						g[j] = T(float64(g[j]) * cp)
-					default:
-						g[j] = T(float64(g[j]) * cn)
-					}
-				}
+				scaleRowByLabel(g, labels, i, cp, cn)
 			}
 		})
 		var sum, count float64
@@ -228,15 +220,7 @@ func genLiftedKernel[T hostFloat](pm, nm, sign float64) pairKernel[T] {
 				}
 				v[i] = lse
 				cp, cn := sign*invN/sp, -sign*invN/sn
-				for j := range g {
-					switch {
-					case j == i:
-					case labels[j] == yi:
-						g[j] = T(float64(g[j]) * cp)
-					default:
-						g[j] = T(float64(g[j]) * cn)
-					}
-				}
+				scaleRowByLabel(g, labels, i, cp, cn)
 			}
 		})
 		sum := total(v)
