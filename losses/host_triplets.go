@@ -2,6 +2,7 @@ package losses
 
 import (
 	"fmt"
+	"iter"
 	"math"
 	"slices"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/gometric/gometric/distances"
+	"github.com/gometric/gometric/internal/gemm"
 	"github.com/gometric/gometric/reducers"
 )
 
@@ -214,14 +216,16 @@ func (w *tripletWork[T]) row(row, g []T, i int, labels []int64, sign, m T) (sum,
 					}
 				}
 			} else {
-				hi := k
-				for lo < hi {
-					mid := int(uint(lo+hi) >> 1)
-					if (piv[mid]-e)+m > 0 {
-						hi = mid
-					} else {
-						lo = mid + 1
+				// Branch-free search: the first kept index lies in [lo, lo+w].
+				for w := k; w > 1; {
+					half := w >> 1
+					if !((piv[lo+half]-e)+m > 0) {
+						lo += half
 					}
+					w -= half
+				}
+				if !((piv[lo]-e)+m > 0) {
+					lo++
 				}
 			}
 			hist[lo]++
@@ -251,14 +255,16 @@ func (w *tripletWork[T]) row(row, g []T, i int, labels []int64, sign, m T) (sum,
 					}
 				}
 			} else {
-				hi := k
-				for lo < hi {
-					mid := int(uint(lo+hi) >> 1)
-					if (e-piv[mid])+m > 0 {
-						lo = mid + 1
-					} else {
-						hi = mid
+				// Branch-free search: the first index not kept lies in [lo, lo+w].
+				for w := k; w > 1; {
+					half := w >> 1
+					if (e-piv[lo+half])+m > 0 {
+						lo += half
 					}
+					w -= half
+				}
+				if (e-piv[lo])+m > 0 {
+					lo++
 				}
 			}
 			hist[lo]++
@@ -443,18 +449,7 @@ func histogramKernel[T hostFloat](nBins int) pairKernel[T] {
 		return int(rs), scaled - rs
 	}
 	return func(mat, grad []T, n int, labels []int64) float64 {
-		nPos, nNeg := make([]float64, n), make([]float64, n)
-		for i := range n {
-			for j := range n {
-				switch {
-				case j == i:
-				case labels[j] == labels[i]:
-					nPos[i]++
-				default:
-					nNeg[i]++
-				}
-			}
-		}
+		nPos, nNeg := sideCounts(labels)
 		var triplets float64
 		for i := range n {
 			triplets += nPos[i] * nNeg[i]
@@ -472,10 +467,10 @@ func histogramKernel[T hostFloat](nBins int) pairKernel[T] {
 		}
 		var parts []partial
 		var mu sync.Mutex
-		parallelRows(n, n, func(lo, hi int) {
+		parallelRows((n+1)/2, 2*n, func(lo, hi int) {
 			dp, dn := make([]float64, nodes), make([]float64, nodes)
 			var cp, cn float64
-			for i := lo; i < hi; i++ {
+			for i := range balancedRows(lo, hi, n) {
 				for j := i + 1; j < n; j++ {
 					var d []float64
 					switch {
@@ -539,8 +534,8 @@ func histogramKernel[T hostFloat](nBins int) pairKernel[T] {
 				gNeg[r] = (phi[r+1] - phi[r]) / (delta * cNeg)
 			}
 		}
-		parallelRows(n, n, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
+		parallelRows((n+1)/2, 2*n, func(lo, hi int) {
+			for i := range balancedRows(lo, hi, n) {
 				for j := i + 1; j < n; j++ {
 					var gb []float64
 					switch {
@@ -561,6 +556,36 @@ func histogramKernel[T hostFloat](nBins int) pairKernel[T] {
 			}
 		})
 		return loss
+	}
+}
+
+// sideCounts returns each sample's numbers of positives (the other samples with its label) and of
+// negatives.
+func sideCounts(labels []int64) (nPos, nNeg []float64) {
+	count := make(map[int64]int, len(labels))
+	for _, l := range labels {
+		count[l]++
+	}
+	nPos, nNeg = make([]float64, len(labels)), make([]float64, len(labels))
+	for i, l := range labels {
+		nPos[i], nNeg[i] = float64(count[l]-1), float64(len(labels)-count[l])
+	}
+	return nPos, nNeg
+}
+
+// balancedRows yields, for the pseudo-rows [lo, hi) of [0, (n+1)/2), the rows r and n−1−r of an
+// [n, n] upper triangle: each pseudo-row has n − 1 entries to the right of the diagonal, so that
+// parallelRows gives its workers equal work.
+func balancedRows(lo, hi, n int) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for r := lo; r < hi; r++ {
+			if !yield(r) {
+				return
+			}
+			if n-1-r != r && !yield(n-1-r) {
+				return
+			}
+		}
 	}
 }
 
@@ -666,27 +691,42 @@ func (l *Angular) HostCompute(in HostInputs) (HostResult, error) {
 func angularKernel[T hostFloat](c, k float64, nu, dNu []float64) pairKernel[T] {
 	return func(mat, grad []T, n int, labels []int64) float64 {
 		var pairs, negs float64
+		nPos, nNeg := sideCounts(labels)
 		for i := range n {
-			for j := range n {
-				switch {
-				case j == i:
-				case labels[j] == labels[i]:
-					pairs++
-				default:
-					negs++
-				}
-			}
+			pairs, negs = pairs+nPos[i], negs+nNeg[i]
 		}
 		clear(grad)
 		clear(dNu)
 		if pairs == 0 || negs == 0 {
 			return 0
 		}
-		scale := func(j int) float64 {
-			if nu == nil {
-				return 1
+		// cnu[j] = c·ν_j: logit_apj = S_aj·cnu[j] + S_pj·cnu[j].
+		cnu := make([]float64, n)
+		for j := range cnu {
+			cnu[j] = c
+			if nu != nil {
+				cnu[j] = c * nu[j]
 			}
-			return nu[j]
+		}
+		rowLoss := make([]float64, n)
+		// Classes with more than angularLoopK positives per anchor: the product route.
+		members := make(map[int64][]int)
+		var order []int64
+		for i, l := range labels {
+			if members[l] == nil {
+				order = append(order, l)
+			}
+			members[l] = append(members[l], i)
+		}
+		done := make([]bool, n)
+		for _, l := range order {
+			rows := members[l]
+			if len(rows)-1 > angularLoopK && nNeg[rows[0]] > 0 &&
+				angularProduct(mat, grad, n, rows, l, labels, cnu, c, k, pairs, nu != nil, rowLoss, dNu) {
+				for _, i := range rows {
+					done[i] = true
+				}
+			}
 		}
 		type partial struct {
 			lo  int
@@ -694,63 +734,66 @@ func angularKernel[T hostFloat](c, k float64, nu, dNu []float64) pairKernel[T] {
 		}
 		var parts []partial
 		var mu sync.Mutex
-		rowLoss := make([]float64, n)
 		parallelRows(n, n, func(lo, hi int) {
-			var posJ, negJ []int
-			var a, e, acc []float64
+			var posJ []int
+			// Dense rows over all columns; the columns that are not negatives of the row have
+			// a = −Inf, so that their exponentials are 0.
+			a, e, acc := make([]float64, n), make([]float64, n), make([]float64, n)
 			var part []float64
 			if nu != nil {
 				part = make([]float64, n)
 			}
 			for i := lo; i < hi; i++ {
-				posJ, negJ = posJ[:0], negJ[:0]
-				for j := range n {
-					switch {
-					case j == i:
-					case labels[j] == labels[i]:
-						posJ = append(posJ, j)
-					default:
-						negJ = append(negJ, j)
-					}
-				}
-				if len(posJ) == 0 || len(negJ) == 0 {
+				if nPos[i] == 0 || nNeg[i] == 0 || done[i] {
 					continue
 				}
 				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
-				a, e, acc = slices.Grow(a[:0], len(negJ))[:len(negJ)], slices.Grow(e[:0], len(negJ))[:len(negJ)], slices.Grow(acc[:0], len(negJ))[:len(negJ)]
-				for t, j := range negJ {
-					a[t] = c * float64(row[j]) * scale(j)
-					acc[t] = 0
+				posJ = posJ[:0]
+				li := labels[i]
+				for j, v := range row {
+					if labels[j] == li {
+						a[j] = math.Inf(-1)
+						if j != i {
+							posJ = append(posJ, j)
+						}
+					} else {
+						a[j] = float64(v) * cnu[j]
+					}
 				}
+				clear(acc)
 				var loss float64
 				for _, p := range posJ {
 					rp := mat[p*n : (p+1)*n]
 					mx := math.Inf(-1)
-					for t, j := range negJ {
-						v := a[t] + c*float64(rp[j])*scale(j)
-						e[t] = v
-						mx = max(mx, v)
+					for j, v := range rp[:len(a)] {
+						x := a[j] + float64(v)*cnu[j]
+						e[j] = x
+						mx = max(mx, x)
 					}
 					var s float64
-					for t, v := range e {
-						ev := fastExp(v - mx)
-						e[t] = ev
+					for j, x := range e {
+						ev := fastExp(x - mx)
+						e[j] = ev
 						s += ev
 					}
 					z := mx + math.Log(s) - k*float64(row[p])
 					loss += max(z, 0) + math.Log1p(fastExp(-math.Abs(z)))
 					gz := 1 / (1 + fastExp(-z)) / pairs
 					g[p] = T(-k * gz)
-					f := 2 * c * gz / s
-					for t, ev := range e {
-						acc[t] += f * ev
+					f := 2 * gz / s
+					for j, ev := range e[:len(acc)] {
+						acc[j] += f * ev
 					}
 				}
 				rowLoss[i] = loss
-				for t, j := range negJ {
-					g[j] = T(acc[t] * scale(j))
+				// dR_aj = c·acc_j; dS_aj = dR_aj·ν_j = acc_j·cnu_j; dν_j += dR_aj·S_aj.
+				for j, v := range acc[:len(row)] {
+					if v == 0 {
+						continue
+					}
+					g[j] = T(v * cnu[j])
 					if part != nil {
-						part[j] += acc[t] * float64(row[j])
+						part[j] += c * v * float64(row[j])
 					}
 				}
 			}
@@ -772,4 +815,98 @@ func angularKernel[T hostFloat](c, k float64, nu, dNu []float64) pairKernel[T] {
 		}
 		return loss / pairs
 	}
+}
+
+// angularLoopK is the number of positives per anchor above which Angular's kernel takes the product
+// route for a class.
+const angularLoopK = 16
+
+// angularProduct computes Angular's rows of one class (rows, label li; each has a negative) by matrix
+// products, in float64: with E_aj = e^{cR_aj − α_a} over the class's negatives (0 on its own columns;
+// α_a the row's maximum), the sum over the negatives of a positive pair is G = E·Eᵀ (shifted by
+// α_a + α_p, since N(a) = N(p)), and the gradient's Σ_p g_ap·w_apn is E_an·(H·E)_an with
+// H_ap = g_ap/G_ap: O(m²·N) multiply-adds in the GEMM kernels for a class of m, and O(m·N) memory,
+// where the loop route evaluates m²·N exponentials. It returns false, having written nothing the loop
+// route does not overwrite, when a pair's sum underflows (an exponent spread beyond float64's range),
+// so that the caller takes the loop route for the class. The rows' losses go to rowLoss, their
+// gradients to grad (as the loop route), the norms' gradient is added to dNu when raw.
+func angularProduct[T hostFloat](mat, grad []T, n int, rows []int, li int64, labels []int64, cnu []float64, c, k, pairs float64, raw bool, rowLoss, dNu []float64) bool {
+	m := len(rows)
+	e := make([]float64, m*n)
+	alpha := make([]float64, m)
+	parallelRows(m, n, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			row, er := mat[rows[r]*n:(rows[r]+1)*n], e[r*n:(r+1)*n]
+			mx := math.Inf(-1)
+			for j, v := range row {
+				if labels[j] == li {
+					er[j] = math.Inf(-1)
+				} else {
+					x := float64(v) * cnu[j]
+					er[j] = x
+					mx = max(mx, x)
+				}
+			}
+			alpha[r] = mx
+			for j, x := range er {
+				er[j] = fastExp(x - mx)
+			}
+		}
+	})
+	g := make([]float64, m*m)
+	gemm.MatMulT64(false, true, 1, 0, e, e, 1, m, m, n, g)
+	for r := range m {
+		for q := range m {
+			if q != r && !(g[r*m+q] > 1e-250) {
+				return false
+			}
+		}
+	}
+	h := make([]float64, m*m) // H_ap = 2·g_ap/G_ap (0 on the diagonal)
+	parallelRows(m, m, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			a := rows[r]
+			var loss float64
+			for q, p := range rows {
+				if q == r {
+					continue
+				}
+				s := g[r*m+q]
+				z := alpha[r] + alpha[q] + math.Log(s) - k*float64(mat[a*n+p])
+				loss += max(z, 0) + math.Log1p(fastExp(-math.Abs(z)))
+				gz := 1 / (1 + fastExp(-z)) / pairs
+				grad[a*n+p] = T(-k * gz)
+				h[r*m+q] = 2 * gz / s
+			}
+			rowLoss[a] = loss
+		}
+	})
+	he := make([]float64, m*n)
+	gemm.MatMulT64(false, false, 1, 0, h, e, 1, m, n, m, he)
+	// acc_aj = E_aj·(H·E)_aj (0 on the class's columns), as the loop route's acc.
+	parallelRows(m, n, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			a := rows[r]
+			gr, er, hr := grad[a*n:(a+1)*n], e[r*n:(r+1)*n], he[r*n:(r+1)*n]
+			for j, ev := range er {
+				v := ev * hr[j]
+				hr[j] = v
+				if v != 0 {
+					gr[j] = T(v * cnu[j])
+				}
+			}
+		}
+	})
+	if raw {
+		// dν_j += c·Σ_a acc_aj·S_aj, by columns (each worker owns its columns).
+		parallelRows(n, m, func(lo, hi int) {
+			for r, a := range rows {
+				hr, row := he[r*n:(r+1)*n], mat[a*n:(a+1)*n]
+				for j := lo; j < hi; j++ {
+					dNu[j] += c * hr[j] * float64(row[j])
+				}
+			}
+		})
+	}
+	return true
 }

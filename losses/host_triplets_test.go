@@ -3,10 +3,13 @@ package losses_test
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 
+	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
+	"github.com/gometric/gometric/backend"
 	"github.com/gometric/gometric/distances"
 	"github.com/gometric/gometric/dotgrad"
 	"github.com/gometric/gometric/losses"
@@ -157,6 +160,78 @@ func TestHostTripletsCheck(t *testing.T) {
 	} {
 		if _, err := losses.Host(tc.loss); err == nil {
 			t.Errorf("%s: Host accepted it", tc.name)
+		}
+	}
+}
+
+// BenchmarkHostAllTriplets times the all-triplet losses on the host engine and on the graph path
+// (forward and backward to the embeddings, float32, D=128) with C classes: "pairs" C = N/2 (two views per
+// class, K = 1 positive per anchor) or C = 8 (K = N/8 − 1), to observe the complexity in N and in K.
+//
+//	go test ./losses -run XXX -bench 'HostAllTriplets/host/tripletmargin/C=8/'
+func BenchmarkHostAllTriplets(b *testing.B) {
+	dotgrad.Install()
+	const d = 128
+	for _, path := range []string{"host", "graph"} {
+		for _, name := range []string{"tripletmargin", "margin", "histogram", "angular"} {
+			for _, layout := range []string{"pairs", "C=8"} {
+				for _, n := range []int{256, 1024, 4096} {
+					b.Run(fmt.Sprintf("%s/%s/%s/N=%d", path, name, layout, n), func(b *testing.B) {
+						loss, err := losses.ByName(name)
+						if err != nil {
+							b.Fatal(err)
+						}
+						classes := n / 2
+						if layout == "C=8" {
+							classes = 8
+						}
+						r := rand.New(rand.NewPCG(uint64(n), 3))
+						emb := make([]float32, n*d)
+						for i := range emb {
+							emb[i] = float32(r.NormFloat64())
+						}
+						labels := make([]int32, n)
+						for i := range labels {
+							labels[i] = int32(i % classes)
+						}
+						embT, labelsT := tensors.FromFlatDataAndDimensions(emb, n, d), tensors.FromValue(labels)
+						if path == "host" {
+							h, err := losses.Host(loss)
+							if err != nil {
+								b.Fatal(err)
+							}
+							in := losses.HostInputs{Embeddings: embT, Labels: labelsT}
+							for b.Loop() {
+								if _, err := h.HostCompute(in); err != nil {
+									b.Fatal(err)
+								}
+							}
+							return
+						}
+						exec, err := graph.NewExec(backend.MustShared(), func(e, l *graph.Node) (*graph.Node, *graph.Node) {
+							v := loss.Compute(losses.Inputs{Embeddings: e, Labels: l})
+							return v, graph.Gradient(v, e)[0]
+						})
+						if err != nil {
+							b.Fatal(err)
+						}
+						run := func() {
+							outs, err := exec.Exec(embT, labelsT)
+							if err != nil {
+								b.Fatal(err)
+							}
+							for _, o := range outs {
+								o.FinalizeAll()
+							}
+						}
+						run() // Compile outside the timing.
+						b.ResetTimer()
+						for b.Loop() {
+							run()
+						}
+					})
+				}
+			}
 		}
 	}
 }
