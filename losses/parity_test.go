@@ -33,11 +33,19 @@ var parityNotImplemented = map[string]string{}
 // are checked at 1e-9 against PML with a float64 inverse (TestManifoldPML).
 const manifoldGoldenGradTol = 1e-6
 
-// parityFile finds pml-2.8.1-parity.json: in $GOMETRIC_GOLDEN_DIR, testdata/golden (where the
-// repository keeps a copy), or the shared golden folder beside the repository (../shared/golden);
-// not finding it fails the test.
+// parityFile finds pml-2.8.1-parity.json: the file named by $GOMETRIC_PARITY_FILE when that is set
+// (for example a copy re-drawn with another seed by scripts/golden_reseed.py), else in
+// $GOMETRIC_GOLDEN_DIR, testdata/golden (where the repository keeps a copy), or the shared golden
+// folder beside the repository (../shared/golden); not finding it fails the test.
 func parityFile(t *testing.T) string {
 	const name = "pml-2.8.1-parity.json"
+	if p := os.Getenv("GOMETRIC_PARITY_FILE"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("$GOMETRIC_PARITY_FILE: %v", err)
+		}
+		t.Logf("parity cases from $GOMETRIC_PARITY_FILE=%s", p)
+		return p
+	}
 	for _, dir := range []string{os.Getenv("GOMETRIC_GOLDEN_DIR"), "../testdata/golden", "../../shared/golden"} {
 		if dir == "" {
 			continue

@@ -13,9 +13,22 @@ import (
 // TestParityGoldenMiners), its accuracy cases by TestParityAccuracy.
 const ParityName = "pml-2.8.1-parity.json"
 
-// parityPath finds pml-2.8.1-parity.json in $GOMETRIC_GOLDEN_DIR, testdata/golden, then the shared
-// golden folder beside the repository (../shared/golden); not finding it fails the test.
+// EnvParityFile names another parity file to check instead of pml-2.8.1-parity.json (for example
+// one re-drawn with another seed by scripts/golden_reseed.py); the losses package's parity tests
+// read the same variable.
+const EnvParityFile = "GOMETRIC_PARITY_FILE"
+
+// parityPath returns $GOMETRIC_PARITY_FILE when that is set, else finds pml-2.8.1-parity.json in
+// $GOMETRIC_GOLDEN_DIR, testdata/golden, then the shared golden folder beside the repository
+// (../shared/golden); not finding it fails the test.
 func parityPath(t *testing.T) string {
+	if p := os.Getenv(EnvParityFile); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("$%s: %v", EnvParityFile, err)
+		}
+		t.Logf("parity cases from $%s=%s", EnvParityFile, p)
+		return p
+	}
 	for _, dir := range []string{os.Getenv(EnvDir), "../../testdata/golden", "../../../shared/golden"} {
 		if dir == "" {
 			continue
