@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/gometric/gometric/distances"
+	"github.com/gometric/gometric/internal/fastmath"
 	"github.com/gometric/gometric/internal/gemm"
 	"github.com/gometric/gometric/reducers"
 )
@@ -428,41 +429,9 @@ func (r rowSums) total() (sum, count float64) {
 	return sum, count
 }
 
-// fastExp is e^x to within a few ulp of float64 (relative error below 1e-15 on (−708, 709); 0 below,
-// +Inf above, NaN for NaN), faster than math.Exp: x = (64m + j)·ln2/64 + r with |r| ≤ ln2/128, so
-// e^x = 2^m · 2^(j/64) · e^r, the middle factor from a table and e^r from its Taylor polynomial of
-// degree 5 (truncation error ≤ 0.0055⁶/720 < 4e-17).
-func fastExp(x float64) float64 {
-	const (
-		inv   = 64 / math.Ln2
-		ln2hi = 6.93147180369123816490e-01 / 64
-		ln2lo = 1.90821492927058770002e-10 / 64
-	)
-	if !(x > -708 && x < 709) {
-		switch {
-		case x != x:
-			return x
-		case x <= -708:
-			return 0
-		default:
-			return math.Inf(1)
-		}
-	}
-	k := math.Floor(x*inv + 0.5)
-	r := x - k*ln2hi - k*ln2lo
-	ki := int64(k)
-	r2 := r * r
-	p := 1 + r + r2*(0.5+r*(1.0/6)) + r2*r2*(1.0/24+r*(1.0/120))
-	return p * exp2Table[ki&63] * math.Float64frombits(uint64((ki>>6)+1023)<<52)
-}
-
-// exp2Table holds 2^(j/64) for j in [0, 64).
-var exp2Table = func() (t [64]float64) {
-	for j := range t {
-		t[j] = math.Exp2(float64(j) / 64)
-	}
-	return t
-}()
+// fastExp is fastmath.Exp: e^x to within a few ulp of float64, three times faster than math.Exp.
+// Row passes that take many exponentials fill a buffer and call fastmath.ExpInPlace instead (AVX2).
+func fastExp(x float64) float64 { return fastmath.Exp(x) }
 
 // parallelColumnSums is parallelRows for a pass that also sums columns: f gets its own zeroed
 // colSums (length cols) to add to; their total is returned.
@@ -528,4 +497,17 @@ func scaleRowByLabel[T hostFloat](g []T, labels []int64, i int, cp, cn float64) 
 			g[j] = T(float64(g[j]) * cn)
 		}
 	}
+}
+
+// expShiftedRow sets zb[j] = e^(scale·row[j] − shift) for every j, and zb[skip] = 0 unless skip < 0,
+// with one vectorized fastmath.ExpInPlace over the row.
+func expShiftedRow[T hostFloat](zb []float64, row []T, scale, shift float64, skip int) {
+	zb = zb[:len(row)]
+	for j, m := range row {
+		zb[j] = scale*float64(m) - shift
+	}
+	if skip >= 0 {
+		zb[skip] = math.Inf(-1)
+	}
+	fastmath.ExpInPlace(zb)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/gometric/gometric/distances"
+	"github.com/gometric/gometric/internal/fastmath"
 	"github.com/gometric/gometric/reducers"
 )
 
@@ -44,6 +45,7 @@ func softmaxCEKernel[T hostFloat](scale float64, target func(c float64) (z, dz f
 		v := make([]float64, n)
 		invN := 1 / float64(n)
 		parallelRows(n, m, func(lo, hi int) {
+			zb := make([]float64, m)
 			for i := lo; i < hi; i++ {
 				row, g := mat[i*m:(i+1)*m], grad[i*m:(i+1)*m]
 				y := int(labels[i])
@@ -54,22 +56,15 @@ func softmaxCEKernel[T hostFloat](scale float64, target func(c float64) (z, dz f
 						mx = max(mx, scale*float64(c))
 					}
 				}
-				var s float64
-				for j, c := range row {
-					z := scale * float64(c)
-					if j == y {
-						z = zy
-					}
-					e := fastExp(z - mx)
-					g[j] = T(e)
-					s += e
-				}
+				expShiftedRow(zb, row, scale, mx, -1)
+				zb[y] = fastExp(zy - mx)
+				s := total(zb)
 				v[i] = mx + math.Log(s) - zy
 				k := invN / s
-				for j := range g {
-					g[j] = T(float64(g[j]) * k * scale)
+				for j, e := range zb {
+					g[j] = T(e * k * scale)
 				}
-				g[y] = T((float64(g[y])/scale - invN) * dzy)
+				g[y] = T((zb[y]*k - invN) * dzy)
 			}
 		})
 		sum := total(v)
@@ -248,17 +243,24 @@ func proxyAnchorKernel[T hostFloat](alpha, delta float64) classKernel[T] {
 			for c := lo; c < hi; c++ {
 				posSum[c], negSum[c] = fastExp(-posMax[c]), fastExp(-negMax[c])
 			}
+			zb := make([]float64, hi-lo)
 			for i := range n {
 				y := int(labels[i])
 				g := grad[i*m : (i+1)*m]
 				for c, s := range mat[i*m+lo : i*m+hi] {
 					c += lo
-					var e float64
 					if c == y {
-						e = fastExp(-alpha*(float64(s)-delta) - posMax[c])
+						zb[c-lo] = -alpha*(float64(s)-delta) - posMax[c]
+					} else {
+						zb[c-lo] = alpha*(float64(s)+delta) - negMax[c]
+					}
+				}
+				fastmath.ExpInPlace(zb)
+				for k, e := range zb {
+					c := lo + k
+					if c == y {
 						posSum[c] += e
 					} else {
-						e = fastExp(alpha*(float64(s)+delta) - negMax[c])
 						negSum[c] += e
 					}
 					g[c] = T(e)
@@ -347,16 +349,23 @@ func softTripleKernel[T hostFloat](k int, la, gamma, delta float64) classKernel[
 				row, g := mat[i*m:(i+1)*m], grad[i*m:(i+1)*m]
 				y := int(labels[i])
 				zmax := math.Inf(-1)
+				// The exponents of every class's softmax over its centers, in one vectorized pass.
 				for c := range classes {
 					cs := row[c*k : (c+1)*k]
 					mx := math.Inf(-1)
 					for _, s := range cs {
 						mx = max(mx, float64(s)/gamma)
 					}
+					for j, s := range cs {
+						w[c*k+j] = float64(s)/gamma - mx
+					}
+				}
+				fastmath.ExpInPlace(w)
+				for c := range classes {
+					cs := row[c*k : (c+1)*k]
 					var sum, ws float64
 					for j, s := range cs {
-						e := fastExp(float64(s)/gamma - mx)
-						w[c*k+j] = e
+						e := w[c*k+j]
 						sum += e
 						ws += e * float64(s)
 					}
@@ -370,11 +379,11 @@ func softTripleKernel[T hostFloat](k int, la, gamma, delta float64) classKernel[
 					}
 					zmax = max(zmax, z[c])
 				}
-				var s float64
 				for c := range classes {
-					z[c] = fastExp(z[c] - zmax)
-					s += z[c]
+					z[c] -= zmax
 				}
+				fastmath.ExpInPlace(z)
+				s := total(z)
 				target := la*(sc[y]-delta) - zmax
 				v[i] = math.Log(s) - target
 				for c := range classes {
@@ -499,7 +508,7 @@ func lmsKernel[T hostFloat](m int, scale float64, weightNorms bool) classKernel[
 		v := make([]float64, n)
 		invN := 1 / float64(n)
 		colGrad := parallelColumnSums(n, c, func(lo, hi int, gp []float64) {
-			z := make([]float64, c)
+			z, e := make([]float64, c), make([]float64, c)
 			for i := lo; i < hi; i++ {
 				row, g := mat[i*c:(i+1)*c], grad[i*c:(i+1)*c]
 				y := int(labels[i])
@@ -517,14 +526,15 @@ func lmsKernel[T hostFloat](m int, scale float64, weightNorms bool) classKernel[
 					z[j] = scale * psi * mag
 					mx = max(mx, z[j])
 				}
-				var s float64
 				for j := range z {
-					s += fastExp(z[j] - mx)
+					e[j] = z[j] - mx
 				}
+				fastmath.ExpInPlace(e)
+				s := total(e)
 				v[i] = mx + math.Log(s) - z[y]
 				var gx float64
 				for j, cs := range row {
-					dz := fastExp(z[j]-mx) / s * invN
+					dz := e[j] / s * invN
 					psi, dPsi := float64(cs), 1.0
 					if j == y {
 						dz -= invN

@@ -3,7 +3,9 @@ package losses
 import (
 	"errors"
 	"math"
+	"slices"
 
+	"github.com/gometric/gometric/internal/fastmath"
 	"github.com/gometric/gometric/reducers"
 )
 
@@ -127,6 +129,7 @@ func supConKernel[T hostFloat](invTemp float64, hd hostDistance) pairKernel[T] {
 		v, numPos, numNeg := make([]float64, n), make([]float64, n), make([]float64, n)
 		logS, rowMax := make([]float64, n), make([]float64, n)
 		parallelRows(n, n, func(lo, hi int) {
+			zb := make([]float64, n)
 			for i := lo; i < hi; i++ {
 				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
 				mx := math.Inf(-1)
@@ -135,18 +138,18 @@ func supConKernel[T hostFloat](invTemp float64, hd hostDistance) pairKernel[T] {
 						mx = max(mx, scale*float64(m))
 					}
 				}
+				expShiftedRow(zb, row, scale, mx, i)
 				var s, sumPos, np float64
 				for j, m := range row {
 					if j == i {
 						g[j] = 0
 						continue
 					}
-					z := scale*float64(m) - mx
-					e := fastExp(z)
+					e := zb[j]
 					g[j] = T(e)
 					s += e
 					if labels[j] == labels[i] {
-						sumPos += z
+						sumPos += scale*float64(m) - mx
 						np++
 					}
 				}
@@ -218,6 +221,7 @@ func multiSimilarityKernel[T hostFloat](l *MultiSimilarity, hd hostDistance) pai
 		v := make([]float64, n)
 		invN := 1 / float64(n)
 		parallelRows(n, n, func(lo, hi int) {
+			zb := make([]float64, n)
 			for i := lo; i < hi; i++ {
 				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
 				mp, mn := 0.0, 0.0 // max(0, max x) of each part
@@ -232,14 +236,22 @@ func multiSimilarityKernel[T hostFloat](l *MultiSimilarity, hd hostDistance) pai
 				}
 				sp, sn := fastExp(-mp), fastExp(-mn) // the "1 +" shifted
 				for j, m := range row {
-					var e float64
+					switch {
+					case j == i:
+						zb[j] = math.Inf(-1)
+					case labels[j] == labels[i]:
+						zb[j] = alpha*sign*(float64(m)-base) - mp
+					default:
+						zb[j] = beta*sign*(base-float64(m)) - mn
+					}
+				}
+				fastmath.ExpInPlace(zb)
+				for j, e := range zb {
 					switch {
 					case j == i:
 					case labels[j] == labels[i]:
-						e = fastExp(alpha*sign*(float64(m)-base) - mp)
 						sp += e
 					default:
-						e = fastExp(beta*sign*(base-float64(m)) - mn)
 						sn += e
 					}
 					g[j] = T(e)
@@ -278,6 +290,7 @@ func ncaKernel[T hostFloat](softmaxScale float64, hd hostDistance) pairKernel[T]
 		v, has := make([]float64, n), make([]bool, n)
 		sAll, sPos := make([]float64, n), make([]float64, n)
 		parallelRows(n, n, func(lo, hi int) {
+			zb := make([]float64, n)
 			for i := lo; i < hi; i++ {
 				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
 				mx := math.Inf(-1)
@@ -286,13 +299,14 @@ func ncaKernel[T hostFloat](softmaxScale float64, hd hostDistance) pairKernel[T]
 						mx = max(mx, scale*float64(m))
 					}
 				}
+				expShiftedRow(zb, row, scale, mx, i)
 				var sa, sp float64
-				for j, m := range row {
+				for j := range row {
 					if j == i {
 						g[j] = 0
 						continue
 					}
-					e := fastExp(scale*float64(m) - mx)
+					e := zb[j]
 					g[j] = T(e)
 					sa += e
 					if labels[j] == labels[i] {
@@ -370,15 +384,16 @@ func instanceKernel[T hostFloat](gamma float64) pairKernel[T] {
 		v := make([]float64, n)
 		invN := 1 / float64(n)
 		parallelRows(n, n, func(lo, hi int) {
+			zb := make([]float64, n)
 			for i := lo; i < hi; i++ {
 				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
 				mx := math.Inf(-1)
 				for _, m := range row {
 					mx = max(mx, gamma*float64(m))
 				}
+				expShiftedRow(zb, row, gamma, mx, -1)
 				var s float64
-				for j, m := range row {
-					e := fastExp(gamma*float64(m) - mx)
+				for j, e := range zb {
 					g[j] = T(e)
 					s += e
 				}
@@ -399,17 +414,10 @@ func instanceKernel[T hostFloat](gamma float64) pairKernel[T] {
 // instanceTargets returns, for each sample, the number of distinct labels in the batch smaller than
 // its own.
 func instanceTargets(labels []int64) []int {
-	distinct := map[int64]bool{}
-	for _, y := range labels {
-		distinct[y] = true
-	}
+	distinct := slices.Compact(slices.Sorted(slices.Values(labels)))
 	out := make([]int, len(labels))
 	for i, y := range labels {
-		for z := range distinct {
-			if z < y {
-				out[i]++
-			}
-		}
+		out[i], _ = slices.BinarySearch(distinct, y)
 	}
 	return out
 }
@@ -447,6 +455,7 @@ func ntxentKernel[T hostFloat](invTemp float64, hd hostDistance) pairKernel[T] {
 		}
 		invCount := 1 / count
 		parallelRows(n, n, func(lo, hi int) {
+			zb := make([]float64, n)
 			for i := lo; i < hi; i++ {
 				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
 				mx, hasNeg := math.Inf(-1), false
@@ -459,10 +468,11 @@ func ntxentKernel[T hostFloat](invTemp float64, hd hostDistance) pairKernel[T] {
 					clear(g) // no negatives: the anchor's pairs cost 0
 					continue
 				}
+				expShiftedRow(zb, row, scale, mx, -1)
 				var s float64
-				for j, m := range row {
+				for j := range row {
 					if labels[j] != labels[i] {
-						e := fastExp(scale*float64(m) - mx)
+						e := zb[j]
 						g[j] = T(e)
 						s += e
 					}
