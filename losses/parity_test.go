@@ -33,6 +33,12 @@ var parityNotImplemented = map[string]string{}
 // are checked at 1e-9 against PML with a float64 inverse (TestManifoldPML).
 const manifoldGoldenGradTol = 1e-6
 
+// manifoldGoldenLossTol is the loss tolerance of the ManifoldLoss cases, for the same reason: PML's
+// float32 inverse moves its loss by up to 1.8e-9 relative from the float64 value on the cases
+// re-drawn by scripts/golden_reseed.py with seeds 1-3 (5e-12 and 3e-11 on the golden cases), while
+// gometric equals PML with a float64 inverse to the last digit (TestManifoldPML checks that at 1e-9).
+const manifoldGoldenLossTol = 1e-7
+
 // parityFile finds pml-2.8.1-parity.json: the file named by $GOMETRIC_PARITY_FILE when that is set
 // (for example a copy re-drawn with another seed by scripts/golden_reseed.py), else in
 // $GOMETRIC_GOLDEN_DIR, testdata/golden (where the repository keeps a copy), or the shared golden
@@ -238,7 +244,11 @@ func checkParityLoss(c *parityLossCase) []string {
 		return []string{fmt.Sprintf("%s: %v", text, err)}
 	}
 	var problems []string
-	if math.Abs(got-c.Loss) > 1e-9*math.Abs(c.Loss) && !(c.Loss == 0 && math.Abs(got) <= 1e-12) {
+	lossTol := 1e-9
+	if c.Spec["loss"] == "ManifoldLoss" {
+		lossTol = manifoldGoldenLossTol
+	}
+	if math.Abs(got-c.Loss) > lossTol*math.Abs(c.Loss) && !(c.Loss == 0 && math.Abs(got) <= 1e-12) {
 		problems = append(problems, fmt.Sprintf("loss %.17g, want %.17g", got, c.Loss))
 	}
 	gradTol := 1e-9
