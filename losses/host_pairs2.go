@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/gometric/gometric/distances"
+	"github.com/gometric/gometric/internal/fastmath"
 	"github.com/gometric/gometric/internal/gemm"
 	"github.com/gometric/gometric/reducers"
 )
@@ -85,6 +86,7 @@ func circleKernel[T hostFloat](m, gamma float64) pairKernel[T] {
 		}
 		v := make([]float64, n)
 		parallelRows(n, n, func(lo, hi int) {
+			zb := make([]float64, n)
 			for i := lo; i < hi; i++ {
 				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
 				mp, mn := math.Inf(-1), math.Inf(-1)
@@ -103,22 +105,29 @@ func circleKernel[T hostFloat](m, gamma float64) pairKernel[T] {
 					clear(g)
 					continue
 				}
-				var sp, sn float64
 				for j, x := range row {
 					s := float64(x)
-					var e float64
+					switch {
+					case j == i:
+						zb[j] = math.Inf(-1)
+					case labels[j] == yi:
+						zb[j] = -gamma*max(1+m-s, 0)*(s-(1-m)) - mp
+					default:
+						zb[j] = gamma*max(s+m, 0)*(s-m) - mn
+					}
+				}
+				fastmath.ExpInPlace(zb)
+				var sp, sn float64
+				for j, x := range row {
+					s, e := float64(x), zb[j]
 					switch {
 					case j == i:
 					case labels[j] == yi:
-						a := max(1+m-s, 0)
-						e = fastExp(-gamma*a*(s-(1-m)) - mp)
 						sp += e
-						e *= -gamma * a
+						e *= -gamma * max(1+m-s, 0)
 					default:
-						a := max(s+m, 0)
-						e = fastExp(gamma*a*(s-m) - mn)
 						sn += e
-						e *= gamma * a
+						e *= gamma * max(s+m, 0)
 					}
 					g[j] = T(e)
 				}
@@ -180,6 +189,7 @@ func genLiftedKernel[T hostFloat](pm, nm, sign float64) pairKernel[T] {
 		v := make([]float64, n)
 		invN := 1 / float64(n)
 		parallelRows(n, n, func(lo, hi int) {
+			zb := make([]float64, n)
 			for i := lo; i < hi; i++ {
 				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
 				mp, mn := math.Inf(-1), math.Inf(-1)
@@ -193,16 +203,24 @@ func genLiftedKernel[T hostFloat](pm, nm, sign float64) pairKernel[T] {
 						mn = max(mn, sign*(nm-float64(x)))
 					}
 				}
-				var sp, sn float64
 				for j, x := range row {
-					var e float64
+					switch {
+					case j == i:
+						zb[j] = math.Inf(-1)
+					case labels[j] == yi:
+						zb[j] = sign*(float64(x)-pm) - mp
+					default:
+						zb[j] = sign*(nm-float64(x)) - mn
+					}
+				}
+				fastmath.ExpInPlace(zb)
+				var sp, sn float64
+				for j, e := range zb {
 					switch {
 					case j == i:
 					case labels[j] == yi:
-						e = fastExp(sign*(float64(x)-pm) - mp)
 						sp += e
 					default:
-						e = fastExp(sign*(nm-float64(x)) - mn)
 						sn += e
 					}
 					g[j] = T(e)
@@ -463,15 +481,16 @@ func npairsHost[T float32 | float64](hd hostDistance, embT *tensors.Tensor, labe
 	v := make([]float64, k)
 	invK := 1 / float64(k)
 	parallelRows(k, k, func(lo, hi int) {
+		zb := make([]float64, k)
 		for r := lo; r < hi; r++ {
 			row, g := mat[r*k:(r+1)*k], grad[r*k:(r+1)*k]
 			mx := math.Inf(-1)
 			for _, x := range row {
 				mx = max(mx, sign*float64(x))
 			}
+			expShiftedRow(zb, row, sign, mx, -1)
 			var s float64
-			for l, x := range row {
-				e := fastExp(sign*float64(x) - mx)
+			for l, e := range zb {
 				g[l] = T(e)
 				s += e
 			}
@@ -636,6 +655,7 @@ func liftedKernel[T hostFloat](pm, nm, sign float64) pairKernel[T] {
 		hasR := make([]bool, n)
 		counts := newRowSums(n) // sum: positives, count: negatives
 		parallelRows(n, n, func(lo, hi int) {
+			zb := make([]float64, n)
 			for i := lo; i < hi; i++ {
 				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
 				yi := labels[i]
@@ -652,11 +672,13 @@ func liftedKernel[T hostFloat](pm, nm, sign float64) pairKernel[T] {
 					}
 				}
 				counts.sum[i], counts.count[i] = np, nn
+				// e^{sign·(nm − x) − mx} = e^{−sign·x − (mx − sign·nm)}
+				expShiftedRow(zb, row, -sign, mx-sign*nm, -1)
 				var s float64
-				for j, x := range row {
+				for j := range row {
 					var e float64
 					if labels[j] != yi {
-						e = fastExp(sign*(nm-float64(x)) - mx)
+						e = zb[j]
 						s += e
 					}
 					g[j] = T(e)
@@ -779,6 +801,7 @@ func tupletKernel[T hostFloat](m, k float64) pairKernel[T] {
 		invP := 1 / numPos
 		rowLoss := make([]float64, n)
 		parallelRows(n, n, func(rlo, rhi int) {
+			zb := make([]float64, n)
 			for i := rlo; i < rhi; i++ {
 				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
 				yi := labels[i]
@@ -792,11 +815,12 @@ func tupletKernel[T hostFloat](m, k float64) pairKernel[T] {
 					clear(g) // no negatives: the anchor's pairs cost 0
 					continue
 				}
+				expShiftedRow(zb, row, k, mx, -1)
 				var s float64
-				for j, x := range row {
+				for j := range row {
 					var e float64
 					if labels[j] != yi {
-						e = fastExp(k*float64(x) - mx)
+						e = zb[j]
 						s += e
 					}
 					g[j] = T(e)
