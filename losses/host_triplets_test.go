@@ -235,3 +235,35 @@ func BenchmarkHostAllTriplets(b *testing.B) {
 		}
 	}
 }
+
+// TestHostTripletsSmallBatches: batches of 1 to 4 samples, with and without triplets, agree with the
+// graph path (0 and a zero gradient without a triplet).
+func TestHostTripletsSmallBatches(t *testing.T) {
+	dotgrad.Install()
+	for _, name := range []string{"tripletmargin", "margin", "histogram", "angular"} {
+		for _, labels := range [][]int32{{0}, {0, 1}, {0, 0}, {0, 0, 1}, {0, 1, 1, 0}} {
+			emb := randEmb(uint64(len(labels)), len(labels), 5)
+			t.Run(fmt.Sprintf("%s/%v", name, labels), func(t *testing.T) {
+				l, err := losses.ByName(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				h, err := losses.Host(l)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantLoss, wantGrad := graphLossAndGradient(t, l, emb, labels)
+				got, err := h.HostCompute(losses.HostInputs{Embeddings: tensors.FromAnyValue(emb), Labels: tensors.FromValue(labels)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if math.Abs(got.Loss-wantLoss) > 1e-9*math.Max(1, math.Abs(wantLoss)) {
+					t.Errorf("loss: host %.10g, graph %.10g", got.Loss, wantLoss)
+				}
+				if i, j, bad := firstDiff(asFloat64Matrix(got.Gradient.Value()), wantGrad, 1e-9); bad {
+					t.Errorf("gradient[%d][%d] differs: host %v, graph %v", i, j, got.Gradient.Value(), wantGrad)
+				}
+			})
+		}
+	}
+}
