@@ -99,6 +99,16 @@ func hostCases() []struct {
 			l.Distance, l.Margin = distances.NewCosineSimilarity(), 0.2
 			return l
 		}},
+		{"tripletmargin swap", func() losses.Loss {
+			l := losses.NewTripletMargin()
+			l.Swap = true
+			return l
+		}},
+		{"tripletmargin swap cosine 0.3 mean", func() losses.Loss {
+			l := losses.NewTripletMargin()
+			l.Swap, l.Distance, l.Margin, l.Reducer = true, distances.NewCosineSimilarity(), 0.3, reducers.MeanReducer{}
+			return l
+		}},
 		{"tripletmargin squared unnormalized L2 mean", func() losses.Loss {
 			l := losses.NewTripletMargin()
 			l.Distance, l.Margin, l.Reducer = &distances.LpDistance{P: 2, Power: 2}, 5, reducers.MeanReducer{}
@@ -263,7 +273,7 @@ func TestHostCheck(t *testing.T) {
 		}()},
 		{"no host path", func() losses.Loss {
 			l := losses.NewTripletMargin()
-			l.Swap = true
+			l.SmoothLoss = true
 			return l
 		}()},
 	} {

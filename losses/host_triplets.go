@@ -25,7 +25,8 @@ import (
 //     the other side finds by binary search the pivots it makes a positive-loss triplet with; their
 //     number and the prefix sums give the value and the gradient of both sides (a histogram of the
 //     search results gives each pivot its count). O(N·M·log K) time, K = max_i min(|P(i)|, |N(i)|)
-//     (O(N·M·log M) at worst), O(N·M) memory.
+//     (O(N·M·log M) at worst), O(N·M) memory. With Swap the hinge depends on the pair (a, p)
+//     through min(d_an, d_pn), so every triplet is visited: O(N·M·K) (tripletSwapCounts).
 //   - Margin's two hinges are separable: the sum over triplets is Σ_p |N(a)|·relu(…) + Σ_n
 //     |P(a)|·relu(…). O(N·M).
 //   - Histogram uses the unordered pairs of the triplets, each once: O(N·M + NBins).
@@ -58,9 +59,6 @@ func hostTripletReducer(r reducers.Reducer, name string) (tripletDivisor, error)
 
 // hostSettings returns the distance and divisor of the host path, or why it does not cover l.
 func (l *TripletMargin) hostSettings() (hostDistance, tripletDivisor, error) {
-	if l.Swap {
-		return hostDistance{}, 0, fmt.Errorf("host loss engine: TripletMargin with Swap is not supported")
-	}
 	if l.SmoothLoss {
 		return hostDistance{}, 0, fmt.Errorf("host loss engine: TripletMargin with SmoothLoss is not supported")
 	}
@@ -76,7 +74,8 @@ func (l *TripletMargin) hostSettings() (hostDistance, tripletDivisor, error) {
 }
 
 // HostCheck implements HostLoss: LpDistance (p=2), CosineSimilarity or DotProductSimilarity, the
-// reducers AvgNonZero (the default), Mean and Sum, without Swap, SmoothLoss or a regularizer.
+// reducers AvgNonZero (the default), Mean and Sum, with or without Swap; not SmoothLoss (a softplus
+// of every triplet cannot be counted) nor a regularizer.
 func (l *TripletMargin) HostCheck() error {
 	_, _, err := l.hostSettings()
 	return err
@@ -88,7 +87,7 @@ func (l *TripletMargin) HostCompute(in HostInputs) (HostResult, error) {
 	if err != nil {
 		return HostResult{}, err
 	}
-	return hostCompute(hd, in, tripletMarginKernel[float32](l.Margin, hd, div), tripletMarginKernel[float64](l.Margin, hd, div))
+	return hostCompute(hd, in, tripletMarginKernel[float32](l.Margin, hd, div, l.Swap), tripletMarginKernel[float64](l.Margin, hd, div, l.Swap))
 }
 
 // tripletMarginKernel: the triplets (a, p, n) with x = (e_ap − e_an) + margin > 0, e = sign·mat
@@ -96,18 +95,22 @@ func (l *TripletMargin) HostCompute(in HostInputs) (HostResult, error) {
 // sum of their x divided by the reducer's divisor, dLoss/de_ap = #{n: kept}/divisor and
 // dLoss/de_an = −#{p: kept}/divisor. Each row counts them by sorting its smaller side
 // (tripletRow); a second pass scales the counts.
-func tripletMarginKernel[T hostFloat](margin float64, hd hostDistance, div tripletDivisor) pairKernel[T] {
+func tripletMarginKernel[T hostFloat](margin float64, hd hostDistance, div tripletDivisor, swap bool) pairKernel[T] {
 	sign := T(hostSign(hd.inverted()))
 	m := T(margin)
 	return func(mat, grad []T, n int, labels []int64) float64 {
 		sums := newRowSums(n)
 		triplets := make([]float64, n)
-		parallelRows(n, n, func(lo, hi int) {
-			var w tripletWork[T]
-			for i := lo; i < hi; i++ {
-				sums.sum[i], sums.count[i], triplets[i] = w.row(mat[i*n:(i+1)*n], grad[i*n:(i+1)*n], i, labels, sign, m)
-			}
-		})
+		if swap {
+			tripletSwapCounts(mat, grad, n, labels, sign, m, sums, triplets)
+		} else {
+			parallelRows(n, n, func(lo, hi int) {
+				var w tripletWork[T]
+				for i := lo; i < hi; i++ {
+					sums.sum[i], sums.count[i], triplets[i] = w.row(mat[i*n:(i+1)*n], grad[i*n:(i+1)*n], i, labels, sign, m)
+				}
+			})
+		}
 		sum, kept := sums.total()
 		var divisor float64
 		switch div {
@@ -134,6 +137,69 @@ func tripletMarginKernel[T hostFloat](margin float64, hd hostDistance, div tripl
 		})
 		return sum / divisor
 	}
+}
+
+// tripletSwapCounts is tripletWork.row for every anchor with Swap: a triplet's x is
+// (e_ap − min(e_an, e_pn)) + m (PML's smallest_dist: e_pn when strictly closer, as the graph path's
+// Where), so the hinge depends on the pair (a, p) and cannot be counted by sorting: every triplet is
+// visited, O(N·M·K) time. The gradient −1 of a kept triplet goes to whichever of e_an and e_pn was
+// chosen, in row a or row p of the same class, so the work is split by classes: a worker writes the
+// rows of its classes only. Writes sums, triplets and grad (signed counts, as row) for every row.
+func tripletSwapCounts[T hostFloat](mat, grad []T, n int, labels []int64, sign, m T, sums rowSums, triplets []float64) {
+	members := make(map[int64][]int)
+	var order []int64
+	for i, l := range labels {
+		if members[l] == nil {
+			order = append(order, l)
+		}
+		members[l] = append(members[l], i)
+	}
+	clear(grad)
+	// Each class is |class|²·N triplets of work (parallelRows' size estimate: rows × cols).
+	parallelRows(len(order), n*n/max(1, len(order))*n, func(lo, hi int) {
+		var negJ []int
+		for _, l := range order[lo:hi] {
+			rows := members[l]
+			negJ = negJ[:0]
+			for j := range n {
+				if labels[j] != l {
+					negJ = append(negJ, j)
+				}
+			}
+			for _, a := range rows {
+				ra, ga := mat[a*n:(a+1)*n], grad[a*n:(a+1)*n]
+				var sum float64
+				var kept int
+				for _, p := range rows {
+					if p == a {
+						continue
+					}
+					rp, gp := mat[p*n:(p+1)*n], grad[p*n:(p+1)*n]
+					eap := sign * ra[p]
+					c := 0
+					for _, j := range negJ {
+						ean, epn := sign*ra[j], sign*rp[j]
+						sel, dst := ean, ga
+						if epn < ean {
+							sel, dst = epn, gp
+						}
+						x := (eap - sel) + m
+						k := 0
+						if x > 0 {
+							k = 1
+						}
+						sum += float64(k) * float64(x)
+						c += k
+						dst[j] -= T(k)
+					}
+					ga[p] += T(c)
+					kept += c
+				}
+				sums.sum[a], sums.count[a] = sum, float64(kept)
+				triplets[a] = float64(len(rows)-1) * float64(len(negJ))
+			}
+		}
+	})
 }
 
 // tripletWork holds one worker's buffers for tripletWork.row.
