@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -175,20 +176,24 @@ func TestHostTripletsCheck(t *testing.T) {
 
 // BenchmarkHostAllTriplets times the all-triplet losses on the host engine and on the graph path
 // (forward and backward to the embeddings, float32, D=128) with C classes: "pairs" C = N/2 (two views per
-// class, K = 1 positive per anchor) or C = 8 (K = N/8 − 1), to observe the complexity in N and in K.
+// class, K = 1 positive per anchor) or C = 8 (K = N/8 − 1), to observe the complexity in N and in K;
+// tripletmargin_swap is TripletMargin with Swap.
 //
 //	go test ./losses -run XXX -bench 'HostAllTriplets/host/tripletmargin/C=8/'
 func BenchmarkHostAllTriplets(b *testing.B) {
 	dotgrad.Install()
 	const d = 128
 	for _, path := range []string{"host", "graph"} {
-		for _, name := range []string{"tripletmargin", "margin", "histogram", "angular"} {
+		for _, name := range []string{"tripletmargin", "tripletmargin_swap", "margin", "histogram", "angular"} {
 			for _, layout := range []string{"pairs", "C=8"} {
 				for _, n := range []int{256, 1024, 4096} {
 					b.Run(fmt.Sprintf("%s/%s/%s/N=%d", path, name, layout, n), func(b *testing.B) {
-						loss, err := losses.ByName(name)
+						loss, err := losses.ByName(strings.TrimSuffix(name, "_swap"))
 						if err != nil {
 							b.Fatal(err)
+						}
+						if strings.HasSuffix(name, "_swap") {
+							loss.(*losses.TripletMargin).Swap = true
 						}
 						classes := n / 2
 						if layout == "C=8" {
