@@ -109,6 +109,11 @@ func hostCases() []struct {
 			l.Swap, l.Distance, l.Margin, l.Reducer = true, distances.NewCosineSimilarity(), 0.3, reducers.MeanReducer{}
 			return l
 		}},
+		{"tripletmargin smooth", func() losses.Loss {
+			l := losses.NewTripletMargin()
+			l.SmoothLoss = true
+			return l
+		}},
 		{"tripletmargin squared unnormalized L2 mean", func() losses.Loss {
 			l := losses.NewTripletMargin()
 			l.Distance, l.Margin, l.Reducer = &distances.LpDistance{P: 2, Power: 2}, 5, reducers.MeanReducer{}
@@ -271,11 +276,7 @@ func TestHostCheck(t *testing.T) {
 			l.Distance = distances.NewLpDistance()
 			return l
 		}()},
-		{"no host path", func() losses.Loss {
-			l := losses.NewTripletMargin()
-			l.SmoothLoss = true
-			return l
-		}()},
+		{"no host path", losses.NewDynamicSoftMargin()},
 	} {
 		if _, err := losses.Host(tc.loss); err == nil {
 			t.Errorf("%s: Host accepted it", tc.name)

@@ -26,7 +26,8 @@ import (
 //     number and the prefix sums give the value and the gradient of both sides (a histogram of the
 //     search results gives each pivot its count). O(N·M·log K) time, K = max_i min(|P(i)|, |N(i)|)
 //     (O(N·M·log M) at worst), O(N·M) memory. With Swap the hinge depends on the pair (a, p)
-//     through min(d_an, d_pn), so every triplet is visited: O(N·M·K) (tripletSwapCounts).
+//     through min(d_an, d_pn), and with SmoothLoss every triplet has a loss: every triplet is then
+//     visited, O(N·M·K) (tripletVisit).
 //   - Margin's two hinges are separable: the sum over triplets is Σ_p |N(a)|·relu(…) + Σ_n
 //     |P(a)|·relu(…). O(N·M).
 //   - Histogram uses the unordered pairs of the triplets, each once: O(N·M + NBins).
@@ -59,9 +60,6 @@ func hostTripletReducer(r reducers.Reducer, name string) (tripletDivisor, error)
 
 // hostSettings returns the distance and divisor of the host path, or why it does not cover l.
 func (l *TripletMargin) hostSettings() (hostDistance, tripletDivisor, error) {
-	if l.SmoothLoss {
-		return hostDistance{}, 0, fmt.Errorf("host loss engine: TripletMargin with SmoothLoss is not supported")
-	}
 	if l.EmbeddingRegularizer != nil {
 		return hostDistance{}, 0, fmt.Errorf("host loss engine: embedding regularizers are not supported")
 	}
@@ -74,8 +72,8 @@ func (l *TripletMargin) hostSettings() (hostDistance, tripletDivisor, error) {
 }
 
 // HostCheck implements HostLoss: LpDistance (p=2), CosineSimilarity or DotProductSimilarity, the
-// reducers AvgNonZero (the default), Mean and Sum, with or without Swap; not SmoothLoss (a softplus
-// of every triplet cannot be counted) nor a regularizer.
+// reducers AvgNonZero (the default), Mean and Sum, with or without Swap and SmoothLoss; no
+// regularizer.
 func (l *TripletMargin) HostCheck() error {
 	_, _, err := l.hostSettings()
 	return err
@@ -87,7 +85,7 @@ func (l *TripletMargin) HostCompute(in HostInputs) (HostResult, error) {
 	if err != nil {
 		return HostResult{}, err
 	}
-	return hostCompute(hd, in, tripletMarginKernel[float32](l.Margin, hd, div, l.Swap), tripletMarginKernel[float64](l.Margin, hd, div, l.Swap))
+	return hostCompute(hd, in, tripletMarginKernel[float32](l.Margin, hd, div, l.Swap, l.SmoothLoss), tripletMarginKernel[float64](l.Margin, hd, div, l.Swap, l.SmoothLoss))
 }
 
 // tripletMarginKernel: the triplets (a, p, n) with x = (e_ap − e_an) + margin > 0, e = sign·mat
@@ -95,14 +93,14 @@ func (l *TripletMargin) HostCompute(in HostInputs) (HostResult, error) {
 // sum of their x divided by the reducer's divisor, dLoss/de_ap = #{n: kept}/divisor and
 // dLoss/de_an = −#{p: kept}/divisor. Each row counts them by sorting its smaller side
 // (tripletRow); a second pass scales the counts.
-func tripletMarginKernel[T hostFloat](margin float64, hd hostDistance, div tripletDivisor, swap bool) pairKernel[T] {
+func tripletMarginKernel[T hostFloat](margin float64, hd hostDistance, div tripletDivisor, swap, smooth bool) pairKernel[T] {
 	sign := T(hostSign(hd.inverted()))
 	m := T(margin)
 	return func(mat, grad []T, n int, labels []int64) float64 {
 		sums := newRowSums(n)
 		triplets := make([]float64, n)
-		if swap {
-			tripletSwapCounts(mat, grad, n, labels, sign, m, sums, triplets)
+		if swap || smooth {
+			tripletVisit(mat, grad, n, labels, sign, m, swap, smooth, sums, triplets)
 		} else {
 			parallelRows(n, n, func(lo, hi int) {
 				var w tripletWork[T]
@@ -139,13 +137,16 @@ func tripletMarginKernel[T hostFloat](margin float64, hd hostDistance, div tripl
 	}
 }
 
-// tripletSwapCounts is tripletWork.row for every anchor with Swap: a triplet's x is
-// (e_ap − min(e_an, e_pn)) + m (PML's smallest_dist: e_pn when strictly closer, as the graph path's
-// Where), so the hinge depends on the pair (a, p) and cannot be counted by sorting: every triplet is
-// visited, O(N·M·K) time. The gradient −1 of a kept triplet goes to whichever of e_an and e_pn was
-// chosen, in row a or row p of the same class, so the work is split by classes: a worker writes the
-// rows of its classes only. Writes sums, triplets and grad (signed counts, as row) for every row.
-func tripletSwapCounts[T hostFloat](mat, grad []T, n int, labels []int64, sign, m T, sums rowSums, triplets []float64) {
+// tripletVisit is tripletWork.row for every anchor when the hinge cannot be counted by sorting: with
+// Swap a triplet's x is (e_ap − min(e_an, e_pn)) + m (PML's smallest_dist: e_pn when strictly closer,
+// as the graph path's Where), which depends on the pair (a, p); with SmoothLoss every triplet has
+// softplus(x) = relu(x) + log1p(e^−|x|) > 0 and the derivative the graph path's autodiff gives,
+// [x > 0] − sign(x)·e^−|x|/(1 + e^−|x|). So every triplet is visited: O(N·M·K) time. A triplet's
+// gradient goes to e_ap and to the chosen one of e_an and e_pn, in row a or row p of the same class, so
+// the work is split by classes: a worker writes the rows of its classes only. It writes sums (the
+// losses of the triplets, and the number of those > 0), triplets and grad (dLoss/de before the
+// divisor) for every row.
+func tripletVisit[T hostFloat](mat, grad []T, n int, labels []int64, sign, m T, swap, smooth bool, sums rowSums, triplets []float64) {
 	members := make(map[int64][]int)
 	var order []int64
 	for i, l := range labels {
@@ -168,34 +169,52 @@ func tripletSwapCounts[T hostFloat](mat, grad []T, n int, labels []int64, sign, 
 			}
 			for _, a := range rows {
 				ra, ga := mat[a*n:(a+1)*n], grad[a*n:(a+1)*n]
-				var sum float64
-				var kept int
+				var sum, kept float64
 				for _, p := range rows {
 					if p == a {
 						continue
 					}
 					rp, gp := mat[p*n:(p+1)*n], grad[p*n:(p+1)*n]
 					eap := sign * ra[p]
-					c := 0
+					var gap float64
 					for _, j := range negJ {
-						ean, epn := sign*ra[j], sign*rp[j]
-						sel, dst := ean, ga
-						if epn < ean {
-							sel, dst = epn, gp
+						sel, dst := sign*ra[j], ga
+						if swap {
+							if epn := sign * rp[j]; epn < sel {
+								sel, dst = epn, gp
+							}
 						}
 						x := (eap - sel) + m
+						if smooth {
+							xf := float64(x)
+							t := fastExp(-math.Abs(xf))
+							v := max(xf, 0) + math.Log1p(t)
+							d := t / (1 + t) // σ(x) for x < 0
+							if xf > 0 {
+								d = 1 - t/(1+t)
+							} else if xf == 0 {
+								d = 0
+							}
+							sum += v
+							if v > 0 {
+								kept++
+							}
+							gap += d
+							dst[j] -= T(d)
+							continue
+						}
 						k := 0
 						if x > 0 {
 							k = 1
 						}
 						sum += float64(k) * float64(x)
-						c += k
+						kept += float64(k)
+						gap += float64(k)
 						dst[j] -= T(k)
 					}
-					ga[p] += T(c)
-					kept += c
+					ga[p] += T(gap)
 				}
-				sums.sum[a], sums.count[a] = sum, float64(kept)
+				sums.sum[a], sums.count[a] = sum, kept
 				triplets[a] = float64(len(rows)-1) * float64(len(negJ))
 			}
 		}

@@ -84,6 +84,16 @@ func TestHostTripletsMatchGraph(t *testing.T) {
 			l.Swap, l.Distance, l.Margin, l.Reducer = true, distances.NewCosineSimilarity(), 0.3, reducers.SumReducer{}
 			return l
 		}},
+		{"tripletmargin smooth", func() losses.Loss {
+			l := losses.NewTripletMargin()
+			l.SmoothLoss = true
+			return l
+		}},
+		{"tripletmargin smooth swap cosine 0.2 mean", func() losses.Loss {
+			l := losses.NewTripletMargin()
+			l.SmoothLoss, l.Swap, l.Distance, l.Margin, l.Reducer = true, true, distances.NewCosineSimilarity(), 0.2, reducers.MeanReducer{}
+			return l
+		}},
 		{"margin", func() losses.Loss { return losses.NewMargin() }},
 		{"margin cosine β=0.4", func() losses.Loss {
 			l := losses.NewMargin()
@@ -151,7 +161,6 @@ func TestHostTripletsCheck(t *testing.T) {
 		name string
 		loss losses.Loss
 	}{
-		{"triplet smooth", func() losses.Loss { l := losses.NewTripletMargin(); l.SmoothLoss = true; return l }()},
 		{"triplet threshold reducer", func() losses.Loss {
 			l := losses.NewTripletMargin()
 			l.Reducer = &reducers.ThresholdReducer{}
