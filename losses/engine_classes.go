@@ -106,7 +106,8 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 		pn = torchRenormRows(p, m, d)
 	}
 
-	mat := make([]T, n*m)
+	mat := getBuffer[T](n * m)
+	defer putBuffer(mat)
 	matmul(false, true, 1, 0, xn, pn, 1, n, m, d, mat)
 	if hd.metric == metricL2Sq {
 		sqx, sqp := rowSquares(xn, n, d), rowSquares(pn, m, d)
@@ -116,7 +117,9 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 			}
 		}
 	}
-	grad := make([]T, n*m)
+	grad := getBuffer[T](n * m)
+	defer putBuffer(grad)
+	clear(grad)
 	norms := &classNorms{X: rawNorms(x, n, d), P: rawNorms(p, m, d), GX: make([]float64, n), GP: make([]float64, m)}
 	loss := kernel(mat, grad, n, m, labels, norms)
 
