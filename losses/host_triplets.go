@@ -394,7 +394,7 @@ func lowerBound[T hostFloat](s []T, v T) int {
 // hostSettings returns the distance of the host path, or why it does not cover l.
 func (l *Margin) hostSettings() (hostDistance, error) {
 	if l.LearnBeta {
-		return hostDistance{}, fmt.Errorf("host loss engine: MarginLoss with LearnBeta is not supported (β's gradient)")
+		return hostDistance{}, fmt.Errorf("host loss engine: MarginLoss with LearnBeta is not supported (β is not a HostParametricLoss parameter)")
 	}
 	if l.EmbeddingRegularizer != nil {
 		return hostDistance{}, fmt.Errorf("host loss engine: embedding regularizers are not supported")
