@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/gometric/gometric/distances"
+	"github.com/gometric/gometric/internal/fastmath"
 	"github.com/gometric/gometric/internal/gemm"
 	"github.com/gometric/gometric/reducers"
 )
@@ -853,12 +854,16 @@ func angularKernel[T hostFloat](c, k float64, nu, dNu []float64) pairKernel[T] {
 					for j, v := range rp[:len(a)] {
 						x := a[j] + float64(v)*cnu[j]
 						e[j] = x
-						mx = max(mx, x)
+						if x > mx {
+							mx = x
+						}
 					}
+					for j := range e {
+						e[j] -= mx
+					}
+					fastmath.ExpInPlace(e)
 					var s float64
-					for j, x := range e {
-						ev := fastExp(x - mx)
-						e[j] = ev
+					for _, ev := range e {
 						s += ev
 					}
 					z := mx + math.Log(s) - k*float64(row[p])
@@ -929,13 +934,16 @@ func angularProduct[T hostFloat](mat, grad []T, n int, rows []int, li int64, lab
 				} else {
 					x := float64(v) * cnu[j]
 					er[j] = x
-					mx = max(mx, x)
+					if x > mx {
+						mx = x
+					}
 				}
 			}
 			alpha[r] = mx
-			for j, x := range er {
-				er[j] = fastExp(x - mx)
+			for j := range er {
+				er[j] -= mx
 			}
+			fastmath.ExpInPlace(er)
 		}
 	})
 	g := make([]float64, m*m)
