@@ -3,6 +3,7 @@ package losses
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -203,14 +204,16 @@ type matMulFn[T hostFloat] func(transA, transB bool, alpha, beta T, a, b []T, ba
 
 func hostComputeT[T float32 | float64](hd hostDistance, symmetric bool, embT *tensors.Tensor, labels []int64, kernel pairKernel[T], matmul matMulFn[T]) (HostResult, error) {
 	n, d := embT.Shape().Dimensions[0], embT.Shape().Dimensions[1]
-	x := make([]T, n*d)
+	x := getBuffer[T](n * d)
+	defer putBuffer(x)
 	tensors.ConstFlatData(embT, func(v []T) { copy(x, v) })
 
 	// Prepare: x̂ = x / max(‖x‖, 1e-12), as torch's F.normalize.
 	var norms []float64
 	xn := x
 	if hd.normalize {
-		xn = make([]T, n*d)
+		xn = getBuffer[T](n * d)
+		defer putBuffer(xn)
 		norms = make([]float64, n)
 		for i := range n {
 			row := x[i*d : (i+1)*d]
@@ -229,7 +232,8 @@ func hostComputeT[T float32 | float64](hd hostDistance, symmetric bool, embT *te
 	// SNR works on the centred vectors x̃ = x̂ − mean(x̂): xn is x̃ from here on, base keeps x̂.
 	base := xn
 	if hd.metric == metricSNR {
-		xn = make([]T, n*d)
+		xn = getBuffer[T](n * d)
+		defer putBuffer(xn)
 		for i := range n {
 			var mean float64
 			for _, v := range base[i*d : (i+1)*d] {
@@ -450,21 +454,33 @@ func parallelColumnSums(n, cols int, f func(lo, hi int, colSums []float64)) []fl
 	return total
 }
 
-// Buffers of the [N, M] matrices, reused across calls: a training step needs two of N² entries,
-// whose allocation and zeroing cost as much as a pass of the kernel. Their contents are not
-// cleared: every user writes each entry before reading it.
-var bufferPools = [2]sync.Pool{}
+// Buffers reused across calls, by element type and power-of-two capacity: a training step needs
+// two [N, M] matrices and several [N, D] ones, whose allocation, zeroing and the garbage collections
+// they cause cost as much as the kernels at small N. Their contents are not cleared: every user
+// writes each entry before reading it.
+var bufferPools [2][64]sync.Pool
 
+// getBuffer returns a slice of length size from the pools (or a new one); putBuffer gives it back.
 func getBuffer[T hostFloat](size int) []T {
-	pool := &bufferPools[bufferPoolIndex[T]()]
-	if b, ok := pool.Get().(*[]T); ok && cap(*b) >= size {
+	if size <= 0 {
+		return nil
+	}
+	class := bits.Len(uint(size - 1))
+	if b, ok := bufferPools[bufferPoolIndex[T]()][class].Get().(*[]T); ok {
 		return (*b)[:size]
 	}
-	return make([]T, size)
+	return make([]T, size, 1<<class)
 }
 
 func putBuffer[T hostFloat](b []T) {
-	bufferPools[bufferPoolIndex[T]()].Put(&b)
+	if cap(b) == 0 {
+		return
+	}
+	class := bits.Len(uint(cap(b) - 1))
+	if 1<<class != cap(b) {
+		return // not one of ours
+	}
+	bufferPools[bufferPoolIndex[T]()][class].Put(&b)
 }
 
 func bufferPoolIndex[T hostFloat]() int {

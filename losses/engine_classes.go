@@ -84,31 +84,44 @@ func hostClassCompute(hd hostDistance, layout classLayout, numClasses int, in Ho
 func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout, in HostInputs, labels []int64, kernel classKernel[T], matmul matMulFn[T]) (HostResult, error) {
 	n, d := in.Embeddings.Shape().Dimensions[0], in.Embeddings.Shape().Dimensions[1]
 	pd := in.Params[0].Shape().Dimensions
-	var p []T // class vectors as rows, [m, d]
-	var m int
-	tensors.ConstFlatData(in.Params[0], func(v []T) {
-		if layout != classRows {
-			m = pd[1]
-			p = transpose(v, pd[0], pd[1])
-		} else {
-			m = pd[0]
-			p = append([]T(nil), v...)
-		}
-	})
-	if (layout != classRows && pd[0] != d) || (layout == classRows && pd[1] != d) {
+	rows := layout == classRows // class vectors as the rows of [m, d], else the columns of [d, m]
+	m := pd[1]
+	if rows {
+		m = pd[0]
+	}
+	if (!rows && pd[0] != d) || (rows && pd[1] != d) {
 		return HostResult{}, fmt.Errorf("host loss engine: class matrix %v does not fit embeddings of width %d", pd, d)
 	}
-	x := make([]T, n*d)
+	if !rows && hd.metric == metricL2Sq {
+		return HostResult{}, fmt.Errorf("host loss engine: squared distances need class vectors as rows")
+	}
+	p := getBuffer[T](m * d) // as stored
+	defer putBuffer(p)
+	tensors.ConstFlatData(in.Params[0], func(v []T) { copy(p, v) })
+	x := getBuffer[T](n * d)
+	defer putBuffer(x)
 	tensors.ConstFlatData(in.Embeddings, func(v []T) { copy(x, v) })
 	xn, xNorms := normalizeRows(x, n, d)
-	pn, pNorms := normalizeRows(p, m, d)
-	if layout == classColumnsRenorm {
-		pn = torchRenormRows(p, m, d)
+	defer putBuffer(xn)
+	var pn []T
+	var pNorms, pLengths []float64
+	switch {
+	case rows:
+		pn, pNorms = normalizeRows(p, m, d)
+		pLengths = rawNorms(p, m, d)
+	default:
+		pn, pNorms = hostNormalizeColumns(p, d, m)
+		pLengths = columnLengths(p, d, m)
+		if layout == classColumnsRenorm {
+			hostRenormColumns(pn, p, pLengths, d, m)
+		}
 	}
+	defer putBuffer(pn)
 
+	// mat = x̂·p̂ᵀ ([n, m]): the class vectors as rows are p̂ stored transposed; as columns, p̂ itself.
 	mat := getBuffer[T](n * m)
 	defer putBuffer(mat)
-	matmul(false, true, 1, 0, xn, pn, 1, n, m, d, mat)
+	matmul(false, rows, 1, 0, xn, pn, 1, n, m, d, mat)
 	if hd.metric == metricL2Sq {
 		sqx, sqp := rowSquares(xn, n, d), rowSquares(pn, m, d)
 		for i := range n {
@@ -120,37 +133,110 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 	grad := getBuffer[T](n * m)
 	defer putBuffer(grad)
 	clear(grad)
-	norms := &classNorms{X: rawNorms(x, n, d), P: rawNorms(p, m, d), GX: make([]float64, n), GP: make([]float64, m)}
+	norms := &classNorms{X: rawNorms(x, n, d), P: pLengths, GX: make([]float64, n), GP: make([]float64, m)}
 	loss := kernel(mat, grad, n, m, labels, norms)
 
-	gx, gp := make([]T, n*d), make([]T, m*d)
+	// dx̂ = grad·p̂ and dp̂ = gradᵀ·x̂ (as rows; as columns its transpose x̂ᵀ·grad, in p's layout).
+	scale := T(1)
 	if hd.metric == metricL2Sq {
-		// d²_ij = ‖x̂_i‖² + ‖p̂_j‖² − 2 x̂_i·p̂_j: dx̂_i = 2 (Σ_j g_ij) x̂_i − 2 Σ_j g_ij p̂_j, and likewise p̂.
-		matmul(false, false, -2, 0, grad, pn, 1, n, d, m, gx)
-		matmul(true, false, -2, 0, grad, xn, 1, m, d, n, gp)
+		scale = -2 // d²_ij = ‖x̂_i‖² + ‖p̂_j‖² − 2 x̂_i·p̂_j
+	}
+	gx, gp := make([]T, n*d), make([]T, m*d)
+	if rows {
+		matmul(false, false, scale, 0, grad, pn, 1, n, d, m, gx)
+		matmul(true, false, scale, 0, grad, xn, 1, m, d, n, gp)
+	} else {
+		matmul(false, true, scale, 0, grad, pn, 1, n, d, m, gx)
+		matmul(true, false, scale, 0, xn, grad, 1, d, m, n, gp)
+	}
+	if hd.metric == metricL2Sq {
+		// … and the squared norms' share: 2 (Σ_j g_ij) x̂_i, 2 (Σ_i g_ij) p̂_j.
 		addRowScaled(gx, xn, grad, n, m, d, false)
 		addRowScaled(gp, pn, grad, n, m, d, true)
-	} else {
-		matmul(false, false, 1, 0, grad, pn, 1, n, d, m, gx)
-		matmul(true, false, 1, 0, grad, xn, 1, m, d, n, gp)
 	}
 	normalizeBackward(gx, xn, xNorms, n, d)
-	if layout != classColumnsRenorm {
-		normalizeBackward(gp, pn, pNorms, m, d)
-	}
 	// The lengths' share: d‖v‖/dv = v̂ (0 at v = 0, as the graph's SafeSqrt).
 	addNormGradient(gx, xn, norms.X, norms.GX, n, d)
-	addNormGradient(gp, pn, norms.P, norms.GP, m, d)
-	gParam := tensors.FromFlatDataAndDimensions(gp, m, d)
-	if layout != classRows {
-		gParam = tensors.FromFlatDataAndDimensions(transpose(gp, m, d), d, m)
+	switch {
+	case rows:
+		normalizeBackward(gp, pn, pNorms, m, d)
+		addNormGradient(gp, pn, norms.P, norms.GP, m, d)
+	case layout == classColumnsRenorm:
+		// Straight through the renormalization; P2SGrad has no length term.
+	default:
+		normalizeColumnsBackward(gp, pn, pNorms, d, m)
+		addColumnNormGradient(gp, pn, norms.P, norms.GP, d, m)
 	}
-	return HostResult{Loss: loss, Gradient: tensors.FromFlatDataAndDimensions(gx, n, d), ParamGradients: []*tensors.Tensor{gParam}}, nil
+	return HostResult{Loss: loss, Gradient: tensors.FromFlatDataAndDimensions(gx, n, d), ParamGradients: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(gp, pd...)}}, nil
 }
 
-// normalizeRows returns x with each row divided by max(‖row‖, 1e-12), and those norms.
+// hostNormalizeColumns returns the [d, m] matrix w with each column divided by max(‖column‖, 1e-12),
+// in a buffer from getBuffer, and those clamped norms.
+func hostNormalizeColumns[T hostFloat](w []T, d, m int) ([]T, []float64) {
+	norms := columnLengths(w, d, m)
+	inv := make([]float64, m)
+	for j, v := range norms {
+		norms[j] = max(v, 1e-12)
+		inv[j] = 1 / norms[j]
+	}
+	out := getBuffer[T](d * m)
+	for k := range d {
+		for j, v := range w[k*m : (k+1)*m] {
+			out[k*m+j] = T(float64(v) * inv[j])
+		}
+	}
+	return out, norms
+}
+
+// columnLengths returns the Euclidean lengths of the columns of the [d, m] matrix w.
+func columnLengths[T hostFloat](w []T, d, m int) []float64 {
+	out := make([]float64, m)
+	for k := range d {
+		for j, v := range w[k*m : (k+1)*m] {
+			out[j] += float64(v) * float64(v)
+		}
+	}
+	for j, v := range out {
+		out[j] = math.Sqrt(v)
+	}
+	return out
+}
+
+// normalizeColumnsBackward is normalizeBackward for the columns of [d, m] matrices.
+func normalizeColumnsBackward[T hostFloat](g, wn []T, norms []float64, d, m int) {
+	dots := make([]float64, m)
+	for k := range d {
+		for j := range m {
+			dots[j] += float64(g[k*m+j]) * float64(wn[k*m+j])
+		}
+	}
+	for k := range d {
+		for j := range m {
+			inv := 1 / norms[j]
+			if norms[j] <= 1e-12 {
+				g[k*m+j] = T(float64(g[k*m+j]) * inv)
+				continue
+			}
+			g[k*m+j] = T((float64(g[k*m+j]) - float64(wn[k*m+j])*dots[j]) * inv)
+		}
+	}
+}
+
+// addColumnNormGradient is addNormGradient for the columns of [d, m] matrices.
+func addColumnNormGradient[T hostFloat](g, unit []T, lengths, gl []float64, d, m int) {
+	for k := range d {
+		for j := range m {
+			if gl[j] != 0 && lengths[j] != 0 {
+				g[k*m+j] += T(gl[j] * float64(unit[k*m+j]))
+			}
+		}
+	}
+}
+
+// normalizeRows returns x with each row divided by max(‖row‖, 1e-12), in a buffer from getBuffer,
+// and those norms.
 func normalizeRows[T hostFloat](x []T, n, d int) ([]T, []float64) {
-	out, norms := make([]T, n*d), make([]float64, n)
+	out, norms := getBuffer[T](n*d), make([]float64, n)
 	for i := range n {
 		var s float64
 		for _, v := range x[i*d : (i+1)*d] {
@@ -230,19 +316,20 @@ func addNormGradient[T hostFloat](grad, unit []T, lengths, g []float64, n, d int
 	}
 }
 
-// torchRenormRows returns the rows of x scaled as torch's x.renorm(2, 0, 1e-5).mul(1e5): rows longer
-// than 1e-5 by 1e-5/(‖row‖ + 1e-7)·1e5, the others by 1e5.
-func torchRenormRows[T hostFloat](x []T, n, d int) []T {
-	out := make([]T, n*d)
-	lengths := rawNorms(x, n, d)
-	for i := range n {
-		f := 1e5
-		if lengths[i] > 1e-5 {
-			f = 1e-5 / (lengths[i] + 1e-7) * 1e5
-		}
-		for k := range d {
-			out[i*d+k] = T(float64(x[i*d+k]) * f)
+// hostRenormColumns writes into out the columns of the [d, m] matrix w scaled as torch's
+// w.renorm(2, 1, 1e-5).mul(1e5) does: columns longer than 1e-5 by 1e-5/(‖column‖ + 1e-7)·1e5, the
+// others by 1e5. lengths are the columns' lengths.
+func hostRenormColumns[T hostFloat](out, w []T, lengths []float64, d, m int) {
+	f := make([]float64, m)
+	for j, l := range lengths {
+		f[j] = 1e5
+		if l > 1e-5 {
+			f[j] = 1e-5 / (l + 1e-7) * 1e5
 		}
 	}
-	return out
+	for k := range d {
+		for j, v := range w[k*m : (k+1)*m] {
+			out[k*m+j] = T(float64(v) * f[j])
+		}
+	}
 }
