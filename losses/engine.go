@@ -491,13 +491,45 @@ func bufferPoolIndex[T hostFloat]() int {
 	return 0
 }
 
-// total returns the sum of v: the reduction of the per-row partial losses.
+// total returns the sum of v (four running sums, so that the additions do not wait on each other).
 func total(v []float64) float64 {
-	var s float64
-	for _, x := range v {
-		s += x
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		s0 += v[i]
+		s1 += v[i+1]
+		s2 += v[i+2]
+		s3 += v[i+3]
 	}
-	return s
+	for ; i < len(v); i++ {
+		s0 += v[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// maxScaled returns max_j scale·row[j] (−Inf for an empty row), with four running extremes.
+func maxScaled[T hostFloat](row []T, scale float64) float64 {
+	if len(row) == 0 {
+		return math.Inf(-1)
+	}
+	lo0, hi0 := row[0], row[0]
+	lo1, hi1, lo2, hi2, lo3, hi3 := lo0, hi0, lo0, hi0, lo0, hi0
+	i := 0
+	for ; i+4 <= len(row); i += 4 {
+		a, b, c, d := row[i], row[i+1], row[i+2], row[i+3]
+		lo0, hi0 = min(lo0, a), max(hi0, a)
+		lo1, hi1 = min(lo1, b), max(hi1, b)
+		lo2, hi2 = min(lo2, c), max(hi2, c)
+		lo3, hi3 = min(lo3, d), max(hi3, d)
+	}
+	for ; i < len(row); i++ {
+		lo0, hi0 = min(lo0, row[i]), max(hi0, row[i])
+	}
+	lo, hi := min(min(lo0, lo1), min(lo2, lo3)), max(max(hi0, hi1), max(hi2, hi3))
+	if scale >= 0 {
+		return scale * float64(hi)
+	}
+	return scale * float64(lo)
 }
 
 // scaleRowByLabel multiplies row i's entries g[j] by cp where sample j shares sample i's label and

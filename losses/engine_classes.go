@@ -124,11 +124,14 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 	matmul(false, rows, 1, 0, xn, pn, 1, n, m, d, mat)
 	if hd.metric == metricL2Sq {
 		sqx, sqp := rowSquares(xn, n, d), rowSquares(pn, m, d)
-		for i := range n {
-			for j := range m {
-				mat[i*m+j] = max(T(sqx[i]+sqp[j])-2*mat[i*m+j], 0)
+		parallelRows(n, m, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				row, sx := mat[i*m:(i+1)*m], T(sqx[i])
+				for j, dot := range row {
+					row[j] = max(sx+T(sqp[j])-2*dot, 0)
+				}
 			}
-		}
+		})
 	}
 	grad := getBuffer[T](n * m)
 	defer putBuffer(grad)
@@ -151,8 +154,19 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 	}
 	if hd.metric == metricL2Sq {
 		// … and the squared norms' share: 2 (Σ_j g_ij) x̂_i, 2 (Σ_i g_ij) p̂_j.
-		addRowScaled(gx, xn, grad, n, m, d, false)
-		addRowScaled(gp, pn, grad, n, m, d, true)
+		rowSums := make([]float64, n)
+		colSums := parallelColumnSums(n, m, func(lo, hi int, cs []float64) {
+			for i := lo; i < hi; i++ {
+				var rs float64
+				for j, g := range grad[i*m : (i+1)*m] {
+					rs += float64(g)
+					cs[j] += float64(g)
+				}
+				rowSums[i] = rs
+			}
+		})
+		addScaledRows(gx, xn, rowSums, n, d)
+		addScaledRows(gp, pn, colSums, m, d)
 	}
 	normalizeBackward(gx, xn, xNorms, n, d)
 	// The lengths' share: d‖v‖/dv = v̂ (0 at v = 0, as the graph's SafeSqrt).
@@ -255,33 +269,21 @@ func normalizeRows[T hostFloat](x []T, n, d int) ([]T, []float64) {
 func rowSquares[T hostFloat](x []T, n, d int) []float64 {
 	out := make([]float64, n)
 	for i := range n {
+		var s float64
 		for _, v := range x[i*d : (i+1)*d] {
-			out[i] += float64(v) * float64(v)
+			s += float64(v) * float64(v)
 		}
+		out[i] = s
 	}
 	return out
 }
 
-// addRowScaled adds 2·(Σ_j grad_ij)·v_i to each row i of g (v's rows), or with columns
-// (2·(Σ_i grad_ij)·v_j) when byColumn: the squared norms' share of a squared-distance gradient.
-func addRowScaled[T hostFloat](g, v, grad []T, n, m, d int, byColumn bool) {
-	rows := n
-	if byColumn {
-		rows = m
-	}
-	sums := make([]float64, rows)
-	for i := range n {
-		for j := range m {
-			if byColumn {
-				sums[j] += float64(grad[i*m+j])
-			} else {
-				sums[i] += float64(grad[i*m+j])
-			}
-		}
-	}
+// addScaledRows adds 2·sums_r·v_r to each row r of g.
+func addScaledRows[T hostFloat](g, v []T, sums []float64, rows, d int) {
 	for r := range rows {
+		c := 2 * sums[r]
 		for k := range d {
-			g[r*d+k] += T(2 * sums[r] * float64(v[r*d+k]))
+			g[r*d+k] += T(c * float64(v[r*d+k]))
 		}
 	}
 }

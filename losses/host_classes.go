@@ -50,12 +50,8 @@ func softmaxCEKernel[T hostFloat](scale float64, target func(c float64) (z, dz f
 				row, g := mat[i*m:(i+1)*m], grad[i*m:(i+1)*m]
 				y := int(labels[i])
 				zy, dzy := target(float64(row[y]))
-				mx := zy
-				for j, c := range row {
-					if j != y {
-						mx = max(mx, scale*float64(c))
-					}
-				}
+				// Any shift at least the largest logit will do: the target's own scale·c included.
+				mx := max(zy, maxScaled(row, scale))
 				expShiftedRow(zb, row, scale, mx, -1)
 				zb[y] = fastExp(zy - mx)
 				s := total(zb)

@@ -387,23 +387,16 @@ func instanceKernel[T hostFloat](gamma float64) pairKernel[T] {
 			zb := make([]float64, n)
 			for i := lo; i < hi; i++ {
 				row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
-				mx := math.Inf(-1)
-				for _, m := range row {
-					mx = max(mx, gamma*float64(m))
-				}
+				mx := maxScaled(row, gamma)
 				expShiftedRow(zb, row, gamma, mx, -1)
-				var s float64
-				for j, e := range zb {
-					g[j] = T(e)
-					s += e
-				}
+				s := total(zb[:n])
 				t := target[i]
 				v[i] = mx + math.Log(s) - gamma*float64(row[t])
 				c := gamma * invN / s
-				for j := range g {
-					g[j] = T(float64(g[j]) * c)
+				for j, e := range zb[:n] {
+					g[j] = T(e * c)
 				}
-				g[t] = T(float64(g[t]) - gamma*invN)
+				g[t] = T(zb[t]*c - gamma*invN)
 			}
 		})
 		sum := total(v)
