@@ -507,29 +507,53 @@ func total(v []float64) float64 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// maxScaled returns max_j scale·row[j] (−Inf for an empty row), with four running extremes.
+// maxScaled returns max_j scale·row[j] (−Inf for an empty row): the largest entry for scale ≥ 0,
+// else the smallest, found with four running extremes (plain comparisons: Go's min and max also
+// order NaNs, which costs several instructions each).
 func maxScaled[T hostFloat](row []T, scale float64) float64 {
 	if len(row) == 0 {
 		return math.Inf(-1)
 	}
-	lo0, hi0 := row[0], row[0]
-	lo1, hi1, lo2, hi2, lo3, hi3 := lo0, hi0, lo0, hi0, lo0, hi0
+	if scale < 0 {
+		return scale * float64(-extreme(row, -1))
+	}
+	return scale * float64(extreme(row, 1))
+}
+
+// extreme returns max_j sign·row[j] for sign = ±1.
+func extreme[T hostFloat](row []T, sign T) T {
+	e0 := sign * row[0]
+	e1, e2, e3 := e0, e0, e0
 	i := 0
 	for ; i+4 <= len(row); i += 4 {
-		a, b, c, d := row[i], row[i+1], row[i+2], row[i+3]
-		lo0, hi0 = min(lo0, a), max(hi0, a)
-		lo1, hi1 = min(lo1, b), max(hi1, b)
-		lo2, hi2 = min(lo2, c), max(hi2, c)
-		lo3, hi3 = min(lo3, d), max(hi3, d)
+		if a := sign * row[i]; a > e0 {
+			e0 = a
+		}
+		if a := sign * row[i+1]; a > e1 {
+			e1 = a
+		}
+		if a := sign * row[i+2]; a > e2 {
+			e2 = a
+		}
+		if a := sign * row[i+3]; a > e3 {
+			e3 = a
+		}
 	}
 	for ; i < len(row); i++ {
-		lo0, hi0 = min(lo0, row[i]), max(hi0, row[i])
+		if a := sign * row[i]; a > e0 {
+			e0 = a
+		}
 	}
-	lo, hi := min(min(lo0, lo1), min(lo2, lo3)), max(max(hi0, hi1), max(hi2, hi3))
-	if scale >= 0 {
-		return scale * float64(hi)
+	if e1 > e0 {
+		e0 = e1
 	}
-	return scale * float64(lo)
+	if e3 > e2 {
+		e2 = e3
+	}
+	if e2 > e0 {
+		e0 = e2
+	}
+	return e0
 }
 
 // scaleRowByLabel multiplies row i's entries g[j] by cp where sample j shares sample i's label and
