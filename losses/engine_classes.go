@@ -101,17 +101,15 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 	x := getBuffer[T](n * d)
 	defer putBuffer(x)
 	tensors.ConstFlatData(in.Embeddings, func(v []T) { copy(x, v) })
-	xn, xNorms := normalizeRows(x, n, d)
+	xn, xNorms, xLengths := normalizeRows(x, n, d)
 	defer putBuffer(xn)
 	var pn []T
 	var pNorms, pLengths []float64
 	switch {
 	case rows:
-		pn, pNorms = normalizeRows(p, m, d)
-		pLengths = rawNorms(p, m, d)
+		pn, pNorms, pLengths = normalizeRows(p, m, d)
 	default:
-		pn, pNorms = hostNormalizeColumns(p, d, m)
-		pLengths = columnLengths(p, d, m)
+		pn, pNorms, pLengths = hostNormalizeColumns(p, d, m)
 		if layout == classColumnsRenorm {
 			hostRenormColumns(pn, p, pLengths, d, m)
 		}
@@ -136,7 +134,7 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 	grad := getBuffer[T](n * m)
 	defer putBuffer(grad)
 	clear(grad)
-	norms := &classNorms{X: rawNorms(x, n, d), P: pLengths, GX: make([]float64, n), GP: make([]float64, m)}
+	norms := &classNorms{X: xLengths, P: pLengths, GX: make([]float64, n), GP: make([]float64, m)}
 	loss := kernel(mat, grad, n, m, labels, norms)
 
 	// dx̂ = grad·p̂ and dp̂ = gradᵀ·x̂ (as rows; as columns its transpose x̂ᵀ·grad, in p's layout).
@@ -185,21 +183,21 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 }
 
 // hostNormalizeColumns returns the [d, m] matrix w with each column divided by max(‖column‖, 1e-12),
-// in a buffer from getBuffer, and those clamped norms.
-func hostNormalizeColumns[T hostFloat](w []T, d, m int) ([]T, []float64) {
-	norms := columnLengths(w, d, m)
-	inv := make([]float64, m)
-	for j, v := range norms {
+// in a buffer from getBuffer, those clamped norms, and the columns' lengths.
+func hostNormalizeColumns[T hostFloat](w []T, d, m int) (out []T, norms, lengths []float64) {
+	lengths = columnLengths(w, d, m)
+	norms, inv := make([]float64, m), make([]float64, m)
+	for j, v := range lengths {
 		norms[j] = max(v, 1e-12)
 		inv[j] = 1 / norms[j]
 	}
-	out := getBuffer[T](d * m)
+	out = getBuffer[T](d * m)
 	for k := range d {
 		for j, v := range w[k*m : (k+1)*m] {
 			out[k*m+j] = T(float64(v) * inv[j])
 		}
 	}
-	return out, norms
+	return out, norms, lengths
 }
 
 // columnLengths returns the Euclidean lengths of the columns of the [d, m] matrix w.
@@ -248,21 +246,22 @@ func addColumnNormGradient[T hostFloat](g, unit []T, lengths, gl []float64, d, m
 }
 
 // normalizeRows returns x with each row divided by max(‖row‖, 1e-12), in a buffer from getBuffer,
-// and those norms.
-func normalizeRows[T hostFloat](x []T, n, d int) ([]T, []float64) {
-	out, norms := getBuffer[T](n*d), make([]float64, n)
+// those clamped norms, and the rows' lengths.
+func normalizeRows[T hostFloat](x []T, n, d int) (out []T, norms, lengths []float64) {
+	out, norms, lengths = getBuffer[T](n*d), make([]float64, n), make([]float64, n)
 	for i := range n {
 		var s float64
 		for _, v := range x[i*d : (i+1)*d] {
 			s += float64(v) * float64(v)
 		}
-		norms[i] = max(math.Sqrt(s), 1e-12)
+		lengths[i] = math.Sqrt(s)
+		norms[i] = max(lengths[i], 1e-12)
 		inv := 1 / norms[i]
 		for j, v := range x[i*d : (i+1)*d] {
 			out[i*d+j] = T(float64(v) * inv)
 		}
 	}
-	return out, norms
+	return out, norms, lengths
 }
 
 // rowSquares returns the squared norms of the rows of x.

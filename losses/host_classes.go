@@ -630,23 +630,30 @@ func p2sGradKernel[T hostFloat]() classKernel[T] {
 			for i := lo; i < hi; i++ {
 				y := int(labels[i])
 				var s float64
+				g := grad[i*m : (i+1)*m]
 				for j, c := range mat[i*m : (i+1)*m] {
-					cc := min(max(float64(c), -1), 1)
-					t := 0.0
-					if j == y {
-						t = 1
+					// (clamp(c, −1, 1) − 0)², the gradient 0 outside the clamp.
+					cc, d := float64(c), 0.0
+					switch {
+					case cc > 1:
+						cc = 1
+					case cc < -1:
+						cc = -1
+					default:
+						d = k * cc
 					}
-					s += (cc - t) * (cc - t)
-					g := 0.0
-					if float64(c) >= -1 && float64(c) <= 1 {
-						g = k * (cc - t)
-					}
-					grad[i*m+j] = T(g)
+					s += cc * cc
+					g[j] = T(d)
+				}
+				// The target's term is (c − 1)², not c²: (c−1)² − c² = 1 − 2c.
+				cy := min(max(float64(mat[i*m+y]), -1), 1)
+				s += 1 - 2*cy
+				if c := float64(mat[i*m+y]); c >= -1 && c <= 1 {
+					g[y] = T(k * (cy - 1))
 				}
 				rows[i] = s
 			}
 		})
-		sum := total(rows)
-		return sum / float64(n*m)
+		return total(rows) / float64(n*m)
 	}
 }
