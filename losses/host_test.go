@@ -458,3 +458,30 @@ func asFloat64(v any) float64 {
 	}
 	panic(fmt.Sprintf("unexpected %T", v))
 }
+
+// TestHostLargeBatchPaths: a batch above symmetrizeMaxN takes the two-GEMM backward, below it the
+// symmetrized one; both give the graph's gradient.
+func TestHostLargeBatchPaths(t *testing.T) {
+	dotgrad.Install()
+	for _, n := range []int{520, 64} {
+		emb := randEmb(uint64(n), n, 8)
+		labels := seqLabels(n, n/4)
+		for _, l := range []losses.Loss{losses.NewSupCon(), losses.NewNCA()} {
+			h, err := losses.Host(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantLoss, wantGrad := graphLossAndGradient(t, l, emb, labels)
+			got, err := h.HostCompute(losses.HostInputs{Embeddings: tensors.FromValue(emb), Labels: tensors.FromValue(labels)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(got.Loss-wantLoss) > 1e-9*math.Abs(wantLoss) {
+				t.Errorf("n=%d %T: loss %v, graph %v", n, l, got.Loss, wantLoss)
+			}
+			if i, j, bad := firstDiff(asFloat64Matrix(got.Gradient.Value()), wantGrad, 1e-9); bad {
+				t.Errorf("n=%d %T: gradient differs at [%d][%d]", n, l, i, j)
+			}
+		}
+	}
+}
