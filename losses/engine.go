@@ -292,7 +292,27 @@ func hostComputeT[T float32 | float64](hd hostDistance, symmetric bool, embT *te
 	// so dx̂ = grad·x̂ + gradᵀ·x̂, two GEMMs (the second reads grad transposed).
 	scale := T(1)
 	var sums []float64 // L2: Σ_j w_ij + Σ_j w_ji for each i
-	if hd.metric != metricDot {
+	switch {
+	case hd.metric == metricDot:
+	case hd.normalize && hd.metric != metricSNR:
+		// The squared norms' share of the gradient, 2·sums_i·x̂_i, points along x̂_i, which the
+		// normalization's backward projects out: only w = dL/dsq is needed.
+		scale = -2
+		if hd.metric == metricL2 {
+			parallelRows(n, n, func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					row, g := mat[i*n:(i+1)*n], grad[i*n:(i+1)*n]
+					for j, m := range row {
+						if m > 0 {
+							g[j] = T(float64(g[j]) / (2 * float64(m)))
+						} else {
+							g[j] = 0 // SafeSqrt: no gradient at 0.
+						}
+					}
+				}
+			})
+		}
+	default:
 		scale = -2
 		sums = make([]float64, n)
 		cols := parallelColumnSums(n, n, func(lo, hi int, colSums []float64) {

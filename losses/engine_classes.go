@@ -150,22 +150,8 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 		matmul(false, true, scale, 0, grad, pn, 1, n, d, m, gx)
 		matmul(true, false, scale, 0, xn, grad, 1, d, m, n, gp)
 	}
-	if hd.metric == metricL2Sq {
-		// … and the squared norms' share: 2 (Σ_j g_ij) x̂_i, 2 (Σ_i g_ij) p̂_j.
-		rowSums := make([]float64, n)
-		colSums := parallelColumnSums(n, m, func(lo, hi int, cs []float64) {
-			for i := lo; i < hi; i++ {
-				var rs float64
-				for j, g := range grad[i*m : (i+1)*m] {
-					rs += float64(g)
-					cs[j] += float64(g)
-				}
-				rowSums[i] = rs
-			}
-		})
-		addScaledRows(gx, xn, rowSums, n, d)
-		addScaledRows(gp, pn, colSums, m, d)
-	}
+	// With squared distances, the squared norms' share of the gradients (2·Σ_j g_ij·x̂_i and
+	// 2·Σ_i g_ij·p̂_j) points along x̂_i and p̂_j, which the normalization's backward projects out.
 	normalizeBackward(gx, xn, xNorms, n, d)
 	// The lengths' share: d‖v‖/dv = v̂ (0 at v = 0, as the graph's SafeSqrt).
 	addNormGradient(gx, xn, norms.X, norms.GX, n, d)
@@ -275,16 +261,6 @@ func rowSquares[T hostFloat](x []T, n, d int) []float64 {
 		out[i] = s
 	}
 	return out
-}
-
-// addScaledRows adds 2·sums_r·v_r to each row r of g.
-func addScaledRows[T hostFloat](g, v []T, sums []float64, rows, d int) {
-	for r := range rows {
-		c := 2 * sums[r]
-		for k := range d {
-			g[r*d+k] += T(c * float64(v[r*d+k]))
-		}
-	}
 }
 
 // acosEps is acosClampEps for T: the cosine clamp of the angular losses.
