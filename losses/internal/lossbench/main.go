@@ -266,16 +266,21 @@ func runCase(name string, n, d, iters int, budget float64) (res caseResult) {
 		}
 		step = func() error { return finalize(e.Exec(embT, labelsT)) }
 	} else {
-		loss, err := losses.ByName(name)
+		// Every other loss through New and ComputeWithContext: some own variables or state (Manifold).
+		loss, err := losses.New(name)
 		if err != nil {
 			return fail(res, err)
 		}
 		if nt, ok := loss.(*losses.NTXent); ok {
 			nt.Temperature = 0.07
 		}
-		e, err := graph.NewExec(be, func(e, l *graph.Node) (*graph.Node, *graph.Node) {
-			v := loss.Compute(losses.Inputs{Embeddings: e, Labels: l})
-			return v, graph.Gradient(v, e)[0]
+		ctx := context.New()
+		if err := ctx.SetRNGStateFromSeed(1); err != nil {
+			return fail(res, err)
+		}
+		e, err := context.NewExec(be, ctx, func(ctx *context.Context, e, l *graph.Node) []*graph.Node {
+			v := loss.ComputeWithContext(ctx, losses.Inputs{Embeddings: e, Labels: l})
+			return append([]*graph.Node{v, graph.Gradient(v, e)[0]}, ctx.BuildTrainableVariablesGradientsGraph(v)...)
 		})
 		if err != nil {
 			return fail(res, err)
