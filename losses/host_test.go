@@ -208,36 +208,7 @@ func TestHostMatchesGraph(t *testing.T) {
 			emb := randEmb(uint64(len(tc.name)+len(lname)), n, d)
 			for prec, e := range bothPrecisions(emb) {
 				t.Run(fmt.Sprintf("%s/%s/%s", tc.name, lname, prec), func(t *testing.T) {
-					l := tc.loss()
-					h, err := losses.Host(l)
-					if err != nil {
-						t.Fatalf("no host path: %v", err)
-					}
-					wantLoss, wantGrad := graphLossAndGradient(t, l, e, labels)
-					got, err := h.HostCompute(losses.HostInputs{Embeddings: tensors.FromAnyValue(e), Labels: tensors.FromValue(labels)})
-					if err != nil {
-						t.Fatal(err)
-					}
-					gotGrad := asFloat64Matrix(got.Gradient.Value())
-					tol := 1e-9
-					if prec == "float32" {
-						tol = 2e-4
-					}
-					if math.Abs(got.Loss-wantLoss) > tol*math.Max(1, math.Abs(wantLoss)) {
-						t.Errorf("loss: host %.10g, graph %.10g", got.Loss, wantLoss)
-					}
-					scale := 0.0
-					for _, r := range wantGrad {
-						for _, v := range r {
-							scale = math.Max(scale, math.Abs(v))
-						}
-					}
-					if scale == 0 {
-						t.Fatalf("graph gradient is zero: the case checks nothing")
-					}
-					if i, j, bad := firstDiff(gotGrad, wantGrad, tol*scale); bad {
-						t.Errorf("gradient[%d][%d]: host %.10g, graph %.10g (max |g| %.3g)", i, j, gotGrad[i][j], wantGrad[i][j], scale)
-					}
+					checkHostAgainstGraph(t, tc.loss(), e, labels, prec, false)
 				})
 			}
 		}
@@ -483,5 +454,48 @@ func TestHostLargeBatchPaths(t *testing.T) {
 				t.Errorf("n=%d %T: gradient differs at [%d][%d]", n, l, i, j)
 			}
 		}
+	}
+}
+
+// checkHostAgainstGraph compares l's host loss and embedding gradient with its graph path's on emb
+// ([][]float64 or [][]float32, prec names which) and labels: 1e-9 relative in float64, 2e-4 in
+// float32, the gradient relative to its largest entry. With zero set, the graph's loss and gradient
+// must be 0 (and the host's too); otherwise a zero graph gradient fails the case, which would check
+// nothing.
+func checkHostAgainstGraph(t *testing.T, l losses.Loss, emb any, labels []int32, prec string, zero bool) {
+	t.Helper()
+	h, err := losses.Host(l)
+	if err != nil {
+		t.Fatalf("no host path: %v", err)
+	}
+	wantLoss, wantGrad := graphLossAndGradient(t, l, emb, labels)
+	got, err := h.HostCompute(losses.HostInputs{Embeddings: tensors.FromAnyValue(emb), Labels: tensors.FromValue(labels)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotGrad := asFloat64Matrix(got.Gradient.Value())
+	tol := 1e-9
+	if prec == "float32" {
+		tol = 2e-4
+	}
+	if math.Abs(got.Loss-wantLoss) > tol*math.Max(1, math.Abs(wantLoss)) {
+		t.Errorf("loss: host %.10g, graph %.10g", got.Loss, wantLoss)
+	}
+	scale := 0.0
+	for _, r := range wantGrad {
+		for _, v := range r {
+			scale = math.Max(scale, math.Abs(v))
+		}
+	}
+	switch {
+	case zero && (wantLoss != 0 || scale != 0):
+		t.Fatalf("graph: loss %g, max |gradient| %g; want 0", wantLoss, scale)
+	case zero:
+		scale = 1
+	case scale == 0:
+		t.Fatalf("graph gradient is zero: the case checks nothing")
+	}
+	if i, j, bad := firstDiff(gotGrad, wantGrad, tol*scale); bad {
+		t.Errorf("gradient[%d][%d]: host %.10g, graph %.10g (max |g| %.3g)", i, j, gotGrad[i][j], wantGrad[i][j], scale)
 	}
 }

@@ -114,41 +114,7 @@ func TestHostTripletsMatchGraph(t *testing.T) {
 			emb := ls.emb(uint64(len(tc.name) + len(ls.name)))
 			for prec, e := range bothPrecisions(emb) {
 				t.Run(fmt.Sprintf("%s/%s/%s", tc.name, ls.name, prec), func(t *testing.T) {
-					l := tc.loss()
-					h, err := losses.Host(l)
-					if err != nil {
-						t.Fatalf("no host path: %v", err)
-					}
-					wantLoss, wantGrad := graphLossAndGradient(t, l, e, labels)
-					got, err := h.HostCompute(losses.HostInputs{Embeddings: tensors.FromAnyValue(e), Labels: tensors.FromValue(labels)})
-					if err != nil {
-						t.Fatal(err)
-					}
-					gotGrad := asFloat64Matrix(got.Gradient.Value())
-					tol := 1e-9
-					if prec == "float32" {
-						tol = 2e-4
-					}
-					if math.Abs(got.Loss-wantLoss) > tol*math.Max(1, math.Abs(wantLoss)) {
-						t.Errorf("loss: host %.10g, graph %.10g", got.Loss, wantLoss)
-					}
-					scale := 0.0
-					for _, r := range wantGrad {
-						for _, v := range r {
-							scale = math.Max(scale, math.Abs(v))
-						}
-					}
-					if ls.zero {
-						if wantLoss != 0 || scale != 0 {
-							t.Fatalf("graph: loss %g, max |gradient| %g; want 0", wantLoss, scale)
-						}
-						scale = 1
-					} else if scale == 0 {
-						t.Fatalf("graph gradient is zero: the case checks nothing")
-					}
-					if i, j, bad := firstDiff(gotGrad, wantGrad, tol*scale); bad {
-						t.Errorf("gradient[%d][%d]: host %.10g, graph %.10g (max |g| %.3g)", i, j, gotGrad[i][j], wantGrad[i][j], scale)
-					}
+					checkHostAgainstGraph(t, tc.loss(), e, labels, prec, ls.zero)
 				})
 			}
 		}
