@@ -143,9 +143,10 @@ func (s *hostSource) Yield() (spec any, inputs, labels []*tensors.Tensor, err er
 	if res.Gradient.DType().Size() == 8 {
 		value = tensors.FromScalar(res.Loss)
 	}
-	labels = append(labels, res.Gradient)
-	labels = append(labels, res.ParamGradients...)
-	return spec, inputs, append(labels, value), nil
+	// A new slice: the source may reuse its own between batches.
+	out := make([]*tensors.Tensor, 0, len(labels)+2+len(res.ParamGradients))
+	out = append(append(append(out, labels...), res.Gradient), res.ParamGradients...)
+	return spec, inputs, append(out, value), nil
 }
 
 // objective is stage 3's objective, from the batch's extra labels (the loss's gradients and value,
