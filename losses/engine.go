@@ -149,11 +149,11 @@ func hostCompute(hd hostDistance, in HostInputs, k32 pairKernel[float32], k64 pa
 	return hostComputePairs(hd, false, in, k32, k64)
 }
 
-// hostComputeSymmetric is hostCompute for a kernel whose gradient is a symmetric matrix (its terms
-// depend only on mat_ij and on whether i and j share a label, and mat is exactly symmetric): the
-// backward then needs one GEMM instead of two.
+// hostComputeSymmetric is hostCompute for a kernel whose terms depend only on mat_ij and on whether
+// i and j share a label: with a symmetric matrix (every metric but SNR's, whose denominator is the
+// query's norm) its gradient is symmetric too, and the backward needs one GEMM instead of two.
 func hostComputeSymmetric(hd hostDistance, in HostInputs, k32 pairKernel[float32], k64 pairKernel[float64]) (HostResult, error) {
-	return hostComputePairs(hd, true, in, k32, k64)
+	return hostComputePairs(hd, hd.metric != metricSNR, in, k32, k64)
 }
 
 func hostComputePairs(hd hostDistance, symmetric bool, in HostInputs, k32 pairKernel[float32], k64 pairKernel[float64]) (HostResult, error) {
@@ -388,17 +388,6 @@ func hostComputeT[T float32 | float64](hd hostDistance, symmetric bool, embT *te
 	return HostResult{Loss: loss, Gradient: tensors.FromFlatDataAndDimensions(gx, n, d)}, nil
 }
 
-// transpose returns the [d, n] transpose of the [n, d] matrix x.
-func transpose[T hostFloat](x []T, n, d int) []T {
-	out := make([]T, n*d)
-	for i := range n {
-		for j := range d {
-			out[j*n+i] = x[i*d+j]
-		}
-	}
-	return out
-}
-
 // normalizeBackward turns the gradient with respect to x̂ = x/‖x‖ into the gradient with respect to
 // x, in place: (g − x̂ (x̂·g)) / ‖x‖; below the 1e-12 clamp the norm is a constant and g/1e-12 is
 // the gradient.
@@ -459,10 +448,6 @@ func (r rowSums) total() (sum, count float64) {
 	return sum, count
 }
 
-// fastExp is fastmath.Exp: e^x to within a few ulp of float64, three times faster than math.Exp.
-// Row passes that take many exponentials fill a buffer and call fastmath.ExpInPlace instead (AVX2).
-func fastExp(x float64) float64 { return fastmath.Exp(x) }
-
 // parallelColumnSums is parallelRows for a pass that also sums columns: f gets its own zeroed
 // colSums (length cols) to add to; their total is returned.
 func parallelColumnSums(n, cols int, f func(lo, hi int, colSums []float64)) []float64 {
@@ -510,11 +495,16 @@ func putBuffer[T hostFloat](b []T) {
 }
 
 func bufferPoolIndex[T hostFloat]() int {
-	var zero T
-	if unsafe.Sizeof(zero) == 8 {
+	if isFloat64[T]() {
 		return 1
 	}
 	return 0
+}
+
+// isFloat64 says whether T is the 8-byte float (the engine's kernels are generic over T).
+func isFloat64[T hostFloat]() bool {
+	var zero T
+	return unsafe.Sizeof(zero) == 8
 }
 
 // total returns the sum of v (four running sums, so that the additions do not wait on each other).
@@ -612,8 +602,9 @@ func expShiftedRow[T hostFloat](zb []float64, row []T, scale, shift float64, ski
 
 // symmetrizeMaxN is the largest batch whose gradient matrix is made symmetric in place (one GEMM
 // for the backward) rather than read twice (two GEMMs): up to 512, grad (1 MiB in float32) stays in
-// cache and the pass costs less than a GEMM; above, its transposed reads miss and the second GEMM
-// is cheaper (measured: BenchmarkHostLosses at N = 256 and 1,024).
+// cache and the pass costs less than a GEMM (BenchmarkHostLosses/instance/N=256: 1.79 → 1.56 ms);
+// at N = 1,024 its transposed reads miss, and the pass (about 5 ms, loaded machine) cost more than
+// the second GEMM (about 2.5 ms: BenchmarkMatMul32/avx2-fma/1024x1024x128 in internal/gemm).
 const symmetrizeMaxN = 512
 
 // symmetrize replaces the [n, n] matrix g by g + gᵀ, in tiles of 64×64.

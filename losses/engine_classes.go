@@ -3,7 +3,6 @@ package losses
 import (
 	"fmt"
 	"math"
-	"unsafe"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -263,22 +262,12 @@ func rowSquares[T hostFloat](x []T, n, d int) []float64 {
 	return out
 }
 
-// acosEps is acosClampEps for T: the cosine clamp of the angular losses.
+// acosEps is acosClampEps for the element type T.
 func acosEps[T hostFloat]() float64 {
-	var zero T
-	if unsafe.Sizeof(zero) == 8 {
-		return 1e-12
+	if isFloat64[T]() {
+		return acosClampEps(dtypes.Float64)
 	}
-	return 1e-6
-}
-
-// rawNorms returns the Euclidean lengths of the rows of x.
-func rawNorms[T hostFloat](x []T, n, d int) []float64 {
-	out := rowSquares(x, n, d)
-	for i, v := range out {
-		out[i] = math.Sqrt(v)
-	}
-	return out
+	return acosClampEps(dtypes.Float32)
 }
 
 // addNormGradient adds g_i·v̂_i to row i of grad for each row with a non-zero length.

@@ -53,7 +53,7 @@ func softmaxCEKernel[T hostFloat](scale float64, target func(c float64) (z, dz f
 				// Any shift at least the largest logit will do: the target's own scale·c included.
 				mx := max(zy, maxScaled(row, scale))
 				expShiftedRow(zb, row, scale, mx, -1)
-				zb[y] = fastExp(zy - mx)
+				zb[y] = fastmath.Exp(zy - mx)
 				s := total(zb)
 				v[i] = mx + math.Log(s) - zy
 				k := invN / s
@@ -237,7 +237,7 @@ func proxyAnchorKernel[T hostFloat](alpha, delta float64) classKernel[T] {
 				}
 			}
 			for c := lo; c < hi; c++ {
-				posSum[c], negSum[c] = fastExp(-posMax[c]), fastExp(-negMax[c])
+				posSum[c], negSum[c] = fastmath.Exp(-posMax[c]), fastmath.Exp(-negMax[c])
 			}
 			zb := make([]float64, hi-lo)
 			for i := range n {

@@ -35,11 +35,7 @@ func (l *Contrastive) HostCompute(in HostInputs) (HostResult, error) {
 	if err != nil {
 		return HostResult{}, err
 	}
-	k32, k64 := contrastiveKernel[float32](l, hd), contrastiveKernel[float64](l, hd)
-	if hd.metric == metricSNR {
-		return hostCompute(hd, in, k32, k64) // SNR distances are not symmetric
-	}
-	return hostComputeSymmetric(hd, in, k32, k64)
+	return hostComputeSymmetric(hd, in, contrastiveKernel[float32](l, hd), contrastiveKernel[float64](l, hd))
 }
 
 // contrastiveKernel: pos terms relu(sign·(m − PosMargin)), neg terms relu(sign·(NegMargin − m)),
@@ -179,7 +175,7 @@ func supConKernel[T hostFloat](invTemp float64, hd hostDistance) pairKernel[T] {
 					continue
 				}
 				c := scale / count
-				invS := fastExp(-logS[i])
+				invS := fastmath.Exp(-logS[i])
 				for j := range g {
 					if j == i {
 						continue
@@ -234,7 +230,7 @@ func multiSimilarityKernel[T hostFloat](l *MultiSimilarity, hd hostDistance) pai
 						mn = max(mn, beta*sign*(base-float64(m)))
 					}
 				}
-				sp, sn := fastExp(-mp), fastExp(-mn) // the "1 +" shifted
+				sp, sn := fastmath.Exp(-mp), fastmath.Exp(-mn) // the "1 +" shifted
 				for j, m := range row {
 					switch {
 					case j == i:
@@ -484,7 +480,7 @@ func ntxentKernel[T hostFloat](invTemp float64, hd hostDistance) pairKernel[T] {
 					if d > 40 {
 						sp, sig = d, 1
 					} else {
-						e := fastExp(d)
+						e := fastmath.Exp(d)
 						sp, sig = math.Log1p(e), e/(1+e)
 					}
 					loss += sp

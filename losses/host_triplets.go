@@ -188,7 +188,7 @@ func tripletVisit[T hostFloat](mat, grad []T, n int, labels []int64, sign, m T, 
 						x := (eap - sel) + m
 						if smooth {
 							xf := float64(x)
-							t := fastExp(-math.Abs(xf))
+							t := fastmath.Exp(-math.Abs(xf))
 							v := max(xf, 0) + math.Log1p(t)
 							d := t / (1 + t) // σ(x) for x < 0
 							if xf > 0 {
@@ -867,8 +867,8 @@ func angularKernel[T hostFloat](c, k float64, nu, dNu []float64) pairKernel[T] {
 						s += ev
 					}
 					z := mx + math.Log(s) - k*float64(row[p])
-					loss += max(z, 0) + math.Log1p(fastExp(-math.Abs(z)))
-					gz := 1 / (1 + fastExp(-z)) / pairs
+					loss += max(z, 0) + math.Log1p(fastmath.Exp(-math.Abs(z)))
+					gz := 1 / (1 + fastmath.Exp(-z)) / pairs
 					g[p] = T(-k * gz)
 					f := 2 * gz / s
 					for j, ev := range e[:len(acc)] {
@@ -966,8 +966,8 @@ func angularProduct[T hostFloat](mat, grad []T, n int, rows []int, li int64, lab
 				}
 				s := g[r*m+q]
 				z := alpha[r] + alpha[q] + math.Log(s) - k*float64(mat[a*n+p])
-				loss += max(z, 0) + math.Log1p(fastExp(-math.Abs(z)))
-				gz := 1 / (1 + fastExp(-z)) / pairs
+				loss += max(z, 0) + math.Log1p(fastmath.Exp(-math.Abs(z)))
+				gz := 1 / (1 + fastmath.Exp(-z)) / pairs
 				grad[a*n+p] = T(-k * gz)
 				h[r*m+q] = 2 * gz / s
 			}
