@@ -32,38 +32,8 @@ func BenchmarkLosses(b *testing.B) {
 				if nt, ok := loss.(*losses.NTXent); ok {
 					nt.Temperature = 0.07
 				}
-				r := rand.New(rand.NewPCG(uint64(n), 1))
-				emb := make([]float32, n*d)
-				for i := range emb {
-					emb[i] = float32(r.NormFloat64())
-				}
-				labels := make([]int32, n)
-				for i := range labels {
-					labels[i] = int32(i / 2)
-				}
-				embT := tensors.FromFlatDataAndDimensions(emb, n, d)
-				labelsT := tensors.FromValue(labels)
-				exec, err := graph.NewExec(backend.MustShared(), func(e, l *graph.Node) (*graph.Node, *graph.Node) {
-					v := loss.Compute(losses.Inputs{Embeddings: e, Labels: l})
-					return v, graph.Gradient(v, e)[0]
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-				run := func() {
-					outs, err := exec.Exec(embT, labelsT)
-					if err != nil {
-						b.Fatal(err)
-					}
-					for _, o := range outs {
-						o.FinalizeAll()
-					}
-				}
-				run() // Compile outside the timing.
-				b.ResetTimer()
-				for b.Loop() {
-					run()
-				}
+				emb, labels := benchBatch(n, d, n/2, 1)
+				benchGraphStep(b, loss, emb, labels)
 			})
 		}
 	}
@@ -85,39 +55,54 @@ func BenchmarkAllTripletsFewClasses(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				r := rand.New(rand.NewPCG(uint64(n), 2))
-				emb := make([]float32, n*d)
-				for i := range emb {
-					emb[i] = float32(r.NormFloat64())
-				}
-				labels := make([]int32, n)
-				for i := range labels {
-					labels[i] = int32(i % classes)
-				}
-				embT := tensors.FromFlatDataAndDimensions(emb, n, d)
-				labelsT := tensors.FromValue(labels)
-				exec, err := graph.NewExec(backend.MustShared(), func(e, l *graph.Node) (*graph.Node, *graph.Node) {
-					v := loss.Compute(losses.Inputs{Embeddings: e, Labels: l})
-					return v, graph.Gradient(v, e)[0]
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-				run := func() {
-					outs, err := exec.Exec(embT, labelsT)
-					if err != nil {
-						b.Fatal(err)
-					}
-					for _, o := range outs {
-						o.FinalizeAll()
-					}
-				}
-				run()
-				b.ResetTimer()
-				for b.Loop() {
-					run()
-				}
+				emb, labels := benchBatch(n, d, classes, 2)
+				benchGraphStep(b, loss, emb, labels)
 			})
 		}
+	}
+}
+
+// benchBatch returns n standard normal embeddings of width d (seeded by n and stream) and labels,
+// as tensors: i/2 for classes = n/2 (two consecutive views per class, ../shared/bench's layout), else
+// i mod classes.
+func benchBatch(n, d, classes int, stream uint64) (emb, labels *tensors.Tensor) {
+	r := rand.New(rand.NewPCG(uint64(n), stream))
+	e := make([]float32, n*d)
+	for i := range e {
+		e[i] = float32(r.NormFloat64())
+	}
+	l := make([]int32, n)
+	for i := range l {
+		l[i] = int32(i % classes)
+		if classes == n/2 {
+			l[i] = int32(i / 2)
+		}
+	}
+	return tensors.FromFlatDataAndDimensions(e, n, d), tensors.FromValue(l)
+}
+
+// benchGraphStep times loss's graph path on emb and labels: one execution of the loss and its
+// gradient with respect to the embeddings, compiled (and run once) before the timing.
+func benchGraphStep(b *testing.B, loss losses.PlainLoss, emb, labels *tensors.Tensor) {
+	exec, err := graph.NewExec(backend.MustShared(), func(e, l *graph.Node) (*graph.Node, *graph.Node) {
+		v := loss.Compute(losses.Inputs{Embeddings: e, Labels: l})
+		return v, graph.Gradient(v, e)[0]
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	run := func() {
+		outs, err := exec.Exec(emb, labels)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, o := range outs {
+			o.FinalizeAll()
+		}
+	}
+	run()
+	b.ResetTimer()
+	for b.Loop() {
+		run()
 	}
 }

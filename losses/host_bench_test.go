@@ -2,11 +2,9 @@ package losses_test
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/gometric/gometric/backend"
@@ -28,16 +26,8 @@ func BenchmarkHostLosses(b *testing.B) {
 		for _, n := range benchSizes[:3] {
 			b.Run(fmt.Sprintf("%s/N=%d", name, n), func(b *testing.B) {
 				h, _ := losses.Host(loss)
-				r := rand.New(rand.NewPCG(uint64(n), 1))
-				emb := make([]float32, n*d)
-				for i := range emb {
-					emb[i] = float32(r.NormFloat64())
-				}
-				labels := make([]int32, n)
-				for i := range labels {
-					labels[i] = int32(i / 2)
-				}
-				in := losses.HostInputs{Embeddings: tensors.FromFlatDataAndDimensions(emb, n, d), Labels: tensors.FromValue(labels)}
+				emb, labels := benchBatch(n, d, n/2, 1)
+				in := losses.HostInputs{Embeddings: emb, Labels: labels}
 				for b.Loop() {
 					if _, err := h.HostCompute(in); err != nil {
 						b.Fatal(err)
@@ -63,19 +53,8 @@ func BenchmarkHostClassLosses(b *testing.B) {
 				break
 			}
 			b.Run(fmt.Sprintf("%s/N=%d", name, n), func(b *testing.B) {
-				r := rand.New(rand.NewPCG(uint64(n), 1))
-				draw := func(count int) []float32 {
-					out := make([]float32, count)
-					for i := range out {
-						out[i] = float32(r.NormFloat64())
-					}
-					return out
-				}
-				labels := make([]int32, n)
-				for i := range labels {
-					labels[i] = int32(i / 2)
-				}
-				in := losses.HostInputs{Embeddings: tensors.FromFlatDataAndDimensions(draw(n*d), n, d), Labels: tensors.FromValue(labels)}
+				emb, labels := benchBatch(n, d, n/2, 1)
+				in := losses.HostInputs{Embeddings: emb, Labels: labels}
 				// The parameters as the loss initializes them.
 				params, err := context.MustNewExec(backend.MustShared(), context.New(), func(ctx *context.Context, e *graph.Node) []*graph.Node {
 					return hp.HostParameters(ctx, e.Graph(), e.DType())

@@ -3,14 +3,11 @@ package losses_test
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
-	"github.com/gometric/gometric/backend"
 	"github.com/gometric/gometric/distances"
 	"github.com/gometric/gometric/dotgrad"
 	"github.com/gometric/gometric/losses"
@@ -174,16 +171,7 @@ func BenchmarkHostAllTriplets(b *testing.B) {
 						if layout == "C=8" {
 							classes = 8
 						}
-						r := rand.New(rand.NewPCG(uint64(n), 3))
-						emb := make([]float32, n*d)
-						for i := range emb {
-							emb[i] = float32(r.NormFloat64())
-						}
-						labels := make([]int32, n)
-						for i := range labels {
-							labels[i] = int32(i % classes)
-						}
-						embT, labelsT := tensors.FromFlatDataAndDimensions(emb, n, d), tensors.FromValue(labels)
+						embT, labelsT := benchBatch(n, d, classes, 3)
 						if path == "host" {
 							h, err := losses.Host(loss)
 							if err != nil {
@@ -197,27 +185,7 @@ func BenchmarkHostAllTriplets(b *testing.B) {
 							}
 							return
 						}
-						exec, err := graph.NewExec(backend.MustShared(), func(e, l *graph.Node) (*graph.Node, *graph.Node) {
-							v := loss.Compute(losses.Inputs{Embeddings: e, Labels: l})
-							return v, graph.Gradient(v, e)[0]
-						})
-						if err != nil {
-							b.Fatal(err)
-						}
-						run := func() {
-							outs, err := exec.Exec(embT, labelsT)
-							if err != nil {
-								b.Fatal(err)
-							}
-							for _, o := range outs {
-								o.FinalizeAll()
-							}
-						}
-						run() // Compile outside the timing.
-						b.ResetTimer()
-						for b.Loop() {
-							run()
-						}
+						benchGraphStep(b, loss, embT, labelsT)
 					})
 				}
 			}
