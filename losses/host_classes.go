@@ -320,13 +320,10 @@ func (l *SoftTriple) HostParameters(ctx *context.Context, g *graph.Graph, dt dty
 
 // HostCompute implements HostLoss.
 func (l *SoftTriple) HostCompute(in HostInputs) (HostResult, error) {
-	hd, err := hostCheckClass(&l.Options, &l.ClassOptions, false)
-	if err == nil {
-		err = l.HostCheck()
-	}
-	if err != nil {
+	if err := l.HostCheck(); err != nil {
 		return HostResult{}, err
 	}
+	hd, _ := hostDistanceOf(l.Distance)
 	k32 := softTripleKernel[float32](l.CentersPerClass, l.La, l.Gamma, l.Margin)
 	k64 := softTripleKernel[float64](l.CentersPerClass, l.La, l.Gamma, l.Margin)
 	return hostClassCompute(hd, classColumns, l.NumClasses, in, k32, k64)
