@@ -12,6 +12,12 @@
 // own kernels (gemm.go). Importing this package registers those kernels in GoMLX's process-wide GEMM
 // table (packgemm.DTypeToGEMM) at init: any pure-Go backend of the process whose configuration
 // enables "packgemm" uses them, GoMLX's own AVX-512 kernel keeping priority where it is registered.
+//
+// The pure-Go backend that New returns also supports host calls (HostCall): a graph node computed by
+// Go code on the host, before the compiled graph runs, from the graph's parameters. gometric's losses
+// use them to run their fused host kernels (losses.HostLoss) inside any graph whose embeddings are a
+// parameter, such as a loss computed on given embeddings; "go:nohostcalls" (NoHostCalls) and
+// GraphOnly turn them off.
 package backend
 
 import (
@@ -57,7 +63,13 @@ func New(config string) (b backends.Backend, err error) {
 			b, err = nil, fmt.Errorf("backend %q: %v", config, r)
 		}
 	}()
+	config, hostCalls := withoutOption(config, NoHostCalls)
 	b, err = backends.NewWithConfig(withFastOps(withSequentialOps(config)))
+	if err == nil && hostCalls {
+		if _, pureGo := b.(*simplego.Backend); pureGo {
+			b = &hostBackend{Backend: b}
+		}
+	}
 	if err != nil {
 		hint := ""
 		if strings.HasPrefix(config, "xla") {
@@ -67,6 +79,31 @@ func New(config string) (b backends.Backend, err error) {
 		return nil, fmt.Errorf("backend %q: %w%s", config, err, hint)
 	}
 	return b, nil
+}
+
+// NoHostCalls is the configuration option ("go:nohostcalls") that turns host calls off: graphs on
+// the backend then contain only GoMLX ops, and every loss runs its graph formulation.
+const NoHostCalls = "nohostcalls"
+
+// withoutOption removes option from a configuration's options and reports whether it was absent.
+func withoutOption(config, option string) (string, bool) {
+	name, opts, found := strings.Cut(config, ":")
+	if !found {
+		return config, true
+	}
+	var kept []string
+	absent := true
+	for _, o := range strings.Split(opts, ",") {
+		if strings.TrimSpace(o) == option {
+			absent = false
+			continue
+		}
+		kept = append(kept, o)
+	}
+	if len(kept) == 0 {
+		return name, absent
+	}
+	return name + ":" + strings.Join(kept, ","), absent
 }
 
 // withSequentialOps adds "ops_sequential" to a pure-Go backend configuration that does not choose
@@ -120,6 +157,10 @@ var (
 	sharedOnce sync.Once
 	shared     backends.Backend
 	sharedErr  error
+
+	graphOnlyOnce sync.Once
+	graphOnly     backends.Backend
+	graphOnlyErr  error
 )
 
 // Shared returns one process-wide backend for Config(), created on first use. Library functions that
@@ -139,9 +180,28 @@ func MustShared() backends.Backend {
 	return b
 }
 
-// IsPureGo reports whether b is GoMLX's pure-Go backend (simplego), where every graph op is its own
-// pass over its operands (gometric's host loss engine pays off there; XLA fuses graphs itself).
+// GraphOnly returns one process-wide backend for Config() with host calls off (NoHostCalls), created
+// on first use: there every loss runs its graph formulation. Tests compare the two with it.
+func GraphOnly() (backends.Backend, error) {
+	graphOnlyOnce.Do(func() {
+		config := Config()
+		if strings.Contains(config, ":") {
+			config += "," + NoHostCalls
+		} else {
+			config += ":" + NoHostCalls
+		}
+		graphOnly, graphOnlyErr = New(config)
+	})
+	return graphOnly, graphOnlyErr
+}
+
+// IsPureGo reports whether b is GoMLX's pure-Go backend (simplego), with or without host calls,
+// where every graph op is its own pass over its operands (gometric's host loss engine pays off
+// there; XLA fuses graphs itself).
 func IsPureGo(b backends.Backend) bool {
+	if h, ok := b.(*hostBackend); ok {
+		b = h.Backend
+	}
 	_, ok := b.(*simplego.Backend)
 	return ok
 }

@@ -87,6 +87,9 @@ func (l *Angular) Terms(in Inputs) []reducers.SubLoss {
 
 // Compute implements PlainLoss, block by block for large inputs (see the type's documentation).
 func (l *Angular) Compute(in Inputs) *graph.Node {
+	if v := onHost(l, in); v != nil {
+		return v
+	}
 	return l.compute(l.inputs(in), "AngularLoss", l.block)
 }
 

@@ -51,6 +51,9 @@ func NewArcFace(numClasses, embeddingSize int) *ArcFace {
 
 // ComputeWithContext implements ParametricLoss.
 func (l *ArcFace) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
+	if v := onHostWithContext(ctx, l, in); v != nil {
+		return v
+	}
 	const name = "ArcFaceLoss"
 	c := l.resolveClass(name, in, true)
 	w := l.variable(ctx, name, "W", c.emb.Graph(), c.dt, normalInit(ctx), l.EmbeddingSize, l.NumClasses)

@@ -37,7 +37,12 @@ func NewCircle() *Circle {
 func (l *Circle) Terms(in Inputs) []reducers.SubLoss { return l.terms(in, "CircleLoss", l.block) }
 
 // Compute implements PlainLoss.
-func (l *Circle) Compute(in Inputs) *graph.Node { return l.compute(in, "CircleLoss", l.block) }
+func (l *Circle) Compute(in Inputs) *graph.Node {
+	if v := onHost(l, in); v != nil {
+		return v
+	}
+	return l.compute(in, "CircleLoss", l.block)
+}
 
 func (l *Circle) block(p queryBlock) blockResult {
 	if !l.Distance.IsInverted() {

@@ -38,6 +38,9 @@ func (l *Contrastive) Terms(in Inputs) []reducers.SubLoss {
 
 // Compute implements PlainLoss.
 func (l *Contrastive) Compute(in Inputs) *graph.Node {
+	if v := onHost(l, in); v != nil {
+		return v
+	}
 	return l.compute(in, "ContrastiveLoss", l.block)
 }
 

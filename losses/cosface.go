@@ -43,6 +43,9 @@ func NewCosFace(numClasses, embeddingSize int) *CosFace {
 
 // ComputeWithContext implements ParametricLoss.
 func (l *CosFace) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
+	if v := onHostWithContext(ctx, l, in); v != nil {
+		return v
+	}
 	const name = "CosFaceLoss"
 	c := l.resolveClass(name, in, true)
 	w := l.variable(ctx, name, "W", c.emb.Graph(), c.dt, normalInit(ctx), l.EmbeddingSize, l.NumClasses)

@@ -62,6 +62,9 @@ func (l *FastAP) Terms(in Inputs) []reducers.SubLoss {
 
 // Compute implements PlainLoss.
 func (l *FastAP) Compute(in Inputs) *graph.Node {
+	if v := onHost(l, in); v != nil {
+		return v
+	}
 	l.lp()
 	return l.compute(in, "FastAPLoss", l.block)
 }

@@ -38,6 +38,9 @@ func (l *GeneralizedLiftedStructure) Terms(in Inputs) []reducers.SubLoss {
 
 // Compute implements PlainLoss.
 func (l *GeneralizedLiftedStructure) Compute(in Inputs) *graph.Node {
+	if v := onHost(l, in); v != nil {
+		return v
+	}
 	return l.compute(in, "GeneralizedLiftedStructureLoss", l.block)
 }
 

@@ -98,7 +98,11 @@ func runWithContext(ctx *context.Context, fn func(ctx *context.Context, in []*gr
 			err = fmt.Errorf("%v", r)
 		}
 	}()
-	exec, err := context.NewExec(backend.MustShared(), ctx, fn)
+	be, err := backend.GraphOnly() // The graph formulation: the reference of the host engine's tests.
+	if err != nil {
+		return nil, err
+	}
+	exec, err := context.NewExec(be, ctx, fn)
 	if err != nil {
 		return nil, err
 	}

@@ -70,6 +70,9 @@ func (l *Histogram) Terms(in Inputs) []reducers.SubLoss {
 
 // Compute implements PlainLoss, in one block.
 func (l *Histogram) Compute(in Inputs) *graph.Node {
+	if v := onHost(l, in); v != nil {
+		return v
+	}
 	l.check(in)
 	return l.compute(in, "HistogramLoss", l.block)
 }

@@ -51,6 +51,9 @@ func (l *Instance) Terms(in Inputs) []reducers.SubLoss {
 
 // Compute implements PlainLoss, in one block.
 func (l *Instance) Compute(in Inputs) *graph.Node {
+	if v := onHost(l, in); v != nil {
+		return v
+	}
 	l.check(in)
 	return l.compute(in, "InstanceLoss", l.blockFor(in))
 }

@@ -44,6 +44,9 @@ func (l *IntraPairVariance) Terms(in Inputs) []reducers.SubLoss {
 
 // Compute implements PlainLoss, in one block (the means are global).
 func (l *IntraPairVariance) Compute(in Inputs) *graph.Node {
+	if v := onHost(l, in); v != nil {
+		return v
+	}
 	return l.compute(in, "IntraPairVarianceLoss", l.block)
 }
 

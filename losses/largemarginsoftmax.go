@@ -53,6 +53,9 @@ func NewLargeMarginSoftmax(numClasses, embeddingSize int) *LargeMarginSoftmax {
 
 // ComputeWithContext implements ParametricLoss.
 func (l *LargeMarginSoftmax) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
+	if v := onHostWithContext(ctx, l, in); v != nil {
+		return v
+	}
 	return lmsCompute(ctx, in, "LargeMarginSoftmaxLoss", &l.Options, &l.ClassOptions, l.Margin, l.Scale, true)
 }
 

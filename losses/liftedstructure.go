@@ -47,6 +47,9 @@ func (l *LiftedStructure) Terms(in Inputs) []reducers.SubLoss {
 
 // Compute implements PlainLoss, in one block (a pair needs the negatives of both its items).
 func (l *LiftedStructure) Compute(in Inputs) *graph.Node {
+	if v := onHost(l, in); v != nil {
+		return v
+	}
 	return l.compute(in, "LiftedStructureLoss", l.block)
 }
 

@@ -55,7 +55,12 @@ func (l *Margin) Terms(in Inputs) []reducers.SubLoss {
 
 // Compute implements PlainLoss with the fixed Beta (even with LearnBeta: use ComputeWithContext to
 // learn β).
-func (l *Margin) Compute(in Inputs) *graph.Node { return l.ComputeWithBeta(in, nil) }
+func (l *Margin) Compute(in Inputs) *graph.Node {
+	if v := onHost(l, in); v != nil {
+		return v
+	}
+	return l.ComputeWithBeta(in, nil)
+}
 
 // ComputeWithBeta returns the loss with β given as a node: a scalar, [1], or [NumClasses] (one per class,
 // indexed by the anchor's label; labels are then required). Nil means the fixed Beta.

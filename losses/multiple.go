@@ -62,6 +62,9 @@ func (m *MultipleLosses) Validate() error {
 
 // ComputeWithContext implements Loss: the weighted sum of the losses, each computed with ctx.
 func (m *MultipleLosses) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
+	if v := onHost(m, in); v != nil {
+		return v
+	}
 	return m.sum(in, func(_ int, l Loss, in Inputs) *graph.Node {
 		return l.ComputeWithContext(ctx, in)
 	})

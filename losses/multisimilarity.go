@@ -43,6 +43,9 @@ func (l *MultiSimilarity) Terms(in Inputs) []reducers.SubLoss {
 
 // Compute implements PlainLoss.
 func (l *MultiSimilarity) Compute(in Inputs) *graph.Node {
+	if v := onHost(l, in); v != nil {
+		return v
+	}
 	return l.compute(in, "MultiSimilarityLoss", l.block)
 }
 

@@ -43,7 +43,12 @@ func NewNCA() *NCA {
 func (l *NCA) Terms(in Inputs) []reducers.SubLoss { return l.terms(in, "NCALoss", l.block) }
 
 // Compute implements PlainLoss.
-func (l *NCA) Compute(in Inputs) *graph.Node { return l.compute(in, "NCALoss", l.block) }
+func (l *NCA) Compute(in Inputs) *graph.Node {
+	if v := onHost(l, in); v != nil {
+		return v
+	}
+	return l.compute(in, "NCALoss", l.block)
+}
 
 func (l *NCA) block(p queryBlock) blockResult {
 	logits := l.Distance.Matrix(p.q, p.ref)

@@ -43,6 +43,9 @@ func NewNormalizedSoftmax(numClasses, embeddingSize int) *NormalizedSoftmax {
 
 // ComputeWithContext implements ParametricLoss.
 func (l *NormalizedSoftmax) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
+	if v := onHostWithContext(ctx, l, in); v != nil {
+		return v
+	}
 	const name = "NormalizedSoftmaxLoss"
 	l.checkDistance(name)
 	c := l.resolveClass(name, in, true)

@@ -51,6 +51,9 @@ func (l *NPairs) Terms(in Inputs) []reducers.SubLoss {
 
 // Compute implements PlainLoss, in one block.
 func (l *NPairs) Compute(in Inputs) *graph.Node {
+	if v := onHost(l, in); v != nil {
+		return v
+	}
 	l.check(in)
 	return l.compute(in, "NPairsLoss", l.blockFor(in))
 }

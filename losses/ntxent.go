@@ -35,7 +35,12 @@ func NewNTXent() *NTXent {
 func (l *NTXent) Terms(in Inputs) []reducers.SubLoss { return l.terms(in, "NTXentLoss", l.block) }
 
 // Compute implements PlainLoss.
-func (l *NTXent) Compute(in Inputs) *graph.Node { return l.compute(in, "NTXentLoss", l.block) }
+func (l *NTXent) Compute(in Inputs) *graph.Node {
+	if v := onHost(l, in); v != nil {
+		return v
+	}
+	return l.compute(in, "NTXentLoss", l.block)
+}
 
 func (l *NTXent) block(p queryBlock) blockResult {
 	logits := l.Distance.Matrix(p.q, p.ref)

@@ -46,6 +46,9 @@ func NewP2SGrad(numClasses, embeddingSize int) *P2SGrad {
 
 // ComputeWithContext implements ParametricLoss.
 func (l *P2SGrad) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
+	if v := onHostWithContext(ctx, l, in); v != nil {
+		return v
+	}
 	const name = "P2SGradLoss"
 	if l.WeightRegularizer != nil {
 		exceptions.Panicf("%s: has no weight regularizer (as in PML)", name)

@@ -56,6 +56,9 @@ func NewProxyAnchor(numClasses, embeddingSize int) *ProxyAnchor {
 
 // ComputeWithContext implements ParametricLoss.
 func (l *ProxyAnchor) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
+	if v := onHostWithContext(ctx, l, in); v != nil {
+		return v
+	}
 	const name = "ProxyAnchorLoss"
 	c := l.resolveClass(name, in, true)
 	g, dt := c.emb.Graph(), c.dt

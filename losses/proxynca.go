@@ -49,6 +49,9 @@ func NewProxyNCA(numClasses, embeddingSize int) *ProxyNCA {
 
 // ComputeWithContext implements ParametricLoss.
 func (l *ProxyNCA) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
+	if v := onHostWithContext(ctx, l, in); v != nil {
+		return v
+	}
 	const name = "ProxyNCALoss"
 	c := l.resolveClass(name, in, true)
 	proxies := l.variable(ctx, name, "proxies", c.emb.Graph(), c.dt, normalInit(ctx), l.NumClasses, l.EmbeddingSize)

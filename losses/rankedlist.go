@@ -54,7 +54,12 @@ func (l *RankedList) Terms(in Inputs) []reducers.SubLoss {
 }
 
 // Compute implements PlainLoss.
-func (l *RankedList) Compute(in Inputs) *graph.Node { return l.compute(in, "RankedListLoss", l.block) }
+func (l *RankedList) Compute(in Inputs) *graph.Node {
+	if v := onHost(l, in); v != nil {
+		return v
+	}
+	return l.compute(in, "RankedListLoss", l.block)
+}
 
 func (l *RankedList) block(p queryBlock) blockResult {
 	mat := l.Distance.Matrix(p.q, p.ref)

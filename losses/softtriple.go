@@ -47,6 +47,9 @@ func NewSoftTriple(numClasses, embeddingSize int) *SoftTriple {
 
 // ComputeWithContext implements ParametricLoss.
 func (l *SoftTriple) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
+	if v := onHostWithContext(ctx, l, in); v != nil {
+		return v
+	}
 	const name = "SoftTripleLoss"
 	k := l.check(name)
 	c := l.resolveClass(name, in, true)

@@ -43,5 +43,8 @@ func NewSphereFace(numClasses, embeddingSize int) *SphereFace {
 
 // ComputeWithContext implements ParametricLoss.
 func (l *SphereFace) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
+	if v := onHostWithContext(ctx, l, in); v != nil {
+		return v
+	}
 	return lmsCompute(ctx, in, "SphereFaceLoss", &l.Options, &l.ClassOptions, l.Margin, l.Scale, false)
 }

@@ -49,6 +49,9 @@ func NewSubCenterArcFace(numClasses, embeddingSize int) *SubCenterArcFace {
 
 // ComputeWithContext implements ParametricLoss.
 func (l *SubCenterArcFace) ComputeWithContext(ctx *context.Context, in Inputs) *graph.Node {
+	if v := onHostWithContext(ctx, l, in); v != nil {
+		return v
+	}
 	const name = "SubCenterArcFaceLoss"
 	c := l.resolveClass(name, in, true)
 	k := l.subCenters(name)

@@ -31,7 +31,12 @@ func NewSupCon() *SupCon {
 func (l *SupCon) Terms(in Inputs) []reducers.SubLoss { return l.terms(in, "SupConLoss", l.block) }
 
 // Compute implements PlainLoss.
-func (l *SupCon) Compute(in Inputs) *graph.Node { return l.compute(in, "SupConLoss", l.block) }
+func (l *SupCon) Compute(in Inputs) *graph.Node {
+	if v := onHost(l, in); v != nil {
+		return v
+	}
+	return l.compute(in, "SupConLoss", l.block)
+}
 
 func (l *SupCon) block(p queryBlock) blockResult {
 	logits := l.Distance.Matrix(p.q, p.ref)

@@ -65,6 +65,9 @@ func (l *TripletMargin) Terms(in Inputs) []reducers.SubLoss {
 // Compute implements PlainLoss: anchor by anchor without Swap, else block by block for large inputs (see
 // the type's documentation).
 func (l *TripletMargin) Compute(in Inputs) *graph.Node {
+	if v := onHost(l, in); v != nil {
+		return v
+	}
 	if keep, ok := l.fast(); ok {
 		return l.compute(in, "TripletMarginLoss", l.fastBlock(keep))
 	}

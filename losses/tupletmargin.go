@@ -52,6 +52,9 @@ func (l *TupletMargin) Terms(in Inputs) []reducers.SubLoss {
 
 // Compute implements PlainLoss.
 func (l *TupletMargin) Compute(in Inputs) *graph.Node {
+	if v := onHost(l, in); v != nil {
+		return v
+	}
 	return l.compute(in, "TupletMarginLoss", l.block)
 }
 

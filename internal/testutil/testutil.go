@@ -13,7 +13,8 @@ import (
 )
 
 // Exec builds fn over the given input values (converted with tensors.FromAnyValue), runs it once on the
-// shared backend and returns the outputs as Go values ([][]float64, float64, ...). A panic while
+// shared backend without host calls (backend.GraphOnly: every loss its graph formulation, which the
+// tests check against PML and against the host engine) and returns the outputs as Go values ([][]float64, float64, ...). A panic while
 // building or running the graph is returned as an error.
 func Exec(fn func(inputs []*graph.Node) []*graph.Node, inputs ...any) (outs []any, err error) {
 	defer func() {
@@ -21,7 +22,11 @@ func Exec(fn func(inputs []*graph.Node) []*graph.Node, inputs ...any) (outs []an
 			err = fmt.Errorf("%v", r)
 		}
 	}()
-	exec, err := graph.NewExecAny(backend.MustShared(), fn)
+	be, err := backend.GraphOnly()
+	if err != nil {
+		return nil, err
+	}
+	exec, err := graph.NewExecAny(be, fn)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,161 @@
+package backend
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+)
+
+// doubleAndSum is a host function: x → (2x, Σx, number of calls so far).
+func doubleAndSum(calls *int) HostFunc {
+	return func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+		*calls++
+		x := in[0].Value().([]float32)
+		twice := make([]float32, len(x))
+		var sum float32
+		for i, v := range x {
+			twice[i], sum = 2*v, sum+v
+		}
+		return []*tensors.Tensor{tensors.FromValue(twice), tensors.FromValue(sum)}, nil
+	}
+}
+
+// A host call's outputs enter the graph where it is built, the graph's other inputs keep their
+// order (also those created after the call), and the call runs once per execution.
+func TestHostCall(t *testing.T) {
+	b, err := New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	exec, err := graph.NewExec(b, func(x, y *graph.Node) (*graph.Node, *graph.Node) {
+		if !HostCallsSupported(x.Graph()) || !HostCallInputs(x) {
+			t.Fatal("host calls not supported on New(go)")
+		}
+		out := HostCall(doubleAndSum(&calls), []shapes.Shape{shapes.Make(dtypes.Float32, 3), shapes.Make(dtypes.Float32)}, x)
+		return graph.Add(out[0], y), graph.Mul(out[1], graph.ReduceSum(y))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := 1; round <= 2; round++ {
+		res, err := exec.Exec([]float32{1, 2, 3}, []float32{10, 20, 30})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res[0].Value().([]float32); got[0] != 12 || got[1] != 24 || got[2] != 36 {
+			t.Errorf("2x + y = %v, want [12 24 36]", got)
+		}
+		if got := res[1].Value().(float32); got != 360 {
+			t.Errorf("Σx·Σy = %v, want 360", got)
+		}
+		if calls != round {
+			t.Errorf("host function ran %d times after %d executions", calls, round)
+		}
+	}
+}
+
+// A host call's value joins a gradient the way gometric's losses join theirs: value + (Σ x·g −
+// stop(Σ x·g)) has the host value and the gradient g.
+func TestHostCallGradient(t *testing.T) {
+	b, err := New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	square := func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+		x := in[0].Value().([]float64)
+		var v float64
+		g := make([]float64, len(x))
+		for i, xi := range x {
+			v, g[i] = v+xi*xi, 2*xi
+		}
+		return []*tensors.Tensor{tensors.FromValue(v), tensors.FromValue(g)}, nil
+	}
+	exec, err := graph.NewExec(b, func(x *graph.Node) (*graph.Node, *graph.Node) {
+		out := HostCall(square, []shapes.Shape{shapes.Make(dtypes.Float64), x.Shape()}, x)
+		link := graph.ReduceAllSum(graph.Mul(x, out[1]))
+		v := graph.MulScalar(graph.Add(out[0], graph.Sub(link, graph.StopGradient(link))), 3)
+		return v, graph.Gradient(v, x)[0]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := exec.Exec([]float64{1, -2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res[0].Value().(float64); got != 15 {
+		t.Errorf("3·Σx² = %v, want 15", got)
+	}
+	if got := res[1].Value().([]float64); got[0] != 6 || got[1] != -12 {
+		t.Errorf("gradient %v, want [6 -12]", got)
+	}
+}
+
+// A host function's error is the execution's error; inputs that are not parameters are refused.
+func TestHostCallErrors(t *testing.T) {
+	b, err := New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fail := func([]*tensors.Tensor) ([]*tensors.Tensor, error) { return nil, errors.New("no luck") }
+	exec, err := graph.NewExec(b, func(x *graph.Node) *graph.Node {
+		return HostCall(fail, []shapes.Shape{x.Shape()}, x)[0]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exec.Exec([]float32{1}); err == nil || !strings.Contains(err.Error(), "no luck") {
+		t.Errorf("error %v, want the host function's", err)
+	}
+	wrongShape := func([]*tensors.Tensor) ([]*tensors.Tensor, error) {
+		return []*tensors.Tensor{tensors.FromValue([]float32{1, 2})}, nil
+	}
+	exec, err = graph.NewExec(b, func(x *graph.Node) *graph.Node {
+		return HostCall(wrongShape, []shapes.Shape{x.Shape()}, x)[0]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exec.Exec([]float32{1}); err == nil || !strings.Contains(err.Error(), "want (Float32)[1]") {
+		t.Errorf("error %v, want one about the output's shape", err)
+	}
+	g := graph.NewGraph(b, "computed")
+	x := graph.Parameter(g, "x", shapes.Make(dtypes.Float32, 2))
+	if HostCallInputs(graph.Neg(x)) {
+		t.Error("a computed node accepted as a host call input")
+	}
+	g.Finalize()
+}
+
+// Host calls are off with "nohostcalls" (GraphOnly), on other backends, and the option leaves the
+// rest of the configuration alone.
+func TestNoHostCalls(t *testing.T) {
+	b, err := New("go:" + NoHostCalls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := graph.NewGraph(b, "plain")
+	defer g.Finalize()
+	if HostCallsSupported(g) {
+		t.Error("host calls supported with nohostcalls")
+	}
+	if !IsPureGo(b) {
+		t.Error("go:nohostcalls is not the pure-Go backend")
+	}
+	for _, c := range []struct{ in, want string }{
+		{"go", "go"},
+		{"go:nohostcalls", "go"},
+		{"go:ops_parallel,nohostcalls", "go:ops_parallel"},
+		{"xla:cuda", "xla:cuda"},
+	} {
+		if got, _ := withoutOption(c.in, NoHostCalls); got != c.want {
+			t.Errorf("withoutOption(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
