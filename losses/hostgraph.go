@@ -25,9 +25,8 @@ import (
 //     train.LossEngineHost).
 //
 // Otherwise the graph formulation follows. The value is HostCompute's loss; the gradients are joined
-// to it as value + Σ x·g − stop(Σ x·g) for each input x and its gradient g, so that GoMLX's
-// graph.Gradient (and a context's trainable-variable gradients) give the engine's gradients, scaled
-// by whatever the graph does with the loss afterwards.
+// to it (gradientLink) so that GoMLX's graph.Gradient (and a context's trainable-variable gradients)
+// give the engine's gradients, scaled by whatever the graph does with the loss afterwards.
 
 // onHost returns l's value for in computed by the host engine in a host call, or nil when the
 // conditions above do not hold.
@@ -88,8 +87,29 @@ func hostLossNode(l HostLoss, in Inputs, params []*graph.Node) *graph.Node {
 	outs := backend.HostCall(fn, outputs, inputs...)
 	value := outs[0]
 	for i, x := range append([]*graph.Node{e}, params...) {
-		link := graph.ReduceAllSum(graph.Mul(x, outs[1+i]))
-		value = graph.Add(value, graph.Sub(link, graph.StopGradient(link)))
+		value = graph.Add(value, gradientLink(x, outs[1+i]))
 	}
 	return value
+}
+
+// gradientLink returns a scalar node whose value is 0 and whose gradient with respect to x is grad
+// (times the cotangent it receives): it joins a gradient computed elsewhere to a value. It reads
+// one element of x (through an identity with grad as its custom gradient) rather than Σ x·grad,
+// which would cost the pure-Go backend two passes over x forward and two backward.
+func gradientLink(x, grad *graph.Node) *graph.Node {
+	linked := graph.IdentityWithCustomGradient(x, func(_, v *graph.Node) *graph.Node {
+		// v is zero but at x's first element, where it holds the link's cotangent.
+		return graph.Mul(grad, firstElement(v))
+	})
+	s := firstElement(linked)
+	return graph.Sub(s, graph.StopGradient(s))
+}
+
+// firstElement returns x's first element as a scalar.
+func firstElement(x *graph.Node) *graph.Node {
+	ranges := make([]graph.SliceAxisSpec, x.Rank())
+	for i := range ranges {
+		ranges[i] = graph.AxisRange(0, 1)
+	}
+	return graph.Reshape(graph.Slice(x, ranges...))
 }

@@ -17,7 +17,7 @@ import (
 )
 
 // computeOn runs l's ComputeWithContext on be with the embeddings and labels as the graph's inputs,
-// and returns the loss, its gradients (embeddings first, then the context's trainable variables in
+// and returns the loss, the gradients of 2.5 times it (embeddings first, then the context's trainable variables in
 // their order), and whether the graph has a host call (its carrier node).
 func computeOn(t *testing.T, be backends.Backend, l losses.Loss, emb any, labels []int32) (float64, [][]float64, bool) {
 	t.Helper()
@@ -31,8 +31,10 @@ func computeOn(t *testing.T, be backends.Backend, l losses.Loss, emb any, labels
 		for _, n := range e.Graph().Nodes() {
 			hostCall = hostCall || n.Type() == graph.NodeTypeFusedDense
 		}
-		outs := []*graph.Node{v, graph.Gradient(v, e)[0]}
-		return append(outs, ctx.BuildTrainableVariablesGradientsGraph(v)...)
+		// The gradients of 2.5·loss: the engine's gradients must follow the cotangent they receive.
+		scaled := graph.MulScalar(v, 2.5)
+		outs := []*graph.Node{v, graph.Gradient(scaled, e)[0]}
+		return append(outs, ctx.BuildTrainableVariablesGradientsGraph(scaled)...)
 	})
 	if err != nil {
 		t.Fatal(err)
