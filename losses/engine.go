@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -204,29 +205,15 @@ type matMulFn[T hostFloat] func(transA, transB bool, alpha, beta T, a, b []T, ba
 
 func hostComputeT[T float32 | float64](hd hostDistance, symmetric bool, embT *tensors.Tensor, labels []int64, kernel pairKernel[T], matmul matMulFn[T]) (HostResult, error) {
 	n, d := embT.Shape().Dimensions[0], embT.Shape().Dimensions[1]
-	x := getBuffer[T](n * d)
-	defer putBuffer(x)
-	tensors.ConstFlatData(embT, func(v []T) { copy(x, v) })
+	var x []T
+	tensors.ConstFlatData(embT, func(v []T) { x = v }) // Read only; a local tensor's data stays put.
 
 	// Prepare: x̂ = x / max(‖x‖, 1e-12), as torch's F.normalize.
 	var norms []float64
 	xn := x
 	if hd.normalize {
-		xn = getBuffer[T](n * d)
+		xn, norms, _ = normalizeRows(x, n, d)
 		defer putBuffer(xn)
-		norms = make([]float64, n)
-		for i := range n {
-			row := x[i*d : (i+1)*d]
-			var s float64
-			for _, v := range row {
-				s += float64(v) * float64(v)
-			}
-			norms[i] = math.Max(math.Sqrt(s), 1e-12)
-			inv := 1 / norms[i]
-			for j, v := range row {
-				xn[i*d+j] = T(float64(v) * inv)
-			}
-		}
 	}
 
 	// SNR works on the centred vectors x̃ = x̂ − mean(x̂): xn is x̃ from here on, base keeps x̂.
@@ -252,14 +239,7 @@ func hostComputeT[T float32 | float64](hd hostDistance, symmetric bool, embT *te
 	matmul(false, true, 1, 0, xn, xn, 1, n, n, d, mat)
 	var sq []float64
 	if hd.metric != metricDot {
-		sq = make([]float64, n)
-		for i := range n {
-			var s float64
-			for _, v := range xn[i*d : (i+1)*d] {
-				s += float64(v) * float64(v)
-			}
-			sq[i] = s
-		}
+		sq = rowSquares(xn, n, d)
 		sqrt, snr := hd.metric == metricL2, hd.metric == metricSNR
 		parallelRows(n, n, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
@@ -348,7 +328,7 @@ func hostComputeT[T float32 | float64](hd hostDistance, symmetric bool, embT *te
 			sums[i] += c
 		}
 	}
-	gx := make([]T, n*d)
+	result, gx := newResult[T](n, d)
 	switch {
 	case symmetric:
 		matmul(false, false, 2*scale, 0, grad, xn, 1, n, d, n, gx)
@@ -385,51 +365,13 @@ func hostComputeT[T float32 | float64](hd hostDistance, symmetric bool, embT *te
 	if hd.normalize {
 		normalizeBackward(gx, base, norms, n, d)
 	}
-	return HostResult{Loss: loss, Gradient: tensors.FromFlatDataAndDimensions(gx, n, d)}, nil
-}
-
-// normalizeBackward turns the gradient with respect to x̂ = x/‖x‖ into the gradient with respect to
-// x, in place: (g − x̂ (x̂·g)) / ‖x‖; below the 1e-12 clamp the norm is a constant and g/1e-12 is
-// the gradient.
-func normalizeBackward[T hostFloat](g, xn []T, norms []float64, n, d int) {
-	for i := range n {
-		gr, xr := g[i*d:(i+1)*d], xn[i*d:(i+1)*d]
-		inv := 1 / norms[i]
-		if norms[i] <= 1e-12 {
-			for j := range gr {
-				gr[j] = T(float64(gr[j]) * inv)
-			}
-			continue
-		}
-		var dot float64
-		for j := range gr {
-			dot += float64(gr[j]) * float64(xr[j])
-		}
-		for j := range gr {
-			gr[j] = T((float64(gr[j]) - float64(xr[j])*dot) * inv)
-		}
-	}
+	return HostResult{Loss: loss, Gradient: result}, nil
 }
 
 // parallelRows calls f on contiguous ranges of [0, n) rows, on up to GOMAXPROCS goroutines when
 // there is enough work (n rows of width cols).
 func parallelRows(n, cols int, f func(lo, hi int)) {
-	workers := runtime.GOMAXPROCS(0)
-	if n*cols < 1<<15 || workers < 2 || n < 2 {
-		f(0, n)
-		return
-	}
-	workers = min(workers, n)
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := w*n/workers, (w+1)*n/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(lo, hi)
-		}()
-	}
-	wg.Wait()
+	parallelChunks(n, cols, func(_, lo, hi int) { f(lo, hi) })
 }
 
 // rowSums is a per-row accumulator of a kernel's partial sums, combined after parallelRows.
@@ -449,20 +391,62 @@ func (r rowSums) total() (sum, count float64) {
 }
 
 // parallelColumnSums is parallelRows for a pass that also sums columns: f gets its own zeroed
-// colSums (length cols) to add to; their total is returned.
+// colSums (length cols) to add to; their total is returned, added in row order whatever the
+// goroutines' timing.
 func parallelColumnSums(n, cols int, f func(lo, hi int, colSums []float64)) []float64 {
-	var mu sync.Mutex
-	total := make([]float64, cols)
-	parallelRows(n, cols, func(lo, hi int) {
-		part := make([]float64, cols)
-		f(lo, hi, part)
-		mu.Lock()
+	parts := make([][]float64, rowChunks(n, cols))
+	parallelChunks(n, cols, func(c, lo, hi int) {
+		parts[c] = make([]float64, cols)
+		f(lo, hi, parts[c])
+	})
+	total := parts[0]
+	for _, part := range parts[1:] {
 		for j, v := range part {
 			total[j] += v
 		}
-		mu.Unlock()
-	})
+	}
 	return total
+}
+
+// rowChunks is the number of row ranges parallelChunks splits n rows of width cols into: one when
+// the work is too small to share, else four per core, which the cores take as they become free (a
+// core the VM or another goroutine holds up then delays the pass by a quarter of its share).
+func rowChunks(n, cols int) int {
+	workers := runtime.GOMAXPROCS(0)
+	if n*cols < 1<<15 || workers < 2 || n < 2 {
+		return 1
+	}
+	return min(n, 4*workers)
+}
+
+// parallelChunks calls f(c, lo, hi) for each of the rowChunks(n, cols) ranges c of [0, n), on the
+// calling goroutine and up to GOMAXPROCS − 1 others.
+func parallelChunks(n, cols int, f func(c, lo, hi int)) {
+	chunks := rowChunks(n, cols)
+	if chunks == 1 {
+		f(0, 0, n)
+		return
+	}
+	var next atomic.Int64
+	run := func() {
+		for {
+			c := int(next.Add(1) - 1)
+			if c >= chunks {
+				return
+			}
+			f(c, c*n/chunks, (c+1)*n/chunks)
+		}
+	}
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), chunks) - 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run()
+		}()
+	}
+	run()
+	wg.Wait()
 }
 
 // Buffers reused across calls, by element type and power-of-two capacity: a training step needs

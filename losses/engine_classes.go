@@ -94,12 +94,9 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 	if !rows && hd.metric == metricL2Sq {
 		return HostResult{}, fmt.Errorf("host loss engine: squared distances need class vectors as rows")
 	}
-	p := getBuffer[T](m * d) // as stored
-	defer putBuffer(p)
-	tensors.ConstFlatData(in.Params[0], func(v []T) { copy(p, v) })
-	x := getBuffer[T](n * d)
-	defer putBuffer(x)
-	tensors.ConstFlatData(in.Embeddings, func(v []T) { copy(x, v) })
+	var p, x []T // Read only; a local tensor's data stays put.
+	tensors.ConstFlatData(in.Params[0], func(v []T) { p = v }) // as stored
+	tensors.ConstFlatData(in.Embeddings, func(v []T) { x = v })
 	xn, xNorms, xLengths := normalizeRows(x, n, d)
 	defer putBuffer(xn)
 	var pn []T
@@ -141,7 +138,8 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 	if hd.metric == metricL2Sq {
 		scale = -2 // d²_ij = ‖x̂_i‖² + ‖p̂_j‖² − 2 x̂_i·p̂_j
 	}
-	gx, gp := make([]T, n*d), make([]T, m*d)
+	gxT, gx := newResult[T](n, d)
+	gpT, gp := newResult[T](pd...)
 	if rows {
 		matmul(false, false, scale, 0, grad, pn, 1, n, d, m, gx)
 		matmul(true, false, scale, 0, grad, xn, 1, m, d, n, gp)
@@ -164,7 +162,7 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 		normalizeColumnsBackward(gp, pn, pNorms, d, m)
 		addColumnNormGradient(gp, pn, norms.P, norms.GP, d, m)
 	}
-	return HostResult{Loss: loss, Gradient: tensors.FromFlatDataAndDimensions(gx, n, d), ParamGradients: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(gp, pd...)}}, nil
+	return HostResult{Loss: loss, Gradient: gxT, ParamGradients: []*tensors.Tensor{gpT}}, nil
 }
 
 // hostNormalizeColumns returns the [d, m] matrix w with each column divided by max(‖column‖, 1e-12),
@@ -228,38 +226,6 @@ func addColumnNormGradient[T hostFloat](g, unit []T, lengths, gl []float64, d, m
 			}
 		}
 	}
-}
-
-// normalizeRows returns x with each row divided by max(‖row‖, 1e-12), in a buffer from getBuffer,
-// those clamped norms, and the rows' lengths.
-func normalizeRows[T hostFloat](x []T, n, d int) (out []T, norms, lengths []float64) {
-	out, norms, lengths = getBuffer[T](n*d), make([]float64, n), make([]float64, n)
-	for i := range n {
-		var s float64
-		for _, v := range x[i*d : (i+1)*d] {
-			s += float64(v) * float64(v)
-		}
-		lengths[i] = math.Sqrt(s)
-		norms[i] = max(lengths[i], 1e-12)
-		inv := 1 / norms[i]
-		for j, v := range x[i*d : (i+1)*d] {
-			out[i*d+j] = T(float64(v) * inv)
-		}
-	}
-	return out, norms, lengths
-}
-
-// rowSquares returns the squared norms of the rows of x.
-func rowSquares[T hostFloat](x []T, n, d int) []float64 {
-	out := make([]float64, n)
-	for i := range n {
-		var s float64
-		for _, v := range x[i*d : (i+1)*d] {
-			s += float64(v) * float64(v)
-		}
-		out[i] = s
-	}
-	return out
 }
 
 // acosEps is acosClampEps for the element type T.
