@@ -94,7 +94,7 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 	if !rows && hd.metric == metricL2Sq {
 		return HostResult{}, fmt.Errorf("host loss engine: squared distances need class vectors as rows")
 	}
-	var p, x []T // Read only; a local tensor's data stays put.
+	var p, x []T                                               // Read only; a local tensor's data stays put.
 	tensors.ConstFlatData(in.Params[0], func(v []T) { p = v }) // as stored
 	tensors.ConstFlatData(in.Embeddings, func(v []T) { x = v })
 	xn, xNorms, xLengths := normalizeRows(x, n, d)
@@ -175,22 +175,26 @@ func hostNormalizeColumns[T hostFloat](w []T, d, m int) (out []T, norms, lengths
 		inv[j] = 1 / norms[j]
 	}
 	out = getBuffer[T](d * m)
-	for k := range d {
-		for j, v := range w[k*m : (k+1)*m] {
-			out[k*m+j] = T(float64(v) * inv[j])
+	parallelRows(d, m, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			o := out[k*m : (k+1)*m]
+			for j, v := range w[k*m : (k+1)*m] {
+				o[j] = T(float64(v) * inv[j])
+			}
 		}
-	}
+	})
 	return out, norms, lengths
 }
 
 // columnLengths returns the Euclidean lengths of the columns of the [d, m] matrix w.
 func columnLengths[T hostFloat](w []T, d, m int) []float64 {
-	out := make([]float64, m)
-	for k := range d {
-		for j, v := range w[k*m : (k+1)*m] {
-			out[j] += float64(v) * float64(v)
+	out := parallelColumnSums(d, m, func(lo, hi int, sums []float64) {
+		for k := lo; k < hi; k++ {
+			for j, v := range w[k*m : (k+1)*m] {
+				sums[j] += float64(v) * float64(v)
+			}
 		}
-	}
+	})
 	for j, v := range out {
 		out[j] = math.Sqrt(v)
 	}
@@ -199,33 +203,51 @@ func columnLengths[T hostFloat](w []T, d, m int) []float64 {
 
 // normalizeColumnsBackward is normalizeBackward for the columns of [d, m] matrices.
 func normalizeColumnsBackward[T hostFloat](g, wn []T, norms []float64, d, m int) {
-	dots := make([]float64, m)
-	for k := range d {
-		for j := range m {
-			dots[j] += float64(g[k*m+j]) * float64(wn[k*m+j])
-		}
-	}
-	for k := range d {
-		for j := range m {
-			inv := 1 / norms[j]
-			if norms[j] <= 1e-12 {
-				g[k*m+j] = T(float64(g[k*m+j]) * inv)
-				continue
+	dots := parallelColumnSums(d, m, func(lo, hi int, sums []float64) {
+		for k := lo; k < hi; k++ {
+			gr, wr := g[k*m:(k+1)*m], wn[k*m:(k+1)*m]
+			for j, v := range gr {
+				sums[j] += float64(v) * float64(wr[j])
 			}
-			g[k*m+j] = T((float64(g[k*m+j]) - float64(wn[k*m+j])*dots[j]) * inv)
+		}
+	})
+	inv := make([]float64, m)
+	for j, v := range norms {
+		inv[j] = 1 / v
+		if v <= 1e-12 {
+			dots[j] = 0 // Below the clamp the norm is a constant: g/1e-12.
 		}
 	}
+	parallelRows(d, m, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			gr, wr := g[k*m:(k+1)*m], wn[k*m:(k+1)*m]
+			for j, v := range gr {
+				gr[j] = T((float64(v) - float64(wr[j])*dots[j]) * inv[j])
+			}
+		}
+	})
 }
 
 // addColumnNormGradient is addNormGradient for the columns of [d, m] matrices.
 func addColumnNormGradient[T hostFloat](g, unit []T, lengths, gl []float64, d, m int) {
-	for k := range d {
-		for j := range m {
-			if gl[j] != 0 && lengths[j] != 0 {
-				g[k*m+j] += T(gl[j] * float64(unit[k*m+j]))
-			}
+	factor := make([]float64, m)
+	needed := false
+	for j, v := range gl {
+		if v != 0 && lengths[j] != 0 {
+			factor[j], needed = v, true
 		}
 	}
+	if !needed {
+		return // The losses whose logits do not depend on the vectors' lengths.
+	}
+	parallelRows(d, m, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			gr, ur := g[k*m:(k+1)*m], unit[k*m:(k+1)*m]
+			for j, f := range factor {
+				gr[j] += T(f * float64(ur[j]))
+			}
+		}
+	})
 }
 
 // acosEps is acosClampEps for the element type T.

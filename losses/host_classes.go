@@ -428,17 +428,22 @@ func maxOverGroups[T hostFloat](k int, inner classKernel[T]) classKernel[T] {
 	return func(mat, grad []T, n, m int, labels []int64, norms *classNorms) float64 {
 		groups := m / k
 		pooled, pooledGrad, arg := make([]T, n*groups), make([]T, n*groups), make([]int, n*groups)
-		for i := range n {
-			for c := range groups {
-				best := i*m + c*k
-				for x := best + 1; x < i*m+(c+1)*k; x++ {
-					if mat[x] > mat[best] {
-						best = x
+		parallelRows(n, m, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				row := mat[i*m : (i+1)*m]
+				pr, ar := pooled[i*groups:(i+1)*groups], arg[i*groups:(i+1)*groups]
+				for c := range pr {
+					group := row[k*c : k*c+k : k*c+k]
+					// No branch on the comparison: which entry wins is random, and a mispredicted
+					// branch per entry costs three times the rest of this loop.
+					best := 0
+					for x := 1; x < len(group); x++ {
+						best += (x - best) * boolInt(group[x] > group[best])
 					}
+					pr[c], ar[c] = group[best], i*m+k*c+best
 				}
-				pooled[i*groups+c], arg[i*groups+c] = mat[best], best
 			}
-		}
+		})
 		loss := inner(pooled, pooledGrad, n, groups, labels, norms)
 		clear(grad)
 		for x, g := range pooledGrad {
@@ -446,6 +451,14 @@ func maxOverGroups[T hostFloat](k int, inner classKernel[T]) classKernel[T] {
 		}
 		return loss
 	}
+}
+
+// boolInt is 1 for true and 0 for false (a SETcc instruction, no branch).
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // HostCheck implements HostLoss.
