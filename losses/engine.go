@@ -333,8 +333,6 @@ func hostComputeT[T float32 | float64](hd hostDistance, symmetric bool, embT *te
 	case symmetric:
 		matmul(false, false, 2*scale, 0, grad, xn, 1, n, d, n, gx)
 	case n <= symmetrizeMaxN:
-		// Small batches: grad + gradᵀ in cache, then one GEMM (whose packing costs as much as its
-		// arithmetic at these sizes).
 		symmetrize(grad, n)
 		matmul(false, false, scale, 0, grad, xn, 1, n, d, n, gx)
 	default:
@@ -584,30 +582,55 @@ func expShiftedRow[T hostFloat](zb []float64, row []T, scale, shift float64, ski
 	fastmath.ExpInPlace(zb)
 }
 
-// symmetrizeMaxN is the largest batch whose gradient matrix is made symmetric in place (one GEMM
-// for the backward) rather than read twice (two GEMMs): up to 512, grad (1 MiB in float32) stays in
-// cache and the pass costs less than a GEMM (BenchmarkHostLosses/instance/N=256: 1.79 → 1.56 ms);
-// at N = 1,024 its transposed reads miss, and the pass (about 5 ms, loaded machine) cost more than
-// the second GEMM (about 2.5 ms: BenchmarkMatMul32/avx2-fma/1024x1024x128 in internal/gemm).
-const symmetrizeMaxN = 512
+// symmetrizeMaxN is the largest batch whose gradient matrix is made symmetric in place (one GEMM for
+// the backward) rather than read twice (two GEMMs). BenchmarkHostLosses at N = 1,024 (five runs of
+// five steps each way, idle machine): Instance 14.7 → 11.7 ms, NCA 21.1 → 14.4 ms; at N = 4,096 the
+// two were within the machine's noise (a 64 MiB matrix either way), so larger batches keep two GEMMs.
+// A variable so that the tests can take both paths.
+var symmetrizeMaxN = 2048
 
-// symmetrize replaces the [n, n] matrix g by g + gᵀ, in tiles of 64×64.
+// symmetrize replaces the [n, n] matrix g by g + gᵀ (the backward then needs one GEMM, not two),
+// in tiles of 8×8 on all cores: a row of g is 4 KiB at n = 1,024, so a tile's column (one line per
+// row, every line in the same L1 set) stays in cache only if it has at most 8 rows, the L1's
+// associativity (64×64 tiles took 4.8 ms at n = 1,024, 8×8 ones 1.9 ms, one core).
 func symmetrize[T hostFloat](g []T, n int) {
-	const tile = 64
-	for i0 := 0; i0 < n; i0 += tile {
-		i1 := min(i0+tile, n)
-		for j0 := i0; j0 < n; j0 += tile {
-			j1 := min(j0+tile, n)
-			for i := i0; i < i1; i++ {
-				if j0 == i0 {
-					g[i*n+i] *= 2
-				}
-				row := g[i*n : i*n+n]
-				for j := max(j0, i+1); j < j1; j++ {
-					s := row[j] + g[j*n+i]
-					row[j], g[j*n+i] = s, s
+	const tile = 8
+	blocks := (n + tile - 1) / tile
+	var next atomic.Int64
+	run := func() {
+		for {
+			b := int(next.Add(1) - 1)
+			if b >= blocks {
+				return
+			}
+			i0, i1 := b*tile, min(b*tile+tile, n)
+			for j0 := i0; j0 < n; j0 += tile {
+				j1 := min(j0+tile, n)
+				for i := i0; i < i1; i++ {
+					if j0 == i0 {
+						g[i*n+i] *= 2
+					}
+					row := g[i*n : i*n+n]
+					for j := max(j0, i+1); j < j1; j++ {
+						s := row[j] + g[j*n+i]
+						row[j], g[j*n+i] = s, s
+					}
 				}
 			}
 		}
 	}
+	workers := min(runtime.GOMAXPROCS(0), blocks)
+	if n*n < 1<<15 {
+		workers = 1
+	}
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run()
+		}()
+	}
+	run()
+	wg.Wait()
 }

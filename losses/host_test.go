@@ -431,10 +431,13 @@ func asFloat64(v any) float64 {
 }
 
 // TestHostLargeBatchPaths: a batch above symmetrizeMaxN takes the two-GEMM backward, below it the
-// symmetrized one; both give the graph's gradient.
+// symmetrized one (on several cores from 182 rows on); both give the graph's gradient.
 func TestHostLargeBatchPaths(t *testing.T) {
 	dotgrad.Install()
-	for _, n := range []int{520, 64} {
+	for _, c := range []struct{ n, maxN int }{{520, 519}, {520, 520}, {64, 63}, {64, 64}} {
+		n := c.n
+		restore := losses.SetSymmetrizeMaxN(c.maxN)
+		defer restore()
 		emb := randEmb(uint64(n), n, 8)
 		labels := seqLabels(n, n/4)
 		for _, l := range []losses.Loss{losses.NewSupCon(), losses.NewNCA()} {

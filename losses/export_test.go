@@ -1,0 +1,10 @@
+package losses
+
+// SetSymmetrizeMaxN sets the largest batch whose gradient matrix the host engine symmetrizes (see
+// symmetrizeMaxN) and returns a function that restores it: the tests take both backward paths on
+// small batches.
+func SetSymmetrizeMaxN(n int) (restore func()) {
+	old := symmetrizeMaxN
+	symmetrizeMaxN = n
+	return func() { symmetrizeMaxN = old }
+}
