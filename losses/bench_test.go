@@ -81,10 +81,15 @@ func benchBatch(n, d, classes int, stream uint64) (emb, labels *tensors.Tensor) 
 	return tensors.FromFlatDataAndDimensions(e, n, d), tensors.FromValue(l)
 }
 
-// benchGraphStep times loss's graph path on emb and labels: one execution of the loss and its
-// gradient with respect to the embeddings, compiled (and run once) before the timing.
+// benchGraphStep times loss's graph formulation (backend.GraphOnly) on emb and labels: one execution
+// of the loss and its gradient with respect to the embeddings, compiled (and run once) before the
+// timing.
 func benchGraphStep(b *testing.B, loss losses.PlainLoss, emb, labels *tensors.Tensor) {
-	exec, err := graph.NewExec(backend.MustShared(), func(e, l *graph.Node) (*graph.Node, *graph.Node) {
+	be, err := backend.GraphOnly()
+	if err != nil {
+		b.Fatal(err)
+	}
+	exec, err := graph.NewExec(be, func(e, l *graph.Node) (*graph.Node, *graph.Node) {
 		v := loss.Compute(losses.Inputs{Embeddings: e, Labels: l})
 		return v, graph.Gradient(v, e)[0]
 	})

@@ -5,8 +5,10 @@
 //	go run ./losses/internal/lossbench                      # every loss at N = 256, 1024, 4096
 //	GOEXPERIMENT=simd go run ./losses/internal/lossbench -losses tripletmargin,npairs -sizes 256,1024
 //
-// By default (-engine auto) a loss that the host loss engine covers (losses.Host) runs there, as
-// training's two-stage step does; -engine graph times the graph path of every loss.
+// Every case runs the loss's ComputeWithContext and its gradients in a graph whose inputs are the
+// embeddings and labels: by default (-engine auto) on backend.Shared, where a loss that the host loss
+// engine covers (losses.Host) runs it in a host call, as any user's graph of a loss on given
+// embeddings does; -engine graph runs every loss's graph formulation (backend.GraphOnly).
 //
 // The setting is ../shared/bench's and BenchmarkLosses': float32, D = 128, labels i/2 (two views
 // per class), standard normal embeddings (seeded by N), PML's default options (NT-Xent at
@@ -207,7 +209,11 @@ func runCase(name string, n, d, iters int, budget float64) (res caseResult) {
 		}
 	}()
 	dotgrad.Install()
-	be, err := backend.Shared()
+	newBackend := backend.Shared
+	if engine == "graph" {
+		newBackend = backend.GraphOnly
+	}
+	be, err := newBackend()
 	if err != nil {
 		return fail(res, err)
 	}
@@ -223,70 +229,30 @@ func runCase(name string, n, d, iters int, budget float64) (res caseResult) {
 	embT := tensors.FromFlatDataAndDimensions(emb, n, d)
 	labelsT := tensors.FromValue(labels)
 	res.BaseMB = residentMB("VmRSS")
-	var step func() error
-	if engineOf(name) == "host" {
-		l, _ := losses.New(name)
-		if err := losses.SetClasses(l, n/2, d); err != nil {
-			return fail(res, err)
-		}
-		h, err := losses.Host(l)
-		if err != nil {
-			return fail(res, err)
-		}
-		in := losses.HostInputs{Embeddings: embT, Labels: labelsT}
-		if hp, ok := h.(losses.HostParametricLoss); ok {
-			ctx := context.New()
-			if err := ctx.SetRNGStateFromSeed(1); err != nil {
-				return fail(res, err)
-			}
-			if in.Params, err = context.MustNewExec(be, ctx, func(ctx *context.Context, e *graph.Node) []*graph.Node {
-				return hp.HostParameters(ctx, e.Graph(), e.DType())
-			}).Exec(embT); err != nil {
-				return fail(res, err)
-			}
-		}
-		step = func() error {
-			r, err := h.HostCompute(in)
-			if err == nil {
-				r.Gradient.FinalizeAll()
-			}
-			return err
-		}
-	} else if pl, perr := losses.ByNameWithClasses(name, n/2, d); perr == nil {
-		ctx := context.New()
-		if err := ctx.SetRNGStateFromSeed(1); err != nil {
-			return fail(res, err)
-		}
-		e, err := context.NewExec(be, ctx, func(ctx *context.Context, e, l *graph.Node) []*graph.Node {
-			v := pl.ComputeWithContext(ctx, losses.Inputs{Embeddings: e, Labels: l})
-			return append([]*graph.Node{v, graph.Gradient(v, e)[0]}, ctx.BuildTrainableVariablesGradientsGraph(v)...)
-		})
-		if err != nil {
-			return fail(res, err)
-		}
-		step = func() error { return finalize(e.Exec(embT, labelsT)) }
-	} else {
-		// Every other loss through New and ComputeWithContext: some own variables or state (Manifold).
-		loss, err := losses.New(name)
-		if err != nil {
-			return fail(res, err)
-		}
-		if nt, ok := loss.(*losses.NTXent); ok {
-			nt.Temperature = 0.07
-		}
-		ctx := context.New()
-		if err := ctx.SetRNGStateFromSeed(1); err != nil {
-			return fail(res, err)
-		}
-		e, err := context.NewExec(be, ctx, func(ctx *context.Context, e, l *graph.Node) []*graph.Node {
-			v := loss.ComputeWithContext(ctx, losses.Inputs{Embeddings: e, Labels: l})
-			return append([]*graph.Node{v, graph.Gradient(v, e)[0]}, ctx.BuildTrainableVariablesGradientsGraph(v)...)
-		})
-		if err != nil {
-			return fail(res, err)
-		}
-		step = func() error { return finalize(e.Exec(embT, labelsT)) }
+	// Every loss through New and ComputeWithContext: class losses with N/2 classes; some own
+	// variables or state (Manifold).
+	loss, err := losses.New(name)
+	if err != nil {
+		return fail(res, err)
 	}
+	if err := losses.SetClasses(loss, n/2, d); err != nil {
+		return fail(res, err)
+	}
+	if nt, ok := loss.(*losses.NTXent); ok {
+		nt.Temperature = 0.07
+	}
+	ctx := context.New()
+	if err := ctx.SetRNGStateFromSeed(1); err != nil {
+		return fail(res, err)
+	}
+	e, err := context.NewExec(be, ctx, func(ctx *context.Context, e, l *graph.Node) []*graph.Node {
+		v := loss.ComputeWithContext(ctx, losses.Inputs{Embeddings: e, Labels: l})
+		return append([]*graph.Node{v, graph.Gradient(v, e)[0]}, ctx.BuildTrainableVariablesGradientsGraph(v)...)
+	})
+	if err != nil {
+		return fail(res, err)
+	}
+	step := func() error { return finalize(e.Exec(embT, labelsT)) }
 	t0 := time.Now()
 	if err := step(); err != nil { // compiles, then the warm-up step
 		return fail(res, err)
