@@ -46,11 +46,18 @@
 // and gradient with respect to the embeddings (and their parameters) directly on the host, without a
 // graph. On GoMLX's pure-Go backend every graph op is its own pass over the [N, M] matrix, a few dozen
 // per step; the engine computes the matrix and the gradients with gometric's GEMM kernels
-// (internal/gemm) and the loss in one or two fused, multi-core passes over each row. Package train
-// uses it as a two-stage step (train.LossEngineHost); Host says whether a loss's current settings are
-// covered (otherwise the graph computes it). Both paths agree to float rounding, in float32 and
+// (internal/gemm) and the loss in one or two fused, multi-core passes over each row. A loss's Compute
+// (a class loss's ComputeWithContext) uses it by itself on that backend whenever the embeddings and
+// labels are parameters of the graph (a loss on given embeddings): it builds a host call
+// (backend.HostCall) whose value and gradients join the graph, so graph.Gradient and a context's
+// variable gradients are the engine's (backend.GraphOnly, "go:nohostcalls", keeps the graph
+// formulation; XLA always does, as it fuses the graph itself). A graph that computes the embeddings
+// keeps the graph formulation; package train runs the engine between two graphs instead
+// (train.LossEngineHost). Host says whether a loss's current settings are covered (otherwise the
+// graph computes it). Both paths agree to float rounding, in float32 and
 // float64: TestHostMatchesGraph and TestHostClassLossesMatchGraph compare every covered case with the
-// graph path, which the golden files check against PML. docs/PERFORMANCE.md ("Host loss engine")
+// graph path, which the golden files check against PML, and TestComputeRunsHostEngine every
+// registered loss's in-graph host call with its graph formulation. docs/PERFORMANCE.md ("Host loss engine")
 // lists the covered losses and the timings beside PML.
 //
 // Where gometric departs from PML, on purpose:
