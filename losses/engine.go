@@ -421,22 +421,30 @@ func rowChunks(n, cols int) int {
 // calling goroutine and up to GOMAXPROCS − 1 others.
 func parallelChunks(n, cols int, f func(c, lo, hi int)) {
 	chunks := rowChunks(n, cols)
-	if chunks == 1 {
-		f(0, 0, n)
+	parallelTasks(chunks, func(c int) { f(c, c*n/chunks, (c+1)*n/chunks) })
+}
+
+// parallelTasks calls f(t) for every t in [0, tasks), the calling goroutine and up to GOMAXPROCS − 1
+// others taking the next task as they become free.
+func parallelTasks(tasks int, f func(t int)) {
+	if tasks <= 1 {
+		if tasks == 1 {
+			f(0)
+		}
 		return
 	}
 	var next atomic.Int64
 	run := func() {
 		for {
-			c := int(next.Add(1) - 1)
-			if c >= chunks {
+			t := int(next.Add(1) - 1)
+			if t >= tasks {
 				return
 			}
-			f(c, c*n/chunks, (c+1)*n/chunks)
+			f(t)
 		}
 	}
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), chunks) - 1 {
+	for range min(runtime.GOMAXPROCS(0), tasks) - 1 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -627,43 +635,29 @@ var symmetrizeMaxN = 2048
 func symmetrize[T hostFloat](g []T, n int) {
 	const tile, band = 8, 16
 	bands := (n + band - 1) / band
-	var next atomic.Int64
-	run := func() {
-		for {
-			b := int(next.Add(1) - 1)
-			if b >= bands {
-				return
-			}
-			for i0 := b * band; i0 < min(b*band+band, n); i0 += tile {
-				i1 := min(i0+tile, n)
-				for j0 := i0; j0 < n; j0 += tile {
-					j1 := min(j0+tile, n)
-					for i := i0; i < i1; i++ {
-						if j0 == i0 {
-							g[i*n+i] *= 2
-						}
-						row := g[i*n : i*n+n]
-						for j := max(j0, i+1); j < j1; j++ {
-							s := row[j] + g[j*n+i]
-							row[j], g[j*n+i] = s, s
-						}
+	symmetrizeBand := func(b int) {
+		for i0 := b * band; i0 < min(b*band+band, n); i0 += tile {
+			i1 := min(i0+tile, n)
+			for j0 := i0; j0 < n; j0 += tile {
+				j1 := min(j0+tile, n)
+				for i := i0; i < i1; i++ {
+					if j0 == i0 {
+						g[i*n+i] *= 2
+					}
+					row := g[i*n : i*n+n]
+					for j := max(j0, i+1); j < j1; j++ {
+						s := row[j] + g[j*n+i]
+						row[j], g[j*n+i] = s, s
 					}
 				}
 			}
 		}
 	}
-	workers := min(runtime.GOMAXPROCS(0), bands)
 	if n*n < 1<<15 {
-		workers = 1
+		for b := range bands {
+			symmetrizeBand(b)
+		}
+		return
 	}
-	var wg sync.WaitGroup
-	for range workers - 1 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			run()
-		}()
-	}
-	run()
-	wg.Wait()
+	parallelTasks(bands, symmetrizeBand)
 }
