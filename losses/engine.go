@@ -264,7 +264,9 @@ func hostComputeT[T float32 | float64](hd hostDistance, symmetric bool, embT *te
 
 	grad := getBuffer[T](n * n)
 	defer putBuffer(grad)
-	clear(grad) // kernels write every entry; a reused buffer must not leak a past step if one does not
+	// Kernels write every entry; a reused buffer must not leak a past step if one does not. A pass
+	// over the [N, N] matrix, so on all cores as the others.
+	parallelRows(n, n, func(lo, hi int) { clear(grad[lo*n : hi*n]) })
 	loss := kernel(mat, grad, n, labels)
 
 	// Back to the dot products x̂_i·x̂_j, whose gradient is grad (or, for L2, w = grad/(2·mat) on the
