@@ -26,28 +26,24 @@ func doubleAndSum(calls *int) HostFunc {
 }
 
 // A host call's outputs enter the graph where it is built, the graph's other inputs keep their
-// order (also those created after the call), and the call runs once per execution.
+// order (also one created after the call), and the call runs once per execution.
 func TestHostCall(t *testing.T) {
 	b, err := New("go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	calls := 0
-	exec, err := graph.NewExec(b, func(x, y *graph.Node) (*graph.Node, *graph.Node) {
-		if !HostCallsSupported(x.Graph()) || !HostCallInputs(x) {
-			t.Fatal("host calls not supported on New(go)")
-		}
-		out := HostCall(doubleAndSum(&calls), []shapes.Shape{shapes.Make(dtypes.Float32, 3), shapes.Make(dtypes.Float32)}, x)
-		return graph.Add(out[0], y), graph.Mul(out[1], graph.ReduceSum(y))
-	})
-	if err != nil {
-		t.Fatal(err)
+	g := graph.NewGraph(b, "hostcall")
+	defer g.Finalize()
+	x := graph.Parameter(g, "x", shapes.Make(dtypes.Float32, 3))
+	if !HostCallsSupported(g) || !HostCallInputs(x) {
+		t.Fatal("host calls not supported on New(go)")
 	}
+	out := HostCall(doubleAndSum(&calls), []shapes.Shape{shapes.Make(dtypes.Float32, 3), shapes.Make(dtypes.Float32)}, x)
+	y := graph.Parameter(g, "y", shapes.Make(dtypes.Float32, 3)) // after the call's parameters
+	g.Compile(graph.Add(out[0], y), graph.Mul(out[1], graph.ReduceSum(y)))
 	for round := 1; round <= 2; round++ {
-		res, err := exec.Exec([]float32{1, 2, 3}, []float32{10, 20, 30})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := g.Run([]float32{1, 2, 3}, []float32{10, 20, 30})
 		if got := res[0].Value().([]float32); got[0] != 12 || got[1] != 24 || got[2] != 36 {
 			t.Errorf("2x + y = %v, want [12 24 36]", got)
 		}
