@@ -622,18 +622,19 @@ func expShiftedRow[T hostFloat](zb []float64, row []T, scale, shift float64, ski
 }
 
 // symmetrizeMaxN is the largest batch whose gradient matrix is made symmetric in place (one GEMM for
-// the backward) rather than read twice (two GEMMs). BenchmarkHostLosses at N = 1,024 (five runs of
-// five steps each way, idle machine): Instance 14.7 → 11.7 ms, NCA 21.1 → 14.4 ms; at N = 4,096 the
-// two were within the machine's noise (a 64 MiB matrix either way), so larger batches keep two GEMMs.
-// A variable so that the tests can take both paths.
+// the backward) rather than read twice (two GEMMs). `go test ./losses -run XXX -bench
+// 'HostLosses/(instance|nca)/N=(1024|4096)$' -benchtime 5x -count 3` with 512 and with no limit, idle
+// machine, means of the three runs: Instance at N = 1,024 14.7 → 11.7 ms, NCA 21.1 → 14.4 ms; at
+// N = 4,096 the two were within the machine's noise (a 64 MiB matrix either way), so larger batches
+// keep two GEMMs. A variable so that the tests can take both paths.
 var symmetrizeMaxN = 2048
 
 // symmetrize replaces the [n, n] matrix g by g + gᵀ (the backward then needs one GEMM, not two),
-// in tiles of 8×8, bands of 16 rows on all cores. A row of g is 4 KiB at n = 1,024, so a tile's
-// column (one line per row, every line in the same L1 set) stays in cache only if it has at most 8
-// rows, the L1's associativity (64×64 tiles took 4.8 ms at n = 1,024, 8×8 ones 1.9 ms, one core).
-// A band writes its 16 columns of the rows below it: one cache line per row, so two cores never
-// write the same line (with bands of 8 they did, and the pass took five times as long).
+// in tiles of 8×8, bands of 16 rows on all cores (BenchmarkSymmetrize). A row of g is 4 KiB at
+// n = 1,024, so a tile's column (one line per row, every line in the same L1 set) stays in cache only
+// if it has at most 8 rows, the L1's associativity. A band writes its 16 columns of the rows below
+// it: one cache line per row, so two cores never write the same line (with bands of 8 they did, and
+// the pass cost more than the GEMM it saves).
 func symmetrize[T hostFloat](g []T, n int) {
 	const tile, band = 8, 16
 	bands := (n + band - 1) / band
