@@ -264,10 +264,7 @@ func hostComputeT[T float32 | float64](hd hostDistance, symmetric bool, embT *te
 
 	grad := getBuffer[T](n * n)
 	defer putBuffer(grad)
-	// Kernels write every entry; a reused buffer must not leak a past step if one does not. A pass
-	// over the [N, N] matrix, so on all cores as the others.
-	parallelRows(n, n, func(lo, hi int) { clear(grad[lo*n : hi*n]) })
-	loss := kernel(mat, grad, n, labels)
+	loss := kernel(mat, grad, n, labels) // It writes every entry (the tests poison the buffers).
 
 	// Back to the dot products x̂_i·x̂_j, whose gradient is grad (or, for L2, w = grad/(2·mat) on the
 	// squared distances), then to the embeddings: the batch is both the queries and the references,
@@ -469,11 +466,24 @@ func getBuffer[T hostFloat](size int) []T {
 		return nil
 	}
 	class := bits.Len(uint(size - 1))
-	if b, ok := bufferPools[bufferPoolIndex[T]()][class].Get().(*[]T); ok {
-		return (*b)[:size]
+	var b []T
+	if p, ok := bufferPools[bufferPoolIndex[T]()][class].Get().(*[]T); ok {
+		b = (*p)[:size]
+	} else {
+		b = make([]T, size, 1<<class)
 	}
-	return make([]T, size, 1<<class)
+	if poisonBuffers.Load() {
+		nan := T(math.NaN())
+		for i := range b {
+			b[i] = nan
+		}
+	}
+	return b
 }
+
+// poisonBuffers makes getBuffer fill every buffer with NaN: the tests set it so that a kernel that
+// reads an entry it did not write (a reused buffer's contents are not cleared) fails them.
+var poisonBuffers atomic.Bool
 
 func putBuffer[T hostFloat](b []T) {
 	if cap(b) == 0 {

@@ -25,8 +25,8 @@ type HostParametricLoss interface {
 }
 
 // classKernel computes a class loss from the [N, M] matrix of the embeddings' similarities (or
-// distances) to the M class vectors: it returns the loss and writes dLoss/dmat into grad, which
-// arrives zeroed (a kernel whose gradient is sparse writes only its non-zero entries). labels are class ids. norms gives the losses whose logits also depend on the vectors'
+// distances) to the M class vectors: it returns the loss and writes dLoss/dmat into grad (every
+// entry: grad arrives with a past step's values, or NaN in the tests). labels are class ids. norms gives the losses whose logits also depend on the vectors'
 // lengths (LargeMarginSoftmax) those lengths, and takes the gradients with respect to them.
 type classKernel[T hostFloat] func(mat, grad []T, n, m int, labels []int64, norms *classNorms) float64
 
@@ -129,9 +129,8 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 	}
 	grad := getBuffer[T](n * m)
 	defer putBuffer(grad)
-	parallelRows(n, m, func(lo, hi int) { clear(grad[lo*m : hi*m]) })
 	norms := &classNorms{X: xLengths, P: pLengths, GX: make([]float64, n), GP: make([]float64, m)}
-	loss := kernel(mat, grad, n, m, labels, norms)
+	loss := kernel(mat, grad, n, m, labels, norms) // It writes every entry (the tests poison the buffers).
 
 	// dx̂ = grad·p̂ and dp̂ = gradᵀ·x̂ (as rows; as columns its transpose x̂ᵀ·grad, in p's layout).
 	scale := T(1)

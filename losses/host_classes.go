@@ -423,10 +423,10 @@ func (l *SubCenterArcFace) HostCompute(in HostInputs) (HostResult, error) {
 }
 
 // maxOverGroups runs inner on the row-wise maxima of consecutive groups of k columns ([N, M/k]) and
-// sends each gradient to its group's largest entry (the first of equal ones); grad's other entries
-// stay 0 (it arrives zeroed). The pooled matrices come from the engine's buffers and the winners are
-// kept as offsets within their groups (a byte each): at N = 1,024 with 512 classes of 3 the int
-// indices and fresh slices were 8 MB to zero per step, beside a 6 MB matrix that fits no core's cache.
+// sends each gradient to its group's largest entry (the first of equal ones), the others' 0. The
+// pooled matrices come from the engine's buffers and the winners are kept as offsets within their
+// groups (a byte each): at N = 1,024 with 512 classes of 3 the int indices and fresh slices were
+// 8 MB to zero per step, beside a 6 MB matrix that fits no core's cache.
 func maxOverGroups[T hostFloat](k int, inner classKernel[T]) classKernel[T] {
 	return func(mat, grad []T, n, m int, labels []int64, norms *classNorms) float64 {
 		groups := m / k
@@ -453,6 +453,7 @@ func maxOverGroups[T hostFloat](k int, inner classKernel[T]) classKernel[T] {
 		loss := inner(pooled, pooledGrad, n, groups, labels, norms)
 		parallelRows(n, m, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
+				clear(grad[i*m : (i+1)*m])
 				for c, g := range pooledGrad[i*groups : (i+1)*groups] {
 					grad[i*m+k*c+int(offset[i*groups+c])] = g
 				}
