@@ -268,7 +268,7 @@ func hostComputeT[T float32 | float64](hd hostDistance, symmetric bool, embT *te
 
 	// Back to the dot products x̂_i·x̂_j, whose gradient is grad (or, for L2, w = grad/(2·mat) on the
 	// squared distances), then to the embeddings: the batch is both the queries and the references,
-	// so dx̂ = grad·x̂ + gradᵀ·x̂, two GEMMs (the second reads grad transposed).
+	// so dx̂ = (grad + gradᵀ)·x̂, one GEMM that forms the sum as it packs grad (matMulSymA).
 	scale := T(1)
 	var sums []float64 // L2: Σ_j w_ij + Σ_j w_ji for each i
 	switch {
@@ -328,15 +328,10 @@ func hostComputeT[T float32 | float64](hd hostDistance, symmetric bool, embT *te
 		}
 	}
 	result, gx := newResult[T](n, d)
-	switch {
-	case symmetric:
+	if symmetric {
 		matmul(false, false, 2*scale, 0, grad, xn, 1, n, d, n, gx)
-	case n <= symmetrizeMaxN:
-		symmetrize(grad, n)
-		matmul(false, false, scale, 0, grad, xn, 1, n, d, n, gx)
-	default:
-		matmul(false, false, scale, 0, grad, xn, 1, n, d, n, gx)
-		matmul(true, false, scale, 1, grad, xn, 1, n, d, n, gx)
+	} else {
+		matMulSymA(scale, grad, xn, n, d, gx)
 	}
 	if sums != nil {
 		// sq_ij = ‖x̂_i‖² + ‖x̂_j‖² − 2 x̂_i·x̂_j: the norms' share, 2·sums_i·x̂_i.
@@ -631,46 +626,16 @@ func expShiftedRow[T hostFloat](zb []float64, row []T, scale, shift float64, ski
 	fastmath.ExpInPlace(zb)
 }
 
-// symmetrizeMaxN is the largest batch whose gradient matrix is made symmetric in place (one GEMM for
-// the backward) rather than read twice (two GEMMs). `go test ./losses -run XXX -bench
-// 'HostLosses/(instance|nca)/N=(1024|4096)$' -benchtime 5x -count 3` with 512 and with no limit, idle
-// machine, means of the three runs: Instance at N = 1,024 14.7 → 11.7 ms, NCA 21.1 → 14.4 ms; at
-// N = 4,096 the two were within the machine's noise (a 64 MiB matrix either way), so larger batches
-// keep two GEMMs. A variable so that the tests can take both paths.
-var symmetrizeMaxN = 2048
-
-// symmetrize replaces the [n, n] matrix g by g + gᵀ (the backward then needs one GEMM, not two),
-// in tiles of 8×8, bands of 16 rows on all cores (BenchmarkSymmetrize). A row of g is 4 KiB at
-// n = 1,024, so a tile's column (one line per row, every line in the same L1 set) stays in cache only
-// if it has at most 8 rows, the L1's associativity. A band writes its 16 columns of the rows below
-// it: one cache line per row, so two cores never write the same line (with bands of 8 they did, and
-// the pass cost more than the GEMM it saves).
-func symmetrize[T hostFloat](g []T, n int) {
-	const tile, band = 8, 16
-	bands := (n + band - 1) / band
-	symmetrizeBand := func(b int) {
-		for i0 := b * band; i0 < min(b*band+band, n); i0 += tile {
-			i1 := min(i0+tile, n)
-			for j0 := i0; j0 < n; j0 += tile {
-				j1 := min(j0+tile, n)
-				for i := i0; i < i1; i++ {
-					if j0 == i0 {
-						g[i*n+i] *= 2
-					}
-					row := g[i*n : i*n+n]
-					for j := max(j0, i+1); j < j1; j++ {
-						s := row[j] + g[j*n+i]
-						row[j], g[j*n+i] = s, s
-					}
-				}
-			}
-		}
+// matMulSymA is gemm.MatMulSymA32 or MatMulSymA64: c = alpha·(a + aᵀ)·b for a [n, n] and b [n, d],
+// the sum formed while the GEMM packs a. Before, the engine symmetrized the gradient matrix in place
+// and then multiplied (one GEMM), or multiplied it twice (two GEMMs, the second reading it
+// transposed); the packing does the transposed read of the second without its arithmetic, and
+// without the in-place pass's write of the whole matrix.
+func matMulSymA[T float32 | float64](alpha T, a, b []T, n, d int, c []T) {
+	switch a := any(a).(type) {
+	case []float32:
+		gemm.MatMulSymA32(any(alpha).(float32), 0, a, any(b).([]float32), 1, n, d, any(c).([]float32))
+	case []float64:
+		gemm.MatMulSymA64(any(alpha).(float64), 0, a, any(b).([]float64), 1, n, d, any(c).([]float64))
 	}
-	if n*n < 1<<15 {
-		for b := range bands {
-			symmetrizeBand(b)
-		}
-		return
-	}
-	parallelTasks(bands, symmetrizeBand)
 }

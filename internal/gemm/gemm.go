@@ -52,21 +52,60 @@ func MatMul64(alpha, beta float64, a, b []float64, batch, m, n, k int, c []float
 // bit-identical to MatMul32's on the transposed copies.
 func MatMulT32(transA, transB bool, alpha, beta float32, a, b []float32, batch, m, n, k int, c []float32) {
 	check("MatMul32", len(a), len(b), len(c), batch, m, n, k)
+	matMul32(alpha, beta, a, b, batch, m, n, k, c, aMode(transA), transB)
+}
+
+// MatMulSymA32 is MatMul32 with a replaced by a + aᵀ (a square, [batch, m, m]): c[p] =
+// alpha·(a[p] + a[p]ᵀ)·b[p] + beta·c[p]. The sum is formed while a is packed and never stored, so
+// the results are bit-identical to MatMul32's on a symmetrized copy, without that copy's pass
+// (a transposed read and a write of the whole matrix).
+func MatMulSymA32(alpha, beta float32, a, b []float32, batch, m, n int, c []float32) {
+	check("MatMulSymA32", len(a), len(b), len(c), batch, m, n, m)
+	matMul32(alpha, beta, a, b, batch, m, n, m, c, aSymmetrized, false)
+}
+
+func matMul32(alpha, beta float32, a, b []float32, batch, m, n, k int, c []float32, modeA aLayout, transB bool) {
 	kern, nr := microKernel[float32](kernel32Portable), nr32
 	if useAsm {
 		kern = kernel32Asm
 	}
-	matMul(alpha, beta, a, b, batch, m, n, k, c, kern, nr, pools32, transA, transB)
+	matMul(alpha, beta, a, b, batch, m, n, k, c, kern, nr, pools32, modeA, transB)
 }
 
 // MatMulT64 is MatMulT32 for float64.
 func MatMulT64(transA, transB bool, alpha, beta float64, a, b []float64, batch, m, n, k int, c []float64) {
 	check("MatMul64", len(a), len(b), len(c), batch, m, n, k)
+	matMul64(alpha, beta, a, b, batch, m, n, k, c, aMode(transA), transB)
+}
+
+// MatMulSymA64 is MatMulSymA32 for float64.
+func MatMulSymA64(alpha, beta float64, a, b []float64, batch, m, n int, c []float64) {
+	check("MatMulSymA64", len(a), len(b), len(c), batch, m, n, m)
+	matMul64(alpha, beta, a, b, batch, m, n, m, c, aSymmetrized, false)
+}
+
+func matMul64(alpha, beta float64, a, b []float64, batch, m, n, k int, c []float64, modeA aLayout, transB bool) {
 	kern, nr := microKernel[float64](kernel64Portable), nr64
 	if useAsm {
 		kern = kernel64Asm
 	}
-	matMul(alpha, beta, a, b, batch, m, n, k, c, kern, nr, pools64, transA, transB)
+	matMul(alpha, beta, a, b, batch, m, n, k, c, kern, nr, pools64, modeA, transB)
+}
+
+// aLayout is how the A operand is given: as stored, transposed, or to be symmetrized.
+type aLayout int
+
+const (
+	aPlain       aLayout = iota // a[p] is [m, k] row-major
+	aTransposed                 // a[p] is stored as its transpose, [k, m]
+	aSymmetrized                // a[p] is [m, m] and the product uses a[p] + a[p]ᵀ
+)
+
+func aMode(transA bool) aLayout {
+	if transA {
+		return aTransposed
+	}
+	return aPlain
 }
 
 // check panics unless the sizes are non-negative, their products do not overflow, and the
@@ -131,14 +170,14 @@ type job[T float] struct {
 	pools       *pools
 	splits      int  // parts of each batch item
 	splitM      bool // split over rows (else over columns)
-	transA      bool // a is stored transposed, [k, m]
+	modeA       aLayout
 	transB      bool // b is stored transposed, [n, k]
 	tasks       int  // batch·splits
 	next        atomic.Int64
 	wg          sync.WaitGroup
 }
 
-func matMul[T float](alpha, beta T, a, b []T, batch, m, n, k int, c []T, kern microKernel[T], nr int, pools *pools, transA, transB bool) {
+func matMul[T float](alpha, beta T, a, b []T, batch, m, n, k int, c []T, kern microKernel[T], nr int, pools *pools, modeA aLayout, transB bool) {
 	if batch == 0 || m == 0 || n == 0 {
 		return
 	}
@@ -166,7 +205,7 @@ func matMul[T float](alpha, beta T, a, b []T, batch, m, n, k int, c []T, kern mi
 	j := pools.jobs.Get().(*job[T])
 	j.alpha, j.beta, j.a, j.b, j.c, j.m, j.n, j.k, j.kern, j.nr = alpha, beta, a, b, c, m, n, k, kern, nr
 	j.pools, j.splits, j.splitM, j.tasks = pools, splits, splitM, batch*splits
-	j.transA, j.transB = transA, transB
+	j.modeA, j.transB = modeA, transB
 	j.next.Store(0)
 	workers = min(workers, j.tasks)
 	j.wg.Add(workers - 1)
@@ -237,9 +276,12 @@ func (j *job[T]) block(buf *buffers[T], a, b, c []T, i0, i1, j0, j1 int) {
 			}
 			for ic := i0; ic < i1; ic += mc {
 				mcb := min(mc, i1-ic)
-				if j.transA {
+				switch j.modeA {
+				case aTransposed:
 					packAT(buf.a, a, m, ic, mcb, pc, kcb)
-				} else {
+				case aSymmetrized:
+					packASym(buf.a, a, k, ic, mcb, pc, kcb)
+				default:
 					packA(buf.a, a, k, ic, mcb, pc, kcb)
 				}
 				for jr := 0; jr < ncb; jr += nr {
@@ -330,6 +372,36 @@ func packA[T float](dst, a []T, k, ic, mcb, pc, kcb int) {
 			r := a[(ic+ir+i)*k+pc : (ic+ir+i)*k+pc+kcb]
 			for p, v := range r {
 				panel[p*mr+i] = v
+			}
+		}
+	}
+}
+
+// packASym is packA for a + aᵀ, a square (row length k = m): the panel's row r at step p is
+// a[(ic+ir+r)·k + pc + p] + a[(pc+p)·k + ic + ir + r], the second term read as packAT reads.
+func packASym[T float](dst, a []T, k, ic, mcb, pc, kcb int) {
+	for ir := 0; ir < mcb; ir += mr {
+		h := min(mr, mcb-ir)
+		panel := dst[ir*kcb : ir*kcb+kcb*mr]
+		if h == mr {
+			r0 := a[(ic+ir)*k+pc : (ic+ir)*k+pc+kcb]
+			r1 := a[(ic+ir+1)*k+pc : (ic+ir+1)*k+pc+kcb]
+			r2 := a[(ic+ir+2)*k+pc : (ic+ir+2)*k+pc+kcb]
+			r3 := a[(ic+ir+3)*k+pc : (ic+ir+3)*k+pc+kcb]
+			r4 := a[(ic+ir+4)*k+pc : (ic+ir+4)*k+pc+kcb]
+			r5 := a[(ic+ir+5)*k+pc : (ic+ir+5)*k+pc+kcb]
+			for p := range kcb {
+				t := a[(pc+p)*k+ic+ir : (pc+p)*k+ic+ir+mr : (pc+p)*k+ic+ir+mr]
+				d := panel[p*mr : p*mr+mr : p*mr+mr]
+				d[0], d[1], d[2], d[3], d[4], d[5] = r0[p]+t[0], r1[p]+t[1], r2[p]+t[2], r3[p]+t[3], r4[p]+t[4], r5[p]+t[5]
+			}
+			continue
+		}
+		clear(panel)
+		for i := range h {
+			r := a[(ic+ir+i)*k+pc : (ic+ir+i)*k+pc+kcb]
+			for p, v := range r {
+				panel[p*mr+i] = v + a[(pc+p)*k+ic+ir+i]
 			}
 		}
 	}

@@ -354,3 +354,48 @@ func TestTransposedOperands(t *testing.T) {
 		}
 	}
 }
+
+// TestSymmetrizedA: MatMulSymA gives MatMul's bits on a + aᵀ formed beforehand, with both kernels,
+// edge panels, several k blocks (m > 256) and row blocks (m > 144), one goroutine and several, and
+// beta ≠ 0.
+func TestSymmetrizedA(t *testing.T) {
+	defer func(v bool) { useAsm = v }(useAsm)
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, asm := range []bool{false, useAsm} {
+		useAsm = asm
+		for _, sz := range [][3]int{{1, 1, 1}, {2, 7, 19}, {1, 13, 33}, {3, 6, 16}, {1, 150, 70}, {1, 300, 128}, {2, 64, 9}} {
+			batch, m, n := sz[0], sz[1], sz[2]
+			a, b, c0 := make([]float64, batch*m*m), make([]float64, batch*m*n), make([]float64, batch*m*n)
+			for i := range a {
+				a[i] = r.NormFloat64()
+			}
+			for i := range b {
+				b[i] = r.NormFloat64()
+			}
+			for i := range c0 {
+				c0[i] = r.NormFloat64()
+			}
+			a32, b32 := to32(a), to32(b)
+			sym, sym32 := make([]float64, len(a)), make([]float32, len(a))
+			for p := range batch {
+				for i := range m {
+					for j := range m {
+						sym[p*m*m+i*m+j] = a[p*m*m+i*m+j] + a[p*m*m+j*m+i]
+						sym32[p*m*m+i*m+j] = a32[p*m*m+i*m+j] + a32[p*m*m+j*m+i]
+					}
+				}
+			}
+			want64, want32 := append([]float64(nil), c0...), to32(c0)
+			got64, got32 := append([]float64(nil), c0...), to32(c0)
+			MatMul64(1.5, 0.5, sym, b, batch, m, n, m, want64)
+			MatMul32(1.5, 0.5, sym32, b32, batch, m, n, m, want32)
+			MatMulSymA64(1.5, 0.5, a, b, batch, m, n, got64)
+			MatMulSymA32(1.5, 0.5, a32, b32, batch, m, n, got32)
+			for i := range got64 {
+				if got64[i] != want64[i] || got32[i] != want32[i] {
+					t.Fatalf("asm %v %v: entry %d: %v/%v, want %v/%v", asm, sz, i, got64[i], got32[i], want64[i], want32[i])
+				}
+			}
+		}
+	}
+}
