@@ -104,11 +104,12 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 	switch {
 	case rows:
 		pn, pNorms, pLengths = normalizeRows(p, m, d)
+	case layout == classColumnsRenorm:
+		pLengths = columnLengths(p, d, m)
+		pn = getBuffer[T](d * m)
+		hostRenormColumns(pn, p, pLengths, d, m)
 	default:
 		pn, pNorms, pLengths = hostNormalizeColumns(p, d, m)
-		if layout == classColumnsRenorm {
-			hostRenormColumns(pn, p, pLengths, d, m)
-		}
 	}
 	defer putBuffer(pn)
 
