@@ -26,8 +26,9 @@ type HostParametricLoss interface {
 
 // classKernel computes a class loss from the [N, M] matrix of the embeddings' similarities (or
 // distances) to the M class vectors: it returns the loss and writes dLoss/dmat into grad (every
-// entry: grad arrives with a past step's values, or NaN in the tests). labels are class ids. norms gives the losses whose logits also depend on the vectors'
-// lengths (LargeMarginSoftmax) those lengths, and takes the gradients with respect to them.
+// entry: grad arrives with a past step's values, or NaN in the tests). labels are class ids. norms
+// gives the losses whose logits also depend on the vectors' lengths (LargeMarginSoftmax) those
+// lengths, and takes the gradients with respect to them.
 type classKernel[T hostFloat] func(mat, grad []T, n, m int, labels []int64, norms *classNorms) float64
 
 // classNorms holds the lengths of the embeddings (X) and of the class vectors (P) before their

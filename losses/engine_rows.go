@@ -13,20 +13,6 @@ import (
 // run in float64 with four partial sums, whose independent additions the core overlaps (one
 // dependent chain costs an addition's latency, four cycles, per element).
 
-// sumSquares returns Σ v² in float64.
-func sumSquares[T hostFloat](x []T) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		a, b, c, d := float64(x[i]), float64(x[i+1]), float64(x[i+2]), float64(x[i+3])
-		s0, s1, s2, s3 = s0+a*a, s1+b*b, s2+c*c, s3+d*d
-	}
-	for ; i < len(x); i++ {
-		s0 += float64(x[i]) * float64(x[i])
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
 // dotRow returns Σ a_i·b_i in float64 (len(b) ≥ len(a)).
 func dotRow[T hostFloat](a, b []T) float64 {
 	b = b[:len(a)]
@@ -51,7 +37,7 @@ func normalizeRows[T hostFloat](x []T, n, d int) (out []T, norms, lengths []floa
 	parallelRows(n, d, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			row, o := x[i*d:(i+1)*d], out[i*d:(i+1)*d]
-			lengths[i] = math.Sqrt(sumSquares(row))
+			lengths[i] = math.Sqrt(dotRow(row, row))
 			norms[i] = max(lengths[i], 1e-12)
 			inv := 1 / norms[i]
 			for j, v := range row {
@@ -66,7 +52,8 @@ func normalizeRows[T hostFloat](x []T, n, d int) (out []T, norms, lengths []floa
 func rowSquares[T hostFloat](x []T, n, d int) []float64 {
 	out := make([]float64, n)
 	for i := range n {
-		out[i] = sumSquares(x[i*d : (i+1)*d])
+		row := x[i*d : (i+1)*d]
+		out[i] = dotRow(row, row)
 	}
 	return out
 }
