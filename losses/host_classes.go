@@ -441,7 +441,7 @@ func maxOverGroups[T hostFloat](k int, inner classKernel[T]) classKernel[T] {
 				for c := range pr {
 					group := row[k*c : k*c+k : k*c+k]
 					// No branch on the comparison: which entry wins is random, and a mispredicted
-					// branch per entry costs three times the rest of this loop.
+					// branch per entry cost more than all the rest of this loop.
 					best := 0
 					for x := 1; x < len(group); x++ {
 						best += (x - best) * boolInt(group[x] > group[best])
