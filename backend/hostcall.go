@@ -2,6 +2,7 @@ package backend
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -12,9 +13,11 @@ import (
 )
 
 // HostFunc computes the outputs of a host call from the values of its inputs. It runs on the host,
-// in the caller's goroutine, each time the compiled graph executes; the inputs are copies it may
-// keep or modify. It returns one tensor per declared output shape, or an error, which the graph's
-// execution returns.
+// in the caller's goroutine, each time the compiled graph executes. The inputs are views of the
+// graph's input buffers, valid during the call only: read them with ConstFlatData (or Value), and
+// neither modify, finalize nor keep them. It returns one tensor per declared output shape, or an
+// error, which the graph's execution returns. An output made by NewHostOutput reaches the graph
+// without a copy; any other is copied.
 type HostFunc func(inputs []*tensors.Tensor) ([]*tensors.Tensor, error)
 
 // MaxHostCallInputs is the number of inputs a host call can take.
@@ -269,7 +272,9 @@ func (e *hostExecutable) Execute(inputs []backends.Buffer, donate []bool, device
 	for _, call := range b.callOrder {
 		args := make([]*tensors.Tensor, len(call.inputs))
 		for i, idx := range call.inputs {
-			t, err := tensorOf(be, inputs[idx])
+			// A view, not a copy: FromBuffer's tensor reads the buffer's own storage, and nothing
+			// finalizes it (HostFunc's contract), so the buffer stays the graph's.
+			t, err := tensors.FromBuffer(be, inputs[idx])
 			if err != nil {
 				release()
 				return nil, err
@@ -291,8 +296,7 @@ func (e *hostExecutable) Execute(inputs []backends.Buffer, donate []bool, device
 				release()
 				return nil, fmt.Errorf("host call: output %d is %s, want %s", k, t.Shape(), call.outputs[k])
 			}
-			var buf backends.Buffer
-			t.ConstFlatData(func(flat any) { buf, err = be.BufferFromFlatData(device, flat, t.Shape()) })
+			buf, err := outputBuffer(be, t, device, inputs)
 			if err != nil {
 				release()
 				return nil, err
@@ -315,13 +319,37 @@ func (e *hostExecutable) Execute(inputs []backends.Buffer, donate []bool, device
 	return e.Executable.Execute(all, allDonate, device)
 }
 
-// tensorOf copies a buffer's value into a new tensor.
-func tensorOf(be backends.Backend, buf backends.Buffer) (*tensors.Tensor, error) {
-	shape, err := be.BufferShape(buf)
+// outputBuffer returns a buffer of be on device holding t's value: t's own buffer when t lives
+// there (NewHostOutput's tensors) and is none of the graph's inputs, which t then gives up; a copy
+// otherwise.
+func outputBuffer(be backends.Backend, t *tensors.Tensor, device backends.DeviceNum, inputs []backends.Buffer) (backends.Buffer, error) {
+	if tb, err := t.Backend(); err == nil && tb == be && t.IsOnDevice(device) {
+		buf, err := t.Buffer(be, device)
+		if err == nil && !slices.Contains(inputs, buf) {
+			return t.DonateBuffer(be, device)
+		}
+	}
+	var buf backends.Buffer
+	var copyErr error
+	if err := t.ConstFlatData(func(flat any) { buf, copyErr = be.BufferFromFlatData(device, flat, t.Shape()) }); err != nil {
+		return nil, err
+	}
+	return buf, copyErr
+}
+
+// NewHostOutput returns a tensor of the given shape for a host function (HostFunc) of a graph of
+// backend b to return: on the pure-Go backend of Shared and New its data is a buffer of the
+// backend, which the graph then reads without a copy; on others, a local tensor. Its initial
+// values are undefined (a reused buffer's): write every element, through the slice that
+// ConstFlatData gives (MutableFlatData would copy the buffer to a local one first).
+func NewHostOutput(b backends.Backend, shape shapes.Shape) (*tensors.Tensor, error) {
+	hb, ok := b.(*hostBackend)
+	if !ok || !hb.HasSharedBuffers() {
+		return tensors.FromShape(shape), nil
+	}
+	buf, _, err := hb.Backend.NewSharedBuffer(0, shape)
 	if err != nil {
 		return nil, err
 	}
-	t := tensors.FromShape(shape)
-	t.MutableFlatData(func(flat any) { err = be.BufferToFlatData(buf, flat) })
-	return t, err
+	return tensors.FromBuffer(hb.Backend, buf)
 }

@@ -155,3 +155,64 @@ func TestNoHostCalls(t *testing.T) {
 		}
 	}
 }
+
+// NewHostOutput's tensors reach the graph as they are; an output that is one of the inputs (a view
+// of the graph's buffer) is copied, so the graph's own input stays intact.
+func TestHostOutput(t *testing.T) {
+	b, err := New("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var made *tensors.Tensor
+	fn := func(in []*tensors.Tensor) ([]*tensors.Tensor, error) {
+		out, err := NewHostOutput(b, in[0].Shape())
+		if err != nil {
+			return nil, err
+		}
+		tensors.ConstFlatData(in[0], func(x []float32) {
+			tensors.ConstFlatData(out, func(o []float32) {
+				for i, v := range x {
+					o[i] = 10 * v
+				}
+			})
+		})
+		made = out
+		return []*tensors.Tensor{out, in[0]}, nil
+	}
+	exec, err := graph.NewExec(b, func(x *graph.Node) (*graph.Node, *graph.Node, *graph.Node) {
+		out := HostCall(fn, []shapes.Shape{x.Shape(), x.Shape()}, x)
+		return graph.Add(out[0], x), graph.Neg(out[1]), graph.Mul(x, x)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensors.FromValue([]float32{1, 2})
+	for round := range 2 {
+		res, err := exec.Exec(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res[0].Value().([]float32); got[0] != 11 || got[1] != 22 {
+			t.Errorf("round %d: 10x + x = %v, want [11 22]", round, got)
+		}
+		if got := res[1].Value().([]float32); got[0] != -1 || got[1] != -2 {
+			t.Errorf("round %d: -x = %v, want [-1 -2]", round, got)
+		}
+		if got := res[2].Value().([]float32); got[0] != 1 || got[1] != 4 {
+			t.Errorf("round %d: x·x = %v, want [1 4]", round, got)
+		}
+		if got := x.Value().([]float32); got[0] != 1 || got[1] != 2 {
+			t.Errorf("round %d: the caller's x is %v, want [1 2]", round, got)
+		}
+		if made.CheckValid() == nil { // Handing its buffer over leaves the tensor empty.
+			t.Errorf("round %d: NewHostOutput's tensor still holds its buffer: it was copied, not handed over", round)
+		}
+	}
+	plain, err := GraphOnly()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if local, err := NewHostOutput(plain, shapes.Make(dtypes.Float32, 2)); err != nil || !local.IsLocal() {
+		t.Errorf("NewHostOutput(GraphOnly()) = %v, %v, want a local tensor", local, err)
+	}
+}

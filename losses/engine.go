@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
@@ -49,6 +50,10 @@ type HostInputs struct {
 	// Params are the values of a HostParametricLoss's parameters, in the order of its
 	// HostParameters; nil for the other losses.
 	Params []*tensors.Tensor
+
+	// outputs is the graph's backend when a host call runs the engine (hostLossNode): the results
+	// are then made in its buffers (newResult). Nil: local tensors.
+	outputs backends.Backend
 }
 
 // HostResult is the output of HostLoss.HostCompute.
@@ -164,9 +169,9 @@ func hostComputePairs(hd hostDistance, symmetric bool, in HostInputs, k32 pairKe
 	}
 	switch in.Embeddings.DType() {
 	case dtypes.Float32:
-		return hostComputeT(hd, symmetric, in.Embeddings, labels, k32, gemm.MatMulT32)
+		return hostComputeT(hd, symmetric, in.Embeddings, labels, in.outputs, k32, gemm.MatMulT32)
 	case dtypes.Float64:
-		return hostComputeT(hd, symmetric, in.Embeddings, labels, k64, gemm.MatMulT64)
+		return hostComputeT(hd, symmetric, in.Embeddings, labels, in.outputs, k64, gemm.MatMulT64)
 	default:
 		return HostResult{}, fmt.Errorf("host loss engine: embeddings must be float32 or float64, got %s", in.Embeddings.DType())
 	}
@@ -203,7 +208,7 @@ func hostLabels(in HostInputs) ([]int64, error) {
 // stored transposed.
 type matMulFn[T hostFloat] func(transA, transB bool, alpha, beta T, a, b []T, batch, m, n, k int, c []T)
 
-func hostComputeT[T float32 | float64](hd hostDistance, symmetric bool, embT *tensors.Tensor, labels []int64, kernel pairKernel[T], matmul matMulFn[T]) (HostResult, error) {
+func hostComputeT[T float32 | float64](hd hostDistance, symmetric bool, embT *tensors.Tensor, labels []int64, outputs backends.Backend, kernel pairKernel[T], matmul matMulFn[T]) (HostResult, error) {
 	n, d := embT.Shape().Dimensions[0], embT.Shape().Dimensions[1]
 	var x []T
 	tensors.ConstFlatData(embT, func(v []T) { x = v }) // Read only; a local tensor's data stays put.
@@ -327,7 +332,7 @@ func hostComputeT[T float32 | float64](hd hostDistance, symmetric bool, embT *te
 			sums[i] += c
 		}
 	}
-	result, gx := newResult[T](n, d)
+	result, gx := newResult[T](outputs, n, d)
 	if symmetric {
 		matmul(false, false, 2*scale, 0, grad, xn, 1, n, d, n, gx)
 	} else {

@@ -139,8 +139,8 @@ func hostClassComputeT[T float32 | float64](hd hostDistance, layout classLayout,
 	if hd.metric == metricL2Sq {
 		scale = -2 // d²_ij = ‖x̂_i‖² + ‖p̂_j‖² − 2 x̂_i·p̂_j
 	}
-	gxT, gx := newResult[T](n, d)
-	gpT, gp := newResult[T](pd...)
+	gxT, gx := newResult[T](in.outputs, n, d)
+	gpT, gp := newResult[T](in.outputs, pd...)
 	if rows {
 		matmul(false, false, scale, 0, grad, pn, 1, n, d, m, gx)
 		matmul(true, false, scale, 0, grad, xn, 1, m, d, n, gp)

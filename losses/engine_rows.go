@@ -3,9 +3,12 @@ package losses
 import (
 	"math"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/gometric/gometric/backend"
 )
 
 // Row passes of the host engine: the normalization of the embeddings (and of class vectors) and its
@@ -81,10 +84,34 @@ func normalizeBackward[T hostFloat](g, xn []T, norms []float64, n, d int) {
 }
 
 // newResult returns a new tensor of T with the given dimensions and its data, for a kernel to write
-// its result in place (rather than into a slice that the tensor would then copy).
-func newResult[T float32 | float64](dims ...int) (*tensors.Tensor, []T) {
-	t := tensors.FromShape(shapes.Make(dtypes.FromGenericsType[T](), dims...))
+// its result in place (rather than into a slice that the tensor would then copy). Inside a host
+// call (outputs: the graph's backend; HostInputs.outputs) the tensor is a buffer of that backend,
+// which the graph then reads without a copy (backend.NewHostOutput), and its initial values are a
+// reused buffer's (NaN under poisonBuffers): the kernels write every entry. Otherwise it is a
+// local tensor of zeros.
+func newResult[T float32 | float64](outputs backends.Backend, dims ...int) (*tensors.Tensor, []T) {
+	shape := shapes.Make(dtypes.FromGenericsType[T](), dims...)
+	if outputs != nil {
+		if t, err := backend.NewHostOutput(outputs, shape); err == nil {
+			data := resultData[T](t)
+			if poisonBuffers.Load() {
+				nan := T(math.NaN())
+				for i := range data {
+					data[i] = nan
+				}
+			}
+			return t, data
+		}
+	}
+	t := tensors.FromShape(shape)
+	return t, resultData[T](t)
+}
+
+// resultData returns the storage of a result tensor (newResult's, or a local one), for the engine
+// to write: ConstFlatData gives the storage itself, where MutableFlatData would first copy a
+// backend's buffer to a local one. The storage of either stays put.
+func resultData[T float32 | float64](t *tensors.Tensor) []T {
 	var data []T
-	tensors.MutableFlatData(t, func(flat []T) { data = flat }) // A local tensor's data stays put.
-	return t, data
+	tensors.ConstFlatData(t, func(flat []T) { data = flat })
+	return data
 }

@@ -44,7 +44,7 @@ func (m *MultipleLosses) HostCompute(in HostInputs) (HostResult, error) {
 		if m.Weights != nil {
 			w = m.Weights[k]
 		}
-		sub := HostInputs{Embeddings: in.Embeddings, Labels: in.Labels}
+		sub := HostInputs{Embeddings: in.Embeddings, Labels: in.Labels, outputs: in.outputs}
 		r, err := l.(HostLoss).HostCompute(sub)
 		if err != nil {
 			return HostResult{}, err
@@ -55,6 +55,7 @@ func (m *MultipleLosses) HostCompute(in HostInputs) (HostResult, error) {
 			out.Gradient = r.Gradient
 		} else {
 			addTensor(out.Gradient, r.Gradient)
+			_ = r.Gradient.FinalizeAll() // A backend's buffer goes back to its pool.
 		}
 	}
 	return out, nil
@@ -66,18 +67,16 @@ func scaleTensor(t *tensors.Tensor, w float64) {
 		return
 	}
 	if t.DType() == dtypes.Float64 {
-		tensors.MutableFlatData(t, func(v []float64) {
-			for i := range v {
-				v[i] *= w
-			}
-		})
+		v := resultData[float64](t)
+		for i := range v {
+			v[i] *= w
+		}
 		return
 	}
-	tensors.MutableFlatData(t, func(v []float32) {
-		for i := range v {
-			v[i] *= float32(w)
-		}
-	})
+	v := resultData[float32](t)
+	for i := range v {
+		v[i] *= float32(w)
+	}
 }
 
 // addTensor adds src to dst (same shape and dtype, float32 or float64) in place.
@@ -90,11 +89,10 @@ func addTensor(dst, src *tensors.Tensor) {
 }
 
 func addFlat[T float32 | float64](dst, src *tensors.Tensor) {
+	d := resultData[T](dst)
 	tensors.ConstFlatData(src, func(s []T) {
-		tensors.MutableFlatData(dst, func(d []T) {
-			for i := range d {
-				d[i] += s[i]
-			}
-		})
+		for i := range d {
+			d[i] += s[i]
+		}
 	})
 }

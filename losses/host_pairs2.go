@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
@@ -389,9 +390,9 @@ func (l *NPairs) HostCompute(in HostInputs) (HostResult, error) {
 	sign := -hostSign(hd.inverted()) // z = s, or −d
 	switch in.Embeddings.DType() {
 	case dtypes.Float32:
-		return npairsHost(hd, in.Embeddings, labels, sign, gemm.MatMulT32)
+		return npairsHost(hd, in.Embeddings, labels, in.outputs, sign, gemm.MatMulT32)
 	case dtypes.Float64:
-		return npairsHost(hd, in.Embeddings, labels, sign, gemm.MatMulT64)
+		return npairsHost(hd, in.Embeddings, labels, in.outputs, sign, gemm.MatMulT64)
 	}
 	return HostResult{}, fmt.Errorf("host loss engine: embeddings must be float32 or float64, got %s", in.Embeddings.DType())
 }
@@ -423,13 +424,14 @@ type matMulTFn[T hostFloat] func(transA, transB bool, alpha, beta T, a, b []T, b
 
 // npairsHost: for the K pairs (a_k, p_k), v_k = LSE_l z(a_k, p_l) − z(a_k, p_k), averaged over the
 // pairs, with z = sign·mat on the [K, K] matrix of anchors × positives (computed as the engine does).
-func npairsHost[T float32 | float64](hd hostDistance, embT *tensors.Tensor, labels []int64, sign float64, mm matMulTFn[T]) (HostResult, error) {
+func npairsHost[T float32 | float64](hd hostDistance, embT *tensors.Tensor, labels []int64, outputs backends.Backend, sign float64, mm matMulTFn[T]) (HostResult, error) {
 	n, d := embT.Shape().Dimensions[0], embT.Shape().Dimensions[1]
-	gx := make([]T, n*d)
+	result, gx := newResult[T](outputs, n, d)
+	clear(gx) // Only the anchors' and positives' rows are written below.
 	anchors, positives := npairsAnchors(labels)
 	k := len(anchors)
 	if k == 0 {
-		return HostResult{Loss: 0, Gradient: tensors.FromFlatDataAndDimensions(gx, n, d)}, nil
+		return HostResult{Loss: 0, Gradient: result}, nil
 	}
 	// Gather (and normalize) the anchors and the positives.
 	a, p := make([]T, k*d), make([]T, k*d)
@@ -547,7 +549,7 @@ func npairsHost[T float32 | float64](hd hostDistance, embT *tensors.Tensor, labe
 		copy(gx[anchors[r]*d:(anchors[r]+1)*d], da[r*d:(r+1)*d])
 		copy(gx[positives[r]*d:(positives[r]+1)*d], dp[r*d:(r+1)*d])
 	}
-	return HostResult{Loss: loss, Gradient: tensors.FromFlatDataAndDimensions(gx, n, d)}, nil
+	return HostResult{Loss: loss, Gradient: result}, nil
 }
 
 // ---- RankedList ----

@@ -751,17 +751,15 @@ func (l *Angular) HostCompute(in HostInputs) (HostResult, error) {
 	}
 	switch g := res.Gradient; g.DType() {
 	case dtypes.Float32:
-		tensors.MutableFlatData(g, func(v []float32) {
-			for i := range n {
-				add(i, func(j int, a float64) { v[i*d+j] = float32(float64(v[i*d+j]) + a) })
-			}
-		})
+		v := resultData[float32](g)
+		for i := range n {
+			add(i, func(j int, a float64) { v[i*d+j] = float32(float64(v[i*d+j]) + a) })
+		}
 	case dtypes.Float64:
-		tensors.MutableFlatData(g, func(v []float64) {
-			for i := range n {
-				add(i, func(j int, a float64) { v[i*d+j] += a })
-			}
-		})
+		v := resultData[float64](g)
+		for i := range n {
+			add(i, func(j int, a float64) { v[i*d+j] += a })
+		}
 	}
 	return res, nil
 }

@@ -73,8 +73,9 @@ func hostLossNode(l HostLoss, in Inputs, params []*graph.Node) *graph.Node {
 	for _, x := range append([]*graph.Node{e}, params...) {
 		outputs = append(outputs, x.Shape())
 	}
+	b := e.Graph().Backend()
 	fn := func(ts []*tensors.Tensor) ([]*tensors.Tensor, error) {
-		res, err := l.HostCompute(HostInputs{Embeddings: ts[0], Labels: ts[1], Params: ts[2:]})
+		res, err := l.HostCompute(HostInputs{Embeddings: ts[0], Labels: ts[1], Params: ts[2:], outputs: b})
 		if err != nil {
 			return nil, err
 		}
@@ -86,23 +87,57 @@ func hostLossNode(l HostLoss, in Inputs, params []*graph.Node) *graph.Node {
 	}
 	outs := backend.HostCall(fn, outputs, inputs...)
 	value := outs[0]
+	var cotangent *graph.Node
 	for i, x := range append([]*graph.Node{e}, params...) {
-		value = graph.Add(value, gradientLink(x, outs[1+i]))
+		value = graph.Add(value, gradientLink(x, outs[1+i], &cotangent))
 	}
-	return value
+	// The value's cotangent, noted for the links: graph.Gradient visits the nodes from the newest,
+	// so this identity's gradient function runs before theirs.
+	return graph.IdentityWithCustomGradient(value, func(_, v *graph.Node) *graph.Node {
+		cotangent = v
+		return v
+	})
 }
 
 // gradientLink returns a scalar node whose value is 0 and whose gradient with respect to x is grad
-// (times the cotangent it receives): it joins a gradient computed elsewhere to a value. It reads
-// one element of x (through an identity with grad as its custom gradient) rather than Σ x·grad,
-// which would cost the pure-Go backend two passes over x forward and two backward.
-func gradientLink(x, grad *graph.Node) *graph.Node {
+// times *cotangent (the cotangent of the value the link joins, which hostLossNode notes before the
+// link's gradient is built): it joins a gradient computed elsewhere to a value. It reads one element
+// of x (through an identity with that gradient) rather than Σ x·grad, which would cost the pure-Go
+// backend two passes over x forward and two backward; and its gradient does not read the
+// cotangent that reaches x's identity (zero but at x's first element), so the backend never builds
+// that [N, D] array (an unused node is not executed).
+func gradientLink(x, grad *graph.Node, cotangent **graph.Node) *graph.Node {
 	linked := graph.IdentityWithCustomGradient(x, func(_, v *graph.Node) *graph.Node {
-		// v is zero but at x's first element, where it holds the link's cotangent.
-		return graph.Mul(grad, firstElement(v))
+		c := *cotangent
+		if c == nil { // Not reached through hostLossNode's value: the cotangent is v's first element.
+			c = firstElement(v)
+		}
+		if isConstantOne(c) {
+			return grad // The loss itself is differentiated (graph.Gradient's seed): no pass to scale.
+		}
+		return graph.Mul(grad, c)
 	})
 	s := firstElement(linked)
 	return graph.Sub(s, graph.StopGradient(s))
+}
+
+// isConstantOne reports whether the scalar node c is the constant 1, possibly broadcast or
+// reshaped (graph.Gradient's seed is Ones: a broadcast scalar constant).
+func isConstantOne(c *graph.Node) bool {
+	for c.Shape().Size() == 1 && (c.Type() == graph.NodeTypeBroadcastInDim || c.Type() == graph.NodeTypeReshape) {
+		c = c.Inputs()[0]
+	}
+	t := c.ConstantValue()
+	if t == nil || t.Size() != 1 {
+		return false
+	}
+	switch v := t.Value().(type) {
+	case float32:
+		return v == 1
+	case float64:
+		return v == 1
+	}
+	return false
 }
 
 // firstElement returns x's first element as a scalar.

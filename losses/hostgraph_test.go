@@ -17,8 +17,9 @@ import (
 )
 
 // computeOn runs l's ComputeWithContext on be with the embeddings and labels as the graph's inputs,
-// and returns the loss, the gradients of 2.5 times it (embeddings first, then the context's trainable variables in
-// their order), and whether the graph has a host call (its carrier node).
+// and returns the loss, the gradients of 2.5 times it (embeddings first, then the context's trainable
+// variables in their order) followed by the gradient of the loss itself with respect to the
+// embeddings, and whether the graph has a host call (its carrier node).
 func computeOn(t *testing.T, be backends.Backend, l losses.Loss, emb any, labels []int32) (float64, [][]float64, bool) {
 	t.Helper()
 	ctx := context.New()
@@ -34,7 +35,9 @@ func computeOn(t *testing.T, be backends.Backend, l losses.Loss, emb any, labels
 		// The gradients of 2.5·loss: the engine's gradients must follow the cotangent they receive.
 		scaled := graph.MulScalar(v, 2.5)
 		outs := []*graph.Node{v, graph.Gradient(scaled, e)[0]}
-		return append(outs, ctx.BuildTrainableVariablesGradientsGraph(scaled)...)
+		outs = append(outs, ctx.BuildTrainableVariablesGradientsGraph(scaled)...)
+		// And of the loss itself, whose cotangent is graph.Gradient's constant seed.
+		return append(outs, graph.Gradient(v, e)[0])
 	})
 	if err != nil {
 		t.Fatal(err)
