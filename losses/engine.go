@@ -16,6 +16,7 @@ import (
 	"github.com/gometric/gometric/distances"
 	"github.com/gometric/gometric/internal/fastmath"
 	"github.com/gometric/gometric/internal/gemm"
+	"github.com/gometric/gometric/internal/parallel"
 	"github.com/gometric/gometric/reducers"
 )
 
@@ -433,7 +434,7 @@ func parallelTasks(tasks int, f func(t int)) {
 		return
 	}
 	var next atomic.Int64
-	run := func() {
+	parallel.Run(min(runtime.GOMAXPROCS(0), tasks), func() {
 		for {
 			t := int(next.Add(1) - 1)
 			if t >= tasks {
@@ -441,17 +442,7 @@ func parallelTasks(tasks int, f func(t int)) {
 			}
 			f(t)
 		}
-	}
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), tasks) - 1 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			run()
-		}()
-	}
-	run()
-	wg.Wait()
+	})
 }
 
 // Buffers reused across calls, by element type and power-of-two capacity: a training step needs

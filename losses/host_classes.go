@@ -441,12 +441,19 @@ func maxOverGroups[T hostFloat](k int, inner classKernel[T]) classKernel[T] {
 				for c := range pr {
 					group := row[k*c : k*c+k : k*c+k]
 					// No branch on the comparison: which entry wins is random, and a mispredicted
-					// branch per entry cost more than all the rest of this loop.
-					best := 0
+					// branch per entry cost more than all the rest of this loop. The running
+					// maximum stays in a register (no load that depends on the last comparison).
+					best, top := 0, group[0]
 					for x := 1; x < len(group); x++ {
-						best += (x - best) * boolInt(group[x] > group[best])
+						v := group[x]
+						gt := 0
+						if v > top {
+							gt = 1 // SETcc, not a branch
+						}
+						best += (x - best) * gt
+						top = max(top, v)
 					}
-					pr[c], or[c] = group[best], uint8(best)
+					pr[c], or[c] = top, uint8(best)
 				}
 			}
 		})
@@ -461,14 +468,6 @@ func maxOverGroups[T hostFloat](k int, inner classKernel[T]) classKernel[T] {
 		})
 		return loss
 	}
-}
-
-// boolInt is 1 for true and 0 for false (a SETcc instruction, no branch).
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // HostCheck implements HostLoss.

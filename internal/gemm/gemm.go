@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/gometric/gometric/internal/parallel"
 )
 
 // float is the element type of the generic driver.
@@ -174,7 +176,7 @@ type job[T float] struct {
 	transB      bool // b is stored transposed, [n, k]
 	tasks       int  // batch·splits
 	next        atomic.Int64
-	wg          sync.WaitGroup
+	run         func() // j.work, bound once: a method value made per call would allocate
 }
 
 func matMul[T float](alpha, beta T, a, b []T, batch, m, n, k int, c []T, kern microKernel[T], nr int, pools *pools, modeA aLayout, transB bool) {
@@ -207,16 +209,10 @@ func matMul[T float](alpha, beta T, a, b []T, batch, m, n, k int, c []T, kern mi
 	j.pools, j.splits, j.splitM, j.tasks = pools, splits, splitM, batch*splits
 	j.modeA, j.transB = modeA, transB
 	j.next.Store(0)
-	workers = min(workers, j.tasks)
-	j.wg.Add(workers - 1)
-	for range workers - 1 {
-		go func() {
-			defer j.wg.Done()
-			j.work()
-		}()
+	if j.run == nil {
+		j.run = j.work
 	}
-	j.work()
-	j.wg.Wait()
+	parallel.Run(min(workers, j.tasks), j.run)
 	j.a, j.b, j.c = nil, nil, nil
 	pools.jobs.Put(j)
 }
