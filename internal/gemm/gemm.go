@@ -177,6 +177,14 @@ type job[T float] struct {
 	tasks       int  // batch·splits
 	next        atomic.Int64
 	run         func() // j.work, bound once: a method value made per call would allocate
+
+	// The shared-B schedule (sharedB): the current block of B, packed once for all workers, and
+	// the row blocks of A that the workers take.
+	bPacked               []T
+	jc, ncb, pc, kcb      int
+	packTasks             int
+	rowsPerTask, rowTasks int
+	runPack, runRows      func() // j.packWork and j.rowWork, bound once
 }
 
 func matMul[T float](alpha, beta T, a, b []T, batch, m, n, k int, c []T, kern microKernel[T], nr int, pools *pools, modeA aLayout, transB bool) {
@@ -191,6 +199,15 @@ func matMul[T float](alpha, beta T, a, b []T, batch, m, n, k int, c []T, kern mi
 	workers := runtime.GOMAXPROCS(0)
 	if macs < parallelMACs {
 		workers = 1
+	}
+	if batch == 1 && workers > 1 && m >= sharedBMinRows*workers {
+		j := pools.jobs.Get().(*job[T])
+		j.alpha, j.beta, j.a, j.b, j.c, j.m, j.n, j.k, j.kern, j.nr = alpha, beta, a, b, c, m, n, k, kern, nr
+		j.pools, j.modeA, j.transB = pools, modeA, transB
+		j.sharedB(workers)
+		j.a, j.b, j.c = nil, nil, nil
+		pools.jobs.Put(j)
+		return
 	}
 	// Split each batch item so that the tasks divide evenly among the workers when the batch
 	// alone does not, over the longer of m and n, in whole micro-tiles.
@@ -247,9 +264,130 @@ func (j *job[T]) work() {
 	}
 }
 
+// sharedBMinRows is the fewest rows of A per worker for which a single product takes the
+// shared-B schedule: 4 micro-panels each.
+const sharedBMinRows = 4 * mr
+
+// sharedB computes a single product (batch 1) with B's blocks packed once for all workers: for
+// each kc×nc block of B, the workers first pack its micro-panels, then take row blocks of A (each
+// packing its own rows) and multiply them by the whole block. The row blocks are small enough
+// that each worker gets about three: a worker that the operating system deschedules (another
+// process on the core) then holds up one small block while the others take the rest, where with
+// one half of the product per worker the other worker waited for the whole half. The results are
+// bit-identical to block's: each entry of C sums the same kc blocks in the same order.
+func (j *job[T]) sharedB(workers int) {
+	m, n, k, nr := j.m, j.n, j.k, j.nr
+	rows := (m + 3*workers - 1) / (3 * workers)
+	j.rowsPerTask = min(mc, roundUp(max(rows, sharedBMinRows), mr))
+	j.rowTasks = (m + j.rowsPerTask - 1) / j.rowsPerTask
+	j.bPacked = grow(j.bPacked, min(kc, k)*min(nc, roundUp(n, nr)))
+	if j.runPack == nil {
+		j.runPack, j.runRows = j.packWork, j.rowWork
+	}
+	for jc := 0; jc < n; jc += nc {
+		for pc := 0; pc < k; pc += kc {
+			j.jc, j.ncb, j.pc, j.kcb = jc, min(nc, n-jc), pc, min(kc, k-pc)
+			j.packTasks = min((j.ncb+nr-1)/nr, 4*workers)
+			j.next.Store(0)
+			parallel.Run(min(workers, j.packTasks), j.runPack)
+			j.next.Store(0)
+			parallel.Run(min(workers, j.rowTasks), j.runRows)
+		}
+	}
+}
+
+// packWork packs groups of micro-panels of the current block of B into j.bPacked until none is
+// left.
+func (j *job[T]) packWork() {
+	panels := (j.ncb + j.nr - 1) / j.nr
+	for {
+		t := int(j.next.Add(1) - 1)
+		if t >= j.packTasks {
+			return
+		}
+		p0, p1 := t*panels/j.packTasks, (t+1)*panels/j.packTasks
+		c0, c1 := p0*j.nr, min(p1*j.nr, j.ncb)
+		if c1 <= c0 {
+			continue
+		}
+		dst := j.bPacked[p0*j.nr*j.kcb:]
+		if j.transB {
+			packBT(dst, j.b, j.k, j.pc, j.kcb, j.jc+c0, c1-c0, j.nr)
+		} else {
+			packB(dst, j.b, j.n, j.pc, j.kcb, j.jc+c0, c1-c0, j.nr)
+		}
+	}
+}
+
+// rowWork takes row blocks of A until none is left: packs each and multiplies it by the current
+// packed block of B.
+func (j *job[T]) rowWork() {
+	buf := j.pools.bufs.Get().(*buffers[T])
+	defer j.pools.bufs.Put(buf)
+	buf.a = grow(buf.a, j.rowsPerTask*j.kcb)
+	buf.tile = grow(buf.tile, mr*j.nr)
+	beta := j.beta
+	if j.pc > 0 {
+		beta = 1
+	}
+	for {
+		t := int(j.next.Add(1) - 1)
+		if t >= j.rowTasks {
+			return
+		}
+		ic := t * j.rowsPerTask
+		mcb := min(j.rowsPerTask, j.m-ic)
+		j.packARows(buf.a, j.a, ic, mcb, j.pc, j.kcb)
+		j.macro(buf.a, j.bPacked, j.c, buf.tile[:mr*j.nr], ic, mcb, j.jc, j.ncb, j.kcb, beta)
+	}
+}
+
+// packARows packs rows [ic, ic+mcb) × columns [pc, pc+kcb) of A as its layout says.
+func (j *job[T]) packARows(dst, a []T, ic, mcb, pc, kcb int) {
+	switch j.modeA {
+	case aTransposed:
+		packAT(dst, a, j.m, ic, mcb, pc, kcb)
+	case aSymmetrized:
+		packASym(dst, a, j.k, ic, mcb, pc, kcb)
+	default:
+		packA(dst, a, j.k, ic, mcb, pc, kcb)
+	}
+}
+
+// macro sets C[ic:ic+mcb, jc:jc+ncb] = alpha·Ã·B̃ + beta·C from packed A rows ap (mcb×kcb) and
+// packed B columns bp (kcb×ncb), one mr×nr tile at a time (edge tiles through tile).
+func (j *job[T]) macro(ap, bp, c, tile []T, ic, mcb, jc, ncb, kcb int, beta T) {
+	n, nr := j.n, j.nr
+	for jr := 0; jr < ncb; jr += nr {
+		nrb := min(nr, ncb-jr)
+		bpan := bp[jr*kcb : (jr+nr)*kcb]
+		for ir := 0; ir < mcb; ir += mr {
+			mrb := min(mr, mcb-ir)
+			apan := ap[ir*kcb : (ir+mr)*kcb]
+			off := (ic+ir)*n + jc + jr
+			if mrb == mr && nrb == nr {
+				j.kern(kcb, apan, bpan, c[off:], n, j.alpha, beta)
+				continue
+			}
+			j.kern(kcb, apan, bpan, tile, nr, j.alpha, 0)
+			for i := range mrb {
+				row := c[off+i*n : off+i*n+nrb]
+				t := tile[i*nr : i*nr+nrb]
+				if beta == 0 {
+					copy(row, t)
+				} else {
+					for x := range row {
+						row[x] = t[x] + beta*row[x]
+					}
+				}
+			}
+		}
+	}
+}
+
 // block computes rows [i0, i1) × columns [j0, j1) of one batch item.
 func (j *job[T]) block(buf *buffers[T], a, b, c []T, i0, i1, j0, j1 int) {
-	m, n, k, nr := j.m, j.n, j.k, j.nr
+	n, k, nr := j.n, j.k, j.nr
 	ncMax := min(nc, roundUp(j1-j0, nr))
 	kcMax := min(kc, k)
 	mcMax := min(mc, roundUp(i1-i0, mr))
@@ -272,39 +410,8 @@ func (j *job[T]) block(buf *buffers[T], a, b, c []T, i0, i1, j0, j1 int) {
 			}
 			for ic := i0; ic < i1; ic += mc {
 				mcb := min(mc, i1-ic)
-				switch j.modeA {
-				case aTransposed:
-					packAT(buf.a, a, m, ic, mcb, pc, kcb)
-				case aSymmetrized:
-					packASym(buf.a, a, k, ic, mcb, pc, kcb)
-				default:
-					packA(buf.a, a, k, ic, mcb, pc, kcb)
-				}
-				for jr := 0; jr < ncb; jr += nr {
-					nrb := min(nr, ncb-jr)
-					bp := buf.b[jr*kcb : (jr+nr)*kcb]
-					for ir := 0; ir < mcb; ir += mr {
-						mrb := min(mr, mcb-ir)
-						ap := buf.a[ir*kcb : (ir+mr)*kcb]
-						off := (ic+ir)*n + jc + jr
-						if mrb == mr && nrb == nr {
-							j.kern(kcb, ap, bp, c[off:], n, j.alpha, beta)
-							continue
-						}
-						j.kern(kcb, ap, bp, tile, nr, j.alpha, 0)
-						for i := range mrb {
-							row := c[off+i*n : off+i*n+nrb]
-							t := tile[i*nr : i*nr+nrb]
-							if beta == 0 {
-								copy(row, t)
-							} else {
-								for x := range row {
-									row[x] = t[x] + beta*row[x]
-								}
-							}
-						}
-					}
-				}
+				j.packARows(buf.a, a, ic, mcb, pc, kcb)
+				j.macro(buf.a, buf.b, c, tile, ic, mcb, jc, ncb, kcb, beta)
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -394,6 +395,49 @@ func TestSymmetrizedA(t *testing.T) {
 			for i := range got64 {
 				if got64[i] != want64[i] || got32[i] != want32[i] {
 					t.Fatalf("asm %v %v: entry %d: %v/%v, want %v/%v", asm, sz, i, got64[i], got32[i], want64[i], want32[i])
+				}
+			}
+		}
+	}
+}
+
+// TestSchedulesAgree: the shared-B schedule of large single products (several workers) gives the
+// same bits as one goroutine's blocks, for every operand layout, with several kc and nc blocks and
+// edge tiles, beta ≠ 0 included.
+func TestSchedulesAgree(t *testing.T) {
+	old := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(old)
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, asm := range kernels(t) {
+		useAsm = asm
+		for _, s := range []struct {
+			m, n, k int
+			layout  string
+		}{
+			{200, 2100, 300, "plain"}, {97, 150, 520, "plain"}, {130, 70, 700, "transA"},
+			{300, 33, 260, "transB"}, {190, 190, 190, "symA"}, {1030, 17, 40, "plain"},
+		} {
+			k := s.k
+			if s.layout == "symA" {
+				k = s.m
+			}
+			a, b := to32(randSlice(r, s.m*k)), to32(randSlice(r, k*s.n))
+			c0 := to32(randSlice(r, s.m*s.n))
+			run := func(procs int) []float32 {
+				runtime.GOMAXPROCS(procs)
+				c := append([]float32(nil), c0...)
+				switch s.layout {
+				case "symA":
+					MatMulSymA32(0.5, 0.25, a, b, 1, s.m, s.n, c)
+				default:
+					MatMulT32(s.layout == "transA", s.layout == "transB", 0.5, 0.25, a, b, 1, s.m, s.n, k, c)
+				}
+				return c
+			}
+			serial, shared := run(1), run(4)
+			for i := range serial {
+				if math.Float32bits(serial[i]) != math.Float32bits(shared[i]) {
+					t.Fatalf("%s %+v: entry %d: one goroutine %g, shared-B schedule %g", kernelName(asm), s, i, serial[i], shared[i])
 				}
 			}
 		}
