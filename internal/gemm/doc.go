@@ -22,10 +22,13 @@
 // valid entries are written back. The block sizes were measured (kc 192–384, mc 72–144,
 // nc 2048–4096): 256/144/2048 was best or within noise on the benchmark shapes.
 //
-// Calls of at least 256k multiply-adds are split over runtime.GOMAXPROCS goroutines (plain
-// goroutines and a sync.WaitGroup, tasks taken from an atomic counter): over the batch, and when
-// the batch alone does not divide evenly among the goroutines, over the longer of m and n in
-// whole micro-tiles (each task packs its own panels). Every product, however small, is packed and
+// Calls of at least 256k multiply-adds run on runtime.GOMAXPROCS goroutines (internal/parallel's
+// helpers, tasks taken from an atomic counter). A single product with at least 4·mr rows per
+// goroutine packs each kc×nc block of B once, the goroutines sharing the packing, and then they take
+// row blocks of A (about three each; each packs its own) and multiply them by the whole block.
+// Otherwise the work is split over the batch, and when the batch alone does not divide evenly
+// among the goroutines, over the longer of m and n in whole micro-tiles (each task packs its own
+// panels). Every product, however small, is packed and
 // goes through the micro-kernel, so that an entry's bits never depend on the sizes of the matrices
 // around it (a block of rows gives the same values as the whole product; a direct loop for small
 // products rounded differently). Packing buffers and the per-call state come from

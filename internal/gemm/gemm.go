@@ -37,8 +37,8 @@ const parallelMACs = 256 << 10
 // MatMul32 sets c[p] = alpha·a[p]·b[p] + beta·c[p] for p in [0, batch): a is [batch, m, k], b is
 // [batch, k, n], c is [batch, m, n], all row-major and contiguous. beta == 0 means c's old
 // contents are ignored (even NaN). Any size may be 0; with k == 0, c = beta·c. It panics when a
-// size is negative or a slice's length is not the product of its sizes. Large products are
-// split over runtime.GOMAXPROCS goroutines.
+// size is negative or a slice's length is not the product of its sizes. Large products run on
+// runtime.GOMAXPROCS goroutines.
 func MatMul32(alpha, beta float32, a, b []float32, batch, m, n, k int, c []float32) {
 	MatMulT32(false, false, alpha, beta, a, b, batch, m, n, k, c)
 }
