@@ -448,7 +448,7 @@ func maxOverGroups[T hostFloat](k int, inner classKernel[T]) classKernel[T] {
 						v := group[x]
 						gt := 0
 						if v > top {
-							gt = 1 // SETcc, not a branch
+							gt = 1 // a conditional move, not a branch
 						}
 						best += (x - best) * gt
 						top = max(top, v)
