@@ -35,8 +35,8 @@ func Run(workers int, fn func()) {
 		runGoroutines(workers, fn)
 		return
 	}
+	defer global.busy.Store(false)
 	global.run(workers-1, fn)
-	global.busy.Store(false)
 }
 
 // runGoroutines is Run with new goroutines.
@@ -86,9 +86,13 @@ func (p *pool) run(helpers int, fn func()) {
 		default:
 		}
 	}
+	defer p.close(helpers) // Also when fn panics (a caller may recover): the helpers finish first.
 	fn()
-	// No helper joins after this: those that claimed a place are waited for; the others found
-	// the work done anyway.
+}
+
+// close ends the current call: no helper joins after it; those that claimed a place are waited for
+// (the others found the work done anyway).
+func (p *pool) close(helpers int) {
 	joined := int64(helpers)
 	if left := p.want.Swap(closed); left > 0 {
 		joined -= left

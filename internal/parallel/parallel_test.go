@@ -2,6 +2,8 @@ package parallel
 
 import (
 	"fmt"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -88,4 +90,40 @@ func TestRunNestedAndConcurrent(t *testing.T) {
 	for e := range errs {
 		t.Fatal(e)
 	}
+}
+
+// onHelper reports whether the calling goroutine is one of the pool's helpers.
+func onHelper() bool {
+	pc := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pc[:runtime.Callers(1, pc)])
+	for {
+		f, more := frames.Next()
+		if strings.HasSuffix(f.Function, ".(*pool).helper") {
+			return true
+		}
+		if !more {
+			return false
+		}
+	}
+}
+
+// A call whose function panics on the calling goroutine (and is recovered there) leaves the pool
+// usable: the next calls get their helpers again.
+func TestRunAfterPanic(t *testing.T) {
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the panic did not reach the caller")
+			}
+		}()
+		Run(2, func() {
+			if !onHelper() { // A panic on a helper would end the test binary.
+				panic("boom")
+			}
+		})
+	}()
+	if global.busy.Load() {
+		t.Fatal("the pool is still marked busy after the panic")
+	}
+	TestRunRunsConcurrently(t)
 }
