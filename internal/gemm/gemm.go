@@ -435,24 +435,9 @@ func packB[T float](dst, b []T, n, pc, kcb, jc, ncb, nr int) {
 		panel := dst[jr*kcb : jr*kcb+kcb*nr]
 		src := (pc)*n + jc + jr
 		if w == nr {
-			// Fixed-size array copies: a copy call per row of a panel (one memmove for 64 bytes)
-			// cost more than the move.
-			switch nr {
-			case 16:
-				for p := range kcb {
-					*(*[16]T)(panel[p*16:]) = *(*[16]T)(b[src:])
-					src += n
-				}
-			case 8:
-				for p := range kcb {
-					*(*[8]T)(panel[p*8:]) = *(*[8]T)(b[src:])
-					src += n
-				}
-			default:
-				for p := range kcb {
-					copy(panel[p*nr:p*nr+nr], b[src:src+nr])
-					src += n
-				}
+			for p := range kcb {
+				copy(panel[p*nr:p*nr+nr], b[src:src+nr])
+				src += n
 			}
 			continue
 		}
@@ -549,13 +534,9 @@ func packAT[T float](dst, at []T, m, ic, mcb, pc, kcb int) {
 	for ir := 0; ir < mcb; ir += mr {
 		h := min(mr, mcb-ir)
 		panel := dst[ir*kcb : ir*kcb+kcb*mr]
-		if h == mr {
-			for p := range kcb {
-				*(*[mr]T)(panel[p*mr:]) = *(*[mr]T)(at[(pc+p)*m+ic+ir:])
-			}
-			continue
+		if h < mr {
+			clear(panel)
 		}
-		clear(panel)
 		for p := range kcb {
 			src := at[(pc+p)*m+ic+ir : (pc+p)*m+ic+ir+h]
 			copy(panel[p*mr:p*mr+h], src)
