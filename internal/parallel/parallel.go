@@ -108,14 +108,14 @@ func (p *pool) ensure(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for ; p.started < n; p.started++ {
-		go p.helper(p.seq.Load())
+		go p.helper(p.started, p.seq.Load())
 	}
 }
 
-// helper joins each call published after seen, while the call still wants helpers.
-func (p *pool) helper(seen uint64) {
+// helper number idx joins each call published after seen, while the call still wants helpers.
+func (p *pool) helper(idx int, seen uint64) {
 	for {
-		seen = p.await(seen)
+		seen = p.await(idx, seen)
 		if p.want.Add(-1) >= 0 {
 			p.fn()
 			p.finished.Add(1)
@@ -124,10 +124,12 @@ func (p *pool) helper(seen uint64) {
 }
 
 // await returns the number of calls published once it differs from seen: spinning for SpinTime,
-// then parked until a call wakes it.
-func (p *pool) await(seen uint64) uint64 {
+// then parked until a call wakes it. Helper idx spins only while GOMAXPROCS leaves it a core (it
+// was started when GOMAXPROCS was larger); otherwise it parks at once.
+func (p *pool) await(idx int, seen uint64) uint64 {
 	start := time.Now()
-	for spins := 0; ; spins++ {
+	spin := idx < runtime.GOMAXPROCS(0)-1
+	for spins := 0; spin; spins++ {
 		if s := p.seq.Load(); s != seen {
 			return s
 		}
