@@ -458,12 +458,7 @@ func packA[T float](dst, a []T, k, ic, mcb, pc, kcb int) {
 		h := min(mr, mcb-ir)
 		panel := dst[ir*kcb : ir*kcb+kcb*mr]
 		if h == mr {
-			r0 := a[(ic+ir)*k+pc : (ic+ir)*k+pc+kcb]
-			r1 := a[(ic+ir+1)*k+pc : (ic+ir+1)*k+pc+kcb]
-			r2 := a[(ic+ir+2)*k+pc : (ic+ir+2)*k+pc+kcb]
-			r3 := a[(ic+ir+3)*k+pc : (ic+ir+3)*k+pc+kcb]
-			r4 := a[(ic+ir+4)*k+pc : (ic+ir+4)*k+pc+kcb]
-			r5 := a[(ic+ir+5)*k+pc : (ic+ir+5)*k+pc+kcb]
+			r0, r1, r2, r3, r4, r5 := panelRows(a, k, ic+ir, pc, kcb)
 			for p := range kcb {
 				d := panel[p*mr : p*mr+mr : p*mr+mr]
 				d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
@@ -480,6 +475,13 @@ func packA[T float](dst, a []T, k, ic, mcb, pc, kcb int) {
 	}
 }
 
+// panelRows returns columns [pc, pc+kcb) of the mr = 6 rows of a (row length k) from row i on: the
+// rows packA and packASym interleave into one micro-panel.
+func panelRows[T float](a []T, k, i, pc, kcb int) (r0, r1, r2, r3, r4, r5 []T) {
+	row := func(r int) []T { return a[(i+r)*k+pc : (i+r)*k+pc+kcb : (i+r)*k+pc+kcb] }
+	return row(0), row(1), row(2), row(3), row(4), row(5)
+}
+
 // packASym is packA for a + aᵀ, a square (row length k = m): the panel's row r at step p is
 // a[(ic+ir+r)·k + pc + p] + a[(pc+p)·k + ic + ir + r], the second term read as packAT reads.
 func packASym[T float](dst, a []T, k, ic, mcb, pc, kcb int) {
@@ -487,12 +489,7 @@ func packASym[T float](dst, a []T, k, ic, mcb, pc, kcb int) {
 		h := min(mr, mcb-ir)
 		panel := dst[ir*kcb : ir*kcb+kcb*mr]
 		if h == mr {
-			r0 := a[(ic+ir)*k+pc : (ic+ir)*k+pc+kcb]
-			r1 := a[(ic+ir+1)*k+pc : (ic+ir+1)*k+pc+kcb]
-			r2 := a[(ic+ir+2)*k+pc : (ic+ir+2)*k+pc+kcb]
-			r3 := a[(ic+ir+3)*k+pc : (ic+ir+3)*k+pc+kcb]
-			r4 := a[(ic+ir+4)*k+pc : (ic+ir+4)*k+pc+kcb]
-			r5 := a[(ic+ir+5)*k+pc : (ic+ir+5)*k+pc+kcb]
+			r0, r1, r2, r3, r4, r5 := panelRows(a, k, ic+ir, pc, kcb)
 			for p := range kcb {
 				t := a[(pc+p)*k+ic+ir : (pc+p)*k+ic+ir+mr : (pc+p)*k+ic+ir+mr]
 				d := panel[p*mr : p*mr+mr : p*mr+mr]
