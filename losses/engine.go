@@ -524,17 +524,9 @@ func maxScaled[T hostFloat](row []T, scale float64) float64 {
 		return math.Inf(-1)
 	}
 	if scale < 0 {
-		return scale * float64(-extreme(row, -1))
+		return scale * float64(rowMin(row))
 	}
-	return scale * float64(extreme(row, 1))
-}
-
-// extreme returns max_j sign·row[j] for sign = ±1.
-func extreme[T hostFloat](row []T, sign T) T {
-	if sign < 0 {
-		return -rowMin(row)
-	}
-	return rowMax(row)
+	return scale * float64(rowMax(row))
 }
 
 // rowMax returns the largest entry of row (not empty), with four running maxima that the core
