@@ -57,7 +57,7 @@
 // graph computes it). Both paths agree to float rounding, in float32 and
 // float64: TestHostMatchesGraph and TestHostClassLossesMatchGraph compare every covered case with the
 // graph path, which the golden files check against PML, and TestComputeRunsHostEngine every
-// registered loss's in-graph host call with its graph formulation. docs/PERFORMANCE.md ("Host loss engine")
+// registered loss's in-graph host call with its graph formulation. docs/PERFORMANCE.md ("The host loss engine")
 // lists the covered losses and the timings beside PML.
 //
 // Where gometric departs from PML, on purpose:
